@@ -1,0 +1,51 @@
+import path from 'node:path';
+
+function readInt(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function readDatabaseUrl(): string | undefined {
+  const raw = process.env.DATABASE_URL;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(raw)) {
+    throw new Error('DATABASE_URL must be a postgresql:// URL (leave it unset for the embedded PGlite database)');
+  }
+  return raw;
+}
+
+function readDataDir(): string {
+  const raw = process.env.DATA_DIR || './data';
+  return raw.startsWith('memory://') ? raw : path.resolve(raw);
+}
+
+export interface Config {
+  readonly production: boolean;
+  readonly port: number;
+  /** PostgreSQL URL; when absent the embedded PGlite database in dataDir is used. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly poolMax: number;
+  readonly logSql: boolean;
+}
+
+export const config: Config = Object.freeze({
+  production: process.env.NODE_ENV === 'production',
+  port: readInt('PORT', 4000, 0, 65535),
+  databaseUrl: readDatabaseUrl(),
+  dataDir: readDataDir(),
+  poolMax: readInt('PG_POOL_MAX', 10, 1, 1000),
+  logSql: process.env.LOG_SQL === '1' || process.env.LOG_SQL === 'true',
+});
+
+export const pageSizes = Object.freeze({
+  /** Page size of a connection asked for with neither `first` nor `last`. */
+  default: readInt('DEFAULT_PAGE_SIZE', 20, 1, 10_000),
+  /** Largest `first` or `last` a connection accepts. */
+  max: readInt('MAX_PAGE_SIZE', 100, 1, 10_000),
+});

@@ -1,0 +1,146 @@
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import {
+  bindMigrationAwareSqlAdapterFactory,
+  type SqlMigrationAwareDriverAdapterFactory,
+} from '@prisma/driver-adapter-utils';
+import type * as SchemaEngineWasm from '@prisma/schema-engine-wasm';
+
+// Prisma's schema engine compiled to WebAssembly: migrations without the native binary that the
+// Prisma CLI would download (see DESIGN.md, "Facts verified"). The package entry imports the .wasm
+// the way bundlers do, so it is instantiated by hand here.
+type Wasm = typeof SchemaEngineWasm;
+
+export const prismaDir = path.resolve(__dirname, '../../prisma');
+export const schemaPath = path.join(prismaDir, 'schema.prisma');
+export const migrationsDir = path.join(prismaDir, 'migrations');
+
+const noFilters = { externalTables: [], externalEnums: [] };
+
+// lib.dom is left out of tsconfig, so the one WebAssembly call used is declared here.
+declare const WebAssembly: {
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: unknown } }>;
+};
+
+let wasmModule: Promise<Wasm> | undefined;
+
+function loadWasm(): Promise<Wasm> {
+  wasmModule ??= (async () => {
+    const bgPath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const bg = require(bgPath) as Wasm & { __wbg_set_wasm(exports: unknown): void };
+    const bytes = readFileSync(path.join(path.dirname(bgPath), 'schema_engine_bg.wasm'));
+    const { instance } = await WebAssembly.instantiate(bytes, { './schema_engine_bg.js': bg });
+    bg.__wbg_set_wasm(instance.exports);
+    (instance.exports as { __wbindgen_start(): void }).__wbindgen_start();
+    return bg;
+  })();
+  return wasmModule;
+}
+
+function readSchema(): { path: string; content: string } {
+  return { path: schemaPath, content: readFileSync(schemaPath, 'utf8') };
+}
+
+async function openEngine(factory: SqlMigrationAwareDriverAdapterFactory): Promise<SchemaEngineWasm.SchemaEngine> {
+  const wasm = await loadWasm();
+  const schema = readSchema();
+  const log = (line: string) => {
+    if (process.env.DEBUG_SCHEMA_ENGINE) console.error(line);
+  };
+  return wasm.SchemaEngine.new(
+    { datamodels: [[schema.path, schema.content]] },
+    log,
+    bindMigrationAwareSqlAdapterFactory(factory),
+  );
+}
+
+/** The migrations on disk, in the shape the schema engine reads (as `prisma migrate` builds it). */
+export function readMigrations(dir = migrationsDir): SchemaEngineWasm.MigrationList {
+  const lockPath = path.join(dir, 'migration_lock.toml');
+  const names = existsSync(dir)
+    ? readdirSync(dir, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => entry.name)
+        .sort()
+    : [];
+  return {
+    baseDir: dir,
+    lockfile: {
+      path: 'migration_lock.toml',
+      content: existsSync(lockPath) ? readFileSync(lockPath, 'utf8') : null,
+    },
+    shadowDbInitScript: '',
+    migrationDirectories: names.map((name) => {
+      const file = path.join(dir, name, 'migration.sql');
+      return {
+        path: name,
+        migrationFile: {
+          path: 'migration.sql',
+          content: existsSync(file)
+            ? { tag: 'ok' as const, value: readFileSync(file, 'utf8') }
+            : { tag: 'error' as const, value: `${file} is missing` },
+        },
+      };
+    }),
+  };
+}
+
+/**
+ * Applies pending migrations and records them in `_prisma_migrations`, as `prisma migrate deploy`
+ * does. Returns the names of the migrations it applied.
+ */
+export async function applyMigrations(factory: SqlMigrationAwareDriverAdapterFactory): Promise<string[]> {
+  const engine = await openEngine(factory);
+  try {
+    const result = await engine.applyMigrations({ migrationsList: readMigrations(), filters: noFilters });
+    return result.appliedMigrationNames;
+  } finally {
+    engine.free();
+  }
+}
+
+/**
+ * The SQL that would bring a database holding every committed migration to what schema.prisma
+ * describes; empty when they agree. `scratch` must be an empty database: the migrations are
+ * applied to it first (it plays the part of Prisma's shadow database).
+ */
+export async function diffMigrationsToSchema(scratch: SqlMigrationAwareDriverAdapterFactory): Promise<string> {
+  const engine = await openEngine(scratch);
+  try {
+    await engine.applyMigrations({ migrationsList: readMigrations(), filters: noFilters });
+    const schema = readSchema();
+    const result = await engine.diff({
+      from: { tag: 'schemaDatasource', files: [schema], configDir: prismaDir },
+      to: { tag: 'schemaDatamodel', files: [schema] },
+      script: true,
+      exitCode: null,
+      filters: noFilters,
+    });
+    return stripEmptyScript(result.stdout ?? '');
+  } finally {
+    engine.free();
+  }
+}
+
+/** The full SQL of schema.prisma from an empty database, for the first migration. */
+export async function schemaFromEmpty(scratch: SqlMigrationAwareDriverAdapterFactory): Promise<string> {
+  const engine = await openEngine(scratch);
+  try {
+    const schema = readSchema();
+    const result = await engine.diff({
+      from: { tag: 'empty' },
+      to: { tag: 'schemaDatamodel', files: [schema] },
+      script: true,
+      exitCode: null,
+      filters: noFilters,
+    });
+    return result.stdout ?? '';
+  } finally {
+    engine.free();
+  }
+}
+
+function stripEmptyScript(sql: string): string {
+  return sql.includes('This is an empty migration') ? '' : sql.trim() ? sql : '';
+}

@@ -1,0 +1,22 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { badInput } from './errors';
+
+const INT4_MAX = 2_147_483_647;
+
+/** The database id inside a global id: a positive int4, written without sign, zeros or exponent. */
+export function parseDbId(raw: string): number {
+  if (!/^[1-9][0-9]{0,9}$/.test(raw) || Number(raw) > INT4_MAX) {
+    throw badInput(`Invalid id: "${raw.slice(0, 40)}" is not a valid object id`);
+  }
+  return Number(raw);
+}
+
+/** The global id clients know an object by, for messages that name it. */
+export function globalId(type: 'Hero' | 'Team', id: number): string {
+  return encodeGlobalID(type, id);
+}
+
+/** The database id of a decoded global id argument (its type was checked by `for:`). */
+export function dbId(decoded: { id: string | number }): number {
+  return parseDbId(String(decoded.id));
+}

@@ -1,0 +1,117 @@
+import DataLoader from 'dataloader';
+import type { Hero, PrismaClient, Team } from '../generated/prisma/client';
+import { Prisma } from '../generated/prisma/client';
+import { and, type Page, type PageSpec, pageSql, specKey, toPage } from './pagination';
+import { heroTable, type NodeTable, teamTable } from './tables';
+
+// One side of the many-to-many link: the nodes reached from a parent through HeroTeamLink.
+interface LinkSide<Node> {
+  /** The link column holding the parent's id. */
+  parent: Prisma.Sql;
+  /** The link column holding the node's id; ordering by ID uses it so the link's index serves. */
+  child: Prisma.Sql;
+  table: NodeTable<Node>;
+}
+
+const teamsOfHero: LinkSide<Team> = { parent: Prisma.sql`l."heroId"`, child: Prisma.sql`l."teamId"`, table: teamTable };
+const heroesOfTeam: LinkSide<Hero> = { parent: Prisma.sql`l."teamId"`, child: Prisma.sql`l."heroId"`, table: heroTable };
+
+export type Member<Node> = Node & { isTraining: boolean };
+export type MemberPage<Node> = Page<Member<Node>>;
+
+// A huge fan-out (say 50,000 parents) becomes several statements of this many parents each.
+const MAX_BATCH = 1000;
+
+function trainingFilter(isTraining: boolean | null | undefined): Prisma.Sql[] {
+  return isTraining == null ? [] : [Prisma.sql`l."isTraining" = ${isTraining}`];
+}
+
+/**
+ * Pages and counts of one side of the link, batched per request: every parent asking for the same
+ * page (same order, size, cursors and filter) shares one statement, whatever the number of parents.
+ */
+export class LinkLoader<Node extends { id: number }> {
+  private readonly pages = new Map<string, DataLoader<number, MemberPage<Node>>>();
+  private readonly counts = new Map<string, DataLoader<number, number>>();
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly side: LinkSide<Node>,
+  ) {}
+
+  page(parentId: number, spec: PageSpec, isTraining?: boolean | null): Promise<MemberPage<Node>> {
+    const key = `${specKey(spec)}|${isTraining}`;
+    let loader = this.pages.get(key);
+    if (!loader) {
+      loader = new DataLoader((ids) => this.loadPages(ids, spec, isTraining), { maxBatchSize: MAX_BATCH });
+      this.pages.set(key, loader);
+    }
+    return loader.load(parentId);
+  }
+
+  count(parentId: number, isTraining?: boolean | null): Promise<number> {
+    const key = String(isTraining);
+    let loader = this.counts.get(key);
+    if (!loader) {
+      loader = new DataLoader((ids) => this.loadCounts(ids, isTraining), { maxBatchSize: MAX_BATCH });
+      this.counts.set(key, loader);
+    }
+    return loader.load(parentId);
+  }
+
+  /** Forgets what was loaded for these parents, or for all when none are given. */
+  clear(...parentIds: number[]): void {
+    for (const loader of [...this.pages.values(), ...this.counts.values()]) {
+      if (parentIds.length === 0) loader.clearAll();
+      else for (const id of parentIds) loader.clear(id);
+    }
+  }
+
+  private async loadPages(
+    parentIds: readonly number[],
+    spec: PageSpec,
+    isTraining: boolean | null | undefined,
+  ): Promise<MemberPage<Node>[]> {
+    const { parent, child, table } = this.side;
+    const columns = { ...table.columns, ID: { sql: child, type: 'int' as const, nullable: false } };
+    const { where, orderLimit } = pageSql(spec, columns);
+    // A LATERAL subquery per parent keeps LIMIT per parent, so a page of a team with 100,000
+    // heroes reads about as many rows as the page holds when an index serves the ordering.
+    const rows = await this.prisma.$queryRaw<(Member<Node> & { parentId: number })[]>`
+      SELECT p.id AS "parentId", m.*
+      FROM unnest(${parentIds as number[]}::int[]) AS p(id)
+      CROSS JOIN LATERAL (
+        SELECT ${table.select}, l."isTraining"
+        FROM "HeroTeamLink" l JOIN ${table.from} ON n.id = ${child}
+        WHERE ${parent} = p.id AND ${and([...trainingFilter(isTraining), ...where])}
+        ${orderLimit}
+      ) m`;
+    const byParent = new Map<number, Member<Node>[]>();
+    for (const { parentId, ...member } of rows) {
+      const list = byParent.get(parentId);
+      if (list) list.push(member as unknown as Member<Node>);
+      else byParent.set(parentId, [member as unknown as Member<Node>]);
+    }
+    return parentIds.map((id) =>
+      toPage(spec, byParent.get(id) ?? [], (row) => (spec.field === 'ID' ? row.id : table.sortKey(spec.field, row))),
+    );
+  }
+
+  private async loadCounts(parentIds: readonly number[], isTraining: boolean | null | undefined): Promise<number[]> {
+    const { parent } = this.side;
+    const rows = await this.prisma.$queryRaw<{ parentId: number; count: number }[]>`
+      SELECT ${parent} AS "parentId", count(*)::int AS count
+      FROM "HeroTeamLink" l
+      WHERE ${parent} = ANY(${parentIds as number[]}::int[]) AND ${and(trainingFilter(isTraining))}
+      GROUP BY 1`;
+    const counts = new Map(rows.map((row) => [row.parentId, row.count]));
+    return parentIds.map((id) => counts.get(id) ?? 0);
+  }
+}
+
+export function createLinkLoaders(prisma: PrismaClient) {
+  return {
+    teamsOfHero: new LinkLoader<Team>(prisma, teamsOfHero),
+    heroesOfTeam: new LinkLoader<Hero>(prisma, heroesOfTeam),
+  };
+}

@@ -1,0 +1,172 @@
+import { pageSizes } from '../config';
+import { badInput } from '../errors';
+import { Prisma } from '../generated/prisma/client';
+
+// Keyset (cursor) pagination shared by every connection: the root lists and both directions of
+// the link. A cursor holds the sort key and id of its row, so a page starts with an index seek
+// wherever an index serves the ordering, however deep into the list it is.
+
+export type Direction = 'ASC' | 'DESC';
+
+export interface Column {
+  readonly sql: Prisma.Sql;
+  readonly type: 'int' | 'text';
+  readonly nullable: boolean;
+}
+
+/** The orderable columns of a node type, by the GraphQL order field name; `ID` is required. */
+export type Columns<Field extends string> = Record<Field | 'ID', Column>;
+
+export interface ConnectionArgs {
+  first?: number | null;
+  last?: number | null;
+  after?: string | null;
+  before?: string | null;
+}
+
+export interface OrderArg<Field extends string> {
+  field: Field;
+  direction?: Direction | null;
+}
+
+interface CursorPosition {
+  key: string | number | null;
+  id: number;
+}
+
+/** A validated page request: what to fetch, independent of which parent it is fetched for. */
+export interface PageSpec {
+  readonly field: string;
+  readonly direction: Direction;
+  readonly size: number;
+  readonly backward: boolean;
+  readonly after: CursorPosition | null;
+  readonly before: CursorPosition | null;
+}
+
+export interface PageInfo {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+
+export interface Page<Row> {
+  edges: { cursor: string; node: Row }[];
+  pageInfo: PageInfo;
+}
+
+function checkSize(name: string, value: number | null | undefined): number | null {
+  if (value === null || value === undefined) return null;
+  if (!Number.isInteger(value) || value < 0) throw badInput(`"${name}" must be a non-negative integer`);
+  if (value > pageSizes.max) throw badInput(`"${name}" must be at most ${pageSizes.max}`);
+  return value;
+}
+
+export function encodeCursor(field: string, key: string | number | null, id: number): string {
+  return Buffer.from(JSON.stringify(field === 'ID' ? [field, id] : [field, id, key])).toString('base64url');
+}
+
+function decodeCursor(name: string, cursor: string, field: string, column: Column): CursorPosition {
+  const invalid = () => badInput(`"${name}" is not a cursor of this connection in this order`);
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (!Array.isArray(value) || value[0] !== field) throw invalid();
+  const [, id, key] = value as [string, unknown, string | number | null | undefined];
+  if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw invalid();
+  if (field === 'ID') {
+    if (value.length !== 2) throw invalid();
+    return { key: id, id };
+  }
+  if (value.length !== 3) throw invalid();
+  if (key === null || key === undefined) {
+    if (!column.nullable) throw invalid();
+    return { key: null, id };
+  }
+  if (column.type === 'int' ? typeof key !== 'number' || !Number.isSafeInteger(key) : typeof key !== 'string') {
+    throw invalid();
+  }
+  return { key, id };
+}
+
+export function pageSpec<Field extends string>(
+  args: ConnectionArgs,
+  order: OrderArg<Field> | null | undefined,
+  columns: Columns<Field>,
+): PageSpec {
+  const first = checkSize('first', args.first);
+  const last = checkSize('last', args.last);
+  if (first !== null && last !== null) throw badInput('Pass "first" or "last", not both');
+  const field = order?.field ?? 'ID';
+  const column = columns[field];
+  return {
+    field,
+    direction: order?.direction ?? 'ASC',
+    size: first ?? last ?? pageSizes.default,
+    backward: last !== null,
+    after: args.after == null ? null : decodeCursor('after', args.after, field, column),
+    before: args.before == null ? null : decodeCursor('before', args.before, field, column),
+  };
+}
+
+/** A stable key for a spec, so requests for the same page of different parents share a batch. */
+export function specKey(spec: PageSpec): string {
+  return JSON.stringify(spec);
+}
+
+// NULL sorts as the largest value, as PostgreSQL orders by default (ASC NULLS LAST, DESC NULLS FIRST).
+function beyond(column: Column | null, id: Prisma.Sql, at: CursorPosition, greater: boolean): Prisma.Sql {
+  const op = Prisma.raw(greater ? '>' : '<');
+  if (column === null) return Prisma.sql`${id} ${op} ${at.id}`;
+  if (!column.nullable) return Prisma.sql`(${column.sql}, ${id}) ${op} (${at.key}, ${at.id})`;
+  if (at.key === null) {
+    return greater
+      ? Prisma.sql`(${column.sql} IS NULL AND ${id} > ${at.id})`
+      : Prisma.sql`(${column.sql} IS NOT NULL OR ${id} < ${at.id})`;
+  }
+  return greater
+    ? Prisma.sql`(${column.sql} > ${at.key} OR ${column.sql} IS NULL OR (${column.sql} = ${at.key} AND ${id} > ${at.id}))`
+    : Prisma.sql`(${column.sql} < ${at.key} OR (${column.sql} = ${at.key} AND ${id} < ${at.id}))`;
+}
+
+/** WHERE conditions, ORDER BY and LIMIT of one page; `columns.ID` is the tiebreaker. */
+export function pageSql(spec: PageSpec, columns: { ID: Column } & Partial<Record<string, Column>>): { where: Prisma.Sql[]; orderLimit: Prisma.Sql } {
+  const column = spec.field === 'ID' ? null : columns[spec.field]!;
+  const id = columns.ID.sql;
+  const ascending = spec.direction === 'ASC';
+  const where: Prisma.Sql[] = [];
+  if (spec.after) where.push(beyond(column, id, spec.after, ascending));
+  if (spec.before) where.push(beyond(column, id, spec.before, !ascending));
+  const dir = Prisma.raw(ascending !== spec.backward ? 'ASC' : 'DESC');
+  const orderBy = column ? Prisma.sql`${column.sql} ${dir}, ${id} ${dir}` : Prisma.sql`${id} ${dir}`;
+  return { where, orderLimit: Prisma.sql`ORDER BY ${orderBy} LIMIT ${spec.size + 1}` };
+}
+
+export function and(conditions: Prisma.Sql[]): Prisma.Sql {
+  return conditions.length === 0 ? Prisma.sql`TRUE` : Prisma.join(conditions, ' AND ');
+}
+
+/** Turns the rows fetched by pageSql (at most size + 1, in fetch order) into a connection page. */
+export function toPage<Row extends { id: number }>(
+  spec: PageSpec,
+  rows: Row[],
+  sortKey: (row: Row) => string | number | null,
+): Page<Row> {
+  const hasMore = rows.length > spec.size;
+  const kept = hasMore ? rows.slice(0, spec.size) : rows.slice();
+  if (spec.backward) kept.reverse();
+  const edges = kept.map((node) => ({ cursor: encodeCursor(spec.field, sortKey(node), node.id), node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: spec.backward ? spec.before !== null : hasMore,
+      hasPreviousPage: spec.backward ? hasMore : spec.after !== null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+  };
+}

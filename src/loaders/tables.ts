@@ -1,0 +1,40 @@
+import type { Hero, Team } from '../generated/prisma/client';
+import { Prisma } from '../generated/prisma/client';
+import type { Columns } from './pagination';
+
+// How each node type is read and ordered in hand-written SQL; `n` is the node table's alias.
+export type HeroOrderField = 'ID' | 'NAME' | 'AGE';
+export type TeamOrderField = 'ID' | 'NAME';
+
+export const heroTable = {
+  from: Prisma.sql`"Hero" n`,
+  select: Prisma.sql`n.id, n.name, n."secretName", n.age`,
+  columns: {
+    ID: { sql: Prisma.sql`n.id`, type: 'int', nullable: false },
+    NAME: { sql: Prisma.sql`n.name`, type: 'text', nullable: false },
+    AGE: { sql: Prisma.sql`n.age`, type: 'int', nullable: true },
+  } satisfies Columns<HeroOrderField>,
+  sortKey: (field: string, hero: Hero) => (field === 'NAME' ? hero.name : field === 'AGE' ? hero.age : hero.id),
+};
+
+export const teamTable = {
+  from: Prisma.sql`"Team" n`,
+  select: Prisma.sql`n.id, n.name, n.headquarters`,
+  columns: {
+    ID: { sql: Prisma.sql`n.id`, type: 'int', nullable: false },
+    NAME: { sql: Prisma.sql`n.name`, type: 'text', nullable: false },
+  } satisfies Columns<TeamOrderField>,
+  sortKey: (field: string, team: Team) => (field === 'NAME' ? team.name : team.id),
+};
+
+export type NodeTable<Row> = {
+  from: Prisma.Sql;
+  select: Prisma.Sql;
+  columns: Columns<string>;
+  sortKey: (field: string, row: Row) => string | number | null;
+};
+
+/** An ILIKE pattern matching `text` anywhere, with its own wildcards escaped. */
+export function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}

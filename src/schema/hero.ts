@@ -1,0 +1,193 @@
+import { builder } from '../builder';
+import { prisma } from '../db';
+import { badInput, notFound } from '../errors';
+import { Prisma } from '../generated/prisma/client';
+import type { Hero as HeroRow } from '../generated/prisma/client';
+import { dbId, globalId, parseDbId } from '../ids';
+import { and, pageSpec, pageSql, toPage } from '../loaders/pagination';
+import { heroTable, likePattern } from '../loaders/tables';
+import { ageInput, OrderDirection, searchInput, textInput } from './inputs';
+import { Team } from './team';
+
+export const Hero = builder.prismaNode('Hero', {
+  id: { field: 'id' },
+  findUnique: (id) => ({ id: parseDbId(String(id)) }),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    secretName: t.exposeString('secretName'),
+    age: t.exposeInt('age', { nullable: true }),
+  }),
+});
+
+export const HeroOrderField = builder.enumType('HeroOrderField', {
+  values: ['ID', 'NAME', 'AGE'] as const,
+});
+
+export const HeroOrder = builder.inputType('HeroOrder', {
+  description: 'Order of a list of heroes; ties are broken by id in the same direction.',
+  fields: (t) => ({
+    field: t.field({ type: HeroOrderField, required: true }),
+    direction: t.field({ type: OrderDirection, defaultValue: 'ASC' }),
+  }),
+});
+
+export const HeroFilter = builder.inputType('HeroFilter', {
+  fields: (t) => ({
+    nameContains: t.string({ description: 'Case-insensitive substring of the name.', validate: searchInput }),
+    minAge: t.int({ description: 'Heroes at least this old (heroes of unknown age are left out).' }),
+    maxAge: t.int({ description: 'Heroes at most this old (heroes of unknown age are left out).' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  hero: t.prismaField({
+    type: Hero,
+    nullable: true,
+    description: 'The hero with this id, or null.',
+    args: { id: t.arg.globalID({ required: true, for: Hero }) },
+    resolve: (query, _root, args) => prisma.hero.findUnique({ ...query, where: { id: dbId(args.id) } }),
+  }),
+  heroes: t.connection(
+    {
+      type: Hero,
+      description: 'All heroes, filtered and ordered.',
+      args: { where: t.arg({ type: HeroFilter }), orderBy: t.arg({ type: HeroOrder }) },
+      resolve: async (_root, args) => {
+        const spec = pageSpec(args, args.orderBy, heroTable.columns);
+        const filter: Prisma.Sql[] = [];
+        const where = args.where;
+        if (where?.nameContains != null) filter.push(Prisma.sql`n.name ILIKE ${likePattern(where.nameContains)}`);
+        if (where?.minAge != null) filter.push(Prisma.sql`n.age >= ${where.minAge}`);
+        if (where?.maxAge != null) filter.push(Prisma.sql`n.age <= ${where.maxAge}`);
+        const page = pageSql(spec, heroTable.columns);
+        const rows = await prisma.$queryRaw<HeroRow[]>`
+          SELECT ${heroTable.select} FROM ${heroTable.from}
+          WHERE ${and([...filter, ...page.where])} ${page.orderLimit}`;
+        return {
+          ...toPage(spec, rows, (row) => heroTable.sortKey(spec.field, row)),
+          totalCount: async () => {
+            const [row] = await prisma.$queryRaw<{ count: number }[]>`
+              SELECT count(*)::int AS count FROM ${heroTable.from} WHERE ${and(filter)}`;
+            return row?.count ?? 0;
+          },
+        };
+      },
+    },
+    { fields: (c) => ({ totalCount: c.int({ resolve: (connection) => connection.totalCount() }) }) },
+  ),
+}));
+
+export const MembershipInput = builder.inputType('MembershipInput', {
+  description: "A hero's membership of one team.",
+  fields: (t) => ({
+    teamId: t.globalID({ required: true, for: Team }),
+    isTraining: t.boolean({ defaultValue: false }),
+  }),
+});
+
+type Tx = Prisma.TransactionClient;
+
+/** Checks a list of memberships: each team listed once and existing. */
+export async function checkMemberships(
+  tx: Tx,
+  memberships: readonly { teamId: { id: string }; isTraining?: boolean | null }[],
+): Promise<{ teamId: number; isTraining: boolean }[]> {
+  const links = memberships.map((m) => ({ teamId: dbId(m.teamId), isTraining: m.isTraining ?? false }));
+  const ids = links.map((link) => link.teamId);
+  const repeated = ids.find((id, index) => ids.indexOf(id) !== index);
+  if (repeated !== undefined) throw badInput(`Team ${globalId('Team', repeated)} is listed more than once`);
+  if (ids.length === 0) return links;
+  const found = new Set((await tx.team.findMany({ where: { id: { in: ids } }, select: { id: true } })).map((t) => t.id));
+  const missing = ids.find((id) => !found.has(id));
+  if (missing !== undefined) throw notFound(`No team with id ${globalId('Team', missing)}`);
+  return links;
+}
+
+builder.relayMutationField(
+  'createHero',
+  {
+    inputFields: (t) => ({
+      name: t.string({ required: true, validate: textInput('name') }),
+      secretName: t.string({ required: true, validate: textInput('secretName') }),
+      age: t.int({ validate: ageInput.nullish() }),
+      teams: t.field({
+        type: [MembershipInput],
+        description: 'Teams to join; all are joined or, if one fails, none and no hero is created.',
+      }),
+    }),
+  },
+  {
+    resolve: async (_root, { input }, ctx) => {
+      const hero = await prisma.$transaction(async (tx) => {
+        const links = await checkMemberships(tx, input.teams ?? []);
+        return tx.hero.create({
+          data: {
+            name: input.name,
+            secretName: input.secretName,
+            age: input.age ?? null,
+            teamLinks: { createMany: { data: links } },
+          },
+        });
+      });
+      ctx.loaders.heroesOfTeam.clear(...(input.teams ?? []).map((m) => dbId(m.teamId)));
+      return { hero };
+    },
+  },
+  { outputFields: (t) => ({ hero: t.field({ type: Hero, resolve: (payload) => payload.hero }) }) },
+);
+
+builder.relayMutationField(
+  'updateHero',
+  {
+    inputFields: (t) => ({
+      id: t.globalID({ required: true, for: Hero }),
+      name: t.string({ description: 'New name; omit to keep it.', validate: textInput('name').nullish() }),
+      secretName: t.string({
+        description: 'New secret name; omit to keep it.',
+        validate: textInput('secretName').nullish(),
+      }),
+      age: t.int({ description: 'New age; null clears it, omit to keep it.', validate: ageInput.nullish() }),
+    }),
+  },
+  {
+    resolve: async (_root, { input }, ctx) => {
+      const id = dbId(input.id);
+      const [hero] = await prisma.hero.updateManyAndReturn({
+        where: { id },
+        data: {
+          name: input.name ?? undefined,
+          secretName: input.secretName ?? undefined,
+          age: input.age,
+        },
+      });
+      if (!hero) throw notFound(`No hero with id ${globalId('Hero', id)}`);
+      ctx.loaders.teamsOfHero.clear(hero.id);
+      ctx.loaders.heroesOfTeam.clear();
+      return { hero };
+    },
+  },
+  { outputFields: (t) => ({ hero: t.field({ type: Hero, resolve: (payload) => payload.hero }) }) },
+);
+
+builder.relayMutationField(
+  'deleteHero',
+  { inputFields: (t) => ({ id: t.globalID({ required: true, for: Hero }) }) },
+  {
+    resolve: async (_root, { input }, ctx) => {
+      const id = dbId(input.id);
+      const { count } = await prisma.hero.deleteMany({ where: { id } });
+      if (count === 0) throw notFound(`No hero with id ${globalId('Hero', id)}`);
+      ctx.loaders.teamsOfHero.clear(id);
+      ctx.loaders.heroesOfTeam.clear();
+      return { deletedId: id };
+    },
+  },
+  {
+    outputFields: (t) => ({
+      deletedId: t.globalID({
+        description: 'The global id of the deleted hero.',
+        resolve: (payload) => ({ type: 'Hero', id: payload.deletedId }),
+      }),
+    }),
+  },
+);

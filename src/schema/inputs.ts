@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { builder } from '../builder';
+
+export const OrderDirection = builder.enumType('OrderDirection', {
+  values: { ASC: { description: 'Smallest first.' }, DESC: { description: 'Largest first.' } } as const,
+});
+
+/** A display name: not blank, bounded, and free of NUL bytes, which PostgreSQL text cannot hold. */
+export function textInput(label: string) {
+  return z
+    .string()
+    .max(200, `${label} must be at most 200 characters`)
+    .refine((value) => value.trim().length > 0, `${label} must not be empty`)
+    .refine((value) => !value.includes('\u0000'), `${label} must not contain NUL characters`);
+}
+
+export const ageInput = z.number().int().min(0, 'age must not be negative').max(10_000, 'age must be at most 10000');
+
+export const searchInput = z
+  .string()
+  .max(200, 'nameContains must be at most 200 characters')
+  .refine((value) => !value.includes('\u0000'), 'nameContains must not contain NUL characters');

@@ -1,0 +1,230 @@
+import { builder } from '../builder';
+import type { Context } from '../context';
+import { prisma } from '../db';
+import { notFound } from '../errors';
+import type { Hero as HeroRow, Team as TeamRow } from '../generated/prisma/client';
+import { dbId, globalId } from '../ids';
+import type { MemberPage } from '../loaders/links';
+import { pageSpec } from '../loaders/pagination';
+import { heroTable, teamTable } from '../loaders/tables';
+import { checkMemberships, Hero, HeroOrder, MembershipInput } from './hero';
+import { Team, TeamOrder } from './team';
+
+// HeroTeamLink: both directions of the many-to-many relation and the mutations of memberships.
+
+function memberConnection<Node extends { id: number }>(page: MemberPage<Node>, count: () => Promise<number>) {
+  return {
+    ...page,
+    edges: page.edges.map((edge) => ({ ...edge, isTraining: edge.node.isTraining })),
+    totalCount: count,
+  };
+}
+
+builder.prismaObjectField(Hero, 'teams', (t) =>
+  t.connection(
+    {
+      type: Team,
+      description: 'The teams this hero belongs to, through HeroTeamLink.',
+      args: {
+        isTraining: t.arg.boolean({ description: 'Only memberships in training (true) or not (false).' }),
+        orderBy: t.arg({ type: TeamOrder }),
+      },
+      resolve: async (hero, args, ctx) => {
+        const spec = pageSpec(args, args.orderBy, teamTable.columns);
+        const loader = ctx.loaders.teamsOfHero;
+        return memberConnection(await loader.page(hero.id, spec, args.isTraining), () =>
+          loader.count(hero.id, args.isTraining),
+        );
+      },
+    },
+    { fields: (c) => ({ totalCount: c.int({ resolve: (connection) => connection.totalCount() }) }) },
+    {
+      fields: (e) => ({
+        isTraining: e.boolean({ description: 'Whether the hero is in training with this team.', resolve: (edge) => edge.isTraining }),
+      }),
+    },
+  ),
+);
+
+builder.prismaObjectField(Team, 'heroes', (t) =>
+  t.connection(
+    {
+      type: Hero,
+      description: 'The heroes in this team, through HeroTeamLink.',
+      args: {
+        isTraining: t.arg.boolean({ description: 'Only memberships in training (true) or not (false).' }),
+        orderBy: t.arg({ type: HeroOrder }),
+      },
+      resolve: async (team, args, ctx) => {
+        const spec = pageSpec(args, args.orderBy, heroTable.columns);
+        const loader = ctx.loaders.heroesOfTeam;
+        return memberConnection(await loader.page(team.id, spec, args.isTraining), () =>
+          loader.count(team.id, args.isTraining),
+        );
+      },
+    },
+    { fields: (c) => ({ totalCount: c.int({ resolve: (connection) => connection.totalCount() }) }) },
+    {
+      fields: (e) => ({
+        isTraining: e.boolean({ description: 'Whether the hero is in training with this team.', resolve: (edge) => edge.isTraining }),
+      }),
+    },
+  ),
+);
+
+interface MembershipShape {
+  hero: HeroRow;
+  team: TeamRow;
+  isTraining: boolean;
+}
+
+const MembershipPayload = builder.objectRef<MembershipShape>('MembershipPayload').implement({
+  description: "A hero's membership of a team, with both sides as they are after the change.",
+  fields: (t) => ({
+    hero: t.field({ type: Hero, resolve: (payload) => payload.hero }),
+    team: t.field({ type: Team, resolve: (payload) => payload.team }),
+    isTraining: t.exposeBoolean('isTraining'),
+  }),
+});
+
+const RemoveHeroFromTeamPayload = builder
+  .objectRef<Omit<MembershipShape, 'isTraining'> & { removed: boolean }>('RemoveHeroFromTeamPayload')
+  .implement({
+    fields: (t) => ({
+      hero: t.field({ type: Hero, resolve: (payload) => payload.hero }),
+      team: t.field({ type: Team, resolve: (payload) => payload.team }),
+      removed: t.exposeBoolean('removed', { description: 'False when the hero was not in the team.' }),
+    }),
+  });
+
+const AddHeroToTeamInput = builder.inputType('AddHeroToTeamInput', {
+  fields: (t) => ({
+    heroId: t.globalID({ required: true, for: Hero }),
+    teamId: t.globalID({ required: true, for: Team }),
+    isTraining: t.boolean({ defaultValue: false, description: 'Used only when the membership is new.' }),
+  }),
+});
+
+const UpdateMembershipInput = builder.inputType('UpdateMembershipInput', {
+  fields: (t) => ({
+    heroId: t.globalID({ required: true, for: Hero }),
+    teamId: t.globalID({ required: true, for: Team }),
+    isTraining: t.boolean({ required: true }),
+  }),
+});
+
+const RemoveHeroFromTeamInput = builder.inputType('RemoveHeroFromTeamInput', {
+  fields: (t) => ({
+    heroId: t.globalID({ required: true, for: Hero }),
+    teamId: t.globalID({ required: true, for: Team }),
+  }),
+});
+
+async function findPair(heroId: number, teamId: number): Promise<{ hero: HeroRow; team: TeamRow }> {
+  const [hero, team] = await Promise.all([
+    prisma.hero.findUnique({ where: { id: heroId } }),
+    prisma.team.findUnique({ where: { id: teamId } }),
+  ]);
+  if (!hero) throw notFound(`No hero with id ${globalId('Hero', heroId)}`);
+  if (!team) throw notFound(`No team with id ${globalId('Team', teamId)}`);
+  return { hero, team };
+}
+
+function forgetPair(ctx: Context, heroId: number, teamId: number): void {
+  ctx.loaders.teamsOfHero.clear(heroId);
+  ctx.loaders.heroesOfTeam.clear(teamId);
+}
+
+builder.mutationFields((t) => ({
+  addHeroToTeam: t.field({
+    type: MembershipPayload,
+    description: 'Makes the hero a member of the team; a membership that exists already is left as it is.',
+    args: { input: t.arg({ type: AddHeroToTeamInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const heroId = dbId(input.heroId);
+      const teamId = dbId(input.teamId);
+      const pair = await findPair(heroId, teamId);
+      await prisma.heroTeamLink.createMany({
+        data: [{ heroId, teamId, isTraining: input.isTraining ?? false }],
+        skipDuplicates: true,
+      });
+      const link = await prisma.heroTeamLink.findUnique({ where: { teamId_heroId: { teamId, heroId } } });
+      forgetPair(ctx, heroId, teamId);
+      // Only a concurrent removal can take the link away between the two statements.
+      if (!link) throw notFound(`The membership of hero ${globalId('Hero', heroId)} was removed meanwhile`);
+      return { ...pair, isTraining: link.isTraining };
+    },
+  }),
+  updateMembership: t.field({
+    type: MembershipPayload,
+    description: "Changes a membership's isTraining flag.",
+    args: { input: t.arg({ type: UpdateMembershipInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const heroId = dbId(input.heroId);
+      const teamId = dbId(input.teamId);
+      const pair = await findPair(heroId, teamId);
+      const { count } = await prisma.heroTeamLink.updateMany({
+        where: { heroId, teamId },
+        data: { isTraining: input.isTraining },
+      });
+      if (count === 0) {
+        throw notFound(`Hero ${globalId('Hero', heroId)} is not a member of team ${globalId('Team', teamId)}`);
+      }
+      forgetPair(ctx, heroId, teamId);
+      return { ...pair, isTraining: input.isTraining };
+    },
+  }),
+  removeHeroFromTeam: t.field({
+    type: RemoveHeroFromTeamPayload,
+    description: 'Ends the membership; succeeds with removed: false when there was none.',
+    args: { input: t.arg({ type: RemoveHeroFromTeamInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const heroId = dbId(input.heroId);
+      const teamId = dbId(input.teamId);
+      const pair = await findPair(heroId, teamId);
+      const { count } = await prisma.heroTeamLink.deleteMany({ where: { heroId, teamId } });
+      forgetPair(ctx, heroId, teamId);
+      return { ...pair, removed: count > 0 };
+    },
+  }),
+}));
+
+builder.relayMutationField(
+  'setHeroTeams',
+  {
+    inputFields: (t) => ({
+      heroId: t.globalID({ required: true, for: Hero }),
+      teams: t.field({
+        type: [MembershipInput],
+        required: true,
+        description: "The hero's memberships afterwards, replacing all others; applied whole or not at all.",
+      }),
+    }),
+  },
+  {
+    resolve: async (_root, { input }, ctx) => {
+      const heroId = dbId(input.heroId);
+      const hero = await prisma.$transaction(async (tx) => {
+        // The row lock orders concurrent calls for one hero: each sees the previous one's result.
+        const [locked] = await tx.$queryRaw<HeroRow[]>`
+          SELECT ${heroTable.select} FROM ${heroTable.from} WHERE n.id = ${heroId} FOR UPDATE`;
+        if (!locked) throw notFound(`No hero with id ${globalId('Hero', heroId)}`);
+        const links = await checkMemberships(tx, input.teams);
+        const teamIds = links.map((link) => link.teamId);
+        await tx.heroTeamLink.deleteMany({ where: { heroId, teamId: { notIn: teamIds } } });
+        if (links.length > 0) {
+          await tx.$executeRaw`
+            INSERT INTO "HeroTeamLink" ("teamId", "heroId", "isTraining")
+            SELECT m."teamId", ${heroId}, m."isTraining"
+            FROM unnest(${teamIds}::int[], ${links.map((link) => link.isTraining)}::boolean[]) AS m("teamId", "isTraining")
+            ON CONFLICT ("teamId", "heroId") DO UPDATE SET "isTraining" = EXCLUDED."isTraining"`;
+        }
+        return locked;
+      });
+      ctx.loaders.teamsOfHero.clear(heroId);
+      ctx.loaders.heroesOfTeam.clear();
+      return { hero };
+    },
+  },
+  { outputFields: (t) => ({ hero: t.field({ type: Hero, resolve: (payload) => payload.hero }) }) },
+);

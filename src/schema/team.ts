@@ -1,0 +1,138 @@
+import { builder } from '../builder';
+import { prisma } from '../db';
+import { notFound } from '../errors';
+import { Prisma } from '../generated/prisma/client';
+import type { Team as TeamRow } from '../generated/prisma/client';
+import { and, pageSpec, pageSql, toPage } from '../loaders/pagination';
+import { likePattern, teamTable } from '../loaders/tables';
+import { dbId, globalId, parseDbId } from '../ids';
+import { OrderDirection, searchInput, textInput } from './inputs';
+
+export const Team = builder.prismaNode('Team', {
+  id: { field: 'id' },
+  findUnique: (id) => ({ id: parseDbId(String(id)) }),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    headquarters: t.exposeString('headquarters'),
+  }),
+});
+
+export const TeamOrderField = builder.enumType('TeamOrderField', { values: ['ID', 'NAME'] as const });
+
+export const TeamOrder = builder.inputType('TeamOrder', {
+  description: 'Order of a list of teams; ties are broken by id in the same direction.',
+  fields: (t) => ({
+    field: t.field({ type: TeamOrderField, required: true }),
+    direction: t.field({ type: OrderDirection, defaultValue: 'ASC' }),
+  }),
+});
+
+export const TeamFilter = builder.inputType('TeamFilter', {
+  fields: (t) => ({
+    nameContains: t.string({ description: 'Case-insensitive substring of the name.', validate: searchInput }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  team: t.prismaField({
+    type: Team,
+    nullable: true,
+    description: 'The team with this id, or null.',
+    args: { id: t.arg.globalID({ required: true, for: Team }) },
+    resolve: (query, _root, args) => prisma.team.findUnique({ ...query, where: { id: dbId(args.id) } }),
+  }),
+  teams: t.connection(
+    {
+      type: Team,
+      description: 'All teams, filtered and ordered.',
+      args: { where: t.arg({ type: TeamFilter }), orderBy: t.arg({ type: TeamOrder }) },
+      resolve: async (_root, args) => {
+        const spec = pageSpec(args, args.orderBy, teamTable.columns);
+        const filter: Prisma.Sql[] = [];
+        if (args.where?.nameContains != null) {
+          filter.push(Prisma.sql`n.name ILIKE ${likePattern(args.where.nameContains)}`);
+        }
+        const page = pageSql(spec, teamTable.columns);
+        const rows = await prisma.$queryRaw<TeamRow[]>`
+          SELECT ${teamTable.select} FROM ${teamTable.from}
+          WHERE ${and([...filter, ...page.where])} ${page.orderLimit}`;
+        return {
+          ...toPage(spec, rows, (row) => teamTable.sortKey(spec.field, row)),
+          totalCount: async () => {
+            const [row] = await prisma.$queryRaw<{ count: number }[]>`
+              SELECT count(*)::int AS count FROM ${teamTable.from} WHERE ${and(filter)}`;
+            return row?.count ?? 0;
+          },
+        };
+      },
+    },
+    { fields: (c) => ({ totalCount: c.int({ resolve: (connection) => connection.totalCount() }) }) },
+  ),
+}));
+
+builder.relayMutationField(
+  'createTeam',
+  {
+    inputFields: (t) => ({
+      name: t.string({ required: true, validate: textInput('name') }),
+      headquarters: t.string({ required: true, validate: textInput('headquarters') }),
+    }),
+  },
+  {
+    resolve: async (_root, { input }) => ({
+      team: await prisma.team.create({ data: { name: input.name, headquarters: input.headquarters } }),
+    }),
+  },
+  { outputFields: (t) => ({ team: t.field({ type: Team, resolve: (payload) => payload.team }) }) },
+);
+
+builder.relayMutationField(
+  'updateTeam',
+  {
+    inputFields: (t) => ({
+      id: t.globalID({ required: true, for: Team }),
+      name: t.string({ description: 'New name; omit to keep it.', validate: textInput('name').nullish() }),
+      headquarters: t.string({
+        description: 'New headquarters; omit to keep it.',
+        validate: textInput('headquarters').nullish(),
+      }),
+    }),
+  },
+  {
+    resolve: async (_root, { input }, ctx) => {
+      const id = dbId(input.id);
+      const [team] = await prisma.team.updateManyAndReturn({
+        where: { id },
+        data: { name: input.name ?? undefined, headquarters: input.headquarters ?? undefined },
+      });
+      if (!team) throw notFound(`No team with id ${globalId('Team', id)}`);
+      ctx.loaders.heroesOfTeam.clear(team.id);
+      ctx.loaders.teamsOfHero.clear();
+      return { team };
+    },
+  },
+  { outputFields: (t) => ({ team: t.field({ type: Team, resolve: (payload) => payload.team }) }) },
+);
+
+builder.relayMutationField(
+  'deleteTeam',
+  { inputFields: (t) => ({ id: t.globalID({ required: true, for: Team }) }) },
+  {
+    resolve: async (_root, { input }, ctx) => {
+      const id = dbId(input.id);
+      const { count } = await prisma.team.deleteMany({ where: { id } });
+      if (count === 0) throw notFound(`No team with id ${globalId('Team', id)}`);
+      ctx.loaders.heroesOfTeam.clear(id);
+      ctx.loaders.teamsOfHero.clear();
+      return { deletedId: id };
+    },
+  },
+  {
+    outputFields: (t) => ({
+      deletedId: t.globalID({
+        description: 'The global id of the deleted team.',
+        resolve: (payload) => ({ type: 'Team', id: payload.deletedId }),
+      }),
+    }),
+  },
+);

@@ -1,0 +1,37 @@
+import { createServer } from 'node:http';
+import { config } from './config';
+import { databaseKind, prisma } from './db';
+import { prepareDatabase } from './db/prepare';
+import { yoga } from './yoga';
+
+async function main() {
+  const started = performance.now();
+  const { applied, seeded } = await prepareDatabase({ seed: true });
+  if (applied.length > 0) console.log(`Applied migrations: ${applied.join(', ')}`);
+  if (seeded) console.log('Loaded the sample heroes and teams into the empty database');
+
+  const server = createServer(yoga);
+  server.listen(config.port, () => {
+    const where = databaseKind === 'pglite' ? `PGlite in ${config.dataDir}` : 'PostgreSQL';
+    const ms = Math.round(performance.now() - started);
+    console.log(`GraphQL server on http://localhost:${config.port}${yoga.graphqlEndpoint} (${where}, ready in ${ms} ms)`);
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: finishing requests in flight, then stopping`);
+    server.close(() => {
+      prisma.$disconnect().finally(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

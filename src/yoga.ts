@@ -1,0 +1,56 @@
+import { createYoga, maskError, useReadinessCheck } from 'graphql-yoga';
+import { config } from './config';
+import { createContext } from './context';
+import { prisma } from './db';
+import { toClientError } from './errors';
+import { schema } from './schema';
+
+const defaultQuery = /* GraphQL */ `# Heroes with the teams they belong to, through HeroTeamLink.
+query HeroesWithTeams {
+  heroes(first: 10, orderBy: { field: NAME }) {
+    totalCount
+    edges {
+      node {
+        id
+        name
+        secretName
+        age
+        teams(first: 5) {
+          totalCount
+          edges {
+            isTraining
+            node { id name headquarters }
+          }
+        }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+`;
+
+async function databaseAnswers(): Promise<boolean> {
+  try {
+    await prisma.$queryRaw`SELECT 1`;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const yoga = createYoga({
+  schema,
+  context: createContext,
+  graphqlEndpoint: '/graphql',
+  landingPage: false,
+  healthCheckEndpoint: '/live',
+  graphiql: config.production ? false : { title: 'Heroes & Teams', defaultQuery },
+  maskedErrors: {
+    maskError: (error, message, isDev) => toClientError(error) ?? maskError(error, message, isDev),
+  },
+  logging: config.production ? 'info' : 'warn',
+  plugins: [
+    useReadinessCheck({ endpoint: '/health', check: databaseAnswers }),
+    useReadinessCheck({ endpoint: '/ready', check: databaseAnswers }),
+  ],
+});

@@ -7,6 +7,7 @@ import { prisma } from './db';
 import type PrismaTypes from './generated/pothos-prisma-types';
 import { getDatamodel } from './generated/pothos-prisma-types';
 import { badInput } from './errors';
+import { decodeNodeId } from './ids';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -15,6 +16,8 @@ export const builder = new SchemaBuilder<{
   DefaultInputFieldRequiredness: false;
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
+  // Every connection can count its whole list; the count runs only when a client asks for it.
+  Connection: { totalCount: () => Promise<number> };
 }>({
   plugins: [PrismaPlugin, RelayPlugin, ValidationPlugin],
   defaultFieldNullability: false,
@@ -27,6 +30,7 @@ export const builder = new SchemaBuilder<{
   },
   relay: {
     clientMutationId: 'omit',
+    decodeGlobalID: decodeNodeId,
     cursorType: 'String',
     edgesFieldOptions: { nullable: false },
     nodeFieldOptions: { nullable: false },

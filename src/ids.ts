@@ -1,7 +1,8 @@
-import { encodeGlobalID } from '@pothos/plugin-relay';
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import { badInput } from './errors';
 
 const INT4_MAX = 2_147_483_647;
+const nodeTypes = new Set(['Hero', 'Team']);
 
 /** The database id inside a global id: a positive int4, written without sign, zeros or exponent. */
 export function parseDbId(raw: string): number {
@@ -9,6 +10,24 @@ export function parseDbId(raw: string): number {
     throw badInput(`Invalid id: "${raw.slice(0, 40)}" is not a valid object id`);
   }
   return Number(raw);
+}
+
+/**
+ * Decodes every global id the API receives; anything but the id of a Hero or a Team, as the API
+ * hands them out, is bad input (and never reaches the database).
+ */
+export function decodeNodeId(globalID: string): { typename: string; id: string } {
+  let decoded: { typename: string; id: string };
+  try {
+    decoded = decodeGlobalID(globalID);
+  } catch {
+    throw badInput(`Invalid id: "${globalID.slice(0, 40)}" is not an id this API hands out`);
+  }
+  if (!nodeTypes.has(decoded.typename)) {
+    throw badInput(`Invalid id: "${globalID.slice(0, 40)}" is not an id this API hands out`);
+  }
+  parseDbId(decoded.id);
+  return decoded;
 }
 
 /** The global id clients know an object by, for messages that name it. */

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { config } from './config';
-import { databaseKind, prisma } from './db';
+import { closeDatabase, databaseKind } from './db';
 import { prepareDatabase } from './db/prepare';
 import { yoga } from './yoga';
 
@@ -23,7 +23,7 @@ async function main() {
     stopping = true;
     console.log(`${signal}: finishing requests in flight, then stopping`);
     server.close(() => {
-      prisma.$disconnect().finally(() => process.exit(0));
+      closeDatabase().finally(() => process.exit(0));
     });
     server.closeIdleConnections();
   };

@@ -6,11 +6,12 @@ import type { Hero as HeroRow } from '../generated/prisma/client';
 import { dbId, globalId, parseDbId } from '../ids';
 import { and, pageSpec, pageSql, toPage } from '../loaders/pagination';
 import { heroTable, likePattern } from '../loaders/tables';
-import { ageInput, OrderDirection, searchInput, textInput } from './inputs';
+import { ageInput, OrderDirection, searchInput, textInput } from './shared';
 import { Team } from './team';
 
 export const Hero = builder.prismaNode('Hero', {
   id: { field: 'id' },
+  nullable: true,
   findUnique: (id) => ({ id: parseDbId(String(id)) }),
   fields: (t) => ({
     name: t.exposeString('name'),
@@ -73,7 +74,8 @@ builder.queryFields((t) => ({
         };
       },
     },
-    { fields: (c) => ({ totalCount: c.int({ resolve: (connection) => connection.totalCount() }) }) },
+    { name: 'QueryHeroesConnection' },
+    { name: 'QueryHeroesEdge' },
   ),
 }));
 

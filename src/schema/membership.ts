@@ -37,8 +37,9 @@ builder.prismaObjectField(Hero, 'teams', (t) =>
         );
       },
     },
-    { fields: (c) => ({ totalCount: c.int({ resolve: (connection) => connection.totalCount() }) }) },
+    { name: 'HeroTeamsConnection' },
     {
+      name: 'HeroTeamsEdge',
       fields: (e) => ({
         isTraining: e.boolean({ description: 'Whether the hero is in training with this team.', resolve: (edge) => edge.isTraining }),
       }),
@@ -63,8 +64,9 @@ builder.prismaObjectField(Team, 'heroes', (t) =>
         );
       },
     },
-    { fields: (c) => ({ totalCount: c.int({ resolve: (connection) => connection.totalCount() }) }) },
+    { name: 'TeamHeroesConnection' },
     {
+      name: 'TeamHeroesEdge',
       fields: (e) => ({
         isTraining: e.boolean({ description: 'Whether the hero is in training with this team.', resolve: (edge) => edge.isTraining }),
       }),

@@ -6,10 +6,11 @@ import type { Team as TeamRow } from '../generated/prisma/client';
 import { and, pageSpec, pageSql, toPage } from '../loaders/pagination';
 import { likePattern, teamTable } from '../loaders/tables';
 import { dbId, globalId, parseDbId } from '../ids';
-import { OrderDirection, searchInput, textInput } from './inputs';
+import { OrderDirection, searchInput, textInput } from './shared';
 
 export const Team = builder.prismaNode('Team', {
   id: { field: 'id' },
+  nullable: true,
   findUnique: (id) => ({ id: parseDbId(String(id)) }),
   fields: (t) => ({
     name: t.exposeString('name'),
@@ -66,7 +67,8 @@ builder.queryFields((t) => ({
         };
       },
     },
-    { fields: (c) => ({ totalCount: c.int({ resolve: (connection) => connection.totalCount() }) }) },
+    { name: 'QueryTeamsConnection' },
+    { name: 'QueryTeamsEdge' },
   ),
 }));
 

@@ -5,6 +5,13 @@ export const OrderDirection = builder.enumType('OrderDirection', {
   values: { ASC: { description: 'Smallest first.' }, DESC: { description: 'Largest first.' } } as const,
 });
 
+builder.globalConnectionField('totalCount', (t) =>
+  t.int({
+    description: 'How many items the whole list holds, over all pages.',
+    resolve: (connection) => connection.totalCount(),
+  }),
+);
+
 /** A display name: not blank, bounded, and free of NUL bytes, which PostgreSQL text cannot hold. */
 export function textInput(label: string) {
   return z

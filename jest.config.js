@@ -1,0 +1,29 @@
+// The whole suite runs on the embedded PGlite database, and again on PostgreSQL when
+// TEST_DATABASE_URL names a server (each test file then gets a database of its own).
+const base = {
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.(t|j)s$': [
+      '@swc/jest',
+      { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
+    ],
+  },
+  // The schema engine's WebAssembly glue is an ES module; everything else in node_modules is not.
+  transformIgnorePatterns: ['/node_modules/(?!@prisma/schema-engine-wasm/)'],
+  setupFiles: ['<rootDir>/test/support/env.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/support/database.ts'],
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+};
+
+const projects = [{ ...base, displayName: 'pglite', globals: { DATABASE_MODE: 'pglite' } }];
+if (process.env.TEST_DATABASE_URL) {
+  projects.push({
+    ...base,
+    displayName: 'postgresql',
+    globals: { DATABASE_MODE: 'postgresql' },
+    // Checks of the code itself, not of the database, run once.
+    testPathIgnorePatterns: ['/test/schema\\.test\\.ts$', '/test/unit/'],
+  });
+}
+
+module.exports = { projects, testTimeout: 30_000, maxWorkers: 2 };

@@ -1,0 +1,15 @@
+// Runs before each test file's modules load: points the server's config at this file's database.
+declare const DATABASE_MODE: 'pglite' | 'postgresql';
+
+if (DATABASE_MODE === 'postgresql') {
+  const url = new URL(process.env.TEST_DATABASE_URL!);
+  const name = `heroes_test_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  url.pathname = `/${name}`;
+  process.env.DATABASE_URL = url.toString();
+  process.env.TEST_DATABASE_NAME = name;
+  process.env.PG_POOL_MAX = '5';
+} else {
+  delete process.env.DATABASE_URL;
+  process.env.DATA_DIR = 'memory://';
+}
+process.env.NODE_ENV = 'test';

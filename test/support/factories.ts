@@ -1,0 +1,47 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { prisma } from '../../src/db';
+import { seedIfEmpty } from '../../src/db/seed';
+
+/** Empties every table (and restarts ids), so each test starts from a known state. */
+export async function resetDatabase(options: { seed?: boolean } = {}): Promise<void> {
+  await prisma.$executeRawUnsafe('TRUNCATE "HeroTeamLink", "Hero", "Team" RESTART IDENTITY CASCADE');
+  if (options.seed) await seedIfEmpty(prisma);
+}
+
+export const heroId = (id: number) => encodeGlobalID('Hero', id);
+export const teamId = (id: number) => encodeGlobalID('Team', id);
+
+export async function makeTeams(count: number, prefix = 'Team'): Promise<number[]> {
+  const rows = await prisma.team.createManyAndReturn({
+    data: Array.from({ length: count }, (_, i) => ({ name: `${prefix} ${i + 1}`, headquarters: `HQ ${i + 1}` })),
+    select: { id: true },
+  });
+  return rows.map((row) => row.id);
+}
+
+export async function makeHeroes(count: number, prefix = 'Hero'): Promise<number[]> {
+  const rows = await prisma.hero.createManyAndReturn({
+    data: Array.from({ length: count }, (_, i) => ({
+      name: `${prefix} ${String(i + 1).padStart(5, '0')}`,
+      secretName: `Secret ${i + 1}`,
+      age: i % 7 === 0 ? null : 20 + (i % 50),
+    })),
+    select: { id: true },
+  });
+  return rows.map((row) => row.id);
+}
+
+/** Links every hero to every team; every third membership is in training. */
+export async function linkAll(heroIds: number[], teamIds: number[]): Promise<void> {
+  const data = heroIds.flatMap((hero, h) =>
+    teamIds.map((team, t) => ({ heroId: hero, teamId: team, isTraining: (h + t) % 3 === 0 })),
+  );
+  for (let i = 0; i < data.length; i += 10_000) {
+    await prisma.heroTeamLink.createMany({ data: data.slice(i, i + 10_000) });
+  }
+}
+
+export async function tableCounts() {
+  const [heroes, teams, links] = await Promise.all([prisma.hero.count(), prisma.team.count(), prisma.heroTeamLink.count()]);
+  return { heroes, teams, links };
+}

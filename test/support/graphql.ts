@@ -1,0 +1,49 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { type ExecutionResult, print } from 'graphql';
+import { onQuery } from '../../src/db';
+import { yoga } from '../../src/yoga';
+
+export interface Response<TResult> {
+  status: number;
+  body: ExecutionResult<TResult> & { errors?: { message: string; extensions?: { code?: string } }[] };
+}
+
+/** Sends a typed operation through the real server object, as a client would, without a port. */
+export async function executeOperation<TResult, TVariables>(
+  document: TypedDocumentNode<TResult, TVariables>,
+  ...[variables]: TVariables extends Record<string, never> ? [] : [TVariables]
+): Promise<Response<TResult>> {
+  const response = await yoga.fetch('http://yoga/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ query: print(document), variables }),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+/** The data of a response that must have succeeded. */
+export async function ok<TResult, TVariables>(
+  document: TypedDocumentNode<TResult, TVariables>,
+  ...variables: TVariables extends Record<string, never> ? [] : [TVariables]
+): Promise<TResult> {
+  const { body } = await executeOperation(document, ...variables);
+  if (body.errors?.length || !body.data) throw new Error(`Expected data, got ${JSON.stringify(body)}`);
+  return body.data;
+}
+
+/** The codes of a response's errors, in order. */
+export function codes(response: Response<unknown>): (string | undefined)[] {
+  return (response.body.errors ?? []).map((error) => error.extensions?.code);
+}
+
+/** Runs `action` and returns it together with the SQL statements it sent. */
+export async function recordSql<T>(action: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
+  const statements: string[] = [];
+  const stop = onQuery((event) => statements.push(event.query));
+  try {
+    const result = await action();
+    return { result, statements };
+  } finally {
+    stop();
+  }
+}

@@ -25,34 +25,24 @@ const prismaCodes: Record<string, [ErrorCode, string]> = {
 
 /**
  * Turns what a resolver threw into what a client may see. Known database outcomes become domain
- * errors without their SQL; Pothos' argument checks become BAD_USER_INPUT; anything else is left
- * to Yoga's masking, which hides it behind "Unexpected error.".
+ * errors without their SQL; Pothos' own argument checks become BAD_USER_INPUT; our GraphQLErrors
+ * pass as they are; anything else is left to Yoga's masking ("Unexpected error.").
  */
 export function toClientError(error: unknown): GraphQLError | undefined {
   const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
-  const path = error instanceof GraphQLError ? error.path : undefined;
   if (original instanceof Prisma.PrismaClientKnownRequestError) {
     const known = prismaCodes[original.code];
-    if (known) return new GraphQLError(known[1], { path, extensions: { code: known[0] } });
-    return undefined;
+    if (!known) return undefined;
+    return new GraphQLError(known[1], {
+      path: error instanceof GraphQLError ? error.path : undefined,
+      extensions: { code: known[0] },
+    });
   }
-  if (original instanceof GraphQLError) {
-    if (original.extensions.code) return error instanceof GraphQLError && error !== original ? locate(original, error) : original;
-    if (original.name === 'PothosValidationError') {
-      return new GraphQLError(original.message, {
-        path,
-        nodes: error instanceof GraphQLError ? error.nodes : undefined,
-        extensions: { ...original.extensions, code: ErrorCode.BAD_USER_INPUT },
-      });
-    }
+  if (!(error instanceof GraphQLError) || !(original instanceof GraphQLError)) return undefined;
+  if (original.name === 'PothosValidationError' && !original.extensions.code) {
+    // Set in place: the located error shares this object, and returning the same error keeps
+    // Yoga from logging an expected client mistake as a server error.
+    (original.extensions as Record<string, unknown>).code = ErrorCode.BAD_USER_INPUT;
   }
-  return undefined;
-}
-
-function locate(original: GraphQLError, located: GraphQLError): GraphQLError {
-  return new GraphQLError(original.message, {
-    nodes: located.nodes,
-    path: located.path,
-    extensions: original.extensions,
-  });
+  return original.extensions.code ? error : undefined;
 }

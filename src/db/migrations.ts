@@ -24,13 +24,28 @@ declare const WebAssembly: {
 
 let wasmModule: Promise<Wasm> | undefined;
 
+// The engine leaves a 10-second timer behind after every command, which keeps a finished CLI
+// (or a test worker) alive; its timers are tracked so they can be cleared once it is freed.
+const engineTimers = new Set<NodeJS.Timeout>();
+
 function loadWasm(): Promise<Wasm> {
   wasmModule ??= (async () => {
     const bgPath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const bg = require(bgPath) as Wasm & { __wbg_set_wasm(exports: unknown): void };
+    const imports: Record<string, unknown> = { ...bg };
+    for (const name of Object.keys(bg).filter((key) => key.startsWith('__wbg_setTimeout_'))) {
+      imports[name] = (callback: () => void, ms: number) => {
+        const timer = setTimeout(() => {
+          engineTimers.delete(timer);
+          callback();
+        }, ms >>> 0);
+        engineTimers.add(timer);
+        return timer;
+      };
+    }
     const bytes = readFileSync(path.join(path.dirname(bgPath), 'schema_engine_bg.wasm'));
-    const { instance } = await WebAssembly.instantiate(bytes, { './schema_engine_bg.js': bg });
+    const { instance } = await WebAssembly.instantiate(bytes, { './schema_engine_bg.js': imports });
     bg.__wbg_set_wasm(instance.exports);
     (instance.exports as { __wbindgen_start(): void }).__wbindgen_start();
     return bg;
@@ -40,6 +55,12 @@ function loadWasm(): Promise<Wasm> {
 
 function readSchema(): { path: string; content: string } {
   return { path: schemaPath, content: readFileSync(schemaPath, 'utf8') };
+}
+
+function closeEngine(engine: SchemaEngineWasm.SchemaEngine): void {
+  engine.free();
+  for (const timer of engineTimers) clearTimeout(timer);
+  engineTimers.clear();
 }
 
 async function openEngine(factory: SqlMigrationAwareDriverAdapterFactory): Promise<SchemaEngineWasm.SchemaEngine> {
@@ -96,7 +117,7 @@ export async function applyMigrations(factory: SqlMigrationAwareDriverAdapterFac
     const result = await engine.applyMigrations({ migrationsList: readMigrations(), filters: noFilters });
     return result.appliedMigrationNames;
   } finally {
-    engine.free();
+    closeEngine(engine);
   }
 }
 
@@ -119,7 +140,7 @@ export async function diffMigrationsToSchema(scratch: SqlMigrationAwareDriverAda
     });
     return stripEmptyScript(result.stdout ?? '');
   } finally {
-    engine.free();
+    closeEngine(engine);
   }
 }
 
@@ -137,7 +158,7 @@ export async function schemaFromEmpty(scratch: SqlMigrationAwareDriverAdapterFac
     });
     return result.stdout ?? '';
   } finally {
-    engine.free();
+    closeEngine(engine);
   }
 }
 

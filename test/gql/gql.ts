@@ -14,6 +14,17 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+  '\n  mutation CreateTeam($input: CreateTeamInput!) {\n    createTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n': typeof types.CreateTeamDocument;
+  '\n  mutation UpdateTeam($input: UpdateTeamInput!) {\n    updateTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n      }\n    }\n  }\n': typeof types.UpdateTeamDocument;
+  '\n  mutation DeleteTeam($input: DeleteTeamInput!) {\n    deleteTeam(input: $input) {\n      deletedId\n    }\n  }\n': typeof types.DeleteTeamDocument;
+  '\n  mutation CreateHero($input: CreateHeroInput!) {\n    createHero(input: $input) {\n      hero {\n        id\n        name\n        secretName\n        age\n        teams {\n          totalCount\n          edges {\n            isTraining\n            node {\n              name\n              heroes {\n                totalCount\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n': typeof types.CreateHeroDocument;
+  '\n  mutation UpdateHero($input: UpdateHeroInput!) {\n    updateHero(input: $input) {\n      hero {\n        id\n        name\n        secretName\n        age\n      }\n    }\n  }\n': typeof types.UpdateHeroDocument;
+  '\n  mutation DeleteHero($input: DeleteHeroInput!) {\n    deleteHero(input: $input) {\n      deletedId\n    }\n  }\n': typeof types.DeleteHeroDocument;
+  '\n  mutation AddHeroToTeam($input: AddHeroToTeamInput!) {\n    addHeroToTeam(input: $input) {\n      isTraining\n      hero {\n        name\n        teams {\n          totalCount\n          edges {\n            isTraining\n            node {\n              name\n            }\n          }\n        }\n      }\n      team {\n        name\n        heroes {\n          totalCount\n          edges {\n            isTraining\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n': typeof types.AddHeroToTeamDocument;
+  '\n  mutation UpdateMembership($input: UpdateMembershipInput!) {\n    updateMembership(input: $input) {\n      isTraining\n      hero {\n        teams(isTraining: true) {\n          edges {\n            node {\n              name\n            }\n          }\n        }\n      }\n      team {\n        heroes(isTraining: true) {\n          edges {\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n': typeof types.UpdateMembershipDocument;
+  '\n  mutation RemoveHeroFromTeam($input: RemoveHeroFromTeamInput!) {\n    removeHeroFromTeam(input: $input) {\n      removed\n      hero {\n        teams {\n          totalCount\n        }\n      }\n      team {\n        heroes {\n          totalCount\n          edges {\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n': typeof types.RemoveHeroFromTeamDocument;
+  '\n  mutation SetHeroTeams($input: SetHeroTeamsInput!) {\n    setHeroTeams(input: $input) {\n      hero {\n        name\n        teams {\n          edges {\n            isTraining\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n': typeof types.SetHeroTeamsDocument;
+  '\n      mutation AddThenRemove($hero: ID!, $team: ID!) {\n        add: addHeroToTeam(input: { heroId: $hero, teamId: $team }) {\n          hero {\n            teams {\n              totalCount\n            }\n          }\n        }\n        remove: removeHeroFromTeam(input: { heroId: $hero, teamId: $team }) {\n          removed\n          hero {\n            teams {\n              totalCount\n            }\n          }\n        }\n      }\n    ': typeof types.AddThenRemoveDocument;
   '\n  query Heroes($first: Int, $after: String, $last: Int, $before: String, $where: HeroFilter, $orderBy: HeroOrder) {\n    heroes(first: $first, after: $after, last: $last, before: $before, where: $where, orderBy: $orderBy) {\n      totalCount\n      edges {\n        cursor\n        node {\n          id\n          name\n          age\n        }\n      }\n      pageInfo {\n        hasNextPage\n        hasPreviousPage\n        startCursor\n        endCursor\n      }\n    }\n  }\n': typeof types.HeroesDocument;
   '\n  query Teams($first: Int, $after: String, $where: TeamFilter, $orderBy: TeamOrder) {\n    teams(first: $first, after: $after, where: $where, orderBy: $orderBy) {\n      totalCount\n      edges {\n        node {\n          id\n          name\n          headquarters\n        }\n      }\n    }\n  }\n': typeof types.TeamsDocument;
   '\n  query HeroWithTeams($id: ID!, $isTraining: Boolean, $orderBy: TeamOrder, $first: Int, $after: String) {\n    hero(id: $id) {\n      id\n      name\n      secretName\n      age\n      teams(isTraining: $isTraining, orderBy: $orderBy, first: $first, after: $after) {\n        totalCount\n        edges {\n          isTraining\n          node {\n            id\n            name\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n': typeof types.HeroWithTeamsDocument;
@@ -22,6 +33,28 @@ type Documents = {
   '\n  query Nodes($ids: [ID!]!) {\n    nodes(ids: $ids) {\n      __typename\n      id\n    }\n  }\n': typeof types.NodesDocument;
 };
 const documents: Documents = {
+  '\n  mutation CreateTeam($input: CreateTeamInput!) {\n    createTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n':
+    types.CreateTeamDocument,
+  '\n  mutation UpdateTeam($input: UpdateTeamInput!) {\n    updateTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n      }\n    }\n  }\n':
+    types.UpdateTeamDocument,
+  '\n  mutation DeleteTeam($input: DeleteTeamInput!) {\n    deleteTeam(input: $input) {\n      deletedId\n    }\n  }\n':
+    types.DeleteTeamDocument,
+  '\n  mutation CreateHero($input: CreateHeroInput!) {\n    createHero(input: $input) {\n      hero {\n        id\n        name\n        secretName\n        age\n        teams {\n          totalCount\n          edges {\n            isTraining\n            node {\n              name\n              heroes {\n                totalCount\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n':
+    types.CreateHeroDocument,
+  '\n  mutation UpdateHero($input: UpdateHeroInput!) {\n    updateHero(input: $input) {\n      hero {\n        id\n        name\n        secretName\n        age\n      }\n    }\n  }\n':
+    types.UpdateHeroDocument,
+  '\n  mutation DeleteHero($input: DeleteHeroInput!) {\n    deleteHero(input: $input) {\n      deletedId\n    }\n  }\n':
+    types.DeleteHeroDocument,
+  '\n  mutation AddHeroToTeam($input: AddHeroToTeamInput!) {\n    addHeroToTeam(input: $input) {\n      isTraining\n      hero {\n        name\n        teams {\n          totalCount\n          edges {\n            isTraining\n            node {\n              name\n            }\n          }\n        }\n      }\n      team {\n        name\n        heroes {\n          totalCount\n          edges {\n            isTraining\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n':
+    types.AddHeroToTeamDocument,
+  '\n  mutation UpdateMembership($input: UpdateMembershipInput!) {\n    updateMembership(input: $input) {\n      isTraining\n      hero {\n        teams(isTraining: true) {\n          edges {\n            node {\n              name\n            }\n          }\n        }\n      }\n      team {\n        heroes(isTraining: true) {\n          edges {\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n':
+    types.UpdateMembershipDocument,
+  '\n  mutation RemoveHeroFromTeam($input: RemoveHeroFromTeamInput!) {\n    removeHeroFromTeam(input: $input) {\n      removed\n      hero {\n        teams {\n          totalCount\n        }\n      }\n      team {\n        heroes {\n          totalCount\n          edges {\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n':
+    types.RemoveHeroFromTeamDocument,
+  '\n  mutation SetHeroTeams($input: SetHeroTeamsInput!) {\n    setHeroTeams(input: $input) {\n      hero {\n        name\n        teams {\n          edges {\n            isTraining\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n':
+    types.SetHeroTeamsDocument,
+  '\n      mutation AddThenRemove($hero: ID!, $team: ID!) {\n        add: addHeroToTeam(input: { heroId: $hero, teamId: $team }) {\n          hero {\n            teams {\n              totalCount\n            }\n          }\n        }\n        remove: removeHeroFromTeam(input: { heroId: $hero, teamId: $team }) {\n          removed\n          hero {\n            teams {\n              totalCount\n            }\n          }\n        }\n      }\n    ':
+    types.AddThenRemoveDocument,
   '\n  query Heroes($first: Int, $after: String, $last: Int, $before: String, $where: HeroFilter, $orderBy: HeroOrder) {\n    heroes(first: $first, after: $after, last: $last, before: $before, where: $where, orderBy: $orderBy) {\n      totalCount\n      edges {\n        cursor\n        node {\n          id\n          name\n          age\n        }\n      }\n      pageInfo {\n        hasNextPage\n        hasPreviousPage\n        startCursor\n        endCursor\n      }\n    }\n  }\n':
     types.HeroesDocument,
   '\n  query Teams($first: Int, $after: String, $where: TeamFilter, $orderBy: TeamOrder) {\n    teams(first: $first, after: $after, where: $where, orderBy: $orderBy) {\n      totalCount\n      edges {\n        node {\n          id\n          name\n          headquarters\n        }\n      }\n    }\n  }\n':
@@ -50,6 +83,72 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  mutation CreateTeam($input: CreateTeamInput!) {\n    createTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n',
+): (typeof documents)['\n  mutation CreateTeam($input: CreateTeamInput!) {\n    createTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  mutation UpdateTeam($input: UpdateTeamInput!) {\n    updateTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n      }\n    }\n  }\n',
+): (typeof documents)['\n  mutation UpdateTeam($input: UpdateTeamInput!) {\n    updateTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  mutation DeleteTeam($input: DeleteTeamInput!) {\n    deleteTeam(input: $input) {\n      deletedId\n    }\n  }\n',
+): (typeof documents)['\n  mutation DeleteTeam($input: DeleteTeamInput!) {\n    deleteTeam(input: $input) {\n      deletedId\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  mutation CreateHero($input: CreateHeroInput!) {\n    createHero(input: $input) {\n      hero {\n        id\n        name\n        secretName\n        age\n        teams {\n          totalCount\n          edges {\n            isTraining\n            node {\n              name\n              heroes {\n                totalCount\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n',
+): (typeof documents)['\n  mutation CreateHero($input: CreateHeroInput!) {\n    createHero(input: $input) {\n      hero {\n        id\n        name\n        secretName\n        age\n        teams {\n          totalCount\n          edges {\n            isTraining\n            node {\n              name\n              heroes {\n                totalCount\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  mutation UpdateHero($input: UpdateHeroInput!) {\n    updateHero(input: $input) {\n      hero {\n        id\n        name\n        secretName\n        age\n      }\n    }\n  }\n',
+): (typeof documents)['\n  mutation UpdateHero($input: UpdateHeroInput!) {\n    updateHero(input: $input) {\n      hero {\n        id\n        name\n        secretName\n        age\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  mutation DeleteHero($input: DeleteHeroInput!) {\n    deleteHero(input: $input) {\n      deletedId\n    }\n  }\n',
+): (typeof documents)['\n  mutation DeleteHero($input: DeleteHeroInput!) {\n    deleteHero(input: $input) {\n      deletedId\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  mutation AddHeroToTeam($input: AddHeroToTeamInput!) {\n    addHeroToTeam(input: $input) {\n      isTraining\n      hero {\n        name\n        teams {\n          totalCount\n          edges {\n            isTraining\n            node {\n              name\n            }\n          }\n        }\n      }\n      team {\n        name\n        heroes {\n          totalCount\n          edges {\n            isTraining\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n',
+): (typeof documents)['\n  mutation AddHeroToTeam($input: AddHeroToTeamInput!) {\n    addHeroToTeam(input: $input) {\n      isTraining\n      hero {\n        name\n        teams {\n          totalCount\n          edges {\n            isTraining\n            node {\n              name\n            }\n          }\n        }\n      }\n      team {\n        name\n        heroes {\n          totalCount\n          edges {\n            isTraining\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  mutation UpdateMembership($input: UpdateMembershipInput!) {\n    updateMembership(input: $input) {\n      isTraining\n      hero {\n        teams(isTraining: true) {\n          edges {\n            node {\n              name\n            }\n          }\n        }\n      }\n      team {\n        heroes(isTraining: true) {\n          edges {\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n',
+): (typeof documents)['\n  mutation UpdateMembership($input: UpdateMembershipInput!) {\n    updateMembership(input: $input) {\n      isTraining\n      hero {\n        teams(isTraining: true) {\n          edges {\n            node {\n              name\n            }\n          }\n        }\n      }\n      team {\n        heroes(isTraining: true) {\n          edges {\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  mutation RemoveHeroFromTeam($input: RemoveHeroFromTeamInput!) {\n    removeHeroFromTeam(input: $input) {\n      removed\n      hero {\n        teams {\n          totalCount\n        }\n      }\n      team {\n        heroes {\n          totalCount\n          edges {\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n',
+): (typeof documents)['\n  mutation RemoveHeroFromTeam($input: RemoveHeroFromTeamInput!) {\n    removeHeroFromTeam(input: $input) {\n      removed\n      hero {\n        teams {\n          totalCount\n        }\n      }\n      team {\n        heroes {\n          totalCount\n          edges {\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  mutation SetHeroTeams($input: SetHeroTeamsInput!) {\n    setHeroTeams(input: $input) {\n      hero {\n        name\n        teams {\n          edges {\n            isTraining\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n',
+): (typeof documents)['\n  mutation SetHeroTeams($input: SetHeroTeamsInput!) {\n    setHeroTeams(input: $input) {\n      hero {\n        name\n        teams {\n          edges {\n            isTraining\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n      mutation AddThenRemove($hero: ID!, $team: ID!) {\n        add: addHeroToTeam(input: { heroId: $hero, teamId: $team }) {\n          hero {\n            teams {\n              totalCount\n            }\n          }\n        }\n        remove: removeHeroFromTeam(input: { heroId: $hero, teamId: $team }) {\n          removed\n          hero {\n            teams {\n              totalCount\n            }\n          }\n        }\n      }\n    ',
+): (typeof documents)['\n      mutation AddThenRemove($hero: ID!, $team: ID!) {\n        add: addHeroToTeam(input: { heroId: $hero, teamId: $team }) {\n          hero {\n            teams {\n              totalCount\n            }\n          }\n        }\n        remove: removeHeroFromTeam(input: { heroId: $hero, teamId: $team }) {\n          removed\n          hero {\n            teams {\n              totalCount\n            }\n          }\n        }\n      }\n    '];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

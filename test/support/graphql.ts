@@ -5,13 +5,15 @@ import { yoga } from '../../src/yoga';
 
 export interface Response<TResult> {
   status: number;
-  body: ExecutionResult<TResult> & { errors?: { message: string; extensions?: { code?: string } }[] };
+  body: Omit<ExecutionResult<TResult>, 'errors'> & {
+    errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[];
+  };
 }
 
 /** Sends a typed operation through the real server object, as a client would, without a port. */
 export async function executeOperation<TResult, TVariables>(
   document: TypedDocumentNode<TResult, TVariables>,
-  ...[variables]: TVariables extends Record<string, never> ? [] : [TVariables]
+  variables?: TVariables,
 ): Promise<Response<TResult>> {
   const response = await yoga.fetch('http://yoga/graphql', {
     method: 'POST',
@@ -24,9 +26,9 @@ export async function executeOperation<TResult, TVariables>(
 /** The data of a response that must have succeeded. */
 export async function ok<TResult, TVariables>(
   document: TypedDocumentNode<TResult, TVariables>,
-  ...variables: TVariables extends Record<string, never> ? [] : [TVariables]
+  variables?: TVariables,
 ): Promise<TResult> {
-  const { body } = await executeOperation(document, ...variables);
+  const { body } = await executeOperation(document, variables);
   if (body.errors?.length || !body.data) throw new Error(`Expected data, got ${JSON.stringify(body)}`);
   return body.data;
 }

@@ -14,6 +14,12 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+  '\n  query Depth1($first: Int!) {\n    heroes(first: $first) {\n      edges {\n        node {\n          id\n          name\n        }\n      }\n    }\n  }\n': typeof types.Depth1Document;
+  '\n  query Depth2($first: Int!) {\n    heroes(first: $first, orderBy: { field: ID }) {\n      edges {\n        node {\n          id\n          name\n          teams(first: 10, orderBy: { field: ID }) {\n            edges {\n              isTraining\n              node {\n                name\n                headquarters\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n': typeof types.Depth2Document;
+  '\n  query Depth3($first: Int!) {\n    teams(first: $first, orderBy: { field: ID }) {\n      edges {\n        node {\n          id\n          name\n          heroes(first: 50, orderBy: { field: ID }) {\n            edges {\n              node {\n                id\n                name\n                teams(first: 10, orderBy: { field: ID }) {\n                  edges {\n                    node {\n                      name\n                    }\n                  }\n                }\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n': typeof types.Depth3Document;
+  '\n  query Depth3WithCounts($first: Int!) {\n    teams(first: $first) {\n      totalCount\n      edges {\n        node {\n          heroes(first: 50, isTraining: false) {\n            totalCount\n            edges {\n              node {\n                teams(first: 10, orderBy: { field: NAME, direction: DESC }) {\n                  totalCount\n                  edges {\n                    node {\n                      name\n                    }\n                  }\n                }\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n': typeof types.Depth3WithCountsDocument;
+  '\n    query Lookups($ids: [ID!]!, $one: ID!, $two: ID!) {\n      nodes(ids: $ids) {\n        id\n      }\n      a: hero(id: $one) {\n        name\n      }\n      b: hero(id: $two) {\n        name\n      }\n    }\n  ': typeof types.LookupsDocument;
+  '\n  query TeamPage($id: ID!) {\n    team(id: $id) {\n      heroes(first: 10) {\n        totalCount\n        edges {\n          node {\n            name\n          }\n        }\n      }\n    }\n  }\n': typeof types.TeamPageDocument;
   '\n  mutation CreateTeam($input: CreateTeamInput!) {\n    createTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n': typeof types.CreateTeamDocument;
   '\n  mutation UpdateTeam($input: UpdateTeamInput!) {\n    updateTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n      }\n    }\n  }\n': typeof types.UpdateTeamDocument;
   '\n  mutation DeleteTeam($input: DeleteTeamInput!) {\n    deleteTeam(input: $input) {\n      deletedId\n    }\n  }\n': typeof types.DeleteTeamDocument;
@@ -33,6 +39,18 @@ type Documents = {
   '\n  query Nodes($ids: [ID!]!) {\n    nodes(ids: $ids) {\n      __typename\n      id\n    }\n  }\n': typeof types.NodesDocument;
 };
 const documents: Documents = {
+  '\n  query Depth1($first: Int!) {\n    heroes(first: $first) {\n      edges {\n        node {\n          id\n          name\n        }\n      }\n    }\n  }\n':
+    types.Depth1Document,
+  '\n  query Depth2($first: Int!) {\n    heroes(first: $first, orderBy: { field: ID }) {\n      edges {\n        node {\n          id\n          name\n          teams(first: 10, orderBy: { field: ID }) {\n            edges {\n              isTraining\n              node {\n                name\n                headquarters\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n':
+    types.Depth2Document,
+  '\n  query Depth3($first: Int!) {\n    teams(first: $first, orderBy: { field: ID }) {\n      edges {\n        node {\n          id\n          name\n          heroes(first: 50, orderBy: { field: ID }) {\n            edges {\n              node {\n                id\n                name\n                teams(first: 10, orderBy: { field: ID }) {\n                  edges {\n                    node {\n                      name\n                    }\n                  }\n                }\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n':
+    types.Depth3Document,
+  '\n  query Depth3WithCounts($first: Int!) {\n    teams(first: $first) {\n      totalCount\n      edges {\n        node {\n          heroes(first: 50, isTraining: false) {\n            totalCount\n            edges {\n              node {\n                teams(first: 10, orderBy: { field: NAME, direction: DESC }) {\n                  totalCount\n                  edges {\n                    node {\n                      name\n                    }\n                  }\n                }\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n':
+    types.Depth3WithCountsDocument,
+  '\n    query Lookups($ids: [ID!]!, $one: ID!, $two: ID!) {\n      nodes(ids: $ids) {\n        id\n      }\n      a: hero(id: $one) {\n        name\n      }\n      b: hero(id: $two) {\n        name\n      }\n    }\n  ':
+    types.LookupsDocument,
+  '\n  query TeamPage($id: ID!) {\n    team(id: $id) {\n      heroes(first: 10) {\n        totalCount\n        edges {\n          node {\n            name\n          }\n        }\n      }\n    }\n  }\n':
+    types.TeamPageDocument,
   '\n  mutation CreateTeam($input: CreateTeamInput!) {\n    createTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n':
     types.CreateTeamDocument,
   '\n  mutation UpdateTeam($input: UpdateTeamInput!) {\n    updateTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n      }\n    }\n  }\n':
@@ -83,6 +101,42 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  query Depth1($first: Int!) {\n    heroes(first: $first) {\n      edges {\n        node {\n          id\n          name\n        }\n      }\n    }\n  }\n',
+): (typeof documents)['\n  query Depth1($first: Int!) {\n    heroes(first: $first) {\n      edges {\n        node {\n          id\n          name\n        }\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  query Depth2($first: Int!) {\n    heroes(first: $first, orderBy: { field: ID }) {\n      edges {\n        node {\n          id\n          name\n          teams(first: 10, orderBy: { field: ID }) {\n            edges {\n              isTraining\n              node {\n                name\n                headquarters\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n',
+): (typeof documents)['\n  query Depth2($first: Int!) {\n    heroes(first: $first, orderBy: { field: ID }) {\n      edges {\n        node {\n          id\n          name\n          teams(first: 10, orderBy: { field: ID }) {\n            edges {\n              isTraining\n              node {\n                name\n                headquarters\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  query Depth3($first: Int!) {\n    teams(first: $first, orderBy: { field: ID }) {\n      edges {\n        node {\n          id\n          name\n          heroes(first: 50, orderBy: { field: ID }) {\n            edges {\n              node {\n                id\n                name\n                teams(first: 10, orderBy: { field: ID }) {\n                  edges {\n                    node {\n                      name\n                    }\n                  }\n                }\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n',
+): (typeof documents)['\n  query Depth3($first: Int!) {\n    teams(first: $first, orderBy: { field: ID }) {\n      edges {\n        node {\n          id\n          name\n          heroes(first: 50, orderBy: { field: ID }) {\n            edges {\n              node {\n                id\n                name\n                teams(first: 10, orderBy: { field: ID }) {\n                  edges {\n                    node {\n                      name\n                    }\n                  }\n                }\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  query Depth3WithCounts($first: Int!) {\n    teams(first: $first) {\n      totalCount\n      edges {\n        node {\n          heroes(first: 50, isTraining: false) {\n            totalCount\n            edges {\n              node {\n                teams(first: 10, orderBy: { field: NAME, direction: DESC }) {\n                  totalCount\n                  edges {\n                    node {\n                      name\n                    }\n                  }\n                }\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n',
+): (typeof documents)['\n  query Depth3WithCounts($first: Int!) {\n    teams(first: $first) {\n      totalCount\n      edges {\n        node {\n          heroes(first: 50, isTraining: false) {\n            totalCount\n            edges {\n              node {\n                teams(first: 10, orderBy: { field: NAME, direction: DESC }) {\n                  totalCount\n                  edges {\n                    node {\n                      name\n                    }\n                  }\n                }\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n    query Lookups($ids: [ID!]!, $one: ID!, $two: ID!) {\n      nodes(ids: $ids) {\n        id\n      }\n      a: hero(id: $one) {\n        name\n      }\n      b: hero(id: $two) {\n        name\n      }\n    }\n  ',
+): (typeof documents)['\n    query Lookups($ids: [ID!]!, $one: ID!, $two: ID!) {\n      nodes(ids: $ids) {\n        id\n      }\n      a: hero(id: $one) {\n        name\n      }\n      b: hero(id: $two) {\n        name\n      }\n    }\n  '];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  query TeamPage($id: ID!) {\n    team(id: $id) {\n      heroes(first: 10) {\n        totalCount\n        edges {\n          node {\n            name\n          }\n        }\n      }\n    }\n  }\n',
+): (typeof documents)['\n  query TeamPage($id: ID!) {\n    team(id: $id) {\n      heroes(first: 10) {\n        totalCount\n        edges {\n          node {\n            name\n          }\n        }\n      }\n    }\n  }\n'];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -38,13 +38,19 @@ export function codes(response: Response<unknown>): (string | undefined)[] {
   return (response.body.errors ?? []).map((error) => error.extensions?.code);
 }
 
-/** Runs `action` and returns it together with the SQL statements it sent. */
-export async function recordSql<T>(action: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
+/** Runs `action` and returns it together with the SQL statements it sent (and their parameters). */
+export async function recordSql<T>(
+  action: () => Promise<T>,
+): Promise<{ result: T; statements: string[]; params: string[] }> {
   const statements: string[] = [];
-  const stop = onQuery((event) => statements.push(event.query));
+  const params: string[] = [];
+  const stop = onQuery((event) => {
+    statements.push(event.query);
+    params.push(event.params);
+  });
   try {
     const result = await action();
-    return { result, statements };
+    return { result, statements, params };
   } finally {
     stop();
   }

@@ -1,7 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { adapterFactory, closeDatabase, databaseKind, prisma } from '../db';
 import { applyMigrations, diffMigrationsToSchema, migrationsDir } from './migrations';
 import { seedIfEmpty } from './seed';
@@ -33,7 +31,7 @@ async function main(command: string | undefined, arg: string | undefined): Promi
         console.error('Name the migration in snake_case, e.g. `npm run db:migration:create -- add_power`');
         return 2;
       }
-      const sql = await diffMigrationsToSchema(new PrismaPGlite(new PGlite()));
+      const sql = await diffMigrationsToSchema();
       if (!sql) {
         console.log('schema.prisma and prisma/migrations agree: no migration to create');
         return 0;
@@ -45,7 +43,7 @@ async function main(command: string | undefined, arg: string | undefined): Promi
       return 0;
     }
     case 'drift': {
-      const sql = await diffMigrationsToSchema(new PrismaPGlite(new PGlite()));
+      const sql = await diffMigrationsToSchema();
       if (sql) {
         console.error(`schema.prisma differs from prisma/migrations; the next migration would be:\n\n${sql}`);
         return 1;

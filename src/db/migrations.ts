@@ -1,10 +1,12 @@
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import {
   bindMigrationAwareSqlAdapterFactory,
   type SqlMigrationAwareDriverAdapterFactory,
 } from '@prisma/driver-adapter-utils';
 import type * as SchemaEngineWasm from '@prisma/schema-engine-wasm';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
 
 // Prisma's schema engine compiled to WebAssembly: migrations without the native binary that the
 // Prisma CLI would download (see DESIGN.md, "Facts verified"). The package entry imports the .wasm
@@ -122,14 +124,17 @@ export async function applyMigrations(factory: SqlMigrationAwareDriverAdapterFac
 }
 
 /**
- * The SQL that would bring a database holding every committed migration to what schema.prisma
- * describes; empty when they agree. `scratch` must be an empty database: the migrations are
- * applied to it first (it plays the part of Prisma's shadow database).
+ * The SQL that would bring a database holding every migration in `dir` to what schema.prisma
+ * describes; empty when they agree. The migrations are applied first to `database`, or, by default,
+ * to a scratch in-memory PGlite that plays the part of Prisma's shadow database.
  */
-export async function diffMigrationsToSchema(scratch: SqlMigrationAwareDriverAdapterFactory): Promise<string> {
-  const engine = await openEngine(scratch);
+export async function diffMigrationsToSchema(
+  options: { database?: SqlMigrationAwareDriverAdapterFactory; dir?: string } = {},
+): Promise<string> {
+  const scratch = options.database ? undefined : new PGlite();
+  const engine = await openEngine(options.database ?? new PrismaPGlite(scratch!));
   try {
-    await engine.applyMigrations({ migrationsList: readMigrations(), filters: noFilters });
+    await engine.applyMigrations({ migrationsList: readMigrations(options.dir), filters: noFilters });
     const schema = readSchema();
     const result = await engine.diff({
       from: { tag: 'schemaDatasource', files: [schema], configDir: prismaDir },
@@ -141,24 +146,7 @@ export async function diffMigrationsToSchema(scratch: SqlMigrationAwareDriverAda
     return stripEmptyScript(result.stdout ?? '');
   } finally {
     closeEngine(engine);
-  }
-}
-
-/** The full SQL of schema.prisma from an empty database, for the first migration. */
-export async function schemaFromEmpty(scratch: SqlMigrationAwareDriverAdapterFactory): Promise<string> {
-  const engine = await openEngine(scratch);
-  try {
-    const schema = readSchema();
-    const result = await engine.diff({
-      from: { tag: 'empty' },
-      to: { tag: 'schemaDatamodel', files: [schema] },
-      script: true,
-      exitCode: null,
-      filters: noFilters,
-    });
-    return result.stdout ?? '';
-  } finally {
-    closeEngine(engine);
+    await scratch?.close();
   }
 }
 

@@ -10,6 +10,14 @@ function readInt(name: string, fallback: number, min: number, max: number): numb
   return value;
 }
 
+function readBool(name: string, fallback: boolean): boolean {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  throw new Error(`${name} must be true or false, got "${raw}"`);
+}
+
 function readDatabaseUrl(): string | undefined {
   const raw = process.env.DATABASE_URL;
   if (raw === undefined || raw === '') return undefined;
@@ -32,6 +40,7 @@ export interface Config {
   readonly dataDir: string;
   readonly poolMax: number;
   readonly logSql: boolean;
+  readonly graphiql: boolean;
 }
 
 export const config: Config = Object.freeze({
@@ -40,7 +49,8 @@ export const config: Config = Object.freeze({
   databaseUrl: readDatabaseUrl(),
   dataDir: readDataDir(),
   poolMax: readInt('PG_POOL_MAX', 10, 1, 1000),
-  logSql: process.env.LOG_SQL === '1' || process.env.LOG_SQL === 'true',
+  logSql: readBool('LOG_SQL', false),
+  graphiql: readBool('GRAPHIQL', true),
 });
 
 export const pageSizes = Object.freeze({

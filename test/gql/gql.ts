@@ -20,6 +20,7 @@ type Documents = {
   '\n  query Depth3WithCounts($first: Int!) {\n    teams(first: $first) {\n      totalCount\n      edges {\n        node {\n          heroes(first: 50, isTraining: false) {\n            totalCount\n            edges {\n              node {\n                teams(first: 10, orderBy: { field: NAME, direction: DESC }) {\n                  totalCount\n                  edges {\n                    node {\n                      name\n                    }\n                  }\n                }\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n': typeof types.Depth3WithCountsDocument;
   '\n    query Lookups($ids: [ID!]!, $one: ID!, $two: ID!) {\n      nodes(ids: $ids) {\n        id\n      }\n      a: hero(id: $one) {\n        name\n      }\n      b: hero(id: $two) {\n        name\n      }\n    }\n  ': typeof types.LookupsDocument;
   '\n  query TeamPage($id: ID!) {\n    team(id: $id) {\n      heroes(first: 10) {\n        totalCount\n        edges {\n          node {\n            name\n          }\n        }\n      }\n    }\n  }\n': typeof types.TeamPageDocument;
+  '\n  query HeroName($id: ID!) {\n    hero(id: $id) {\n      name\n    }\n  }\n': typeof types.HeroNameDocument;
   '\n  mutation CreateTeam($input: CreateTeamInput!) {\n    createTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n': typeof types.CreateTeamDocument;
   '\n  mutation UpdateTeam($input: UpdateTeamInput!) {\n    updateTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n      }\n    }\n  }\n': typeof types.UpdateTeamDocument;
   '\n  mutation DeleteTeam($input: DeleteTeamInput!) {\n    deleteTeam(input: $input) {\n      deletedId\n    }\n  }\n': typeof types.DeleteTeamDocument;
@@ -51,6 +52,7 @@ const documents: Documents = {
     types.LookupsDocument,
   '\n  query TeamPage($id: ID!) {\n    team(id: $id) {\n      heroes(first: 10) {\n        totalCount\n        edges {\n          node {\n            name\n          }\n        }\n      }\n    }\n  }\n':
     types.TeamPageDocument,
+  '\n  query HeroName($id: ID!) {\n    hero(id: $id) {\n      name\n    }\n  }\n': types.HeroNameDocument,
   '\n  mutation CreateTeam($input: CreateTeamInput!) {\n    createTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n':
     types.CreateTeamDocument,
   '\n  mutation UpdateTeam($input: UpdateTeamInput!) {\n    updateTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n      }\n    }\n  }\n':
@@ -137,6 +139,12 @@ export function graphql(
 export function graphql(
   source: '\n  query TeamPage($id: ID!) {\n    team(id: $id) {\n      heroes(first: 10) {\n        totalCount\n        edges {\n          node {\n            name\n          }\n        }\n      }\n    }\n  }\n',
 ): (typeof documents)['\n  query TeamPage($id: ID!) {\n    team(id: $id) {\n      heroes(first: 10) {\n        totalCount\n        edges {\n          node {\n            name\n          }\n        }\n      }\n    }\n  }\n'];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(
+  source: '\n  query HeroName($id: ID!) {\n    hero(id: $id) {\n      name\n    }\n  }\n',
+): (typeof documents)['\n  query HeroName($id: ID!) {\n    hero(id: $id) {\n      name\n    }\n  }\n'];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -187,6 +187,12 @@ export type TeamPageQuery = {
   team: { heroes: { totalCount: number; edges: Array<{ node: { name: string } }> } } | null;
 };
 
+export type HeroNameQueryVariables = Exact<{
+  id: string;
+}>;
+
+export type HeroNameQuery = { hero: { name: string } | null };
+
 export type CreateTeamMutationVariables = Exact<{
   input: CreateTeamInput;
 }>;
@@ -1054,6 +1060,43 @@ export const TeamPageDocument = {
     },
   ],
 } as unknown as DocumentNode<TeamPageQuery, TeamPageQueryVariables>;
+export const HeroNameDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'query',
+      name: { kind: 'Name', value: 'HeroName' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+          type: { kind: 'NonNullType', type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'hero' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'id' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'Field', name: { kind: 'Name', value: 'name' } }],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<HeroNameQuery, HeroNameQueryVariables>;
 export const CreateTeamDocument = {
   kind: 'Document',
   definitions: [

@@ -1,0 +1,96 @@
+import { prisma } from '../src/db';
+import { seedIfEmpty } from '../src/db/seed';
+import { Prisma } from '../src/generated/prisma/client';
+import { yoga } from '../src/yoga';
+import { graphql } from './gql';
+import { heroId, resetDatabase, tableCounts } from './support/factories';
+import { codes, executeOperation } from './support/graphql';
+
+afterEach(() => jest.restoreAllMocks());
+
+describe('GraphiQL and health', () => {
+  it('serves GraphiQL at /graphql with a default query of heroes and their teams', async () => {
+    const response = await yoga.fetch('http://yoga/graphql', { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain('<title>Heroes & Teams</title>');
+    expect(html).toContain('query HeroesWithTeams');
+    expect(html).toContain('teams(first: 5)');
+    // Served whole from this server: nothing to fetch from a CDN.
+    expect(html).not.toMatch(/<script[^>]+src=["']?https?:/);
+  });
+
+  it('answers GET /health with 200 while the database answers, 503 when it does not', async () => {
+    expect((await yoga.fetch('http://yoga/health')).status).toBe(200);
+    jest.spyOn(prisma, '$queryRaw').mockRejectedValue(new Error('connection refused'));
+    const down = await yoga.fetch('http://yoga/health');
+    expect(down.status).toBe(503);
+    expect(await down.text()).not.toContain('refused');
+  });
+});
+
+describe('sample data', () => {
+  it('loads the tutorial heroes and teams into an empty database, once', async () => {
+    await resetDatabase();
+    expect(await seedIfEmpty(prisma)).toBe(true);
+    expect(await tableCounts()).toEqual({ heroes: 7, teams: 2, links: 4 });
+    expect(await seedIfEmpty(prisma)).toBe(false);
+    expect(await tableCounts()).toEqual({ heroes: 7, teams: 2, links: 4 });
+    const teams = await prisma.team.findMany({ orderBy: { id: 'asc' } });
+    expect(teams.map((t) => [t.name, t.headquarters])).toEqual([
+      ['Preventers', 'Sharp Tower'],
+      ['Z-Force', "Sister Margaret's Bar"],
+    ]);
+  });
+});
+
+const HeroName = graphql(`
+  query HeroName($id: ID!) {
+    hero(id: $id) {
+      name
+    }
+  }
+`);
+
+describe('errors', () => {
+  beforeAll(() => resetDatabase({ seed: true }));
+
+  it('masks unexpected errors: no message, stack, SQL or path reaches the client', async () => {
+    jest
+      .spyOn(prisma.hero, 'findUnique')
+      .mockRejectedValue(new Error('password=hunter2 at /work/main/src/db.ts: SELECT * FROM "Hero"'));
+    const response = await executeOperation(HeroName, { id: heroId(1) });
+    const text = JSON.stringify(response.body);
+    expect(response.body.errors?.[0]?.message).toBe('Unexpected error.');
+    for (const secret of ['hunter2', '/work/', 'SELECT', 'stack', 'db.ts']) expect(text).not.toContain(secret);
+  });
+
+  it('maps a unique violation to CONFLICT and a missing reference to NOT_FOUND, without their SQL', async () => {
+    const known = (code: string) =>
+      new Prisma.PrismaClientKnownRequestError(`Invalid call: INSERT INTO "Hero" ... (${code})`, {
+        code,
+        clientVersion: Prisma.prismaVersion.client,
+      });
+    for (const [code, expected] of [
+      ['P2002', 'CONFLICT'],
+      ['P2003', 'NOT_FOUND'],
+      ['P2025', 'NOT_FOUND'],
+    ]) {
+      jest.spyOn(prisma.hero, 'findUnique').mockRejectedValueOnce(known(code!));
+      const response = await executeOperation(HeroName, { id: heroId(1) });
+      expect(codes(response)).toEqual([expected]);
+      expect(JSON.stringify(response.body)).not.toContain('INSERT');
+    }
+  });
+
+  it('answers a malformed request with a GraphQL error, not a crash', async () => {
+    const response = await yoga.fetch('http://yoga/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query": "{ heroes { edges ',
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { errors: { message: string }[] };
+    expect(body.errors).toHaveLength(1);
+  });
+});

@@ -14,7 +14,9 @@ async function main() {
   server.listen(config.port, () => {
     const where = databaseKind === 'pglite' ? `PGlite in ${config.dataDir}` : 'PostgreSQL';
     const ms = Math.round(performance.now() - started);
-    console.log(`GraphQL server on http://localhost:${config.port}${yoga.graphqlEndpoint} (${where}, ready in ${ms} ms)`);
+    console.log(
+      `GraphQL server on http://localhost:${config.port}${yoga.graphqlEndpoint} (${where}, ready in ${ms} ms)`,
+    );
   });
 
   let stopping = false;

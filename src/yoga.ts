@@ -6,28 +6,36 @@ import { prisma } from './db';
 import { toClientError } from './errors';
 import { schema } from './schema';
 
-const defaultQuery = /* GraphQL */ `# Heroes with the teams they belong to, through HeroTeamLink.
-query HeroesWithTeams {
-  heroes(first: 10, orderBy: { field: NAME }) {
-    totalCount
-    edges {
-      node {
-        id
-        name
-        secretName
-        age
-        teams(first: 5) {
-          totalCount
-          edges {
-            isTraining
-            node { id name headquarters }
+const defaultQuery = /* GraphQL */ `
+  # Heroes with the teams they belong to, through HeroTeamLink.
+  query HeroesWithTeams {
+    heroes(first: 10, orderBy: { field: NAME }) {
+      totalCount
+      edges {
+        node {
+          id
+          name
+          secretName
+          age
+          teams(first: 5) {
+            totalCount
+            edges {
+              isTraining
+              node {
+                id
+                name
+                headquarters
+              }
+            }
           }
         }
       }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
     }
-    pageInfo { hasNextPage endCursor }
   }
-}
 `;
 
 async function databaseAnswers(): Promise<boolean> {

@@ -19,7 +19,11 @@ beforeAll(async () => {
   // Every hero in 5 teams, every team with 5 heroes, a third of the memberships in training.
   await prisma.heroTeamLink.createMany({
     data: heroIds.flatMap((hero, h) =>
-      [0, 1, 2, 3, 4].map((k) => ({ heroId: hero, teamId: teamIds[(h + k * 20) % TEAMS]!, isTraining: (h + k) % 3 === 0 })),
+      [0, 1, 2, 3, 4].map((k) => ({
+        heroId: hero,
+        teamId: teamIds[(h + k * 20) % TEAMS]!,
+        isTraining: (h + k) % 3 === 0,
+      })),
     ),
   });
 });
@@ -120,12 +124,15 @@ describe('SQL statements per request', () => {
     ['depth 2 (heroes -> teams)', Depth2, 2],
     ['depth 3 (teams -> heroes -> teams)', Depth3, 3],
     ['depth 3 with totalCount at every level', Depth3WithCounts, 6],
-  ] as [string, TypedDocumentNode<unknown, { first: number }>, number][])('%s: %i statements for 1 parent and for 100', async (_name, document, expected) => {
-    const one = await recordSql(() => ok(document, { first: 1 }));
-    const hundred = await recordSql(() => ok(document, { first: 100 }));
-    expect(one.statements).toHaveLength(expected);
-    expect(hundred.statements).toHaveLength(expected);
-  });
+  ] as [string, TypedDocumentNode<unknown, { first: number }>, number][])(
+    '%s: %i statements for 1 parent and for 100',
+    async (_name, document, expected) => {
+      const one = await recordSql(() => ok(document, { first: 1 }));
+      const hundred = await recordSql(() => ok(document, { first: 100 }));
+      expect(one.statements).toHaveLength(expected);
+      expect(hundred.statements).toHaveLength(expected);
+    },
+  );
 
   it('returns what the batched statements found, for every parent', async () => {
     const { result, statements } = await recordSql(() => ok(Depth3, { first: 100 }));

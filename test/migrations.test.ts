@@ -10,7 +10,7 @@ import { applyMigrations, diffMigrationsToSchema, migrationsDir, readMigrations 
 // The test setup has applied the committed migrations to this file's database, as `npm start` does.
 
 describe('migrations', () => {
-  it("are recorded in _prisma_migrations as `prisma migrate deploy` records them", async () => {
+  it('are recorded in _prisma_migrations as `prisma migrate deploy` records them', async () => {
     const names = readMigrations().migrationDirectories.map((dir) => dir.path);
     expect(names.length).toBeGreaterThan(0);
     const rows = await prisma.$queryRaw<

@@ -207,7 +207,7 @@ describe('teams', () => {
     expect(await prisma.team.count()).toBe(2);
   });
 
-  it("deleting a team removes its memberships, not its heroes", async () => {
+  it('deleting a team removes its memberships, not its heroes', async () => {
     await ok(DeleteTeam, { input: { id: teamId(1) } });
     expect(await tableCounts()).toEqual({ heroes: 7, teams: 1, links: 1 });
   });
@@ -295,13 +295,20 @@ describe('heroes', () => {
 
   it('updates some fields, leaves the others, and clears the age with null', async () => {
     const renamed = await ok(UpdateHero, { input: { id: heroId(2), name: 'Rusty-Man II' } });
-    expect(renamed.updateHero.hero).toEqual({ id: heroId(2), name: 'Rusty-Man II', secretName: 'Tommy Sharp', age: 48 });
+    expect(renamed.updateHero.hero).toEqual({
+      id: heroId(2),
+      name: 'Rusty-Man II',
+      secretName: 'Tommy Sharp',
+      age: 48,
+    });
     const cleared = await ok(UpdateHero, { input: { id: heroId(2), age: null } });
     expect(cleared.updateHero.hero.age).toBeNull();
   });
 
   it('refuses bad updates and unknown heroes', async () => {
-    expect(codes(await executeOperation(UpdateHero, { input: { id: heroId(2), age: -5 } }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await executeOperation(UpdateHero, { input: { id: heroId(2), age: -5 } }))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
     expect(codes(await executeOperation(UpdateHero, { input: { id: heroId(2), name: '' } }))).toEqual([
       'BAD_USER_INPUT',
     ]);
@@ -320,7 +327,10 @@ describe('memberships', () => {
   it('adds a hero to a team and shows both sides in sync', async () => {
     const data = await ok(AddHeroToTeam, { input: { heroId: heroId(4), teamId: teamId(2), isTraining: true } });
     expect(data.addHeroToTeam.isTraining).toBe(true);
-    expect(data.addHeroToTeam.hero.teams).toEqual({ totalCount: 1, edges: [{ isTraining: true, node: { name: 'Z-Force' } }] });
+    expect(data.addHeroToTeam.hero.teams).toEqual({
+      totalCount: 1,
+      edges: [{ isTraining: true, node: { name: 'Z-Force' } }],
+    });
     expect(data.addHeroToTeam.team.heroes.totalCount).toBe(2);
     expect(data.addHeroToTeam.team.heroes.edges.map((e) => e.node.name)).toEqual(['Deadpond', 'Tarantula']);
   });
@@ -390,7 +400,10 @@ describe('memberships', () => {
   });
 
   it('setHeroTeams changes nothing when one team is unknown or listed twice', async () => {
-    for (const teams of [[{ teamId: teamId(2) }, { teamId: teamId(50) }], [{ teamId: teamId(2) }, { teamId: teamId(2) }]]) {
+    for (const teams of [
+      [{ teamId: teamId(2) }, { teamId: teamId(50) }],
+      [{ teamId: teamId(2) }, { teamId: teamId(2) }],
+    ]) {
       const response = await executeOperation(SetHeroTeams, { input: { heroId: heroId(1), teams } });
       expect(codes(response)).toHaveLength(1);
       expect(await links(1)).toEqual([

@@ -123,9 +123,7 @@ describe('Query.heroes', () => {
     const all = await ok(HeroesQuery, { orderBy: { field: 'NAME' } });
     const after = all.heroes.edges[1]!.cursor;
     const before = all.heroes.edges[5]!.cursor;
-    expect(names(await ok(HeroesQuery, { orderBy: { field: 'NAME' }, after, before }))).toEqual(
-      names(all).slice(2, 5),
-    );
+    expect(names(await ok(HeroesQuery, { orderBy: { field: 'NAME' }, after, before }))).toEqual(names(all).slice(2, 5));
   });
 
   it('filters by name and age; the count follows the filter, not the page', async () => {
@@ -301,7 +299,11 @@ const NodesQuery = graphql(`
 
 describe('global ids and lookups', () => {
   it('finds heroes and teams by global id through node, nodes, hero and team', async () => {
-    expect((await ok(NodeQuery, { id: heroId(2) })).node).toEqual({ __typename: 'Hero', id: heroId(2), name: 'Rusty-Man' });
+    expect((await ok(NodeQuery, { id: heroId(2) })).node).toEqual({
+      __typename: 'Hero',
+      id: heroId(2),
+      name: 'Rusty-Man',
+    });
     expect((await ok(NodeQuery, { id: teamId(2) })).node).toEqual({
       __typename: 'Team',
       id: teamId(2),

@@ -23,7 +23,9 @@ async function main(command: string | undefined, arg: string | undefined): Promi
     }
     case 'seed': {
       await applyMigrations(adapterFactory);
-      console.log((await seedIfEmpty(prisma)) ? 'Loaded the sample data' : 'The database has data already: left as it is');
+      console.log(
+        (await seedIfEmpty(prisma)) ? 'Loaded the sample data' : 'The database has data already: left as it is',
+      );
       return 0;
     }
     case 'create': {

@@ -8,7 +8,15 @@ const teams = [
 ] as const;
 
 const heroes: { name: string; secretName: string; age: number | null; teams: [string, boolean][] }[] = [
-  { name: 'Deadpond', secretName: 'Dive Wilson', age: null, teams: [['Z-Force', false], ['Preventers', true]] },
+  {
+    name: 'Deadpond',
+    secretName: 'Dive Wilson',
+    age: null,
+    teams: [
+      ['Z-Force', false],
+      ['Preventers', true],
+    ],
+  },
   { name: 'Rusty-Man', secretName: 'Tommy Sharp', age: 48, teams: [['Preventers', false]] },
   { name: 'Spider-Boy', secretName: 'Pedro Parqueador', age: null, teams: [['Preventers', true]] },
   { name: 'Tarantula', secretName: 'Natalia Roman-on', age: 32, teams: [] },

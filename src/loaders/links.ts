@@ -14,7 +14,11 @@ interface LinkSide<Node> {
 }
 
 const teamsOfHero: LinkSide<Team> = { parent: Prisma.sql`l."heroId"`, child: Prisma.sql`l."teamId"`, table: teamTable };
-const heroesOfTeam: LinkSide<Hero> = { parent: Prisma.sql`l."teamId"`, child: Prisma.sql`l."heroId"`, table: heroTable };
+const heroesOfTeam: LinkSide<Hero> = {
+  parent: Prisma.sql`l."teamId"`,
+  child: Prisma.sql`l."heroId"`,
+  table: heroTable,
+};
 
 export type Member<Node> = Node & { isTraining: boolean };
 export type MemberPage<Node> = Page<Member<Node>>;

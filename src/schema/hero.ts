@@ -99,7 +99,9 @@ export async function checkMemberships(
   const repeated = ids.find((id, index) => ids.indexOf(id) !== index);
   if (repeated !== undefined) throw badInput(`Team ${globalId('Team', repeated)} is listed more than once`);
   if (ids.length === 0) return links;
-  const found = new Set((await tx.team.findMany({ where: { id: { in: ids } }, select: { id: true } })).map((t) => t.id));
+  const found = new Set(
+    (await tx.team.findMany({ where: { id: { in: ids } }, select: { id: true } })).map((t) => t.id),
+  );
   const missing = ids.find((id) => !found.has(id));
   if (missing !== undefined) throw notFound(`No team with id ${globalId('Team', missing)}`);
   return links;

@@ -41,7 +41,10 @@ builder.prismaObjectField(Hero, 'teams', (t) =>
     {
       name: 'HeroTeamsEdge',
       fields: (e) => ({
-        isTraining: e.boolean({ description: 'Whether the hero is in training with this team.', resolve: (edge) => edge.isTraining }),
+        isTraining: e.boolean({
+          description: 'Whether the hero is in training with this team.',
+          resolve: (edge) => edge.isTraining,
+        }),
       }),
     },
   ),
@@ -68,7 +71,10 @@ builder.prismaObjectField(Team, 'heroes', (t) =>
     {
       name: 'TeamHeroesEdge',
       fields: (e) => ({
-        isTraining: e.boolean({ description: 'Whether the hero is in training with this team.', resolve: (edge) => edge.isTraining }),
+        isTraining: e.boolean({
+          description: 'Whether the hero is in training with this team.',
+          resolve: (edge) => edge.isTraining,
+        }),
       }),
     },
   ),

@@ -42,6 +42,10 @@ export async function linkAll(heroIds: number[], teamIds: number[]): Promise<voi
 }
 
 export async function tableCounts() {
-  const [heroes, teams, links] = await Promise.all([prisma.hero.count(), prisma.team.count(), prisma.heroTeamLink.count()]);
+  const [heroes, teams, links] = await Promise.all([
+    prisma.hero.count(),
+    prisma.team.count(),
+    prisma.heroTeamLink.count(),
+  ]);
   return { heroes, teams, links };
 }

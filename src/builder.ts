@@ -2,6 +2,7 @@ import SchemaBuilder from '@pothos/core';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ValidationPlugin from '@pothos/plugin-validation';
+import { config } from './config';
 import type { Context } from './context';
 import { prisma } from './db';
 import type PrismaTypes from './generated/pothos-prisma-types';
@@ -26,7 +27,7 @@ export const builder = new SchemaBuilder<{
     dmmf: getDatamodel(),
     exposeDescriptions: true,
     filterConnectionTotalCount: true,
-    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'error',
+    onUnusedQuery: config.production ? null : 'error',
   },
   relay: {
     clientMutationId: 'omit',

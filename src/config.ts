@@ -1,4 +1,8 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+
+// A .env file fills in what the environment leaves unset (see .env.example); tests never read one.
+if (process.env.NODE_ENV !== 'test' && existsSync('.env')) process.loadEnvFile('.env');
 
 function readInt(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];

@@ -55,7 +55,8 @@ const HeroName = graphql(`
 describe('errors', () => {
   beforeAll(() => resetDatabase({ seed: true }));
 
-  it('masks unexpected errors: no message, stack, SQL or path reaches the client', async () => {
+  it('masks unexpected errors: no message, stack, SQL or path reaches the client, only the log', async () => {
+    const log = jest.spyOn(console, 'error').mockImplementation(() => undefined);
     jest
       .spyOn(prisma.hero, 'findUnique')
       .mockRejectedValue(new Error('password=hunter2 at /work/main/src/db.ts: SELECT * FROM "Hero"'));
@@ -63,9 +64,11 @@ describe('errors', () => {
     const text = JSON.stringify(response.body);
     expect(response.body.errors?.[0]?.message).toBe('Unexpected error.');
     for (const secret of ['hunter2', '/work/', 'SELECT', 'stack', 'db.ts']) expect(text).not.toContain(secret);
+    expect(JSON.stringify(log.mock.calls)).toContain('hunter2');
   });
 
   it('maps a unique violation to CONFLICT and a missing reference to NOT_FOUND, without their SQL', async () => {
+    jest.spyOn(console, 'error').mockImplementation(() => undefined);
     const known = (code: string) =>
       new Prisma.PrismaClientKnownRequestError(`Invalid call: INSERT INTO "Hero" ... (${code})`, {
         code,

@@ -221,3 +221,83 @@ function maxLinkRowsRead(plan: unknown): number {
   for (const entry of plan as { Plan: Record<string, unknown> }[]) visit(entry.Plan);
   return most;
 }
+
+// The benchmark's queries, verbatim (BENCHMARK.md): their statement counts are targets.
+const Q1 = graphql(`
+  query Q1 {
+    heroes(first: 100, orderBy: { field: ID }) {
+      edges {
+        node {
+          id
+          name
+          teams(first: 10, orderBy: { field: ID }) {
+            edges {
+              isTraining
+              node {
+                name
+                headquarters
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+const Q2 = graphql(`
+  query Q2 {
+    teams(first: 20, orderBy: { field: ID }) {
+      edges {
+        node {
+          id
+          name
+          heroes(first: 50, orderBy: { field: ID }) {
+            edges {
+              node {
+                id
+                name
+                teams(first: 10, orderBy: { field: ID }) {
+                  edges {
+                    node {
+                      name
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+const Q3 = graphql(`
+  query Q3($id: ID!) {
+    team(id: $id) {
+      heroes(first: 10) {
+        totalCount
+        edges {
+          node {
+            name
+          }
+        }
+      }
+    }
+  }
+`);
+
+describe('the benchmark queries', () => {
+  it('Q1 sends 2 statements, Q2 3, Q3 3 (depth 2 plus its totalCount)', async () => {
+    const q1 = await recordSql(() => ok(Q1));
+    expect(q1.result.heroes.edges).toHaveLength(100);
+    expect(q1.statements).toHaveLength(2);
+    const q2 = await recordSql(() => ok(Q2));
+    expect(q2.result.teams.edges).toHaveLength(20);
+    expect(q2.statements).toHaveLength(3);
+    const q3 = await recordSql(() => ok(Q3, { id: teamId(teamIds[0]!) }));
+    expect(q3.result.team?.heroes.totalCount).toBe(5);
+    expect(q3.statements).toHaveLength(3);
+  });
+});

@@ -56,7 +56,7 @@ describe('migrations', () => {
     const indexes = await prisma.$queryRaw<{ indexdef: string }[]>`
       SELECT indexdef FROM pg_indexes WHERE tablename = 'HeroTeamLink' ORDER BY indexname`;
     expect(indexes.map((i) => i.indexdef.replace(/^.* USING /, ''))).toEqual([
-      'btree ("heroId")',
+      'btree ("heroId", "teamId")',
       'btree ("teamId", "heroId")',
     ]);
     const foreignKeys = await prisma.$queryRaw<{ definition: string }[]>`

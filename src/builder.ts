@@ -1,8 +1,10 @@
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ValidationPlugin from '@pothos/plugin-validation';
-import { config } from './config';
+import { GraphQLError } from 'graphql';
+import { config, limits } from './config';
 import type { Context } from './context';
 import { prisma } from './db';
 import type PrismaTypes from './generated/pothos-prisma-types';
@@ -20,7 +22,7 @@ export const builder = new SchemaBuilder<{
   // Every connection can count its whole list; the count runs only when a client asks for it.
   Connection: { totalCount: () => Promise<number> };
 }>({
-  plugins: [PrismaPlugin, RelayPlugin, ValidationPlugin],
+  plugins: [PrismaPlugin, RelayPlugin, ValidationPlugin, ComplexityPlugin],
   defaultFieldNullability: false,
   prisma: {
     client: prisma,
@@ -29,12 +31,28 @@ export const builder = new SchemaBuilder<{
     filterConnectionTotalCount: true,
     onUnusedQuery: config.production ? null : 'error',
   },
+  // The cost of an operation is the number of objects it can return: a connection multiplies what
+  // is below it by its page size (first/last, from literals and variables alike, or the default
+  // page size when neither is given), so cycles of Hero.teams and Team.heroes cannot fan out.
+  complexity: {
+    defaultComplexity: 1,
+    defaultListMultiplier: 1,
+    limit: { complexity: limits.complexity },
+    complexityError: (_kind, result) =>
+      new GraphQLError(
+        `Query complexity ${result.complexity} exceeds the limit of ${result.maxComplexity} (MAX_COMPLEXITY); ask for smaller pages or fewer levels`,
+        { extensions: { code: 'MAX_COMPLEXITY_EXCEEDED' } },
+      ),
+  },
   relay: {
     clientMutationId: 'omit',
     decodeGlobalID: decodeNodeId,
     cursorType: 'String',
     edgesFieldOptions: { nullable: false },
     nodeFieldOptions: { nullable: false },
+    nodesQueryOptions: {
+      complexity: (args: { ids: readonly unknown[] }) => ({ field: 1, multiplier: args.ids.length }),
+    },
   },
   validation: {
     validationError: (result) => badInput(result.issues.map((issue) => issue.message).join('; ')),

@@ -63,3 +63,15 @@ export const pageSizes = Object.freeze({
   /** Largest `first` or `last` a connection accepts. */
   max: readInt('MAX_PAGE_SIZE', 100, 1, 10_000),
 });
+
+/** Limits every operation must respect before it runs (see src/limits.ts). */
+export const limits = Object.freeze({
+  depth: readInt('MAX_DEPTH', 12, 1, 100),
+  aliases: readInt('MAX_ALIASES', 15, 0, 1000),
+  directives: readInt('MAX_DIRECTIVES', 10, 0, 1000),
+  tokens: readInt('MAX_TOKENS', 1000, 10, 100_000),
+  complexity: readInt('MAX_COMPLEXITY', 50_000, 1, 100_000_000),
+  bodyBytes: readInt('MAX_BODY_BYTES', 100_000, 1_000, 100_000_000),
+  introspection: readBool('INTROSPECTION', true),
+  fieldSuggestions: readBool('FIELD_SUGGESTIONS', process.env.NODE_ENV !== 'production'),
+});

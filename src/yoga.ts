@@ -1,9 +1,11 @@
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, maskError, useReadinessCheck } from 'graphql-yoga';
-import { config } from './config';
+import { config, limits } from './config';
 import { createContext } from './context';
 import { prisma } from './db';
 import { toClientError } from './errors';
+import { limitPlugins } from './limits';
 import { schema } from './schema';
 
 const defaultQuery = /* GraphQL */ `
@@ -61,7 +63,14 @@ export const yoga = createYoga({
     maskError: (error, message, isDev) => toClientError(error) ?? maskError(error, message, isDev),
   },
   logging: config.production ? 'info' : 'warn',
+  // One operation per request: batching would multiply every limit below by the batch size.
+  batching: false,
+  maxRequestBodySize: limits.bodyBytes,
   plugins: [
+    // Browsers may send "simple" GET and form POST requests across sites without a preflight;
+    // requiring a custom header (or a JSON body, which is never simple) stops cross-site requests.
+    useCSRFPrevention(),
+    ...limitPlugins(),
     useReadinessCheck({ endpoint: '/health', check: databaseAnswers }),
     useReadinessCheck({ endpoint: '/ready', check: databaseAnswers }),
   ],

@@ -70,7 +70,7 @@ const Depth3 = graphql(`
         node {
           id
           name
-          heroes(first: 50, orderBy: { field: ID }) {
+          heroes(first: 10, orderBy: { field: ID }) {
             edges {
               node {
                 id
@@ -97,7 +97,7 @@ const Depth3WithCounts = graphql(`
       totalCount
       edges {
         node {
-          heroes(first: 50, isTraining: false) {
+          heroes(first: 10, isTraining: false) {
             totalCount
             edges {
               node {

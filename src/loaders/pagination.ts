@@ -63,6 +63,12 @@ function checkSize(name: string, value: number | null | undefined): number | nul
   return value;
 }
 
+/** A connection's multiplier in the cost of an operation: the page size it will return at most. */
+export function pageCost(args: ConnectionArgs): { field: number; multiplier: number } {
+  const requested = args.first ?? args.last ?? pageSizes.default;
+  return { field: 1, multiplier: Number.isInteger(requested) ? Math.min(Math.max(requested, 0), pageSizes.max) : 1 };
+}
+
 export function encodeCursor(field: string, key: string | number | null, id: number): string {
   return Buffer.from(JSON.stringify(field === 'ID' ? [field, id] : [field, id, key])).toString('base64url');
 }

@@ -4,7 +4,7 @@ import { badInput, notFound } from '../errors';
 import { Prisma } from '../generated/prisma/client';
 import type { Hero as HeroRow } from '../generated/prisma/client';
 import { dbId, globalId, parseDbId } from '../ids';
-import { and, pageSpec, pageSql, toPage } from '../loaders/pagination';
+import { and, pageCost, pageSpec, pageSql, toPage } from '../loaders/pagination';
 import { heroTable, likePattern } from '../loaders/tables';
 import { ageInput, OrderDirection, searchInput, textInput } from './shared';
 import { Team } from './team';
@@ -50,6 +50,7 @@ builder.queryFields((t) => ({
   }),
   heroes: t.connection(
     {
+      complexity: pageCost,
       type: Hero,
       description: 'All heroes, filtered and ordered.',
       args: { where: t.arg({ type: HeroFilter }), orderBy: t.arg({ type: HeroOrder }) },

@@ -5,7 +5,7 @@ import { notFound } from '../errors';
 import type { Hero as HeroRow, Team as TeamRow } from '../generated/prisma/client';
 import { dbId, globalId } from '../ids';
 import type { MemberPage } from '../loaders/links';
-import { pageSpec } from '../loaders/pagination';
+import { pageCost, pageSpec } from '../loaders/pagination';
 import { heroTable, teamTable } from '../loaders/tables';
 import { checkMemberships, Hero, HeroOrder, MembershipInput } from './hero';
 import { Team, TeamOrder } from './team';
@@ -23,6 +23,7 @@ function memberConnection<Node extends { id: number }>(page: MemberPage<Node>, c
 builder.prismaObjectField(Hero, 'teams', (t) =>
   t.connection(
     {
+      complexity: pageCost,
       type: Team,
       description: 'The teams this hero belongs to, through HeroTeamLink.',
       args: {
@@ -53,6 +54,7 @@ builder.prismaObjectField(Hero, 'teams', (t) =>
 builder.prismaObjectField(Team, 'heroes', (t) =>
   t.connection(
     {
+      complexity: pageCost,
       type: Hero,
       description: 'The heroes in this team, through HeroTeamLink.',
       args: {

@@ -3,7 +3,7 @@ import { prisma } from '../db';
 import { notFound } from '../errors';
 import { Prisma } from '../generated/prisma/client';
 import type { Team as TeamRow } from '../generated/prisma/client';
-import { and, pageSpec, pageSql, toPage } from '../loaders/pagination';
+import { and, pageCost, pageSpec, pageSql, toPage } from '../loaders/pagination';
 import { likePattern, teamTable } from '../loaders/tables';
 import { dbId, globalId, parseDbId } from '../ids';
 import { OrderDirection, searchInput, textInput } from './shared';
@@ -44,6 +44,7 @@ builder.queryFields((t) => ({
   }),
   teams: t.connection(
     {
+      complexity: pageCost,
       type: Team,
       description: 'All teams, filtered and ordered.',
       args: { where: t.arg({ type: TeamFilter }), orderBy: t.arg({ type: TeamOrder }) },

@@ -1,0 +1,47 @@
+import type { Plugin } from 'graphql-yoga';
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import type { GraphQLArmorCallbackConfiguration } from '@escape.tech/graphql-armor-types';
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import { GraphQLError, type ValidationContext } from 'graphql';
+import { limits } from './config';
+
+/** Codes of the rejections an operation can meet before it runs. */
+export const LimitCode = {
+  MAX_DEPTH: 'MAX_DEPTH_EXCEEDED',
+  MAX_ALIASES: 'MAX_ALIASES_EXCEEDED',
+  MAX_DIRECTIVES: 'MAX_DIRECTIVES_EXCEEDED',
+  MAX_TOKENS: 'MAX_TOKENS_EXCEEDED',
+  MAX_COMPLEXITY: 'MAX_COMPLEXITY_EXCEEDED',
+} as const;
+
+// GraphQL Armor reports its rejections as "Syntax Error: …" without a code; each becomes a
+// validation error of its own code, with the message that names the limit.
+function rejectWith(code: string): GraphQLArmorCallbackConfiguration {
+  return {
+    propagateOnRejection: false,
+    onReject: [
+      (context: ValidationContext | null, error: GraphQLError) => {
+        const coded = new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code } });
+        if (context) context.reportError(coded);
+        else throw coded;
+      },
+    ],
+  };
+}
+
+/** The checks every request goes through before execution, in the order they apply. */
+export function limitPlugins(): Plugin[] {
+  const plugins: Plugin[] = [
+    maxTokensPlugin({ n: limits.tokens, ...rejectWith(LimitCode.MAX_TOKENS) }),
+    maxDepthPlugin({ n: limits.depth, flattenFragments: true, ...rejectWith(LimitCode.MAX_DEPTH) }),
+    maxAliasesPlugin({ n: limits.aliases, ...rejectWith(LimitCode.MAX_ALIASES) }),
+    maxDirectivesPlugin({ n: limits.directives, ...rejectWith(LimitCode.MAX_DIRECTIVES) }),
+  ];
+  if (!limits.fieldSuggestions) plugins.push(blockFieldSuggestionsPlugin());
+  if (!limits.introspection) plugins.push(useDisableIntrospection() as Plugin);
+  return plugins;
+}

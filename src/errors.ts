@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
 import { Prisma } from './generated/prisma/client';
 
 /** The `extensions.code` values clients may see, besides the limits' own. */
@@ -39,10 +40,31 @@ export function toClientError(error: unknown): GraphQLError | undefined {
     });
   }
   if (!(error instanceof GraphQLError) || !(original instanceof GraphQLError)) return undefined;
+
   if (original.name === 'PothosValidationError' && !original.extensions.code) {
     // Set in place: the located error shares this object, and returning the same error keeps
     // Yoga from logging an expected client mistake as a server error.
     (original.extensions as Record<string, unknown>).code = ErrorCode.BAD_USER_INPUT;
   }
   return original.extensions.code ? error : undefined;
+}
+
+/**
+ * Gives a code to the errors Yoga and graphql-js answer without one, so that every error a client
+ * sees has `extensions.code`: variables that do not fit their types are the client's input, the
+ * rest (a missing CSRF header, an unknown operation name) are malformed requests.
+ */
+export function useErrorCodes(): Plugin {
+  return {
+    onResultProcess({ result }) {
+      for (const single of Array.isArray(result) ? result : [result]) {
+        if (!single || typeof single !== 'object' || !('errors' in single)) continue;
+        for (const error of (single.errors ?? []) as GraphQLError[]) {
+          if (!(error instanceof GraphQLError) || error.extensions.code) continue;
+          const code = error.message.startsWith('Variable "$') ? ErrorCode.BAD_USER_INPUT : 'BAD_REQUEST';
+          (error.extensions as Record<string, unknown>).code = code;
+        }
+      }
+    },
+  };
 }

@@ -4,7 +4,7 @@ import { createYoga, maskError, useReadinessCheck } from 'graphql-yoga';
 import { config, limits } from './config';
 import { createContext } from './context';
 import { prisma } from './db';
-import { toClientError } from './errors';
+import { toClientError, useErrorCodes } from './errors';
 import { limitPlugins } from './limits';
 import { schema } from './schema';
 
@@ -60,6 +60,7 @@ export const yoga = createYoga({
   // machines without internet access (ours, CI) cannot reach.
   renderGraphiQL,
   maskedErrors: {
+    isDev: false,
     maskError: (error, message, isDev) => toClientError(error) ?? maskError(error, message, isDev),
   },
   logging: config.production ? 'info' : 'warn',
@@ -70,6 +71,7 @@ export const yoga = createYoga({
     // Browsers may send "simple" GET and form POST requests across sites without a preflight;
     // requiring a custom header (or a JSON body, which is never simple) stops cross-site requests.
     useCSRFPrevention(),
+    useErrorCodes(),
     ...limitPlugins(),
     useReadinessCheck({ endpoint: '/health', check: databaseAnswers }),
     useReadinessCheck({ endpoint: '/ready', check: databaseAnswers }),

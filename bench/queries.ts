@@ -138,7 +138,12 @@ const q2: BenchQuery = {
   },
 };
 
-function q3(key: string, label: string, teamId: (shape: DatasetShape) => number, size: (shape: DatasetShape) => number) {
+function q3(
+  key: string,
+  label: string,
+  teamId: (shape: DatasetShape) => number,
+  size: (shape: DatasetShape) => number,
+) {
   const query: BenchQuery = {
     key,
     label,

@@ -59,7 +59,10 @@ function parseArgs(argv: string[]): Options {
     };
     if (arg === '--quick') quick = true;
     else if (arg === '--scale') scales = [number(value(), 200, 10_000_000)];
-    else if (arg === '--scales') scales = value().split(',').map((s) => number(s, 200, 10_000_000));
+    else if (arg === '--scales')
+      scales = value()
+        .split(',')
+        .map((s) => number(s, 200, 10_000_000));
     else if (arg === '--warmup') warmup = number(value(), 0, 600);
     else if (arg === '--duration') duration = Math.round(number(value(), 1, 3600));
     else if (arg === '--connections') connections = Math.round(number(value(), 1, 100));
@@ -260,7 +263,13 @@ async function sample(server: Server, query: BenchQuery, db: Client): Promise<Sa
   if (!isDeepStrictEqual(counts, floorCounts)) {
     throw new Error(`${where}: GraphQL holds ${JSON.stringify(counts)}, the floor ${JSON.stringify(floorCounts)}`);
   }
-  return { body, bytes: Buffer.byteLength(body), counts, floorCounts, floorIdentical: isDeepStrictEqual(parsed.data, floorData) };
+  return {
+    body,
+    bytes: Buffer.byteLength(body),
+    counts,
+    floorCounts,
+    floorIdentical: isDeepStrictEqual(parsed.data, floorData),
+  };
 }
 
 async function measureServer(server: Server, query: BenchQuery, expectedBody: string, options: Options) {
@@ -377,7 +386,11 @@ function datasetTable(run: DatasetRun, options: Options): string[] {
     const row = run.rows[query.key] ?? {};
     const { server, floor } = row;
     const sql = run.sql[query.key];
-    const statements = sql ? (sql.first === sql.second ? `${sql.second}` : `${sql.second} (first request: ${sql.first})`) : '–';
+    const statements = sql
+      ? sql.first === sql.second
+        ? `${sql.second}`
+        : `${sql.second} (first request: ${sql.first})`
+      : '–';
     lines.push(
       `| ${query.label}${row.failure ? ' **FAILED**' : ''} | ${rate(server?.rps)} | ${ms(server?.p50)} | ${ms(server?.p99)} | ` +
         `${rate(floor?.rps)} | ${ms(floor?.p50)} | ${ms(floor?.p99)} | **${ratio(server?.rps, floor?.rps)}** | ` +
@@ -629,7 +642,7 @@ async function main() {
       'connections. Server: `node --import tsx src/server.ts`, NODE_ENV=production, PG_POOL_MAX=10, loaded by ' +
       'autocannon in a separate process (bench/load.ts); floor: one SQL statement per request through `pg`, ' +
       `${options.connections} clients, in a separate process (bench/floor.ts).`,
-    '- SQL statements per request: counted with the server\'s own query log (Prisma query events through `onQuery` ' +
+    "- SQL statements per request: counted with the server's own query log (Prisma query events through `onQuery` " +
       'of src/db.ts, as `recordSql` in the tests does), one request through `yoga.fetch` in a separate process on ' +
       'the same database (bench/sql-count.ts).',
     '- Every response of every measurement was a 200 byte-identical to the checked sample (no GraphQL errors), ' +

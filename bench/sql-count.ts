@@ -21,7 +21,8 @@ async function send(body: string): Promise<void> {
     body,
   });
   const text = await response.text();
-  if (response.status !== 200 || text.includes('"errors"')) throw new Error(`${response.status}: ${text.slice(0, 500)}`);
+  if (response.status !== 200 || text.includes('"errors"'))
+    throw new Error(`${response.status}: ${text.slice(0, 500)}`);
 }
 
 async function count(body: string): Promise<string[]> {

@@ -23,6 +23,11 @@ type Documents = {
     "\n  query Q1 {\n    heroes(first: 100, orderBy: { field: ID }) {\n      edges {\n        node {\n          id\n          name\n          teams(first: 10, orderBy: { field: ID }) {\n            edges {\n              isTraining\n              node {\n                name\n                headquarters\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": typeof types.Q1Document,
     "\n  query Q2 {\n    teams(first: 20, orderBy: { field: ID }) {\n      edges {\n        node {\n          id\n          name\n          heroes(first: 50, orderBy: { field: ID }) {\n            edges {\n              node {\n                id\n                name\n                teams(first: 10, orderBy: { field: ID }) {\n                  edges {\n                    node {\n                      name\n                    }\n                  }\n                }\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": typeof types.Q2Document,
     "\n  query Q3($id: ID!) {\n    team(id: $id) {\n      heroes(first: 10) {\n        totalCount\n        edges {\n          node {\n            name\n          }\n        }\n      }\n    }\n  }\n": typeof types.Q3Document,
+    "\n  mutation ConcurrentAdd($hero: ID!, $team: ID!) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team, isTraining: true }) {\n      isTraining\n    }\n  }\n": typeof types.ConcurrentAddDocument,
+    "\n  mutation ConcurrentRemove($hero: ID!, $team: ID!) {\n    removeHeroFromTeam(input: { heroId: $hero, teamId: $team }) {\n      removed\n    }\n  }\n": typeof types.ConcurrentRemoveDocument,
+    "\n  mutation ConcurrentSet($hero: ID!, $teams: [MembershipInput!]!) {\n    setHeroTeams(input: { heroId: $hero, teams: $teams }) {\n      hero {\n        teams(first: 50) {\n          edges {\n            isTraining\n            node {\n              id\n            }\n          }\n        }\n      }\n    }\n  }\n": typeof types.ConcurrentSetDocument,
+    "\n  mutation ConcurrentCreate($teams: [MembershipInput!]) {\n    createHero(input: { name: \"Racer\", secretName: \"R\", teams: $teams }) {\n      hero {\n        id\n      }\n    }\n  }\n": typeof types.ConcurrentCreateDocument,
+    "\n      mutation DeleteDoomed($id: ID!) {\n        deleteTeam(input: { id: $id }) {\n          deletedId\n        }\n      }\n    ": typeof types.DeleteDoomedDocument,
     "\n  query HeroName($id: ID!) {\n    hero(id: $id) {\n      name\n    }\n  }\n": typeof types.HeroNameDocument,
     "\n  mutation CreateTeam($input: CreateTeamInput!) {\n    createTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n": typeof types.CreateTeamDocument,
     "\n  mutation UpdateTeam($input: UpdateTeamInput!) {\n    updateTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n      }\n    }\n  }\n": typeof types.UpdateTeamDocument,
@@ -52,6 +57,11 @@ const documents: Documents = {
     "\n  query Q1 {\n    heroes(first: 100, orderBy: { field: ID }) {\n      edges {\n        node {\n          id\n          name\n          teams(first: 10, orderBy: { field: ID }) {\n            edges {\n              isTraining\n              node {\n                name\n                headquarters\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": types.Q1Document,
     "\n  query Q2 {\n    teams(first: 20, orderBy: { field: ID }) {\n      edges {\n        node {\n          id\n          name\n          heroes(first: 50, orderBy: { field: ID }) {\n            edges {\n              node {\n                id\n                name\n                teams(first: 10, orderBy: { field: ID }) {\n                  edges {\n                    node {\n                      name\n                    }\n                  }\n                }\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": types.Q2Document,
     "\n  query Q3($id: ID!) {\n    team(id: $id) {\n      heroes(first: 10) {\n        totalCount\n        edges {\n          node {\n            name\n          }\n        }\n      }\n    }\n  }\n": types.Q3Document,
+    "\n  mutation ConcurrentAdd($hero: ID!, $team: ID!) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team, isTraining: true }) {\n      isTraining\n    }\n  }\n": types.ConcurrentAddDocument,
+    "\n  mutation ConcurrentRemove($hero: ID!, $team: ID!) {\n    removeHeroFromTeam(input: { heroId: $hero, teamId: $team }) {\n      removed\n    }\n  }\n": types.ConcurrentRemoveDocument,
+    "\n  mutation ConcurrentSet($hero: ID!, $teams: [MembershipInput!]!) {\n    setHeroTeams(input: { heroId: $hero, teams: $teams }) {\n      hero {\n        teams(first: 50) {\n          edges {\n            isTraining\n            node {\n              id\n            }\n          }\n        }\n      }\n    }\n  }\n": types.ConcurrentSetDocument,
+    "\n  mutation ConcurrentCreate($teams: [MembershipInput!]) {\n    createHero(input: { name: \"Racer\", secretName: \"R\", teams: $teams }) {\n      hero {\n        id\n      }\n    }\n  }\n": types.ConcurrentCreateDocument,
+    "\n      mutation DeleteDoomed($id: ID!) {\n        deleteTeam(input: { id: $id }) {\n          deletedId\n        }\n      }\n    ": types.DeleteDoomedDocument,
     "\n  query HeroName($id: ID!) {\n    hero(id: $id) {\n      name\n    }\n  }\n": types.HeroNameDocument,
     "\n  mutation CreateTeam($input: CreateTeamInput!) {\n    createTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n": types.CreateTeamDocument,
     "\n  mutation UpdateTeam($input: UpdateTeamInput!) {\n    updateTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n      }\n    }\n  }\n": types.UpdateTeamDocument,
@@ -122,6 +132,26 @@ export function graphql(source: "\n  query Q2 {\n    teams(first: 20, orderBy: {
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query Q3($id: ID!) {\n    team(id: $id) {\n      heroes(first: 10) {\n        totalCount\n        edges {\n          node {\n            name\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Q3($id: ID!) {\n    team(id: $id) {\n      heroes(first: 10) {\n        totalCount\n        edges {\n          node {\n            name\n          }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConcurrentAdd($hero: ID!, $team: ID!) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team, isTraining: true }) {\n      isTraining\n    }\n  }\n"): (typeof documents)["\n  mutation ConcurrentAdd($hero: ID!, $team: ID!) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team, isTraining: true }) {\n      isTraining\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConcurrentRemove($hero: ID!, $team: ID!) {\n    removeHeroFromTeam(input: { heroId: $hero, teamId: $team }) {\n      removed\n    }\n  }\n"): (typeof documents)["\n  mutation ConcurrentRemove($hero: ID!, $team: ID!) {\n    removeHeroFromTeam(input: { heroId: $hero, teamId: $team }) {\n      removed\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConcurrentSet($hero: ID!, $teams: [MembershipInput!]!) {\n    setHeroTeams(input: { heroId: $hero, teams: $teams }) {\n      hero {\n        teams(first: 50) {\n          edges {\n            isTraining\n            node {\n              id\n            }\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation ConcurrentSet($hero: ID!, $teams: [MembershipInput!]!) {\n    setHeroTeams(input: { heroId: $hero, teams: $teams }) {\n      hero {\n        teams(first: 50) {\n          edges {\n            isTraining\n            node {\n              id\n            }\n          }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConcurrentCreate($teams: [MembershipInput!]) {\n    createHero(input: { name: \"Racer\", secretName: \"R\", teams: $teams }) {\n      hero {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation ConcurrentCreate($teams: [MembershipInput!]) {\n    createHero(input: { name: \"Racer\", secretName: \"R\", teams: $teams }) {\n      hero {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n      mutation DeleteDoomed($id: ID!) {\n        deleteTeam(input: { id: $id }) {\n          deletedId\n        }\n      }\n    "): (typeof documents)["\n      mutation DeleteDoomed($id: ID!) {\n        deleteTeam(input: { id: $id }) {\n          deletedId\n        }\n      }\n    "];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

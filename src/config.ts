@@ -43,6 +43,12 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   readonly poolMax: number;
+  /** How long a request waits for a PostgreSQL connection before it fails. */
+  readonly connectTimeoutMs: number;
+  /** Longest a statement may run; PostgreSQL cancels it past this. */
+  readonly statementTimeoutMs: number;
+  /** How long SIGTERM waits for requests in flight before closing their connections. */
+  readonly shutdownGraceMs: number;
   readonly logSql: boolean;
   readonly graphiql: boolean;
 }
@@ -53,6 +59,9 @@ export const config: Config = Object.freeze({
   databaseUrl: readDatabaseUrl(),
   dataDir: readDataDir(),
   poolMax: readInt('PG_POOL_MAX', 10, 1, 1000),
+  connectTimeoutMs: readInt('PG_CONNECT_TIMEOUT_MS', 2_000, 100, 600_000),
+  statementTimeoutMs: readInt('PG_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
+  shutdownGraceMs: readInt('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
   logSql: readBool('LOG_SQL', false),
   graphiql: readBool('GRAPHIQL', true),
 });

@@ -11,33 +11,53 @@ export type QueryListener = (event: { query: string; params: string; duration: n
 interface Database {
   kind: 'postgresql' | 'pglite';
   factory: SqlMigrationAwareDriverAdapterFactory;
+  /** A factory for the schema engine, with a close of its own (see withMigrationDatabase). */
+  forMigrations(): { factory: SqlMigrationAwareDriverAdapterFactory; close(): Promise<void> };
   close(): Promise<void>;
 }
 
 function openDatabase(): Database {
   if (config.databaseUrl) {
     // One pool, shared by queries and migrations, so that closing it closes everything.
+    // Fail fast when PostgreSQL is away or the pool is exhausted, instead of queueing forever.
     const pool = new Pool({
       connectionString: config.databaseUrl,
       max: config.poolMax,
-      connectionTimeoutMillis: 5_000,
+      connectionTimeoutMillis: config.connectTimeoutMs,
       idleTimeoutMillis: 30_000,
+      statement_timeout: config.statementTimeoutMs,
+      query_timeout: config.statementTimeoutMs + 1_000,
     });
-    return { kind: 'postgresql', factory: new PrismaPg(pool), close: () => pool.end() };
+    // An idle connection that dies (PostgreSQL restarted, network cut) emits 'error' on the pool;
+    // unhandled, that would crash the process. The pool replaces it on the next checkout.
+    pool.on('error', (error) => console.error(`PostgreSQL connection lost: ${error.message}`));
+    return {
+      kind: 'postgresql',
+      factory: new PrismaPg(pool),
+      forMigrations: () => {
+        const own = new Pool({ connectionString: config.databaseUrl, max: 1 });
+        own.on('error', (error) => console.error(`PostgreSQL connection lost: ${error.message}`));
+        return { factory: new PrismaPg(own), close: () => own.end() };
+      },
+      close: () => pool.end(),
+    };
   }
   // Opening PGlite creates its data folder and takes seconds, so it waits for the first query:
   // importing the schema (to print it, say) must not touch the database.
   let pglite: PGlite | undefined;
-  let factory: PrismaPGlite | undefined;
-  const open = () => (factory ??= new PrismaPGlite((pglite = new PGlite(config.dataDir))));
+  let opened: PrismaPGlite | undefined;
+  const open = () => (opened ??= new PrismaPGlite((pglite = new PGlite(config.dataDir))));
+  const factory: SqlMigrationAwareDriverAdapterFactory = {
+    provider: 'postgres',
+    adapterName: 'pglite-prisma-adapter',
+    connect: () => open().connect(),
+    connectToShadowDb: () => open().connectToShadowDb(),
+  };
   return {
     kind: 'pglite',
-    factory: {
-      provider: 'postgres',
-      adapterName: 'pglite-prisma-adapter',
-      connect: () => open().connect(),
-      connectToShadowDb: () => open().connectToShadowDb(),
-    },
+    factory,
+    // One process, one session: the engine shares it, and its lock blocks no one else.
+    forMigrations: () => ({ factory, close: async () => undefined }),
     close: async () => {
       await pglite?.close();
     },
@@ -55,6 +75,22 @@ export const prisma = new PrismaClient({
   adapter: adapterFactory,
   log: [{ emit: 'event', level: 'query' }],
 });
+
+/**
+ * Runs schema-engine work (migrations) on a connection of its own. The engine takes PostgreSQL's
+ * migration advisory lock and keeps it as long as its connection lives: on the shared pool, that
+ * connection would stay idle with the lock held, and another replica starting up would wait on it.
+ */
+export async function withMigrationDatabase<T>(
+  work: (factory: SqlMigrationAwareDriverAdapterFactory) => Promise<T>,
+): Promise<T> {
+  const own = database.forMigrations();
+  try {
+    return await work(own.factory);
+  } finally {
+    await own.close();
+  }
+}
 
 /** Disconnects Prisma and closes the pool or the embedded database. */
 export async function closeDatabase(): Promise<void> {

@@ -1,7 +1,9 @@
 import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { config } from './config';
 import { closeDatabase, databaseKind } from './db';
 import { prepareDatabase } from './db/prepare';
+import { markStopping } from './health';
 import { yoga } from './yoga';
 
 async function main() {
@@ -12,22 +14,29 @@ async function main() {
 
   const server = createServer(yoga);
   server.listen(config.port, () => {
+    const { port } = server.address() as AddressInfo;
     const where = databaseKind === 'pglite' ? `PGlite in ${config.dataDir}` : 'PostgreSQL';
     const ms = Math.round(performance.now() - started);
-    console.log(
-      `GraphQL server on http://localhost:${config.port}${yoga.graphqlEndpoint} (${where}, ready in ${ms} ms)`,
-    );
+    console.log(`GraphQL server on http://localhost:${port}${yoga.graphqlEndpoint} (${where}, ready in ${ms} ms)`);
   });
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    markStopping();
     console.log(`${signal}: finishing requests in flight, then stopping`);
+    // Requests in flight finish and get their answers; keep-alive connections close when idle.
     server.close(() => {
-      closeDatabase().finally(() => process.exit(0));
+      closeDatabase()
+        .catch((error: unknown) => console.error(error))
+        .finally(() => process.exit(0));
     });
     server.closeIdleConnections();
+    setTimeout(() => {
+      console.error(`Requests still running after ${config.shutdownGraceMs} ms: closing their connections`);
+      server.closeAllConnections();
+    }, config.shutdownGraceMs).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

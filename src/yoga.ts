@@ -3,7 +3,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, maskError, useReadinessCheck } from 'graphql-yoga';
 import { config, limits } from './config';
 import { createContext } from './context';
-import { prisma } from './db';
+import { isReady } from './health';
 import { toClientError, useErrorCodes } from './errors';
 import { limitPlugins } from './limits';
 import { schema } from './schema';
@@ -40,15 +40,6 @@ const defaultQuery = /* GraphQL */ `
   }
 `;
 
-async function databaseAnswers(): Promise<boolean> {
-  try {
-    await prisma.$queryRaw`SELECT 1`;
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export const yoga = createYoga({
   schema,
   context: createContext,
@@ -73,7 +64,8 @@ export const yoga = createYoga({
     useCSRFPrevention(),
     useErrorCodes(),
     ...limitPlugins(),
-    useReadinessCheck({ endpoint: '/health', check: databaseAnswers }),
-    useReadinessCheck({ endpoint: '/ready', check: databaseAnswers }),
+    // /live answers while the process runs; /health and /ready while it can serve (database up).
+    useReadinessCheck({ endpoint: '/health', check: isReady }),
+    useReadinessCheck({ endpoint: '/ready', check: isReady }),
   ],
 });

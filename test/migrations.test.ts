@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { adapterFactory, databaseKind, prisma } from '../src/db';
+import { databaseKind, prisma, withMigrationDatabase } from '../src/db';
 import { applyMigrations, diffMigrationsToSchema, migrationsDir, readMigrations } from '../src/db/migrations';
 
 // The test setup has applied the committed migrations to this file's database, as `npm start` does.
@@ -25,14 +25,22 @@ describe('migrations', () => {
     }
   });
 
+  it('leave no migration lock held once done, so another server can migrate meanwhile', async () => {
+    const locks = await prisma.$queryRaw<{ count: number }[]>`
+      SELECT count(*)::int AS count FROM pg_locks
+      WHERE locktype = 'advisory' AND pid <> pg_backend_pid()
+        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+    expect(locks[0]?.count).toBe(0);
+  });
+
   it('apply nothing the second time', async () => {
-    expect(await applyMigrations(adapterFactory)).toEqual([]);
+    expect(await withMigrationDatabase(applyMigrations)).toEqual([]);
   });
 
   it('build exactly the tables schema.prisma describes (no drift)', async () => {
     if (databaseKind === 'pglite') {
       // Diffs this very database, migrated, against the Prisma schema.
-      expect(await diffMigrationsToSchema({ database: adapterFactory })).toBe('');
+      expect(await withMigrationDatabase((database) => diffMigrationsToSchema({ database }))).toBe('');
       return;
     }
     // The engine cannot introspect PostgreSQL through @prisma/adapter-pg ("Column type 'char' could

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { adapterFactory, closeDatabase, databaseKind, prisma } from '../db';
+import { closeDatabase, databaseKind, prisma, withMigrationDatabase } from '../db';
 import { applyMigrations, diffMigrationsToSchema, migrationsDir } from './migrations';
 import { seedIfEmpty } from './seed';
 
@@ -17,12 +17,12 @@ function timestamp(): string {
 async function main(command: string | undefined, arg: string | undefined): Promise<number> {
   switch (command) {
     case 'migrate': {
-      const applied = await applyMigrations(adapterFactory);
+      const applied = await withMigrationDatabase(applyMigrations);
       console.log(applied.length ? `Applied to ${databaseKind}: ${applied.join(', ')}` : `${databaseKind}: up to date`);
       return 0;
     }
     case 'seed': {
-      await applyMigrations(adapterFactory);
+      await withMigrationDatabase(applyMigrations);
       console.log(
         (await seedIfEmpty(prisma)) ? 'Loaded the sample data' : 'The database has data already: left as it is',
       );

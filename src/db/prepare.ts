@@ -1,10 +1,10 @@
-import { adapterFactory, prisma } from '../db';
+import { prisma, withMigrationDatabase } from '../db';
 import { applyMigrations } from './migrations';
 import { seedIfEmpty } from './seed';
 
 /** Brings the database up to date: pending migrations, then the sample data if it is empty. */
 export async function prepareDatabase(options: { seed: boolean }): Promise<{ applied: string[]; seeded: boolean }> {
-  const applied = await applyMigrations(adapterFactory);
+  const applied = await withMigrationDatabase(applyMigrations);
   const seeded = options.seed ? await seedIfEmpty(prisma) : false;
   return { applied, seeded };
 }

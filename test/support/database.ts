@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { adapterFactory, closeDatabase } from '../../src/db';
+import { closeDatabase, withMigrationDatabase } from '../../src/db';
 import { applyMigrations } from '../../src/db/migrations';
 
 // Bison's lifecycle: each test file migrates its own database once, and tests reset what they need.
@@ -17,7 +17,7 @@ async function admin(sql: string): Promise<void> {
 
 beforeAll(async () => {
   if (name) await admin(`CREATE DATABASE "${name}"`);
-  await applyMigrations(adapterFactory);
+  await withMigrationDatabase(applyMigrations);
 }, 60_000);
 
 afterAll(async () => {

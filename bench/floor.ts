@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
-import { postgresCpuMs } from './proc';
+import { backendCpu, cpuBetween } from './proc';
 import { percentile, type Measurement } from './stats';
 
 // The SQL floor of one query, run as a process of its own by bench/run.ts: its one hand-written
@@ -20,7 +20,8 @@ export interface FloorConfig {
 async function main() {
   const config = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as FloorConfig;
   const clients = Array.from({ length: config.connections }, () => new Client({ connectionString: config.url }));
-  await Promise.all(clients.map((client) => client.connect()));
+  const db = new Client({ connectionString: config.url });
+  await Promise.all([db, ...clients].map((client) => client.connect()));
   let expected: string | undefined;
   let mismatches = 0;
   let errors = 0;
@@ -57,9 +58,9 @@ async function main() {
   try {
     const warm = await phase(config.warmup);
     const latencies: number[] = [];
-    const pgBefore = postgresCpuMs();
+    const pgBefore = await backendCpu(db);
     const measured = await phase(config.duration, latencies);
-    const pgAfter = postgresCpuMs();
+    const pgAfter = await backendCpu(db);
     latencies.sort((a, b) => a - b);
     const measurement: Measurement = {
       requests: measured.requests,
@@ -68,12 +69,12 @@ async function main() {
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
       failures: { errors, mismatches, empty: expected ? 0 : 1 },
-      pgCpuMs: pgBefore !== undefined && pgAfter !== undefined ? pgAfter - pgBefore : undefined,
+      pgCpuMs: cpuBetween(pgBefore, pgAfter),
       warmupRequests: warm.requests,
     };
     console.log(JSON.stringify(measurement));
   } finally {
-    await Promise.all(clients.map((client) => client.end()));
+    await Promise.all([db, ...clients].map((client) => client.end()));
   }
 }
 

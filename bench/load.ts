@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { percentile, type Measurement } from './stats';
-import { postgresCpuMs, processCpuMs } from './proc';
+import { Client } from 'pg';
+import { backendCpu, cpuBetween, processCpuMs } from './proc';
 
 // One load measurement of the GraphQL server, run as a process of its own by bench/run.ts:
 // autocannon for the warm-up (results discarded), then for the measurement. Every response must be
@@ -17,6 +18,8 @@ export interface LoadConfig {
   duration: number;
   /** The server's pid, to read its CPU time around the measurement. */
   serverPid: number;
+  /** The server's database, to read the CPU time of its PostgreSQL backends. */
+  databaseUrl: string;
 }
 
 function run(config: LoadConfig, seconds: number, latencies?: number[]): Promise<autocannon.Result> {
@@ -42,11 +45,14 @@ async function main() {
   const config = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as LoadConfig;
   const warm = await run(config, config.warmup);
   const latencies: number[] = [];
+  const db = new Client({ connectionString: config.databaseUrl });
+  await db.connect();
   const serverBefore = processCpuMs(config.serverPid);
-  const pgBefore = postgresCpuMs();
+  const pgBefore = await backendCpu(db);
   const result = await run(config, config.duration, latencies);
   const serverAfter = processCpuMs(config.serverPid);
-  const pgAfter = postgresCpuMs();
+  const pgAfter = await backendCpu(db);
+  await db.end();
   latencies.sort((a, b) => a - b);
   const requests = result.requests.total;
   const measurement: Measurement = {
@@ -63,7 +69,7 @@ async function main() {
     },
     statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([k, v]) => [k, v.count ?? 0])),
     serverCpuMs: serverBefore !== undefined && serverAfter !== undefined ? serverAfter - serverBefore : undefined,
-    pgCpuMs: pgBefore !== undefined && pgAfter !== undefined ? pgAfter - pgBefore : undefined,
+    pgCpuMs: cpuBetween(pgBefore, pgAfter),
     warmupRequests: warm.requests.total,
   };
   console.log(JSON.stringify(measurement));

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import type { Client } from 'pg';
 
-// Figures read from /proc (Linux): CPU time of a process or of every PostgreSQL process, and peak RSS.
+// Figures read from /proc (Linux): CPU time of a process or of PostgreSQL backends, and peak RSS.
 // CPU time per request drifts far less than wall-clock time on a shared machine.
 
 let ticksPerSecond: number | undefined;
@@ -40,21 +41,31 @@ export function processCpuMs(pid: number): number | undefined {
   return readStat(pid)?.cpuMs;
 }
 
+export type CpuSnapshot = Map<number, number>;
+
 /**
- * CPU time (ms) used so far by every process named "postgres" on this machine: the server's
- * backends and its background workers. Undefined when there is none (a remote PostgreSQL).
+ * CPU time (ms) used so far by each PostgreSQL backend connected to the database of `client`
+ * (other than its own), by pid. Counting only these leaves out whatever else the shared machine
+ * runs on the same PostgreSQL. Undefined when the backends are not local processes.
  */
-export function postgresCpuMs(): number | undefined {
-  let total = 0;
-  let found = false;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = readStat(Number(entry));
-    if (stat?.comm !== 'postgres') continue;
-    found = true;
-    total += stat.cpuMs;
+export async function backendCpu(client: Client): Promise<CpuSnapshot | undefined> {
+  const { rows } = await client.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+  );
+  const snapshot: CpuSnapshot = new Map();
+  for (const { pid } of rows) {
+    const cpu = processCpuMs(pid);
+    if (cpu !== undefined) snapshot.set(pid, cpu);
   }
-  return found ? total : undefined;
+  return snapshot.size > 0 ? snapshot : undefined;
+}
+
+/** CPU time (ms) the backends used between two snapshots; a backend that ended in between is lost. */
+export function cpuBetween(before: CpuSnapshot | undefined, after: CpuSnapshot | undefined): number | undefined {
+  if (!before || !after) return undefined;
+  let total = 0;
+  for (const [pid, cpu] of after) total += cpu - (before.get(pid) ?? 0);
+  return total;
 }
 
 /** Peak (VmHWM) and current (VmRSS) resident set size of a process, in MB. */

@@ -281,6 +281,7 @@ async function measureServer(server: Server, query: BenchQuery, expectedBody: st
     warmup: options.warmup,
     duration: options.duration,
     serverPid: server.pid,
+    databaseUrl: server.dataset.url,
   };
   const file = writeConfig(`load-${server.dataset.scale}-${query.key}.json`, config);
   const stdout = await runNode(tsxArgs('load.ts', file), {
@@ -353,7 +354,7 @@ const mb = (n: number | undefined) => (n === undefined ? '–' : n.toFixed(0));
 
 function git(args: string[]): string {
   try {
-    return execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
+    return execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trimEnd();
   } catch {
     return '';
   }

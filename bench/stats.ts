@@ -11,7 +11,7 @@ export interface Measurement {
   statusCodes?: Record<string, number>;
   /** CPU time (ms) the server process used during the measurement (server only). */
   serverCpuMs?: number;
-  /** CPU time (ms) every PostgreSQL process used during the measurement. */
+  /** CPU time (ms) the PostgreSQL backends of the bench database used during the measurement. */
   pgCpuMs?: number;
   warmupRequests: number;
 }

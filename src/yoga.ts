@@ -8,7 +8,14 @@ import { toClientError, useErrorCodes } from './errors';
 import { limitPlugins } from './limits';
 import { schema } from './schema';
 
-const defaultQuery = /* GraphQL */ `
+/** Template text without its first newline and common indentation (prettier indents it). */
+function dedent(text: string): string {
+  const lines = text.replace(/^\n/, '').trimEnd().split('\n');
+  const indent = Math.min(...lines.filter((line) => line.trim()).map((line) => line.search(/\S/)));
+  return `${lines.map((line) => line.slice(indent)).join('\n')}\n`;
+}
+
+const defaultQuery = dedent(/* GraphQL */ `
   # Heroes with the teams they belong to, through HeroTeamLink.
   query HeroesWithTeams {
     heroes(first: 10, orderBy: { field: NAME }) {
@@ -38,7 +45,7 @@ const defaultQuery = /* GraphQL */ `
       }
     }
   }
-`;
+`);
 
 export const yoga = createYoga({
   schema,

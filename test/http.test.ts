@@ -14,6 +14,7 @@ describe('GraphiQL and health', () => {
     expect(response.status).toBe(200);
     const html = await response.text();
     expect(html).toContain('<title>Heroes & Teams</title>');
+    expect(html).toContain('"defaultQuery":"# Heroes with the teams they belong to');
     expect(html).toContain('query HeroesWithTeams');
     expect(html).toContain('teams(first: 5)');
     // Served whole from this server: nothing to fetch from a CDN.

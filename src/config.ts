@@ -51,6 +51,8 @@ export interface Config {
   readonly shutdownGraceMs: number;
   readonly logSql: boolean;
   readonly graphiql: boolean;
+  /** Execute operations compiled by graphql-jit instead of graphql-js' interpreter. */
+  readonly jit: boolean;
 }
 
 export const config: Config = Object.freeze({
@@ -64,6 +66,7 @@ export const config: Config = Object.freeze({
   shutdownGraceMs: readInt('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
   logSql: readBool('LOG_SQL', false),
   graphiql: readBool('GRAPHIQL', true),
+  jit: readBool('GRAPHQL_JIT', true),
 });
 
 export const pageSizes = Object.freeze({

@@ -41,30 +41,43 @@ export function toClientError(error: unknown): GraphQLError | undefined {
   }
   if (!(error instanceof GraphQLError) || !(original instanceof GraphQLError)) return undefined;
 
-  if (original.name === 'PothosValidationError' && !original.extensions.code) {
+  if (original.name === 'PothosValidationError' && !original.extensions?.code) {
     // Set in place: the located error shares this object, and returning the same error keeps
     // Yoga from logging an expected client mistake as a server error.
     (original.extensions as Record<string, unknown>).code = ErrorCode.BAD_USER_INPUT;
   }
-  return original.extensions.code ? error : undefined;
+  return original.extensions?.code ? error : undefined;
 }
 
 /**
- * Gives a code to the errors Yoga and graphql-js answer without one, so that every error a client
- * sees has `extensions.code`: variables that do not fit their types are the client's input, the
- * rest (a missing CSRF header, an unknown operation name) are malformed requests.
+ * Gives a code to the errors Yoga and graphql-js (or graphql-jit) answer without one, so that every
+ * error a client sees has `extensions.code`: variables that do not fit their types are the client's
+ * input (400, as graphql-js answers them), the rest (a missing CSRF header, an unknown operation
+ * name) are malformed requests.
  */
 export function useErrorCodes(): Plugin {
   return {
-    onResultProcess({ result }) {
-      for (const single of Array.isArray(result) ? result : [result]) {
-        if (!single || typeof single !== 'object' || !('errors' in single)) continue;
-        for (const error of (single.errors ?? []) as GraphQLError[]) {
-          if (!(error instanceof GraphQLError) || error.extensions.code) continue;
-          const code = error.message.startsWith('Variable "$') ? ErrorCode.BAD_USER_INPUT : 'BAD_REQUEST';
-          (error.extensions as Record<string, unknown>).code = code;
-        }
-      }
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result) || !result || typeof result !== 'object' || !('errors' in result)) return;
+      const errors = result.errors as readonly GraphQLError[] | undefined;
+      if (!errors?.some((error) => !error.extensions?.code)) return;
+      setResult({
+        ...result,
+        errors: errors.map((error) => {
+          if (error.extensions?.code) return error;
+          const variables = error.message.startsWith('Variable "$');
+          return new GraphQLError(error.message, {
+            source: error.source,
+            positions: error.positions,
+            path: error.path,
+            extensions: {
+              ...error.extensions,
+              code: variables ? ErrorCode.BAD_USER_INPUT : 'BAD_REQUEST',
+              ...(variables ? { http: { status: 400 } } : {}),
+            },
+          });
+        }),
+      });
     },
   };
 }

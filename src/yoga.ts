@@ -1,3 +1,4 @@
+import { useGraphQlJit } from '@envelop/graphql-jit';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, maskError, useReadinessCheck } from 'graphql-yoga';
@@ -71,6 +72,7 @@ export const yoga = createYoga({
     useCSRFPrevention(),
     useErrorCodes(),
     ...limitPlugins(),
+    ...(config.jit ? [useGraphQlJit()] : []),
     // /live answers while the process runs; /health and /ready while it can serve (database up).
     useReadinessCheck({ endpoint: '/health', check: isReady }),
     useReadinessCheck({ endpoint: '/ready', check: isReady }),

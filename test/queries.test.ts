@@ -267,6 +267,16 @@ describe('Hero.teams and Team.heroes through HeroTeamLink', () => {
     expect(rest.team?.heroes.pageInfo.hasPreviousPage).toBe(false);
   });
 
+  it("orders a team's heroes by id both ways, and pages backwards in either direction", async () => {
+    const page = async (direction: 'ASC' | 'DESC', last?: number) =>
+      (await ok(TeamWithHeroes, { id: teamId(1), orderBy: { field: 'ID', direction }, last })).team!.heroes.edges.map(
+        (e) => e.node.name,
+      );
+    expect(await page('DESC')).toEqual(['Spider-Boy', 'Rusty-Man', 'Deadpond']);
+    expect(await page('DESC', 2)).toEqual(['Rusty-Man', 'Deadpond']);
+    expect(await page('ASC', 2)).toEqual(['Rusty-Man', 'Spider-Boy']);
+  });
+
   it('gives an empty connection for a hero without teams', async () => {
     const data = await ok(HeroWithTeams, { id: heroId(4) });
     expect(data.hero?.teams).toEqual({ totalCount: 0, edges: [], pageInfo: { hasNextPage: false, endCursor: null } });

@@ -79,26 +79,46 @@ export class LinkLoader<Node extends { id: number }> {
     const { parent, child, table } = this.side;
     const columns = { ...table.columns, ID: { sql: child, type: 'int' as const, nullable: false } };
     const { where, orderLimit } = pageSql(spec, columns);
+    const filter = and([...trainingFilter(isTraining), ...where]);
+    const ids = parentIds as number[];
     // A LATERAL subquery per parent keeps LIMIT per parent, so a page of a team with 100,000
     // heroes reads about as many rows as the page holds when an index serves the ordering.
-    const rows = await this.prisma.$queryRaw<(Member<Node> & { parentId: number })[]>`
-      SELECT p.id AS "parentId", m.*
-      FROM unnest(${parentIds as number[]}::int[]) AS p(id)
-      CROSS JOIN LATERAL (
-        SELECT ${table.select}, l."isTraining"
-        FROM "HeroTeamLink" l JOIN ${table.from} ON n.id = ${child}
-        WHERE ${parent} = p.id AND ${and([...trainingFilter(isTraining), ...where])}
-        ${orderLimit}
-      ) m`;
+    // Ordered by id, the page is found in the link's index alone and the nodes joined after it,
+    // once per distinct node; ordered by a node column, the nodes are needed to order the page.
+    const rows =
+      spec.field === 'ID'
+        ? await this.prisma.$queryRaw<(Member<Node> & { parentId: number })[]>`
+            SELECT p.id AS "parentId", ${table.select}, m."isTraining"
+            FROM unnest(${ids}::int[]) AS p(id)
+            CROSS JOIN LATERAL (
+              SELECT ${child} AS "childId", l."isTraining"
+              FROM "HeroTeamLink" l
+              WHERE ${parent} = p.id AND ${filter}
+              ${orderLimit}
+            ) m
+            JOIN ${table.from} ON n.id = m."childId"`
+        : await this.prisma.$queryRaw<(Member<Node> & { parentId: number })[]>`
+            SELECT p.id AS "parentId", m.*
+            FROM unnest(${ids}::int[]) AS p(id)
+            CROSS JOIN LATERAL (
+              SELECT ${table.select}, l."isTraining"
+              FROM "HeroTeamLink" l JOIN ${table.from} ON n.id = ${child}
+              WHERE ${parent} = p.id AND ${filter}
+              ${orderLimit}
+            ) m`;
     const byParent = new Map<number, Member<Node>[]>();
-    for (const { parentId, ...member } of rows) {
-      const list = byParent.get(parentId);
-      if (list) list.push(member as unknown as Member<Node>);
-      else byParent.set(parentId, [member as unknown as Member<Node>]);
+    for (const row of rows) {
+      const list = byParent.get(row.parentId);
+      if (list) list.push(row);
+      else byParent.set(row.parentId, [row]);
     }
-    return parentIds.map((id) =>
-      toPage(spec, byParent.get(id) ?? [], (row) => (spec.field === 'ID' ? row.id : table.sortKey(spec.field, row))),
-    );
+    if (spec.field === 'ID') {
+      // The join after the LATERAL does not keep its order: restore the order the page was taken in.
+      const sign = (spec.direction === 'ASC') !== spec.backward ? 1 : -1;
+      for (const list of byParent.values()) list.sort((a, b) => sign * (a.id - b.id));
+    }
+    const sortKey = (row: Member<Node>) => table.sortKey(spec.field, row);
+    return parentIds.map((id) => toPage(spec, byParent.get(id) ?? [], sortKey));
   }
 
   private async loadCounts(parentIds: readonly number[], isTraining: boolean | null | undefined): Promise<number[]> {

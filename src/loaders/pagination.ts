@@ -159,6 +159,23 @@ export function and(conditions: Prisma.Sql[]): Prisma.Sql {
   return conditions.length === 0 ? Prisma.sql`TRUE` : Prisma.join(conditions, ' AND ');
 }
 
+/** An edge whose cursor is encoded only when a client asks for it (most queries never do). */
+export class Edge<Row extends { id: number }> {
+  constructor(
+    readonly node: Row,
+    private readonly spec: PageSpec,
+    private readonly sortKey: (row: Row) => string | number | null,
+  ) {}
+
+  get cursor(): string {
+    return encodeCursor(
+      this.spec.field,
+      this.spec.field === 'ID' ? this.node.id : this.sortKey(this.node),
+      this.node.id,
+    );
+  }
+}
+
 /** Turns the rows fetched by pageSql (at most size + 1, in fetch order) into a connection page. */
 export function toPage<Row extends { id: number }>(
   spec: PageSpec,
@@ -166,16 +183,20 @@ export function toPage<Row extends { id: number }>(
   sortKey: (row: Row) => string | number | null,
 ): Page<Row> {
   const hasMore = rows.length > spec.size;
-  const kept = hasMore ? rows.slice(0, spec.size) : rows.slice();
+  const kept = hasMore ? rows.slice(0, spec.size) : rows;
   if (spec.backward) kept.reverse();
-  const edges = kept.map((node) => ({ cursor: encodeCursor(spec.field, sortKey(node), node.id), node }));
+  const edges = kept.map((node) => new Edge(node, spec, sortKey));
   return {
     edges,
     pageInfo: {
       hasNextPage: spec.backward ? spec.before !== null : hasMore,
       hasPreviousPage: spec.backward ? hasMore : spec.after !== null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
+      get startCursor() {
+        return edges[0]?.cursor ?? null;
+      },
+      get endCursor() {
+        return edges[edges.length - 1]?.cursor ?? null;
+      },
     },
   };
 }

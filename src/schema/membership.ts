@@ -13,11 +13,7 @@ import { Team, TeamOrder } from './team';
 // HeroTeamLink: both directions of the many-to-many relation and the mutations of memberships.
 
 function memberConnection<Node extends { id: number }>(page: MemberPage<Node>, count: () => Promise<number>) {
-  return {
-    ...page,
-    edges: page.edges.map((edge) => ({ ...edge, isTraining: edge.node.isTraining })),
-    totalCount: count,
-  };
+  return { ...page, totalCount: count };
 }
 
 builder.prismaObjectField(Hero, 'teams', (t) =>
@@ -44,7 +40,7 @@ builder.prismaObjectField(Hero, 'teams', (t) =>
       fields: (e) => ({
         isTraining: e.boolean({
           description: 'Whether the hero is in training with this team.',
-          resolve: (edge) => edge.isTraining,
+          resolve: (edge) => edge.node.isTraining,
         }),
       }),
     },
@@ -75,7 +71,7 @@ builder.prismaObjectField(Team, 'heroes', (t) =>
       fields: (e) => ({
         isTraining: e.boolean({
           description: 'Whether the hero is in training with this team.',
-          resolve: (edge) => edge.isTraining,
+          resolve: (edge) => edge.node.isTraining,
         }),
       }),
     },

@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -178,7 +179,7 @@ async function startServer(dataset: Dataset): Promise<Server> {
   const base = `http://127.0.0.1:${port}`;
   const started = performance.now();
   while (performance.now() - started < 90_000) {
-    if (child.exitCode !== null || child.signalCode !== null) {
+    if (exited(child)) {
       throw new Error(`The server for ${dataset.database} exited while starting:\n${output.join('')}`);
     }
     try {
@@ -197,15 +198,48 @@ async function startServer(dataset: Dataset): Promise<Server> {
   throw new Error(`The server for ${dataset.database} did not answer /health in 90 s:\n${output.join('')}`);
 }
 
-function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+const signalLine = /^(SIG\w+): finishing requests/m;
+
+/** Whether the server received a signal or exited; if so, waits (at most 30 s) until it is gone. */
+async function stoppedFromOutside(server: Server): Promise<boolean> {
+  if (!exited(server.child) && !signalLine.test(server.output.join(''))) return false;
+  await stopChild(server.child, 30_000, false);
+  return true;
+}
+
+/** HEAD and the uncommitted changes of what the server runs, to tell whether it changed. */
+function sourceVersion(): string {
+  const state = [
+    git(['rev-parse', 'HEAD']),
+    git(['diff', 'HEAD', '--', 'src', 'prisma', 'package.json']),
+    git(['ls-files', '--others', '--exclude-standard', '--', 'src', 'prisma']),
+  ].join('\n');
+  return createHash('md5').update(state).digest('hex');
+}
+
+function exitDescription(server: Server): string {
+  const { exitCode, signalCode } = server.child;
+  const said = signalLine.exec(server.output.join(''));
+  return (
+    `exit ${signalCode ?? exitCode}` +
+    (said ? `, after it printed that it received ${said[1]}, not sent by this run` : '')
+  );
+}
+
+/** Sends SIGTERM (unless `signal` is false: it is already stopping), then SIGKILL after graceMs. */
+function stopChild(child: ChildProcess, graceMs: number, signal = true): Promise<void> {
+  if (exited(child)) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     child.on('exit', () => {
       clearTimeout(timer);
       resolve();
     });
-    child.kill('SIGTERM');
+    if (signal) child.kill('SIGTERM');
   });
 }
 
@@ -308,6 +342,37 @@ async function measureFloor(dataset: Dataset, query: BenchQuery, options: Option
   return JSON.parse(stdout.trim().split('\n').pop()!) as Measurement;
 }
 
+/** The server's measurement, then the floor's, each checked for failures. */
+async function measureRow(
+  server: Server,
+  query: BenchQuery,
+  expectedBody: string,
+  options: Options,
+  where: string,
+): Promise<Row> {
+  const row: Row = {};
+  row.server = await measureServer(server, query, expectedBody, options);
+  row.rssAfterMb = memoryMb(server.pid)?.peak;
+  const bad = Object.entries(row.server.failures).filter(([, n]) => n > 0);
+  const codes = Object.keys(row.server.statusCodes ?? {}).filter((code) => code !== '200');
+  if (bad.length > 0 || codes.length > 0 || row.server.requests === 0) {
+    throw new Error(
+      `server: ${row.server.requests} requests, failures ${JSON.stringify(row.server.failures)}, ` +
+        `status codes ${JSON.stringify(row.server.statusCodes)}`,
+    );
+  }
+  progress(
+    `${where} server: ${rate(row.server.rps)} req/s, p50 ${ms(row.server.p50)} ms, p99 ${ms(row.server.p99)} ms`,
+  );
+  row.floor = await measureFloor(server.dataset, query, options);
+  const floorBad = Object.entries(row.floor.failures).filter(([, n]) => n > 0);
+  if (floorBad.length > 0 || row.floor.requests === 0) {
+    throw new Error(`floor: failures ${JSON.stringify(row.floor.failures)}`);
+  }
+  progress(`${where} floor:  ${rate(row.floor.rps)} req/s, p50 ${ms(row.floor.p50)} ms, p99 ${ms(row.floor.p99)} ms`);
+  return row;
+}
+
 async function countSql(dataset: Dataset): Promise<Record<string, SqlCount>> {
   const bodies = Object.fromEntries(queries.map((query) => [query.key, requestBody(query, dataset)]));
   const stdout = await runNode(tsxArgs('sql-count.ts', writeConfig(`sql-${dataset.scale}.json`, bodies)), {
@@ -337,6 +402,10 @@ interface DatasetRun {
   dataset: Dataset;
   sql: Record<string, SqlCount>;
   samples: Record<string, Sample>;
+  /** What happened to the run that a reader must know, e.g. a server started again. */
+  notes: string[];
+  /** sourceVersion() when the run started its server. */
+  sourceVersion: string;
   rows: Record<string, Row>;
   rssStart?: number;
   rssAfterQ2?: { peak: number; current: number };
@@ -366,7 +435,7 @@ function commandLine(): string {
   return `npx tsx bench/run.ts${args.length ? ` ${args.join(' ')}` : ''}`;
 }
 
-function datasetTable(run: DatasetRun, options: Options): string[] {
+function datasetTable(run: DatasetRun): string[] {
   const { dataset } = run;
   const lines: string[] = [];
   const extra = dataset.heroes - dataset.scale;
@@ -422,10 +491,10 @@ function datasetTable(run: DatasetRun, options: Options): string[] {
         .join('; ') +
       '.',
   );
+  for (const note of run.notes) lines.push(`**Note:** ${note}`);
   const failures = queries.filter((q) => run.rows[q.key]?.failure);
   for (const query of failures) lines.push(`**${query.key} failed:** ${run.rows[query.key]!.failure}`);
   lines.push('');
-  void options;
   return lines;
 }
 
@@ -553,7 +622,7 @@ async function main() {
   const runs: DatasetRun[] = [];
   for (const scale of options.scales) {
     const dataset = await ensureDataset({ scale, adminUrl, log: progress });
-    runs.push({ dataset, sql: {}, samples: {}, rows: {} });
+    runs.push({ dataset, sql: {}, samples: {}, rows: {}, notes: [], sourceVersion: '' });
   }
   for (const run of runs) {
     run.sql = await countSql(run.dataset);
@@ -569,6 +638,7 @@ async function main() {
   let failed = false;
   try {
     for (const run of runs) {
+      run.sourceVersion = sourceVersion();
       const server = await startServer(run.dataset);
       servers.set(run, server);
       run.rssStart = server.startRssMb;
@@ -586,39 +656,38 @@ async function main() {
 
     for (const query of queries) {
       for (const run of runs) {
-        const server = servers.get(run)!;
-        const row: Row = {};
-        run.rows[query.key] = row;
         const where = `${query.key} S=${run.dataset.scale}`;
-        try {
-          row.server = await measureServer(server, query, run.samples[query.key]!.body, options);
-          row.rssAfterMb = memoryMb(server.pid)?.peak;
-          const bad = Object.entries(row.server.failures).filter(([, n]) => n > 0);
-          const codes = Object.keys(row.server.statusCodes ?? {}).filter((code) => code !== '200');
-          if (bad.length > 0 || codes.length > 0 || row.server.requests === 0) {
-            throw new Error(
-              `server: ${row.server.requests} requests, failures ${JSON.stringify(row.server.failures)}, ` +
-                `status codes ${JSON.stringify(row.server.statusCodes)}`,
-            );
+        for (let attempt = 1; ; attempt++) {
+          const server = servers.get(run)!;
+          try {
+            run.rows[query.key] = await measureRow(server, query, run.samples[query.key]!.body, options, where);
+            break;
+          } catch (error) {
+            const message = (error as Error).message;
+            if (attempt === 1 && (await stoppedFromOutside(server))) {
+              // The machine is shared: a server stopped from outside (it has happened) is started
+              // again and the measurement repeated once, and the report says so.
+              const changed = sourceVersion() !== run.sourceVersion;
+              const note =
+                `The server of S=${run.dataset.scale} stopped during ${where} (${exitDescription(server)}); ` +
+                'it was started again and the measurement repeated. Peak RSS figures from then on are those of the ' +
+                'new process.' +
+                (changed
+                  ? ' **The source tree had changed since the run started, so the new process runs different code.**'
+                  : '');
+              progress(`${note}\n${server.output.join('').slice(-2000)}`);
+              run.notes.push(note);
+              servers.set(run, await startServer(run.dataset));
+              continue;
+            }
+            failed = true;
+            run.rows[query.key] = { failure: message.split('\n')[0] };
+            progress(`${where} FAILED: ${message}`);
+            if (exited(server.child)) throw new Error(`The server exited again:\n${server.output.join('')}`);
+            break;
           }
-          progress(
-            `${where} server: ${rate(row.server.rps)} req/s, p50 ${ms(row.server.p50)} ms, p99 ${ms(row.server.p99)} ms`,
-          );
-          row.floor = await measureFloor(run.dataset, query, options);
-          const floorBad = Object.entries(row.floor.failures).filter(([, n]) => n > 0);
-          if (floorBad.length > 0 || row.floor.requests === 0) {
-            throw new Error(`floor: failures ${JSON.stringify(row.floor.failures)}`);
-          }
-          progress(
-            `${where} floor:  ${rate(row.floor.rps)} req/s, p50 ${ms(row.floor.p50)} ms, p99 ${ms(row.floor.p99)} ms`,
-          );
-        } catch (error) {
-          failed = true;
-          row.failure = (error as Error).message.split('\n')[0];
-          progress(`${where} FAILED: ${(error as Error).message}`);
-          if (server.child.exitCode !== null) throw new Error(`The server exited:\n${server.output.join('')}`);
         }
-        if (query.key === 'Q2') run.rssAfterQ2 = memoryMb(server.pid);
+        if (query.key === 'Q2') run.rssAfterQ2 = memoryMb(servers.get(run)!.pid);
       }
     }
     for (const run of runs) run.rssEnd = memoryMb(servers.get(run)!.pid);
@@ -649,7 +718,7 @@ async function main() {
     '- Every response of every measurement was a 200 byte-identical to the checked sample (no GraphQL errors), ' +
       'unless a row says FAILED.',
     '',
-    ...runs.flatMap((run) => datasetTable(run, options)),
+    ...runs.flatMap((run) => datasetTable(run)),
     ...(growth ? growthTable(runs) : []),
     ...targets(runs),
     ...statementsSection(runs.find((r) => r.dataset.scale === 10_000) ?? runs[0]!),

@@ -1,8 +1,8 @@
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { Pool } from 'pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
+import type { PrismaPGlite } from 'pglite-prisma-adapter';
 import { config } from './config';
 import { PrismaClient } from './generated/prisma/client';
 
@@ -46,7 +46,15 @@ function openDatabase(): Database {
   // importing the schema (to print it, say) must not touch the database.
   let pglite: PGlite | undefined;
   let opened: PrismaPGlite | undefined;
-  const open = () => (opened ??= new PrismaPGlite((pglite = new PGlite(config.dataDir))));
+  // Required here, not imported above: a server on PostgreSQL never loads PGlite.
+  const open = () => {
+    if (opened) return opened;
+    const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
+    const adapter = require('pglite-prisma-adapter') as typeof import('pglite-prisma-adapter');
+    pglite = new PGlite(config.dataDir);
+    opened = new adapter.PrismaPGlite(pglite);
+    return opened;
+  };
   const factory: SqlMigrationAwareDriverAdapterFactory = {
     provider: 'postgres',
     adapterName: 'pglite-prisma-adapter',

@@ -1,12 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import {
   bindMigrationAwareSqlAdapterFactory,
   type SqlMigrationAwareDriverAdapterFactory,
 } from '@prisma/driver-adapter-utils';
 import type * as SchemaEngineWasm from '@prisma/schema-engine-wasm';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 
 // Prisma's schema engine compiled to WebAssembly: migrations without the native binary that the
 // Prisma CLI would download (see DESIGN.md, "Facts verified"). The package entry imports the .wasm
@@ -131,6 +129,9 @@ export async function applyMigrations(factory: SqlMigrationAwareDriverAdapterFac
 export async function diffMigrationsToSchema(
   options: { database?: SqlMigrationAwareDriverAdapterFactory; dir?: string } = {},
 ): Promise<string> {
+  // Required here: the server, which only applies migrations, never loads PGlite for them.
+  const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
+  const { PrismaPGlite } = require('pglite-prisma-adapter') as typeof import('pglite-prisma-adapter');
   const scratch = options.database ? undefined : new PGlite();
   const engine = await openEngine(options.database ?? new PrismaPGlite(scratch!));
   try {

@@ -158,11 +158,14 @@ interface Server {
 
 async function startServer(dataset: Dataset): Promise<Server> {
   const port = await freePort();
-  // node itself with tsx as a loader, so that the pid is the process serving (npx or npm would
-  // put a wrapper process in between).
-  const child = spawnNode(['--import', 'tsx', path.join(root, 'src/server.ts')], {
+  // The production build (npm run build, done by main()), run by node itself so that the pid is the
+  // process serving (npx or npm would put a wrapper in between). The data set is migrated already.
+  // BENCH_SERVER_NODE_OPTIONS: flags for the server's node only (e.g. heap sizes), to compare runs.
+  const nodeFlags = (process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  const child = spawnNode([...nodeFlags, path.join(root, 'dist/src/server.js')], {
     ...process.env,
     NODE_ENV: 'production',
+    MIGRATE_ON_START: 'false',
     DATABASE_URL: dataset.url,
     PORT: String(port),
     PG_POOL_MAX: '10',
@@ -602,6 +605,9 @@ async function main() {
   }, budgetS * 1000);
   deadline.unref();
 
+  progress('building the server (npm run build)');
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
+
   const started = new Date();
   const adminUrl = process.env.BENCH_DATABASE_URL ?? defaultAdminUrl;
   const admin = new Client({ connectionString: adminUrl });
@@ -709,7 +715,7 @@ async function main() {
     `- Commit ${commit}` +
       (dirty.length > 0 ? ` plus uncommitted changes outside bench/ (${dirty.join(', ')})` : ' (clean outside bench/)'),
     `- Each measurement: ${options.warmup} s warm-up (discarded), then ${options.duration} s, ${options.connections} ` +
-      'connections. Server: `node --import tsx src/server.ts`, NODE_ENV=production, PG_POOL_MAX=10, loaded by ' +
+      'connections. Server: `node dist/src/server.js` (npm run build), NODE_ENV=production, PG_POOL_MAX=10, loaded by ' +
       'autocannon in a separate process (bench/load.ts); floor: one SQL statement per request through `pg`, ' +
       `${options.connections} clients, in a separate process (bench/floor.ts).`,
     "- SQL statements per request: counted with the server's own query log (Prisma query events through `onQuery` " +

@@ -53,6 +53,8 @@ export interface Config {
   readonly graphiql: boolean;
   /** Execute operations compiled by graphql-jit instead of graphql-js' interpreter. */
   readonly jit: boolean;
+  /** Apply pending migrations (and seed an empty database) when the server starts. */
+  readonly migrateOnStart: boolean;
 }
 
 export const config: Config = Object.freeze({
@@ -67,6 +69,7 @@ export const config: Config = Object.freeze({
   logSql: readBool('LOG_SQL', false),
   graphiql: readBool('GRAPHIQL', true),
   jit: readBool('GRAPHQL_JIT', true),
+  migrateOnStart: readBool('MIGRATE_ON_START', true),
 });
 
 export const pageSizes = Object.freeze({

@@ -8,9 +8,11 @@ import { yoga } from './yoga';
 
 async function main() {
   const started = performance.now();
-  const { applied, seeded } = await prepareDatabase({ seed: true });
-  if (applied.length > 0) console.log(`Applied migrations: ${applied.join(', ')}`);
-  if (seeded) console.log('Loaded the sample heroes and teams into the empty database');
+  if (config.migrateOnStart) {
+    const { applied, seeded } = await prepareDatabase({ seed: true });
+    if (applied.length > 0) console.log(`Applied migrations: ${applied.join(', ')}`);
+    if (seeded) console.log('Loaded the sample heroes and teams into the empty database');
+  }
 
   const server = createServer(yoga);
   server.listen(config.port, () => {

@@ -11,7 +11,18 @@ import type * as SchemaEngineWasm from '@prisma/schema-engine-wasm';
 // the way bundlers do, so it is instantiated by hand here.
 type Wasm = typeof SchemaEngineWasm;
 
-export const prismaDir = path.resolve(__dirname, '../../prisma');
+/** The folder holding package.json, whether this file runs from src/ (tsx) or dist/src/ (built). */
+function projectRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`No package.json above ${__dirname}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+export const prismaDir = path.join(projectRoot(), 'prisma');
 export const schemaPath = path.join(prismaDir, 'schema.prisma');
 export const migrationsDir = path.join(prismaDir, 'migrations');
 

@@ -17,6 +17,9 @@ export interface Column {
 /** The orderable columns of a node type, by the GraphQL order field name; `ID` is required. */
 export type Columns<Field extends string> = Record<Field | 'ID', Column>;
 
+/** Columns of any node type, as the SQL builders read them. */
+export type AnyColumns = { ID: Column } & Partial<Record<string, Column>>;
+
 export interface ConnectionArgs {
   first?: number | null;
   last?: number | null;
@@ -99,16 +102,17 @@ function decodeCursor(name: string, cursor: string, field: string, column: Colum
   return { key, id };
 }
 
-export function pageSpec<Field extends string>(
+export function pageSpec(
   args: ConnectionArgs,
-  order: OrderArg<Field> | null | undefined,
-  columns: Columns<Field>,
+  order: OrderArg<string> | null | undefined,
+  columns: AnyColumns,
 ): PageSpec {
   const first = checkSize('first', args.first);
   const last = checkSize('last', args.last);
   if (first !== null && last !== null) throw badInput('Pass "first" or "last", not both');
   const field = order?.field ?? 'ID';
   const column = columns[field];
+  if (!column) throw new Error(`No column for order field ${field}`);
   return {
     field,
     direction: order?.direction ?? 'ASC',

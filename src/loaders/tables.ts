@@ -1,6 +1,6 @@
 import type { Hero, Team } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
-import type { Columns } from './pagination';
+import type { AnyColumns, Columns } from './pagination';
 
 // How each node type is read and ordered in hand-written SQL; `n` is the node table's alias.
 export type HeroOrderField = 'ID' | 'NAME' | 'AGE';
@@ -30,7 +30,7 @@ export const teamTable = {
 export type NodeTable<Row> = {
   from: Prisma.Sql;
   select: Prisma.Sql;
-  columns: Columns<string>;
+  columns: AnyColumns;
   sortKey: (field: string, row: Row) => string | number | null;
 };
 

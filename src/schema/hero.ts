@@ -2,9 +2,9 @@ import { builder } from '../builder';
 import { prisma } from '../db';
 import { badInput, notFound } from '../errors';
 import { Prisma } from '../generated/prisma/client';
-import type { Hero as HeroRow } from '../generated/prisma/client';
 import { dbId, globalId, parseDbId } from '../ids';
-import { and, pageCost, pageSpec, pageSql, toPage } from '../loaders/pagination';
+import { listPage } from '../loaders/lists';
+import { pageCost } from '../loaders/pagination';
 import { heroTable, likePattern } from '../loaders/tables';
 import { ageInput, OrderDirection, searchInput, textInput } from './shared';
 import { Team } from './team';
@@ -54,25 +54,13 @@ builder.queryFields((t) => ({
       type: Hero,
       description: 'All heroes, filtered and ordered.',
       args: { where: t.arg({ type: HeroFilter }), orderBy: t.arg({ type: HeroOrder }) },
-      resolve: async (_root, args) => {
-        const spec = pageSpec(args, args.orderBy, heroTable.columns);
+      resolve: (_root, args) => {
         const filter: Prisma.Sql[] = [];
         const where = args.where;
         if (where?.nameContains != null) filter.push(Prisma.sql`n.name ILIKE ${likePattern(where.nameContains)}`);
         if (where?.minAge != null) filter.push(Prisma.sql`n.age >= ${where.minAge}`);
         if (where?.maxAge != null) filter.push(Prisma.sql`n.age <= ${where.maxAge}`);
-        const page = pageSql(spec, heroTable.columns);
-        const rows = await prisma.$queryRaw<HeroRow[]>`
-          SELECT ${heroTable.select} FROM ${heroTable.from}
-          WHERE ${and([...filter, ...page.where])} ${page.orderLimit}`;
-        return {
-          ...toPage(spec, rows, (row) => heroTable.sortKey(spec.field, row)),
-          totalCount: async () => {
-            const [row] = await prisma.$queryRaw<{ count: number }[]>`
-              SELECT count(*)::int AS count FROM ${heroTable.from} WHERE ${and(filter)}`;
-            return row?.count ?? 0;
-          },
-        };
+        return listPage(heroTable, args, filter);
       },
     },
     { name: 'QueryHeroesConnection' },

@@ -2,8 +2,8 @@ import { builder } from '../builder';
 import { prisma } from '../db';
 import { notFound } from '../errors';
 import { Prisma } from '../generated/prisma/client';
-import type { Team as TeamRow } from '../generated/prisma/client';
-import { and, pageCost, pageSpec, pageSql, toPage } from '../loaders/pagination';
+import { listPage } from '../loaders/lists';
+import { pageCost } from '../loaders/pagination';
 import { likePattern, teamTable } from '../loaders/tables';
 import { dbId, globalId, parseDbId } from '../ids';
 import { OrderDirection, searchInput, textInput } from './shared';
@@ -48,24 +48,12 @@ builder.queryFields((t) => ({
       type: Team,
       description: 'All teams, filtered and ordered.',
       args: { where: t.arg({ type: TeamFilter }), orderBy: t.arg({ type: TeamOrder }) },
-      resolve: async (_root, args) => {
-        const spec = pageSpec(args, args.orderBy, teamTable.columns);
+      resolve: (_root, args) => {
         const filter: Prisma.Sql[] = [];
         if (args.where?.nameContains != null) {
           filter.push(Prisma.sql`n.name ILIKE ${likePattern(args.where.nameContains)}`);
         }
-        const page = pageSql(spec, teamTable.columns);
-        const rows = await prisma.$queryRaw<TeamRow[]>`
-          SELECT ${teamTable.select} FROM ${teamTable.from}
-          WHERE ${and([...filter, ...page.where])} ${page.orderLimit}`;
-        return {
-          ...toPage(spec, rows, (row) => teamTable.sortKey(spec.field, row)),
-          totalCount: async () => {
-            const [row] = await prisma.$queryRaw<{ count: number }[]>`
-              SELECT count(*)::int AS count FROM ${teamTable.from} WHERE ${and(filter)}`;
-            return row?.count ?? 0;
-          },
-        };
+        return listPage(teamTable, args, filter);
       },
     },
     { name: 'QueryTeamsConnection' },

@@ -1,0 +1,25 @@
+import { prisma } from '../db';
+import type { Prisma } from '../generated/prisma/client';
+import { and, type ConnectionArgs, type OrderArg, pageSpec, pageSql, toPage } from './pagination';
+import type { NodeTable } from './tables';
+
+/** One page of a whole table (a root connection), filtered; the count runs only when asked for. */
+export async function listPage<Row extends { id: number }>(
+  table: NodeTable<Row>,
+  args: ConnectionArgs & { orderBy?: OrderArg<string> | null },
+  filter: Prisma.Sql[],
+) {
+  const spec = pageSpec(args, args.orderBy, table.columns);
+  const page = pageSql(spec, table.columns);
+  const rows = await prisma.$queryRaw<Row[]>`
+    SELECT ${table.select} FROM ${table.from}
+    WHERE ${and([...filter, ...page.where])} ${page.orderLimit}`;
+  return {
+    ...toPage(spec, rows, (row) => table.sortKey(spec.field, row)),
+    totalCount: async () => {
+      const [row] = await prisma.$queryRaw<{ count: number }[]>`
+        SELECT count(*)::int AS count FROM ${table.from} WHERE ${and(filter)}`;
+      return row?.count ?? 0;
+    },
+  };
+}

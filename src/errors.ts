@@ -16,7 +16,6 @@ export function clientError(code: ErrorCode, message: string): GraphQLError {
 
 export const notFound = (message: string) => clientError(ErrorCode.NOT_FOUND, message);
 export const badInput = (message: string) => clientError(ErrorCode.BAD_USER_INPUT, message);
-export const conflict = (message: string) => clientError(ErrorCode.CONFLICT, message);
 
 const prismaCodes: Record<string, [ErrorCode, string]> = {
   P2002: [ErrorCode.CONFLICT, 'The change conflicts with existing data'],

@@ -1,7 +1,17 @@
 import DataLoader from 'dataloader';
 import type { Hero, PrismaClient, Team } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
-import { and, type Page, type PageSpec, pageSql, specKey, toPage } from './pagination';
+import {
+  and,
+  type ConnectionArgs,
+  type OrderArg,
+  type Page,
+  type PageSpec,
+  pageSpec,
+  pageSql,
+  specKey,
+  toPage,
+} from './pagination';
 import { heroTable, type NodeTable, teamTable } from './tables';
 
 // One side of the many-to-many link: the nodes reached from a parent through HeroTeamLink.
@@ -42,6 +52,16 @@ export class LinkLoader<Node extends { id: number }> {
     private readonly prisma: PrismaClient,
     private readonly side: LinkSide<Node>,
   ) {}
+
+  /** The connection a field resolves to: one page for this parent, and its count on demand. */
+  async connection(
+    parentId: number,
+    args: ConnectionArgs & { orderBy?: OrderArg<string> | null; isTraining?: boolean | null },
+  ): Promise<MemberPage<Node> & { totalCount: () => Promise<number> }> {
+    const spec = pageSpec(args, args.orderBy, this.side.table.columns);
+    const page = await this.page(parentId, spec, args.isTraining);
+    return { ...page, totalCount: () => this.count(parentId, args.isTraining) };
+  }
 
   page(parentId: number, spec: PageSpec, isTraining?: boolean | null): Promise<MemberPage<Node>> {
     const key = `${specKey(spec)}|${isTraining}`;

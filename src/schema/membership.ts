@@ -4,17 +4,12 @@ import { prisma } from '../db';
 import { notFound } from '../errors';
 import type { Hero as HeroRow, Team as TeamRow } from '../generated/prisma/client';
 import { dbId, globalId } from '../ids';
-import type { MemberPage } from '../loaders/links';
-import { pageCost, pageSpec } from '../loaders/pagination';
-import { heroTable, teamTable } from '../loaders/tables';
+import { pageCost } from '../loaders/pagination';
+import { heroTable } from '../loaders/tables';
 import { checkMemberships, Hero, HeroOrder, MembershipInput } from './hero';
 import { Team, TeamOrder } from './team';
 
 // HeroTeamLink: both directions of the many-to-many relation and the mutations of memberships.
-
-function memberConnection<Node extends { id: number }>(page: MemberPage<Node>, count: () => Promise<number>) {
-  return { ...page, totalCount: count };
-}
 
 builder.prismaObjectField(Hero, 'teams', (t) =>
   t.connection(
@@ -26,13 +21,7 @@ builder.prismaObjectField(Hero, 'teams', (t) =>
         isTraining: t.arg.boolean({ description: 'Only memberships in training (true) or not (false).' }),
         orderBy: t.arg({ type: TeamOrder }),
       },
-      resolve: async (hero, args, ctx) => {
-        const spec = pageSpec(args, args.orderBy, teamTable.columns);
-        const loader = ctx.loaders.teamsOfHero;
-        return memberConnection(await loader.page(hero.id, spec, args.isTraining), () =>
-          loader.count(hero.id, args.isTraining),
-        );
-      },
+      resolve: (hero, args, ctx) => ctx.loaders.teamsOfHero.connection(hero.id, args),
     },
     { name: 'HeroTeamsConnection' },
     {
@@ -57,13 +46,7 @@ builder.prismaObjectField(Team, 'heroes', (t) =>
         isTraining: t.arg.boolean({ description: 'Only memberships in training (true) or not (false).' }),
         orderBy: t.arg({ type: HeroOrder }),
       },
-      resolve: async (team, args, ctx) => {
-        const spec = pageSpec(args, args.orderBy, heroTable.columns);
-        const loader = ctx.loaders.heroesOfTeam;
-        return memberConnection(await loader.page(team.id, spec, args.isTraining), () =>
-          loader.count(team.id, args.isTraining),
-        );
-      },
+      resolve: (team, args, ctx) => ctx.loaders.heroesOfTeam.connection(team.id, args),
     },
     { name: 'TeamHeroesConnection' },
     {

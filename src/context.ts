@@ -1,4 +1,3 @@
-import { prisma } from './db';
 import { createLinkLoaders } from './loaders/links';
 
 /** Per-request state; loaders are made fresh for every request so nothing is cached across them. */
@@ -7,5 +6,5 @@ export interface Context {
 }
 
 export function createContext(): Context {
-  return { loaders: createLinkLoaders(prisma) };
+  return { loaders: createLinkLoaders() };
 }

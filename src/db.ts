@@ -1,10 +1,10 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
-import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import type { ArgType, SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { Pool } from 'pg';
 import type { PrismaPGlite } from 'pglite-prisma-adapter';
 import { config } from './config';
-import { PrismaClient } from './generated/prisma/client';
+import { type Prisma, PrismaClient } from './generated/prisma/client';
 
 export type QueryListener = (event: { query: string; params: string; duration: number }) => void;
 
@@ -108,10 +108,40 @@ export async function closeDatabase(): Promise<void> {
 
 const queryListeners = new Set<QueryListener>();
 
-// Prisma's $on cannot be undone, so one listener fans out to subscribers that can be.
-prisma.$on('query', (event) => {
+function emitQuery(event: { query: string; params: string; duration: number }): void {
   for (const listener of queryListeners) listener(event);
-});
+}
+
+// Prisma's $on cannot be undone, so one listener fans out to subscribers that can be.
+prisma.$on('query', emitQuery);
+
+let reader: Promise<SqlDriverAdapter> | undefined;
+
+/**
+ * Reads rows straight through the driver adapter behind `prisma`, skipping Prisma Client's decoding
+ * of raw results: for the 6,000 rows of a link page that took 13.5 ms through `$queryRaw` against
+ * 8.6 ms in `pg` itself. For the hot read paths (loaders); writes stay with Prisma Client. The
+ * statements are reported to `onQuery` listeners like Prisma's own.
+ */
+export async function readRows<Row>(query: Prisma.Sql): Promise<Row[]> {
+  const adapter = await (reader ??= adapterFactory.connect());
+  const args = query.values;
+  const argTypes: ArgType[] = args.map((value) => ({
+    scalarType: 'unknown',
+    arity: Array.isArray(value) ? 'list' : 'scalar',
+  }));
+  const started = performance.now();
+  const result = await adapter.queryRaw({ sql: query.text, args, argTypes });
+  if (queryListeners.size > 0) {
+    emitQuery({ query: query.text, params: JSON.stringify(args), duration: performance.now() - started });
+  }
+  const { columnNames } = result;
+  return result.rows.map((values) => {
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < columnNames.length; i++) row[columnNames[i]!] = values[i];
+    return row as Row;
+  });
+}
 
 export function onQuery(listener: QueryListener): () => void {
   queryListeners.add(listener);

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import type { Hero, PrismaClient, Team } from '../generated/prisma/client';
+import { readRows } from '../db';
+import type { Hero, Team } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
 import {
   and,
@@ -48,10 +49,7 @@ export class LinkLoader<Node extends { id: number }> {
   private readonly pages = new Map<string, DataLoader<number, MemberPage<Node>>>();
   private readonly counts = new Map<string, DataLoader<number, number>>();
 
-  constructor(
-    private readonly prisma: PrismaClient,
-    private readonly side: LinkSide<Node>,
-  ) {}
+  constructor(private readonly side: LinkSide<Node>) {}
 
   /** The connection a field resolves to: one page for this parent, and its count on demand. */
   async connection(
@@ -107,7 +105,7 @@ export class LinkLoader<Node extends { id: number }> {
     // once per distinct node; ordered by a node column, the nodes are needed to order the page.
     const rows =
       spec.field === 'ID'
-        ? await this.prisma.$queryRaw<(Member<Node> & { parentId: number })[]>`
+        ? await readRows<Member<Node> & { parentId: number }>(Prisma.sql`
             SELECT p.id AS "parentId", ${table.select}, m."isTraining"
             FROM unnest(${ids}::int[]) AS p(id)
             CROSS JOIN LATERAL (
@@ -116,8 +114,8 @@ export class LinkLoader<Node extends { id: number }> {
               WHERE ${parent} = p.id AND ${filter}
               ${orderLimit}
             ) m
-            JOIN ${table.from} ON n.id = m."childId"`
-        : await this.prisma.$queryRaw<(Member<Node> & { parentId: number })[]>`
+            JOIN ${table.from} ON n.id = m."childId"`)
+        : await readRows<Member<Node> & { parentId: number }>(Prisma.sql`
             SELECT p.id AS "parentId", m.*
             FROM unnest(${ids}::int[]) AS p(id)
             CROSS JOIN LATERAL (
@@ -125,7 +123,7 @@ export class LinkLoader<Node extends { id: number }> {
               FROM "HeroTeamLink" l JOIN ${table.from} ON n.id = ${child}
               WHERE ${parent} = p.id AND ${filter}
               ${orderLimit}
-            ) m`;
+            ) m`);
     const byParent = new Map<number, Member<Node>[]>();
     for (const row of rows) {
       const list = byParent.get(row.parentId);
@@ -143,19 +141,19 @@ export class LinkLoader<Node extends { id: number }> {
 
   private async loadCounts(parentIds: readonly number[], isTraining: boolean | null | undefined): Promise<number[]> {
     const { parent } = this.side;
-    const rows = await this.prisma.$queryRaw<{ parentId: number; count: number }[]>`
+    const rows = await readRows<{ parentId: number; count: number }>(Prisma.sql`
       SELECT ${parent} AS "parentId", count(*)::int AS count
       FROM "HeroTeamLink" l
       WHERE ${parent} = ANY(${parentIds as number[]}::int[]) AND ${and(trainingFilter(isTraining))}
-      GROUP BY 1`;
+      GROUP BY 1`);
     const counts = new Map(rows.map((row) => [row.parentId, row.count]));
     return parentIds.map((id) => counts.get(id) ?? 0);
   }
 }
 
-export function createLinkLoaders(prisma: PrismaClient) {
+export function createLinkLoaders() {
   return {
-    teamsOfHero: new LinkLoader<Team>(prisma, teamsOfHero),
-    heroesOfTeam: new LinkLoader<Hero>(prisma, heroesOfTeam),
+    teamsOfHero: new LinkLoader<Team>(teamsOfHero),
+    heroesOfTeam: new LinkLoader<Hero>(heroesOfTeam),
   };
 }

@@ -1,5 +1,5 @@
-import { prisma } from '../db';
-import type { Prisma } from '../generated/prisma/client';
+import { readRows } from '../db';
+import { Prisma } from '../generated/prisma/client';
 import { and, type ConnectionArgs, type OrderArg, pageSpec, pageSql, toPage } from './pagination';
 import type { NodeTable } from './tables';
 
@@ -11,14 +11,14 @@ export async function listPage<Row extends { id: number }>(
 ) {
   const spec = pageSpec(args, args.orderBy, table.columns);
   const page = pageSql(spec, table.columns);
-  const rows = await prisma.$queryRaw<Row[]>`
+  const rows = await readRows<Row>(Prisma.sql`
     SELECT ${table.select} FROM ${table.from}
-    WHERE ${and([...filter, ...page.where])} ${page.orderLimit}`;
+    WHERE ${and([...filter, ...page.where])} ${page.orderLimit}`);
   return {
     ...toPage(spec, rows, (row) => table.sortKey(spec.field, row)),
     totalCount: async () => {
-      const [row] = await prisma.$queryRaw<{ count: number }[]>`
-        SELECT count(*)::int AS count FROM ${table.from} WHERE ${and(filter)}`;
+      const [row] = await readRows<{ count: number }>(Prisma.sql`
+        SELECT count(*)::int AS count FROM ${table.from} WHERE ${and(filter)}`);
       return row?.count ?? 0;
     },
   };

@@ -47,6 +47,7 @@ function trainingFilter(isTraining: boolean | null | undefined): Prisma.Sql[] {
  */
 export class LinkLoader<Node extends { id: number }> {
   private readonly pages = new Map<string, DataLoader<number, MemberPage<Node>>>();
+  private readonly pagesByArgs = new Map<string, DataLoader<number, MemberPage<Node>>>();
   private readonly counts = new Map<string, DataLoader<number, number>>();
 
   constructor(private readonly side: LinkSide<Node>) {}
@@ -56,19 +57,22 @@ export class LinkLoader<Node extends { id: number }> {
     parentId: number,
     args: ConnectionArgs & { orderBy?: OrderArg<string> | null; isTraining?: boolean | null },
   ): Promise<MemberPage<Node> & { totalCount: () => Promise<number> }> {
-    const spec = pageSpec(args, args.orderBy, this.side.table.columns);
-    const page = await this.page(parentId, spec, args.isTraining);
-    return { ...page, totalCount: () => this.count(parentId, args.isTraining) };
-  }
-
-  page(parentId: number, spec: PageSpec, isTraining?: boolean | null): Promise<MemberPage<Node>> {
-    const key = `${specKey(spec)}|${isTraining}`;
-    let loader = this.pages.get(key);
+    // A thousand parents ask with the same arguments: check them and find their loader once.
+    const { first, last, after, before, orderBy, isTraining } = args;
+    const argsKey = JSON.stringify([first, last, after, before, orderBy?.field, orderBy?.direction, isTraining]);
+    let loader = this.pagesByArgs.get(argsKey);
     if (!loader) {
-      loader = new DataLoader((ids) => this.loadPages(ids, spec, isTraining), { maxBatchSize: MAX_BATCH });
-      this.pages.set(key, loader);
+      const spec = pageSpec(args, orderBy, this.side.table.columns);
+      const key = `${specKey(spec)}|${isTraining}`;
+      loader = this.pages.get(key);
+      if (!loader) {
+        loader = new DataLoader((ids) => this.loadPages(ids, spec, isTraining), { maxBatchSize: MAX_BATCH });
+        this.pages.set(key, loader);
+      }
+      this.pagesByArgs.set(argsKey, loader);
     }
-    return loader.load(parentId);
+    const page = await loader.load(parentId);
+    return { ...page, totalCount: () => this.count(parentId, isTraining) };
   }
 
   count(parentId: number, isTraining?: boolean | null): Promise<number> {

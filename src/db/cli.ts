@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { closeDatabase, databaseKind, prisma, withMigrationDatabase } from '../db';
-import { applyMigrations, diffMigrationsToSchema, migrationsDir } from './migrations';
-import { seedIfEmpty } from './seed';
+import { closeDatabase, databaseKind } from '../db';
+import { diffMigrationsToSchema, migrationsDir } from './migrations';
+import { prepareDatabase } from './prepare';
 
 const usage = `Usage: tsx src/db/cli.ts <command>
   migrate         apply pending migrations to the configured database (DATABASE_URL, or PGlite in DATA_DIR)
@@ -17,15 +17,13 @@ function timestamp(): string {
 async function main(command: string | undefined, arg: string | undefined): Promise<number> {
   switch (command) {
     case 'migrate': {
-      const applied = await withMigrationDatabase(applyMigrations);
+      const { applied } = await prepareDatabase({ seed: false });
       console.log(applied.length ? `Applied to ${databaseKind}: ${applied.join(', ')}` : `${databaseKind}: up to date`);
       return 0;
     }
     case 'seed': {
-      await withMigrationDatabase(applyMigrations);
-      console.log(
-        (await seedIfEmpty(prisma)) ? 'Loaded the sample data' : 'The database has data already: left as it is',
-      );
+      const { seeded } = await prepareDatabase({ seed: true });
+      console.log(seeded ? 'Loaded the sample data' : 'The database has data already: left as it is');
       return 0;
     }
     case 'create': {

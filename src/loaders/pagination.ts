@@ -172,11 +172,7 @@ export class Edge<Row extends { id: number }> {
   ) {}
 
   get cursor(): string {
-    return encodeCursor(
-      this.spec.field,
-      this.spec.field === 'ID' ? this.node.id : this.sortKey(this.node),
-      this.node.id,
-    );
+    return encodeCursor(this.spec.field, this.sortKey(this.node), this.node.id);
   }
 }
 

@@ -1,6 +1,5 @@
-import { PrismaPg } from '@prisma/adapter-pg';
 import { Client, Pool } from 'pg';
-import { applyMigrations } from '../src/db/migrations';
+import { applyMigrations, postgresMigrationFactory } from '../src/db/migrations';
 
 // The benchmark's data set (see /work/shared/BENCHMARK.md), loaded into PostgreSQL with set-based
 // SQL. Every value comes from md5 of a fixed seed and the row's id, so two loads of the same scale
@@ -154,9 +153,9 @@ async function createDatabaseIfMissing(adminUrl: string, database: string): Prom
 }
 
 async function migrate(url: string): Promise<string[]> {
-  const pool = new Pool({ connectionString: url, max: 2 });
+  const pool = new Pool({ connectionString: url, max: 1 });
   try {
-    return await applyMigrations(new PrismaPg(pool));
+    return await applyMigrations(postgresMigrationFactory(pool));
   } finally {
     await pool.end();
   }

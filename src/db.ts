@@ -4,6 +4,7 @@ import type { ArgType, SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory }
 import { Pool } from 'pg';
 import type { PrismaPGlite } from 'pglite-prisma-adapter';
 import { config } from './config';
+import { postgresMigrationFactory } from './db/migrations';
 import { type Prisma, PrismaClient } from './generated/prisma/client';
 
 export type QueryListener = (event: { query: string; params: string; duration: number }) => void;
@@ -37,7 +38,7 @@ function openDatabase(): Database {
       forMigrations: () => {
         const own = new Pool({ connectionString: config.databaseUrl, max: 1 });
         own.on('error', (error) => console.error(`PostgreSQL connection lost: ${error.message}`));
-        return { factory: new PrismaPg(own), close: () => own.end() };
+        return { factory: postgresMigrationFactory(own), close: () => own.end() };
       },
       close: () => pool.end(),
     };

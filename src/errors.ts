@@ -23,6 +23,16 @@ const prismaCodes: Record<string, [ErrorCode, string]> = {
   P2025: [ErrorCode.NOT_FOUND, 'The object to change does not exist (any more)'],
 };
 
+// Raw statements ($queryRaw, $executeRaw) fail as P2010 with PostgreSQL's SQLSTATE inside.
+const sqlStates: Record<string, string> = { '23503': 'P2003', '23505': 'P2002' };
+
+function prismaCode(error: Prisma.PrismaClientKnownRequestError): string | undefined {
+  if (error.code !== 'P2010') return error.code;
+  const meta = error.meta as { driverAdapterError?: { cause?: { originalCode?: string } } } | undefined;
+  const state = meta?.driverAdapterError?.cause?.originalCode;
+  return state === undefined ? undefined : sqlStates[state];
+}
+
 /**
  * Turns what a resolver threw into what a client may see. Known database outcomes become domain
  * errors without their SQL; Pothos' own argument checks become BAD_USER_INPUT; our GraphQLErrors
@@ -31,7 +41,8 @@ const prismaCodes: Record<string, [ErrorCode, string]> = {
 export function toClientError(error: unknown): GraphQLError | undefined {
   const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
   if (original instanceof Prisma.PrismaClientKnownRequestError) {
-    const known = prismaCodes[original.code];
+    const code = prismaCode(original);
+    const known = code === undefined ? undefined : prismaCodes[code];
     if (!known) return undefined;
     return new GraphQLError(known[1], {
       path: error instanceof GraphQLError ? error.path : undefined,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -60,6 +60,38 @@ describe('migrations', () => {
     expect(sql).toContain('ON DELETE CASCADE');
   });
 
+  it("fill the teams' counters from the links that exist when they are added", async () => {
+    // The migrations before the counters, some links, then the rest.
+    const names = readMigrations().migrationDirectories.map((dir) => dir.path);
+    const counters = names.findIndex((name) => name.endsWith('_team_hero_counts'));
+    expect(counters).toBeGreaterThan(0);
+    const before = mkdtempSync(path.join(tmpdir(), 'migrations-'));
+    cpSync(path.join(migrationsDir, 'migration_lock.toml'), path.join(before, 'migration_lock.toml'));
+    for (const name of names.slice(0, counters)) {
+      cpSync(path.join(migrationsDir, name), path.join(before, name), { recursive: true });
+    }
+    const scratch = new PGlite();
+    try {
+      await applyMigrations(new PrismaPGlite(scratch), before);
+      await scratch.exec(`
+        INSERT INTO "Team" (name, headquarters) VALUES ('A', 'a'), ('B', 'b'), ('C', 'c');
+        INSERT INTO "Hero" (name, "secretName") SELECT 'h' || g, 's' FROM generate_series(1, 5) g;
+        INSERT INTO "HeroTeamLink" ("teamId", "heroId", "isTraining")
+        SELECT t, h, h % 2 = 0 FROM generate_series(1, 2) t, generate_series(1, t + 2) h;`);
+      expect(await applyMigrations(new PrismaPGlite(scratch))).toEqual(names.slice(counters));
+      const { rows } = await scratch.query<{ id: number; heroCount: number; trainingHeroCount: number }>(
+        'SELECT id, "heroCount", "trainingHeroCount" FROM "Team" ORDER BY id',
+      );
+      expect(rows).toEqual([
+        { id: 1, heroCount: 3, trainingHeroCount: 1 },
+        { id: 2, heroCount: 4, trainingHeroCount: 2 },
+        { id: 3, heroCount: 0, trainingHeroCount: 0 },
+      ]);
+    } finally {
+      await scratch.close();
+    }
+  });
+
   it('give HeroTeamLink its composite key, the reverse index and cascading foreign keys', async () => {
     const indexes = await prisma.$queryRaw<{ indexdef: string }[]>`
       SELECT indexdef FROM pg_indexes WHERE tablename = 'HeroTeamLink' ORDER BY indexname`;
@@ -87,4 +119,8 @@ const catalogSql = `
   FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND contype <> 'n'
   UNION ALL
   SELECT 'index', tablename::text, indexdef FROM pg_indexes WHERE schemaname = 'public'
+  UNION ALL
+  SELECT 'trigger', tgrelid::regclass::text, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal
+  UNION ALL
+  SELECT 'function', proname::text, md5(prosrc) FROM pg_proc WHERE pronamespace = 'public'::regnamespace
   ORDER BY 1, 2, 3`;

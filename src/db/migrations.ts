@@ -1,10 +1,49 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PrismaPg } from '@prisma/adapter-pg';
 import {
   bindMigrationAwareSqlAdapterFactory,
+  DriverAdapterError,
   type SqlMigrationAwareDriverAdapterFactory,
 } from '@prisma/driver-adapter-utils';
+import type { DatabaseError, Pool } from 'pg';
 import type * as SchemaEngineWasm from '@prisma/schema-engine-wasm';
+
+/**
+ * The driver adapter factory migrations need on PostgreSQL, over a pool of one connection (the
+ * engine keeps its advisory lock on it). @prisma/adapter-pg 7.10 runs a migration script split at every ';' (its executeScript), which
+ * cuts a PL/pgSQL body, or a comment holding a ';', into broken statements. PostgreSQL takes the
+ * whole script as one simple query, as psql and Prisma's native engine send it, and runs it in one
+ * implicit transaction: a migration that fails leaves nothing behind.
+ */
+export function postgresMigrationFactory(pool: Pool): SqlMigrationAwareDriverAdapterFactory {
+  const factory = new PrismaPg(pool);
+  return {
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    connect: async () => {
+      const adapter = await factory.connect();
+      adapter.executeScript = async (script) => {
+        try {
+          await pool.query(script);
+        } catch (error) {
+          const e = error as DatabaseError;
+          throw new DriverAdapterError({
+            kind: 'postgres',
+            code: e.code ?? 'N/A',
+            severity: e.severity ?? 'N/A',
+            message: e.message,
+            detail: e.detail,
+            column: e.column,
+            hint: e.hint,
+          });
+        }
+      };
+      return adapter;
+    },
+    connectToShadowDb: () => factory.connectToShadowDb(),
+  };
+}
 
 // Prisma's schema engine compiled to WebAssembly: migrations without the native binary that the
 // Prisma CLI would download (see DESIGN.md, "Facts verified"). The package entry imports the .wasm
@@ -120,12 +159,15 @@ export function readMigrations(dir = migrationsDir): SchemaEngineWasm.MigrationL
 
 /**
  * Applies pending migrations and records them in `_prisma_migrations`, as `prisma migrate deploy`
- * does. Returns the names of the migrations it applied.
+ * does. Returns the names of the migrations it applied (from `dir`, by default prisma/migrations).
  */
-export async function applyMigrations(factory: SqlMigrationAwareDriverAdapterFactory): Promise<string[]> {
+export async function applyMigrations(
+  factory: SqlMigrationAwareDriverAdapterFactory,
+  dir = migrationsDir,
+): Promise<string[]> {
   const engine = await openEngine(factory);
   try {
-    const result = await engine.applyMigrations({ migrationsList: readMigrations(), filters: noFilters });
+    const result = await engine.applyMigrations({ migrationsList: readMigrations(dir), filters: noFilters });
     return result.appliedMigrationNames;
   } finally {
     closeEngine(engine);

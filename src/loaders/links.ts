@@ -22,6 +22,11 @@ interface LinkSide<Node> {
   /** The link column holding the node's id; ordering by ID uses it so the link's index serves. */
   child: Prisma.Sql;
   table: NodeTable<Node>;
+  /**
+   * Counters kept on the parent's table by triggers on HeroTeamLink: a count is then one row read,
+   * however many links the parent has. Without them, counts count the link's index.
+   */
+  counters?: { from: Prisma.Sql; total: Prisma.Sql; training: Prisma.Sql };
 }
 
 const teamsOfHero: LinkSide<Team> = { parent: Prisma.sql`l."heroId"`, child: Prisma.sql`l."teamId"`, table: teamTable };
@@ -29,7 +34,18 @@ const heroesOfTeam: LinkSide<Hero> = {
   parent: Prisma.sql`l."teamId"`,
   child: Prisma.sql`l."heroId"`,
   table: heroTable,
+  // A team can hold 100,000 heroes: counting them would cost what the page was designed not to.
+  counters: {
+    from: Prisma.sql`"Team" c`,
+    total: Prisma.sql`c."heroCount"`,
+    training: Prisma.sql`c."trainingHeroCount"`,
+  },
 };
+
+interface LinkCounts {
+  total: number;
+  training: number;
+}
 
 export type Member<Node> = Node & { isTraining: boolean };
 export type MemberPage<Node> = Page<Member<Node>>;
@@ -48,7 +64,9 @@ function trainingFilter(isTraining: boolean | null | undefined): Prisma.Sql[] {
 export class LinkLoader<Node extends { id: number }> {
   private readonly pages = new Map<string, DataLoader<number, MemberPage<Node>>>();
   private readonly pagesByArgs = new Map<string, DataLoader<number, MemberPage<Node>>>();
-  private readonly counts = new Map<string, DataLoader<number, number>>();
+  private readonly counts = new DataLoader<number, LinkCounts>((ids) => this.loadCounts(ids), {
+    maxBatchSize: MAX_BATCH,
+  });
 
   constructor(private readonly side: LinkSide<Node>) {}
 
@@ -75,19 +93,15 @@ export class LinkLoader<Node extends { id: number }> {
     return { ...page, totalCount: () => this.count(parentId, isTraining) };
   }
 
-  count(parentId: number, isTraining?: boolean | null): Promise<number> {
-    const key = String(isTraining);
-    let loader = this.counts.get(key);
-    if (!loader) {
-      loader = new DataLoader((ids) => this.loadCounts(ids, isTraining), { maxBatchSize: MAX_BATCH });
-      this.counts.set(key, loader);
-    }
-    return loader.load(parentId);
+  /** How many nodes the parent links to, all or only those in training (or not): one batch for all three. */
+  async count(parentId: number, isTraining?: boolean | null): Promise<number> {
+    const { total, training } = await this.counts.load(parentId);
+    return isTraining == null ? total : isTraining ? training : total - training;
   }
 
   /** Forgets what was loaded for these parents, or for all when none are given. */
   clear(...parentIds: number[]): void {
-    for (const loader of [...this.pages.values(), ...this.counts.values()]) {
+    for (const loader of [...this.pages.values(), this.counts]) {
       if (parentIds.length === 0) loader.clearAll();
       else for (const id of parentIds) loader.clear(id);
     }
@@ -143,15 +157,23 @@ export class LinkLoader<Node extends { id: number }> {
     return parentIds.map((id) => toPage(spec, byParent.get(id) ?? [], sortKey));
   }
 
-  private async loadCounts(parentIds: readonly number[], isTraining: boolean | null | undefined): Promise<number[]> {
-    const { parent } = this.side;
-    const rows = await readRows<{ parentId: number; count: number }>(Prisma.sql`
-      SELECT ${parent} AS "parentId", count(*)::int AS count
-      FROM "HeroTeamLink" l
-      WHERE ${parent} = ANY(${parentIds as number[]}::int[]) AND ${and(trainingFilter(isTraining))}
-      GROUP BY 1`);
-    const counts = new Map(rows.map((row) => [row.parentId, row.count]));
-    return parentIds.map((id) => counts.get(id) ?? 0);
+  private async loadCounts(parentIds: readonly number[]): Promise<LinkCounts[]> {
+    const { parent, counters } = this.side;
+    const ids = parentIds as number[];
+    const rows = await readRows<LinkCounts & { parentId: number }>(
+      counters
+        ? Prisma.sql`
+            SELECT c.id AS "parentId", ${counters.total} AS total, ${counters.training} AS training
+            FROM ${counters.from}
+            WHERE c.id = ANY(${ids}::int[])`
+        : Prisma.sql`
+            SELECT ${parent} AS "parentId", count(*)::int AS total, count(*) FILTER (WHERE l."isTraining")::int AS training
+            FROM "HeroTeamLink" l
+            WHERE ${parent} = ANY(${ids}::int[])
+            GROUP BY 1`,
+    );
+    const counts = new Map(rows.map((row) => [row.parentId, row]));
+    return parentIds.map((id) => counts.get(id) ?? { total: 0, training: 0 });
   }
 }
 

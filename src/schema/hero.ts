@@ -1,5 +1,6 @@
 import { builder } from '../builder';
 import { prisma } from '../db';
+import { lockTeams } from '../db/locks';
 import { badInput, notFound } from '../errors';
 import { Prisma } from '../generated/prisma/client';
 import { dbId, globalId, parseDbId } from '../ids';
@@ -78,19 +79,23 @@ export const MembershipInput = builder.inputType('MembershipInput', {
 
 type Tx = Prisma.TransactionClient;
 
-/** Checks a list of memberships: each team listed once and existing. */
+/**
+ * Checks a list of memberships: each team listed once and existing. `existing` finds which of the
+ * ids are teams; by default a plain read, or a lock that also keeps them from being deleted.
+ */
 export async function checkMemberships(
   tx: Tx,
   memberships: readonly { teamId: { id: string }; isTraining?: boolean | null }[],
+  existing: (ids: number[]) => Promise<number[]> = async (ids) =>
+    ids.length === 0
+      ? []
+      : (await tx.team.findMany({ where: { id: { in: ids } }, select: { id: true } })).map((t) => t.id),
 ): Promise<{ teamId: number; isTraining: boolean }[]> {
   const links = memberships.map((m) => ({ teamId: dbId(m.teamId), isTraining: m.isTraining ?? false }));
   const ids = links.map((link) => link.teamId);
   const repeated = ids.find((id, index) => ids.indexOf(id) !== index);
   if (repeated !== undefined) throw badInput(`Team ${globalId('Team', repeated)} is listed more than once`);
-  if (ids.length === 0) return links;
-  const found = new Set(
-    (await tx.team.findMany({ where: { id: { in: ids } }, select: { id: true } })).map((t) => t.id),
-  );
+  const found = new Set(await existing(ids));
   const missing = ids.find((id) => !found.has(id));
   if (missing !== undefined) throw notFound(`No team with id ${globalId('Team', missing)}`);
   return links;
@@ -168,8 +173,13 @@ builder.relayMutationField(
   {
     resolve: async (_root, { input }, ctx) => {
       const id = dbId(input.id);
-      const { count } = await prisma.hero.deleteMany({ where: { id } });
-      if (count === 0) throw notFound(`No hero with id ${globalId('Hero', id)}`);
+      await prisma.$transaction(async (tx) => {
+        // The hero, then its teams, then (by cascade) its links: the order of src/db/locks.ts.
+        const [hero] = await tx.$queryRaw<{ id: number }[]>`SELECT id FROM "Hero" WHERE id = ${id} FOR UPDATE`;
+        if (!hero) throw notFound(`No hero with id ${globalId('Hero', id)}`);
+        await lockTeams(tx, Prisma.sql`id IN (SELECT "teamId" FROM "HeroTeamLink" WHERE "heroId" = ${id})`);
+        await tx.hero.delete({ where: { id } });
+      });
       ctx.loaders.teamsOfHero.clear(id);
       ctx.loaders.heroesOfTeam.clear();
       return { deletedId: id };

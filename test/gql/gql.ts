@@ -28,6 +28,17 @@ type Documents = {
     "\n  mutation ConcurrentSet($hero: ID!, $teams: [MembershipInput!]!) {\n    setHeroTeams(input: { heroId: $hero, teams: $teams }) {\n      hero {\n        teams(first: 50) {\n          edges {\n            isTraining\n            node {\n              id\n            }\n          }\n        }\n      }\n    }\n  }\n": typeof types.ConcurrentSetDocument,
     "\n  mutation ConcurrentCreate($teams: [MembershipInput!]) {\n    createHero(input: { name: \"Racer\", secretName: \"R\", teams: $teams }) {\n      hero {\n        id\n      }\n    }\n  }\n": typeof types.ConcurrentCreateDocument,
     "\n      mutation DeleteDoomed($id: ID!) {\n        deleteTeam(input: { id: $id }) {\n          deletedId\n        }\n      }\n    ": typeof types.DeleteDoomedDocument,
+    "\n  mutation ConcurrentUpdate($hero: ID!, $team: ID!, $training: Boolean!) {\n    updateMembership(input: { heroId: $hero, teamId: $team, isTraining: $training }) {\n      isTraining\n    }\n  }\n": typeof types.ConcurrentUpdateDocument,
+    "\n  mutation ConcurrentDeleteHero($id: ID!) {\n    deleteHero(input: { id: $id }) {\n      deletedId\n    }\n  }\n": typeof types.ConcurrentDeleteHeroDocument,
+    "\n  mutation ConcurrentDeleteTeam($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n": typeof types.ConcurrentDeleteTeamDocument,
+    "\n  query TeamCounts($id: ID!) {\n    team(id: $id) {\n      all: heroes {\n        totalCount\n      }\n      training: heroes(isTraining: true) {\n        totalCount\n      }\n      notTraining: heroes(isTraining: false) {\n        totalCount\n      }\n    }\n  }\n": typeof types.TeamCountsDocument,
+    "\n  mutation CountAdd($hero: ID!, $team: ID!, $training: Boolean) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team, isTraining: $training }) {\n      team {\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n": typeof types.CountAddDocument,
+    "\n  mutation CountUpdate($hero: ID!, $team: ID!, $training: Boolean!) {\n    updateMembership(input: { heroId: $hero, teamId: $team, isTraining: $training }) {\n      team {\n        heroes(isTraining: true) {\n          totalCount\n        }\n      }\n    }\n  }\n": typeof types.CountUpdateDocument,
+    "\n  mutation CountRemove($hero: ID!, $team: ID!) {\n    removeHeroFromTeam(input: { heroId: $hero, teamId: $team }) {\n      removed\n      team {\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n": typeof types.CountRemoveDocument,
+    "\n  mutation CountSet($hero: ID!, $teams: [MembershipInput!]!) {\n    setHeroTeams(input: { heroId: $hero, teams: $teams }) {\n      hero {\n        id\n      }\n    }\n  }\n": typeof types.CountSetDocument,
+    "\n  mutation CountCreate($teams: [MembershipInput!]) {\n    createHero(input: { name: \"Counted\", secretName: \"C\", teams: $teams }) {\n      hero {\n        id\n      }\n    }\n  }\n": typeof types.CountCreateDocument,
+    "\n  mutation CountDeleteHero($id: ID!) {\n    deleteHero(input: { id: $id }) {\n      deletedId\n    }\n  }\n": typeof types.CountDeleteHeroDocument,
+    "\n  mutation CountDeleteTeam($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n": typeof types.CountDeleteTeamDocument,
     "\n  query HeroName($id: ID!) {\n    hero(id: $id) {\n      name\n    }\n  }\n": typeof types.HeroNameDocument,
     "\n  mutation CreateTeam($input: CreateTeamInput!) {\n    createTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n": typeof types.CreateTeamDocument,
     "\n  mutation UpdateTeam($input: UpdateTeamInput!) {\n    updateTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n      }\n    }\n  }\n": typeof types.UpdateTeamDocument,
@@ -62,6 +73,17 @@ const documents: Documents = {
     "\n  mutation ConcurrentSet($hero: ID!, $teams: [MembershipInput!]!) {\n    setHeroTeams(input: { heroId: $hero, teams: $teams }) {\n      hero {\n        teams(first: 50) {\n          edges {\n            isTraining\n            node {\n              id\n            }\n          }\n        }\n      }\n    }\n  }\n": types.ConcurrentSetDocument,
     "\n  mutation ConcurrentCreate($teams: [MembershipInput!]) {\n    createHero(input: { name: \"Racer\", secretName: \"R\", teams: $teams }) {\n      hero {\n        id\n      }\n    }\n  }\n": types.ConcurrentCreateDocument,
     "\n      mutation DeleteDoomed($id: ID!) {\n        deleteTeam(input: { id: $id }) {\n          deletedId\n        }\n      }\n    ": types.DeleteDoomedDocument,
+    "\n  mutation ConcurrentUpdate($hero: ID!, $team: ID!, $training: Boolean!) {\n    updateMembership(input: { heroId: $hero, teamId: $team, isTraining: $training }) {\n      isTraining\n    }\n  }\n": types.ConcurrentUpdateDocument,
+    "\n  mutation ConcurrentDeleteHero($id: ID!) {\n    deleteHero(input: { id: $id }) {\n      deletedId\n    }\n  }\n": types.ConcurrentDeleteHeroDocument,
+    "\n  mutation ConcurrentDeleteTeam($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n": types.ConcurrentDeleteTeamDocument,
+    "\n  query TeamCounts($id: ID!) {\n    team(id: $id) {\n      all: heroes {\n        totalCount\n      }\n      training: heroes(isTraining: true) {\n        totalCount\n      }\n      notTraining: heroes(isTraining: false) {\n        totalCount\n      }\n    }\n  }\n": types.TeamCountsDocument,
+    "\n  mutation CountAdd($hero: ID!, $team: ID!, $training: Boolean) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team, isTraining: $training }) {\n      team {\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n": types.CountAddDocument,
+    "\n  mutation CountUpdate($hero: ID!, $team: ID!, $training: Boolean!) {\n    updateMembership(input: { heroId: $hero, teamId: $team, isTraining: $training }) {\n      team {\n        heroes(isTraining: true) {\n          totalCount\n        }\n      }\n    }\n  }\n": types.CountUpdateDocument,
+    "\n  mutation CountRemove($hero: ID!, $team: ID!) {\n    removeHeroFromTeam(input: { heroId: $hero, teamId: $team }) {\n      removed\n      team {\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n": types.CountRemoveDocument,
+    "\n  mutation CountSet($hero: ID!, $teams: [MembershipInput!]!) {\n    setHeroTeams(input: { heroId: $hero, teams: $teams }) {\n      hero {\n        id\n      }\n    }\n  }\n": types.CountSetDocument,
+    "\n  mutation CountCreate($teams: [MembershipInput!]) {\n    createHero(input: { name: \"Counted\", secretName: \"C\", teams: $teams }) {\n      hero {\n        id\n      }\n    }\n  }\n": types.CountCreateDocument,
+    "\n  mutation CountDeleteHero($id: ID!) {\n    deleteHero(input: { id: $id }) {\n      deletedId\n    }\n  }\n": types.CountDeleteHeroDocument,
+    "\n  mutation CountDeleteTeam($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n": types.CountDeleteTeamDocument,
     "\n  query HeroName($id: ID!) {\n    hero(id: $id) {\n      name\n    }\n  }\n": types.HeroNameDocument,
     "\n  mutation CreateTeam($input: CreateTeamInput!) {\n    createTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n": types.CreateTeamDocument,
     "\n  mutation UpdateTeam($input: UpdateTeamInput!) {\n    updateTeam(input: $input) {\n      team {\n        id\n        name\n        headquarters\n      }\n    }\n  }\n": types.UpdateTeamDocument,
@@ -152,6 +174,50 @@ export function graphql(source: "\n  mutation ConcurrentCreate($teams: [Membersh
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n      mutation DeleteDoomed($id: ID!) {\n        deleteTeam(input: { id: $id }) {\n          deletedId\n        }\n      }\n    "): (typeof documents)["\n      mutation DeleteDoomed($id: ID!) {\n        deleteTeam(input: { id: $id }) {\n          deletedId\n        }\n      }\n    "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConcurrentUpdate($hero: ID!, $team: ID!, $training: Boolean!) {\n    updateMembership(input: { heroId: $hero, teamId: $team, isTraining: $training }) {\n      isTraining\n    }\n  }\n"): (typeof documents)["\n  mutation ConcurrentUpdate($hero: ID!, $team: ID!, $training: Boolean!) {\n    updateMembership(input: { heroId: $hero, teamId: $team, isTraining: $training }) {\n      isTraining\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConcurrentDeleteHero($id: ID!) {\n    deleteHero(input: { id: $id }) {\n      deletedId\n    }\n  }\n"): (typeof documents)["\n  mutation ConcurrentDeleteHero($id: ID!) {\n    deleteHero(input: { id: $id }) {\n      deletedId\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConcurrentDeleteTeam($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n"): (typeof documents)["\n  mutation ConcurrentDeleteTeam($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TeamCounts($id: ID!) {\n    team(id: $id) {\n      all: heroes {\n        totalCount\n      }\n      training: heroes(isTraining: true) {\n        totalCount\n      }\n      notTraining: heroes(isTraining: false) {\n        totalCount\n      }\n    }\n  }\n"): (typeof documents)["\n  query TeamCounts($id: ID!) {\n    team(id: $id) {\n      all: heroes {\n        totalCount\n      }\n      training: heroes(isTraining: true) {\n        totalCount\n      }\n      notTraining: heroes(isTraining: false) {\n        totalCount\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CountAdd($hero: ID!, $team: ID!, $training: Boolean) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team, isTraining: $training }) {\n      team {\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CountAdd($hero: ID!, $team: ID!, $training: Boolean) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team, isTraining: $training }) {\n      team {\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CountUpdate($hero: ID!, $team: ID!, $training: Boolean!) {\n    updateMembership(input: { heroId: $hero, teamId: $team, isTraining: $training }) {\n      team {\n        heroes(isTraining: true) {\n          totalCount\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CountUpdate($hero: ID!, $team: ID!, $training: Boolean!) {\n    updateMembership(input: { heroId: $hero, teamId: $team, isTraining: $training }) {\n      team {\n        heroes(isTraining: true) {\n          totalCount\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CountRemove($hero: ID!, $team: ID!) {\n    removeHeroFromTeam(input: { heroId: $hero, teamId: $team }) {\n      removed\n      team {\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CountRemove($hero: ID!, $team: ID!) {\n    removeHeroFromTeam(input: { heroId: $hero, teamId: $team }) {\n      removed\n      team {\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CountSet($hero: ID!, $teams: [MembershipInput!]!) {\n    setHeroTeams(input: { heroId: $hero, teams: $teams }) {\n      hero {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CountSet($hero: ID!, $teams: [MembershipInput!]!) {\n    setHeroTeams(input: { heroId: $hero, teams: $teams }) {\n      hero {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CountCreate($teams: [MembershipInput!]) {\n    createHero(input: { name: \"Counted\", secretName: \"C\", teams: $teams }) {\n      hero {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CountCreate($teams: [MembershipInput!]) {\n    createHero(input: { name: \"Counted\", secretName: \"C\", teams: $teams }) {\n      hero {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CountDeleteHero($id: ID!) {\n    deleteHero(input: { id: $id }) {\n      deletedId\n    }\n  }\n"): (typeof documents)["\n  mutation CountDeleteHero($id: ID!) {\n    deleteHero(input: { id: $id }) {\n      deletedId\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CountDeleteTeam($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n"): (typeof documents)["\n  mutation CountDeleteTeam($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

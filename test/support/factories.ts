@@ -49,3 +49,15 @@ export async function tableCounts() {
   ]);
   return { heroes, teams, links };
 }
+
+/** Teams whose counters (Team."heroCount", "trainingHeroCount") differ from counting their links. */
+export async function counterMismatches() {
+  return prisma.$queryRaw<{ id: number; counters: number[]; counted: number[] }[]>`
+    SELECT * FROM (
+      SELECT t.id, ARRAY[t."heroCount", t."trainingHeroCount"] AS counters,
+             ARRAY[count(l."heroId"), count(l."heroId") FILTER (WHERE l."isTraining")]::int[] AS counted
+      FROM "Team" t LEFT JOIN "HeroTeamLink" l ON l."teamId" = t.id
+      GROUP BY t.id
+    ) c
+    WHERE counters <> counted ORDER BY id`;
+}

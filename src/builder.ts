@@ -9,6 +9,7 @@ import type { Context } from './context';
 import { prisma } from './db';
 import type PrismaTypes from './generated/pothos-prisma-types';
 import { getDatamodel } from './generated/pothos-prisma-types';
+import { directFieldsPluginName } from './direct-fields';
 import { badInput } from './errors';
 import { decodeNodeId } from './ids';
 
@@ -22,7 +23,7 @@ export const builder = new SchemaBuilder<{
   // Every connection can count its whole list; the count runs only when a client asks for it.
   Connection: { totalCount: () => Promise<number> };
 }>({
-  plugins: [PrismaPlugin, RelayPlugin, ValidationPlugin, ComplexityPlugin],
+  plugins: [PrismaPlugin, RelayPlugin, ValidationPlugin, ComplexityPlugin, directFieldsPluginName],
   defaultFieldNullability: false,
   prisma: {
     client: prisma,
@@ -48,6 +49,10 @@ export const builder = new SchemaBuilder<{
     clientMutationId: 'omit',
     decodeGlobalID: decodeNodeId,
     cursorType: 'String',
+    // Relay's edges, pageInfo and node fields only read the property of their name: resolved by the
+    // default resolver, graphql-jit reads them inline (see src/direct-fields.ts).
+    defaultConnectionTypeOptions: { extensions: { directFields: { edges: 'property', pageInfo: 'property' } } },
+    defaultEdgeTypeOptions: { extensions: { directFields: { node: 'property' } } },
     edgesFieldOptions: { nullable: false },
     nodeFieldOptions: { nullable: false },
     nodesQueryOptions: {

@@ -122,9 +122,10 @@ let reader: Promise<SqlDriverAdapter> | undefined;
  * Reads rows straight through the driver adapter behind `prisma`, skipping Prisma Client's decoding
  * of raw results: for the 6,000 rows of a link page that took 13.5 ms through `$queryRaw` against
  * 8.6 ms in `pg` itself. For the hot read paths (loaders); writes stay with Prisma Client. The
- * statements are reported to `onQuery` listeners like Prisma's own.
+ * statements are reported to `onQuery` listeners like Prisma's own. Each row is the array of its
+ * values, in the order of `columnNames`.
  */
-export async function readRows<Row>(query: Prisma.Sql): Promise<Row[]> {
+export async function readValues(query: Prisma.Sql): Promise<{ columnNames: string[]; rows: unknown[][] }> {
   const adapter = await (reader ??= adapterFactory.connect());
   const args = query.values;
   const argTypes: ArgType[] = args.map((value) => ({
@@ -136,8 +137,13 @@ export async function readRows<Row>(query: Prisma.Sql): Promise<Row[]> {
   if (queryListeners.size > 0) {
     emitQuery({ query: query.text, params: JSON.stringify(args), duration: performance.now() - started });
   }
-  const { columnNames } = result;
-  return result.rows.map((values) => {
+  return result;
+}
+
+/** Rows as objects keyed by column name (see readValues). */
+export async function readRows<Row>(query: Prisma.Sql): Promise<Row[]> {
+  const { columnNames, rows } = await readValues(query);
+  return rows.map((values) => {
     const row: Record<string, unknown> = {};
     for (let i = 0; i < columnNames.length; i++) row[columnNames[i]!] = values[i];
     return row as Row;

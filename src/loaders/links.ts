@@ -1,17 +1,19 @@
 import DataLoader from 'dataloader';
-import { readRows } from '../db';
+import { readRows, readValues } from '../db';
 import type { Hero, Team } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
 import {
   and,
   type ConnectionArgs,
+  cursorOf,
+  Edge,
   type OrderArg,
   type Page,
   type PageSpec,
+  pageOfEdges,
   pageSpec,
   pageSql,
   specKey,
-  toPage,
 } from './pagination';
 import { heroTable, type NodeTable, teamTable } from './tables';
 
@@ -47,8 +49,31 @@ interface LinkCounts {
   training: number;
 }
 
-export type Member<Node> = Node & { isTraining: boolean };
-export type MemberPage<Node> = Page<Member<Node>>;
+/** An edge of one side of the link: the node and whether the membership is in training. */
+export class MemberEdge<Node extends { id: number }> extends Edge<Node> {
+  constructor(
+    node: Node,
+    cursor: (node: Node) => string,
+    readonly isTraining: boolean,
+  ) {
+    super(node, cursor);
+  }
+}
+
+export type MemberPage<Node extends { id: number }> = Page<MemberEdge<Node>>;
+
+/** Sorts a short list of edges by node id (sign 1: ascending) in place, without allocating. */
+function sortById<Node extends { id: number }>(edges: MemberEdge<Node>[], sign: number): void {
+  for (let i = 1; i < edges.length; i++) {
+    const edge = edges[i]!;
+    let j = i - 1;
+    while (j >= 0 && sign * (edges[j]!.node.id - edge.node.id) > 0) {
+      edges[j + 1] = edges[j]!;
+      j--;
+    }
+    edges[j + 1] = edge;
+  }
+}
 
 // A huge fan-out (say 50,000 parents) becomes several statements of this many parents each.
 const MAX_BATCH = 1000;
@@ -117,44 +142,64 @@ export class LinkLoader<Node extends { id: number }> {
     const { where, orderLimit } = pageSql(spec, columns);
     const filter = and([...trainingFilter(isTraining), ...where]);
     const ids = parentIds as number[];
+    const cursor = cursorOf(spec, (node: Node) => table.sortKey(spec.field, node));
+    const byParent = new Map<number, MemberEdge<Node>[]>();
+    const add = (parentId: number, edge: MemberEdge<Node>) => {
+      const list = byParent.get(parentId);
+      if (list) list.push(edge);
+      else byParent.set(parentId, [edge]);
+    };
     // A LATERAL subquery per parent keeps LIMIT per parent, so a page of a team with 100,000
     // heroes reads about as many rows as the page holds when an index serves the ordering.
-    // Ordered by id, the page is found in the link's index alone and the nodes joined after it,
-    // once per distinct node; ordered by a node column, the nodes are needed to order the page.
-    const rows =
-      spec.field === 'ID'
-        ? await readRows<Member<Node> & { parentId: number }>(Prisma.sql`
-            SELECT p.id AS "parentId", ${table.select}, m."isTraining"
-            FROM unnest(${ids}::int[]) AS p(id)
-            CROSS JOIN LATERAL (
-              SELECT ${child} AS "childId", l."isTraining"
-              FROM "HeroTeamLink" l
-              WHERE ${parent} = p.id AND ${filter}
-              ${orderLimit}
-            ) m
-            JOIN ${table.from} ON n.id = m."childId"`)
-        : await readRows<Member<Node> & { parentId: number }>(Prisma.sql`
-            SELECT p.id AS "parentId", m.*
-            FROM unnest(${ids}::int[]) AS p(id)
-            CROSS JOIN LATERAL (
-              SELECT ${table.select}, l."isTraining"
-              FROM "HeroTeamLink" l JOIN ${table.from} ON n.id = ${child}
-              WHERE ${parent} = p.id AND ${filter}
-              ${orderLimit}
-            ) m`);
-    const byParent = new Map<number, Member<Node>[]>();
-    for (const row of rows) {
-      const list = byParent.get(row.parentId);
-      if (list) list.push(row);
-      else byParent.set(row.parentId, [row]);
-    }
     if (spec.field === 'ID') {
-      // The join after the LATERAL does not keep its order: restore the order the page was taken in.
+      // Ordered by id, the page is found in the link's index alone. The nodes come apart from the
+      // memberships, each once however many pages hold it (the 6,000 memberships of 1,000 heroes
+      // hold about 1,000 teams). All in one JSON value, [[[parent, node id, isTraining]…],
+      // [[node columns]…]]: JSON.parse reads it in native code, several times faster than the
+      // driver decodes as many rows in JavaScript (Q2: 11.7 against 15.8 ms of CPU per request).
+      const { rows } = await readValues(Prisma.sql`
+        WITH m AS MATERIALIZED (
+          SELECT p.id AS "parentId", x."childId", x."isTraining"
+          FROM unnest(${ids}::int[]) AS p(id)
+          CROSS JOIN LATERAL (
+            SELECT ${child} AS "childId", l."isTraining"
+            FROM "HeroTeamLink" l
+            WHERE ${parent} = p.id AND ${filter}
+            ${orderLimit}
+          ) x
+        )
+        SELECT json_build_array(
+          (SELECT coalesce(json_agg(json_build_array(m."parentId", m."childId", m."isTraining")), '[]') FROM m),
+          (SELECT coalesce(json_agg(json_build_array(${table.select})), '[]')
+           FROM ${table.from} WHERE n.id IN (SELECT "childId" FROM m))
+        )::text AS page`);
+      const [links, found] = JSON.parse(rows[0]![0] as string) as [[number, number, boolean][], unknown[][]];
+      const nodes = new Map<number, Node>();
+      for (const values of found) nodes.set(values[0] as number, table.read(values, 0));
+      for (const [parentId, childId, isTraining] of links) {
+        const node = nodes.get(childId);
+        if (node) add(parentId, new MemberEdge(node, cursor, isTraining));
+      }
+      // The rows do not keep the order of the LATERAL: restore the order the page was taken in.
       const sign = (spec.direction === 'ASC') !== spec.backward ? 1 : -1;
-      for (const list of byParent.values()) list.sort((a, b) => sign * (a.id - b.id));
+      for (const list of byParent.values()) sortById(list, sign);
+    } else {
+      // Ordered by a node column, the nodes are needed to order the page: rows of (parent, node
+      // columns, isTraining), in page order.
+      const { rows } = await readValues(Prisma.sql`
+        SELECT p.id AS "parentId", m.*
+        FROM unnest(${ids}::int[]) AS p(id)
+        CROSS JOIN LATERAL (
+          SELECT ${table.select}, l."isTraining"
+          FROM "HeroTeamLink" l JOIN ${table.from} ON n.id = ${child}
+          WHERE ${parent} = p.id AND ${filter}
+          ${orderLimit}
+        ) m`);
+      for (const values of rows) {
+        add(values[0] as number, new MemberEdge(table.read(values, 1), cursor, values[1 + table.width] as boolean));
+      }
     }
-    const sortKey = (row: Member<Node>) => table.sortKey(spec.field, row);
-    return parentIds.map((id) => toPage(spec, byParent.get(id) ?? [], sortKey));
+    return parentIds.map((id) => pageOfEdges(spec, byParent.get(id) ?? []));
   }
 
   private async loadCounts(parentIds: readonly number[]): Promise<LinkCounts[]> {

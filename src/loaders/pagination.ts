@@ -54,8 +54,8 @@ export interface PageInfo {
   endCursor: string | null;
 }
 
-export interface Page<Row> {
-  edges: { cursor: string; node: Row }[];
+export interface Page<E extends { cursor: string }> {
+  edges: E[];
   pageInfo: PageInfo;
 }
 
@@ -163,29 +163,34 @@ export function and(conditions: Prisma.Sql[]): Prisma.Sql {
   return conditions.length === 0 ? Prisma.sql`TRUE` : Prisma.join(conditions, ' AND ');
 }
 
+/** The cursor of a row in pages of this spec, for edges that encode it on demand. */
+export function cursorOf<Row extends { id: number }>(
+  spec: PageSpec,
+  sortKey: (row: Row) => string | number | null,
+): (row: Row) => string {
+  return (row) => encodeCursor(spec.field, sortKey(row), row.id);
+}
+
 /** An edge whose cursor is encoded only when a client asks for it (most queries never do). */
 export class Edge<Row extends { id: number }> {
   constructor(
     readonly node: Row,
-    private readonly spec: PageSpec,
-    private readonly sortKey: (row: Row) => string | number | null,
+    private readonly cursorOf: (row: Row) => string,
   ) {}
 
   get cursor(): string {
-    return encodeCursor(this.spec.field, this.sortKey(this.node), this.node.id);
+    return this.cursorOf(this.node);
   }
 }
 
-/** Turns the rows fetched by pageSql (at most size + 1, in fetch order) into a connection page. */
-export function toPage<Row extends { id: number }>(
-  spec: PageSpec,
-  rows: Row[],
-  sortKey: (row: Row) => string | number | null,
-): Page<Row> {
-  const hasMore = rows.length > spec.size;
-  const kept = hasMore ? rows.slice(0, spec.size) : rows;
-  if (spec.backward) kept.reverse();
-  const edges = kept.map((node) => new Edge(node, spec, sortKey));
+/**
+ * Turns the edges of the rows fetched by pageSql (at most size + 1, in fetch order) into a
+ * connection page; the array is the page's own (shortened and reversed in place).
+ */
+export function pageOfEdges<E extends { cursor: string }>(spec: PageSpec, edges: E[]): Page<E> {
+  const hasMore = edges.length > spec.size;
+  if (hasMore) edges.length = spec.size;
+  if (spec.backward) edges.reverse();
   return {
     edges,
     pageInfo: {
@@ -199,4 +204,17 @@ export function toPage<Row extends { id: number }>(
       },
     },
   };
+}
+
+/** Turns the rows fetched by pageSql (at most size + 1, in fetch order) into a connection page. */
+export function toPage<Row extends { id: number }>(
+  spec: PageSpec,
+  rows: Row[],
+  sortKey: (row: Row) => string | number | null,
+): Page<Edge<Row>> {
+  const cursor = cursorOf(spec, sortKey);
+  return pageOfEdges(
+    spec,
+    rows.map((node) => new Edge(node, cursor)),
+  );
 }

@@ -9,6 +9,14 @@ export type TeamOrderField = 'ID' | 'NAME';
 export const heroTable = {
   from: Prisma.sql`"Hero" n`,
   select: Prisma.sql`n.id, n.name, n."secretName", n.age`,
+  /** A hero from the values of `select`, starting at `at` in a row of values. */
+  read: (values: unknown[], at: number): Hero => ({
+    id: values[at] as number,
+    name: values[at + 1] as string,
+    secretName: values[at + 2] as string,
+    age: values[at + 3] as number | null,
+  }),
+  width: 4,
   columns: {
     ID: { sql: Prisma.sql`n.id`, type: 'int', nullable: false },
     NAME: { sql: Prisma.sql`n.name`, type: 'text', nullable: false },
@@ -19,7 +27,17 @@ export const heroTable = {
 
 export const teamTable = {
   from: Prisma.sql`"Team" n`,
-  select: Prisma.sql`n.id, n.name, n.headquarters`,
+  // The whole row, as Prisma reads it, counters included (they are ints: cheap to carry).
+  select: Prisma.sql`n.id, n.name, n.headquarters, n."heroCount", n."trainingHeroCount"`,
+  /** A team from the values of `select`, starting at `at` in a row of values. */
+  read: (values: unknown[], at: number): Team => ({
+    id: values[at] as number,
+    name: values[at + 1] as string,
+    headquarters: values[at + 2] as string,
+    heroCount: values[at + 3] as number,
+    trainingHeroCount: values[at + 4] as number,
+  }),
+  width: 5,
   columns: {
     ID: { sql: Prisma.sql`n.id`, type: 'int', nullable: false },
     NAME: { sql: Prisma.sql`n.name`, type: 'text', nullable: false },
@@ -30,6 +48,10 @@ export const teamTable = {
 export type NodeTable<Row> = {
   from: Prisma.Sql;
   select: Prisma.Sql;
+  /** A node from the values of `select`, starting at `at` in a row of values. */
+  read: (values: unknown[], at: number) => Row;
+  /** How many columns `select` has. */
+  width: number;
   columns: AnyColumns;
   sortKey: (field: string, row: Row) => string | number | null;
 };

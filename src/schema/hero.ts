@@ -12,6 +12,8 @@ import { Team } from './team';
 
 export const Hero = builder.prismaNode('Hero', {
   id: { field: 'id' },
+  // The global id, encoded without a promise per node (see src/direct-fields.ts).
+  extensions: { directFields: { id: 'globalId' } },
   nullable: true,
   findUnique: (id) => ({ id: parseDbId(String(id)) }),
   fields: (t) => ({

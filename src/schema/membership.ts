@@ -30,7 +30,7 @@ builder.prismaObjectField(Hero, 'teams', (t) =>
       fields: (e) => ({
         isTraining: e.boolean({
           description: 'Whether the hero is in training with this team.',
-          resolve: (edge) => edge.node.isTraining,
+          resolve: (edge) => edge.isTraining,
         }),
       }),
     },
@@ -55,7 +55,7 @@ builder.prismaObjectField(Team, 'heroes', (t) =>
       fields: (e) => ({
         isTraining: e.boolean({
           description: 'Whether the hero is in training with this team.',
-          resolve: (edge) => edge.node.isTraining,
+          resolve: (edge) => edge.isTraining,
         }),
       }),
     },

@@ -10,6 +10,8 @@ import { OrderDirection, searchInput, textInput } from './shared';
 
 export const Team = builder.prismaNode('Team', {
   id: { field: 'id' },
+  // The global id, encoded without a promise per node (see src/direct-fields.ts).
+  extensions: { directFields: { id: 'globalId' } },
   nullable: true,
   findUnique: (id) => ({ id: parseDbId(String(id)) }),
   fields: (t) => ({

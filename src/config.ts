@@ -55,6 +55,8 @@ export interface Config {
   readonly jit: boolean;
   /** Apply pending migrations (and seed an empty database) when the server starts. */
   readonly migrateOnStart: boolean;
+  /** V8's --heap-growing-percent for the server process; 0 leaves V8's own heuristics. */
+  readonly heapGrowingPercent: number;
 }
 
 export const config: Config = Object.freeze({
@@ -70,6 +72,7 @@ export const config: Config = Object.freeze({
   graphiql: readBool('GRAPHIQL', true),
   jit: readBool('GRAPHQL_JIT', true),
   migrateOnStart: readBool('MIGRATE_ON_START', true),
+  heapGrowingPercent: readInt('HEAP_GROWING_PERCENT', 150, 0, 1000),
 });
 
 export const pageSizes = Object.freeze({

@@ -9,6 +9,7 @@ import {
   Edge,
   type OrderArg,
   type Page,
+  type PageInfo,
   type PageSpec,
   pageOfEdges,
   pageSpec,
@@ -60,7 +61,25 @@ export class MemberEdge<Node extends { id: number }> extends Edge<Node> {
   }
 }
 
-export type MemberPage<Node extends { id: number }> = Page<MemberEdge<Node>>;
+/** A page of one parent's nodes, as its connection field resolves to; counts on demand. */
+export class MemberPage<Node extends { id: number }> implements Page<MemberEdge<Node>> {
+  readonly edges: MemberEdge<Node>[];
+  readonly pageInfo: PageInfo;
+
+  constructor(
+    page: Page<MemberEdge<Node>>,
+    readonly loader: LinkLoader<Node>,
+    readonly parentId: number,
+    readonly isTraining: boolean | null | undefined,
+  ) {
+    this.edges = page.edges;
+    this.pageInfo = page.pageInfo;
+  }
+
+  totalCount(): Promise<number> {
+    return this.loader.count(this.parentId, this.isTraining);
+  }
+}
 
 /** Sorts a short list of edges by node id (sign 1: ascending) in place, without allocating. */
 function sortById<Node extends { id: number }>(edges: MemberEdge<Node>[], sign: number): void {
@@ -96,13 +115,13 @@ export class LinkLoader<Node extends { id: number }> {
   constructor(private readonly side: LinkSide<Node>) {}
 
   /** The connection a field resolves to: one page for this parent, and its count on demand. */
-  async connection(
+  connection(
     parentId: number,
     args: ConnectionArgs & { orderBy?: OrderArg<string> | null; isTraining?: boolean | null },
-  ): Promise<MemberPage<Node> & { totalCount: () => Promise<number> }> {
+  ): Promise<MemberPage<Node>> {
     // A thousand parents ask with the same arguments: check them and find their loader once.
     const { first, last, after, before, orderBy, isTraining } = args;
-    const argsKey = JSON.stringify([first, last, after, before, orderBy?.field, orderBy?.direction, isTraining]);
+    const argsKey = `${first}|${last}|${after}|${before}|${orderBy?.field}|${orderBy?.direction}|${isTraining}`;
     let loader = this.pagesByArgs.get(argsKey);
     if (!loader) {
       const spec = pageSpec(args, orderBy, this.side.table.columns);
@@ -114,8 +133,7 @@ export class LinkLoader<Node extends { id: number }> {
       }
       this.pagesByArgs.set(argsKey, loader);
     }
-    const page = await loader.load(parentId);
-    return { ...page, totalCount: () => this.count(parentId, isTraining) };
+    return loader.load(parentId);
   }
 
   /** How many nodes the parent links to, all or only those in training (or not): one batch for all three. */
@@ -199,7 +217,7 @@ export class LinkLoader<Node extends { id: number }> {
         add(values[0] as number, new MemberEdge(table.read(values, 1), cursor, values[1 + table.width] as boolean));
       }
     }
-    return parentIds.map((id) => pageOfEdges(spec, byParent.get(id) ?? []));
+    return parentIds.map((id) => new MemberPage(pageOfEdges(spec, byParent.get(id) ?? []), this, id, isTraining));
   }
 
   private async loadCounts(parentIds: readonly number[]): Promise<LinkCounts[]> {

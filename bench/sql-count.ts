@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { closeDatabase, onQuery } from '../src/db';
+import { closeDatabase, onQuery, prisma } from '../src/db';
 import { yoga } from '../src/yoga';
 
 // Counts the SQL statements of one request with the server's own query log (Prisma's query
@@ -12,6 +12,11 @@ export interface SqlCount {
   first: number;
   second: number;
   statements: string[];
+  /**
+   * Tables of 1,000 rows or more that a statement reads whole (Seq Scan in its EXPLAIN), one list
+   * per statement. Smaller tables fit in a few pages, where PostgreSQL rightly prefers a scan.
+   */
+  seqScans: string[][];
 }
 
 async function send(body: string): Promise<void> {
@@ -25,9 +30,9 @@ async function send(body: string): Promise<void> {
     throw new Error(`${response.status}: ${text.slice(0, 500)}`);
 }
 
-async function count(body: string): Promise<string[]> {
-  const statements: string[] = [];
-  const stop = onQuery((event) => statements.push(event.query));
+async function count(body: string): Promise<{ query: string; params: string }[]> {
+  const statements: { query: string; params: string }[] = [];
+  const stop = onQuery((event) => statements.push({ query: event.query, params: event.params }));
   try {
     await send(body);
     return statements;
@@ -36,13 +41,37 @@ async function count(body: string): Promise<string[]> {
   }
 }
 
+/** The tables the plan of a statement scans whole, from EXPLAIN with the statement's own parameters. */
+async function seqScans(statement: { query: string; params: string }): Promise<string[]> {
+  const params = JSON.parse(statement.params) as unknown[];
+  const [row] = await prisma.$queryRawUnsafe<{ 'QUERY PLAN': unknown }[]>(
+    `EXPLAIN (FORMAT JSON) ${statement.query}`,
+    ...params,
+  );
+  const tables: string[] = [];
+  const visit = (node: Record<string, unknown>) => {
+    if (node['Node Type'] === 'Seq Scan') tables.push(String(node['Relation Name']));
+    for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) visit(child);
+  };
+  for (const entry of row!['QUERY PLAN'] as { Plan: Record<string, unknown> }[]) visit(entry.Plan);
+  if (tables.length === 0) return [];
+  const large = await prisma.$queryRaw<{ name: string }[]>`
+    SELECT relname AS name FROM pg_class WHERE relname = ANY(${tables}) AND reltuples >= 1000`;
+  return tables.filter((table) => large.some((row) => row.name === table));
+}
+
 async function main() {
   const requests = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Record<string, string>;
   const result: Record<string, SqlCount> = {};
   for (const [key, body] of Object.entries(requests)) {
     const first = await count(body);
     const second = await count(body);
-    result[key] = { first: first.length, second: second.length, statements: second };
+    result[key] = {
+      first: first.length,
+      second: second.length,
+      statements: second.map((statement) => statement.query),
+      seqScans: await Promise.all(second.map(seqScans)),
+    };
   }
   console.log(`RESULT ${JSON.stringify(result)}`);
 }

@@ -189,7 +189,7 @@ export class LinkLoader<Node extends { id: number }> {
         SELECT json_build_array(
           (SELECT coalesce(json_agg(json_build_array(m."parentId", m."childId", m."isTraining")), '[]') FROM m),
           (SELECT coalesce(json_agg(json_build_array(${table.select})), '[]')
-           FROM ${table.from} WHERE n.id IN (SELECT "childId" FROM m))
+           FROM ${table.from} WHERE n.id = ANY(ARRAY(SELECT DISTINCT "childId" FROM m)))
         )::text AS page`);
       const [links, found] = JSON.parse(rows[0]![0] as string) as [[number, number, boolean][], unknown[][]];
       const nodes = new Map<number, Node>();

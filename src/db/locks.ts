@@ -1,4 +1,4 @@
-import type { Prisma } from '../generated/prisma/client';
+import { Prisma } from '../generated/prisma/client';
 
 /*
  * Lock order of every write to memberships, so that no two of our mutations can deadlock:
@@ -16,10 +16,27 @@ import type { Prisma } from '../generated/prisma/client';
  */
 
 /**
- * Locks the teams' rows in id order (step 2 above) for a transaction about to write their links,
- * and returns their ids: until it ends, none of them can be deleted.
+ * Locks the teams' rows in id order (step 2 above) for a transaction about to write their links:
+ * the teams of `ids` and those the hero `ofHero` belongs to. Returns the ids locked: until the
+ * transaction ends, none of them can be deleted.
  */
-export async function lockTeams(tx: Prisma.TransactionClient, where: Prisma.Sql): Promise<number[]> {
-  const rows = await tx.$queryRaw<{ id: number }[]>`SELECT id FROM "Team" WHERE ${where} ORDER BY id FOR NO KEY UPDATE`;
+export async function lockTeams(
+  tx: Prisma.TransactionClient,
+  teams: { ids?: number[]; ofHero: number },
+): Promise<number[]> {
+  const rows = await tx.$queryRaw<{ id: number }[]>`
+    SELECT id FROM "Team"
+    WHERE id = ANY(${teams.ids ?? []}::int[])
+       OR id IN (SELECT "teamId" FROM "HeroTeamLink" WHERE "heroId" = ${teams.ofHero})
+    ORDER BY id FOR NO KEY UPDATE`;
   return rows.map((row) => row.id);
+}
+
+/**
+ * The id of one team, locked (step 2 above), as a sub-select: a single statement that writes the
+ * team's link with `"teamId" = ${lockedTeam(id)}` locks the team first, since the sub-select runs
+ * before the scan. NULL, so nothing is written, when the team is gone.
+ */
+export function lockedTeam(teamId: number): Prisma.Sql {
+  return Prisma.sql`(SELECT id FROM "Team" WHERE id = ${teamId} FOR NO KEY UPDATE)`;
 }

@@ -179,7 +179,7 @@ builder.relayMutationField(
         // The hero, then its teams, then (by cascade) its links: the order of src/db/locks.ts.
         const [hero] = await tx.$queryRaw<{ id: number }[]>`SELECT id FROM "Hero" WHERE id = ${id} FOR UPDATE`;
         if (!hero) throw notFound(`No hero with id ${globalId('Hero', id)}`);
-        await lockTeams(tx, Prisma.sql`id IN (SELECT "teamId" FROM "HeroTeamLink" WHERE "heroId" = ${id})`);
+        await lockTeams(tx, { ofHero: id });
         await tx.hero.delete({ where: { id } });
       });
       ctx.loaders.teamsOfHero.clear(id);

@@ -1,9 +1,9 @@
 import { builder } from '../builder';
 import type { Context } from '../context';
 import { prisma } from '../db';
-import { lockTeams } from '../db/locks';
+import { lockedTeam, lockTeams } from '../db/locks';
 import { notFound } from '../errors';
-import { type Hero as HeroRow, Prisma, type Team as TeamRow } from '../generated/prisma/client';
+import type { Hero as HeroRow, Team as TeamRow } from '../generated/prisma/client';
 import { dbId, globalId } from '../ids';
 import { pageCost } from '../loaders/pagination';
 import { heroTable } from '../loaders/tables';
@@ -153,10 +153,10 @@ builder.mutationFields((t) => ({
       const heroId = dbId(input.heroId);
       const teamId = dbId(input.teamId);
       const pair = await findPair(heroId, teamId);
-      // The team's row is locked before the link's (src/db/locks.ts): the sub-select runs first.
+      // The team's row is locked before the link's (src/db/locks.ts).
       const count = await prisma.$executeRaw`
         UPDATE "HeroTeamLink" SET "isTraining" = ${input.isTraining}
-        WHERE "heroId" = ${heroId} AND "teamId" = (SELECT id FROM "Team" WHERE id = ${teamId} FOR NO KEY UPDATE)`;
+        WHERE "heroId" = ${heroId} AND "teamId" = ${lockedTeam(teamId)}`;
       if (count === 0) {
         throw notFound(`Hero ${globalId('Hero', heroId)} is not a member of team ${globalId('Team', teamId)}`);
       }
@@ -172,10 +172,9 @@ builder.mutationFields((t) => ({
       const heroId = dbId(input.heroId);
       const teamId = dbId(input.teamId);
       const pair = await findPair(heroId, teamId);
-      // The team's row is locked before the link's (src/db/locks.ts): the sub-select runs first.
+      // The team's row is locked before the link's (src/db/locks.ts).
       const count = await prisma.$executeRaw`
-        DELETE FROM "HeroTeamLink"
-        WHERE "heroId" = ${heroId} AND "teamId" = (SELECT id FROM "Team" WHERE id = ${teamId} FOR NO KEY UPDATE)`;
+        DELETE FROM "HeroTeamLink" WHERE "heroId" = ${heroId} AND "teamId" = ${lockedTeam(teamId)}`;
       forgetPair(ctx, heroId, teamId);
       return { ...pair, removed: count > 0 };
     },
@@ -204,12 +203,7 @@ builder.relayMutationField(
         if (!locked) throw notFound(`No hero with id ${globalId('Hero', heroId)}`);
         // Every team whose membership may change, old and new, is locked before any link is written
         // (src/db/locks.ts); the new ones are then sure to exist until the end.
-        const links = await checkMemberships(tx, input.teams, (ids) =>
-          lockTeams(
-            tx,
-            Prisma.sql`id = ANY(${ids}::int[]) OR id IN (SELECT "teamId" FROM "HeroTeamLink" WHERE "heroId" = ${heroId})`,
-          ),
-        );
+        const links = await checkMemberships(tx, input.teams, (ids) => lockTeams(tx, { ids, ofHero: heroId }));
         const teamIds = links.map((link) => link.teamId);
         await tx.heroTeamLink.deleteMany({ where: { heroId, teamId: { notIn: teamIds } } });
         if (links.length > 0) {

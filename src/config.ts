@@ -91,5 +91,5 @@ export const limits = Object.freeze({
   complexity: readInt('MAX_COMPLEXITY', 50_000, 1, 100_000_000),
   bodyBytes: readInt('MAX_BODY_BYTES', 100_000, 1_000, 100_000_000),
   introspection: readBool('INTROSPECTION', true),
-  fieldSuggestions: readBool('FIELD_SUGGESTIONS', process.env.NODE_ENV !== 'production'),
+  fieldSuggestions: readBool('FIELD_SUGGESTIONS', !config.production),
 });

@@ -17,27 +17,34 @@ interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * An idle connection that dies (PostgreSQL restarted, network cut) emits 'error' on its pool;
+ * unhandled, that would crash the process. The pool replaces it on the next checkout.
+ */
+function reportLostConnections(pool: Pool): Pool {
+  pool.on('error', (error) => console.error(`PostgreSQL connection lost: ${error.message}`));
+  return pool;
+}
+
 function openDatabase(): Database {
   if (config.databaseUrl) {
-    // One pool, shared by queries and migrations, so that closing it closes everything.
+    // One pool for every query (migrations take a connection of their own: withMigrationDatabase).
     // Fail fast when PostgreSQL is away or the pool is exhausted, instead of queueing forever.
-    const pool = new Pool({
-      connectionString: config.databaseUrl,
-      max: config.poolMax,
-      connectionTimeoutMillis: config.connectTimeoutMs,
-      idleTimeoutMillis: 30_000,
-      statement_timeout: config.statementTimeoutMs,
-      query_timeout: config.statementTimeoutMs + 1_000,
-    });
-    // An idle connection that dies (PostgreSQL restarted, network cut) emits 'error' on the pool;
-    // unhandled, that would crash the process. The pool replaces it on the next checkout.
-    pool.on('error', (error) => console.error(`PostgreSQL connection lost: ${error.message}`));
+    const pool = reportLostConnections(
+      new Pool({
+        connectionString: config.databaseUrl,
+        max: config.poolMax,
+        connectionTimeoutMillis: config.connectTimeoutMs,
+        idleTimeoutMillis: 30_000,
+        statement_timeout: config.statementTimeoutMs,
+        query_timeout: config.statementTimeoutMs + 1_000,
+      }),
+    );
     return {
       kind: 'postgresql',
       factory: new PrismaPg(pool),
       forMigrations: () => {
-        const own = new Pool({ connectionString: config.databaseUrl, max: 1 });
-        own.on('error', (error) => console.error(`PostgreSQL connection lost: ${error.message}`));
+        const own = reportLostConnections(new Pool({ connectionString: config.databaseUrl, max: 1 }));
         return { factory: postgresMigrationFactory(own), close: () => own.end() };
       },
       close: () => pool.end(),

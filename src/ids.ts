@@ -17,13 +17,13 @@ export function parseDbId(raw: string): number {
  * hands them out, is bad input (and never reaches the database).
  */
 export function decodeNodeId(globalID: string): { typename: string; id: string } {
-  let decoded: { typename: string; id: string };
+  let decoded: { typename: string; id: string } | undefined;
   try {
     decoded = decodeGlobalID(globalID);
   } catch {
-    throw badInput(`Invalid id: "${globalID.slice(0, 40)}" is not an id this API hands out`);
+    decoded = undefined;
   }
-  if (!nodeTypes.has(decoded.typename)) {
+  if (!decoded || !nodeTypes.has(decoded.typename)) {
     throw badInput(`Invalid id: "${globalID.slice(0, 40)}" is not an id this API hands out`);
   }
   parseDbId(decoded.id);

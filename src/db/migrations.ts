@@ -11,8 +11,9 @@ import type * as SchemaEngineWasm from '@prisma/schema-engine-wasm';
 
 /**
  * The driver adapter factory migrations need on PostgreSQL, over a pool of one connection (the
- * engine keeps its advisory lock on it). @prisma/adapter-pg 7.10 runs a migration script split at every ';' (its executeScript), which
- * cuts a PL/pgSQL body, or a comment holding a ';', into broken statements. PostgreSQL takes the
+ * engine keeps its advisory lock on it). @prisma/adapter-pg 7.10 runs a migration script split at
+ * every ';' (its executeScript), which cuts a PL/pgSQL body, or a comment holding a ';', into
+ * broken statements. PostgreSQL takes the
  * whole script as one simple query, as psql and Prisma's native engine send it, and runs it in one
  * implicit transaction: a migration that fails leaves nothing behind.
  */

@@ -1,4 +1,4 @@
-import { readRows } from '../db';
+import { readRows, readValues } from '../db';
 import { Prisma } from '../generated/prisma/client';
 import { and, type ConnectionArgs, type OrderArg, pageSpec, pageSql, toPage } from './pagination';
 import type { NodeTable } from './tables';
@@ -11,11 +11,15 @@ export async function listPage<Row extends { id: number }>(
 ) {
   const spec = pageSpec(args, args.orderBy, table.columns);
   const page = pageSql(spec, table.columns);
-  const rows = await readRows<Row>(Prisma.sql`
+  const { rows } = await readValues(Prisma.sql`
     SELECT ${table.select} FROM ${table.from}
     WHERE ${and([...filter, ...page.where])} ${page.orderLimit}`);
   return {
-    ...toPage(spec, rows, (row) => table.sortKey(spec.field, row)),
+    ...toPage(
+      spec,
+      rows.map((values) => table.read(values, 0)),
+      (row) => table.sortKey(spec.field, row),
+    ),
     totalCount: async () => {
       const [row] = await readRows<{ count: number }>(Prisma.sql`
         SELECT count(*)::int AS count FROM ${table.from} WHERE ${and(filter)}`);

@@ -144,10 +144,7 @@ function beyond(column: Column | null, id: Prisma.Sql, at: CursorPosition, great
 }
 
 /** WHERE conditions, ORDER BY and LIMIT of one page; `columns.ID` is the tiebreaker. */
-export function pageSql(
-  spec: PageSpec,
-  columns: { ID: Column } & Partial<Record<string, Column>>,
-): { where: Prisma.Sql[]; orderLimit: Prisma.Sql } {
+export function pageSql(spec: PageSpec, columns: AnyColumns): { where: Prisma.Sql[]; orderLimit: Prisma.Sql } {
   const column = spec.field === 'ID' ? null : columns[spec.field]!;
   const id = columns.ID.sql;
   const ascending = spec.direction === 'ASC';

@@ -201,6 +201,22 @@ it("writes of every kind, at once on the same teams, keep the teams' counters ex
 // write locks the team before the link (src/db/locks.ts). Played step by step on PostgreSQL, where
 // a second connection can hold the team as deleteTeam does.
 const describeOnPostgres = process.env.DATABASE_URL ? describe : describe.skip;
+
+/** Waits until a statement of this database waits for a lock: the write under test. */
+async function waitUntilBlocked(other: Client): Promise<void> {
+  // In a transaction, activity is read from a snapshot taken once: clear it every time.
+  for (const deadline = Date.now() + 15_000; ;) {
+    await other.query('SELECT pg_stat_clear_snapshot()');
+    const { rows } = await other.query(
+      `SELECT count(*)::int AS waiting FROM pg_stat_activity
+       WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    if (rows[0].waiting > 0) return;
+    if (Date.now() > deadline) throw new Error('the write never waited for a lock');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 describeOnPostgres('a write to a membership meets deleteTeam holding the team', () => {
   const cases = [
     ['removeHeroFromTeam', (hero: string, team: string) => executeOperation(Remove, { hero, team })],
@@ -216,18 +232,7 @@ describeOnPostgres('a write to a membership meets deleteTeam holding the team', 
       await other.query('BEGIN');
       await other.query('SELECT id FROM "Team" WHERE id = $1 FOR UPDATE', [team]);
       const answer = write(heroId(hero!), teamId(team!));
-      // Wait until the write is blocked on a lock (in a transaction, activity is read from a
-      // snapshot taken once: clear it every time).
-      for (const deadline = Date.now() + 15_000; ;) {
-        await other.query('SELECT pg_stat_clear_snapshot()');
-        const { rows } = await other.query(
-          `SELECT count(*)::int AS waiting FROM pg_stat_activity
-           WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-        );
-        if (rows[0].waiting > 0) break;
-        if (Date.now() > deadline) throw new Error('the write never waited for the team');
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await waitUntilBlocked(other);
       // As deleteTeam's cascade: needs the link, which the waiting write must not hold.
       await other.query("SET LOCAL lock_timeout = '5s'");
       await other.query('DELETE FROM "Team" WHERE id = $1', [team]);
@@ -236,6 +241,39 @@ describeOnPostgres('a write to a membership meets deleteTeam holding the team', 
       expect(body.errors?.map((e) => e.extensions?.code) ?? []).toEqual(
         _ === 'removeHeroFromTeam' ? [] : ['NOT_FOUND'],
       );
+    } finally {
+      await other.end();
+    }
+    expect(await counterMismatches()).toEqual([]);
+  });
+});
+
+// setHeroTeams locks the hero, then writes its links. An addHeroToTeam that inserted its link first
+// and only then, checking its foreign key, waited for the hero, would deadlock with it: setHeroTeams'
+// insert of the same membership waits for that uncommitted link. Played step by step, a second
+// connection doing what setHeroTeams does.
+describeOnPostgres('addHeroToTeam meets setHeroTeams holding the hero', () => {
+  it('waits for the hero without holding a link, then finds the membership setHeroTeams made', async () => {
+    const [hero] = await makeHeroes(1, 'Replaced');
+    const [team] = await makeTeams(1, 'Joined');
+    const other = new Client({ connectionString: process.env.DATABASE_URL });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT id FROM "Hero" WHERE id = $1 FOR UPDATE', [hero]);
+      const answer = executeOperation(Add, { hero: heroId(hero!), team: teamId(team!) });
+      await waitUntilBlocked(other);
+      await other.query("SET LOCAL lock_timeout = '5s'");
+      await other.query(
+        `INSERT INTO "HeroTeamLink" ("teamId", "heroId", "isTraining") VALUES ($1, $2, false)
+         ON CONFLICT ("teamId", "heroId") DO UPDATE SET "isTraining" = EXCLUDED."isTraining"`,
+        [team, hero],
+      );
+      await other.query('COMMIT');
+      const { body } = await answer;
+      expect(body.errors).toBeUndefined();
+      // The membership setHeroTeams made is left as it is.
+      expect(body.data?.addHeroToTeam.isTraining).toBe(false);
     } finally {
       await other.end();
     }

@@ -3,16 +3,25 @@ import { Prisma } from '../generated/prisma/client';
 /*
  * Lock order of every write to memberships, so that no two of our mutations can deadlock:
  *
- *   1. the hero's row, FOR UPDATE, when the mutation replaces or deletes all of a hero's links
- *      (setHeroTeams, deleteHero);
+ *   1. the hero's row: FOR UPDATE when the mutation replaces or deletes all of a hero's links
+ *      (setHeroTeams, deleteHero); FOR KEY SHARE when it adds one link (addHeroToTeam);
  *   2. the teams' rows, in id order (the triggers on HeroTeamLink update Team."heroCount", which
  *      locks them; deleteTeam locks its team first);
  *   3. the link rows.
  *
- * The rule that matters is 2 before 3: a statement that deleted a link row and only then, in its
- * trigger, waited for the team's row would deadlock with deleteTeam, which holds the team and
- * waits for the same link row in its cascade. A plain INSERT of a link needs nothing: it only
- * takes key-share locks (foreign keys) before its trigger locks the team.
+ * Each step before the next matters:
+ * - 2 before 3: a statement that deleted a link row and only then, in its trigger, waited for the
+ *   team's row would deadlock with deleteTeam, which holds the team and waits for the same link
+ *   row in its cascade.
+ * - 2 before 3 for inserts too: the foreign key of each new link takes a key-share lock on its
+ *   team, in the order of the rows, and holds it while the trigger waits for the statement's teams.
+ *   Holding one team while waiting for another could close a cycle with deleteTeam (waiting on
+ *   the key-share lock) and a writer between them, so createHero, which links several teams, locks
+ *   them first, in id order.
+ * - 1 before 3: an INSERT of a link checks its foreign key to the hero (a key-share lock) only
+ *   after its row exists; waiting there for setHeroTeams, which holds the hero and whose own insert
+ *   of the same membership waits for that row, would deadlock. The foreign key to the team and the
+ *   trigger then lock the team, which no one holding it waits on a new link for.
  */
 
 /**
@@ -22,14 +31,24 @@ import { Prisma } from '../generated/prisma/client';
  */
 export async function lockTeams(
   tx: Prisma.TransactionClient,
-  teams: { ids?: number[]; ofHero: number },
+  teams: { ids?: number[]; ofHero?: number },
 ): Promise<number[]> {
+  if (teams.ofHero === undefined && !teams.ids?.length) return [];
   const rows = await tx.$queryRaw<{ id: number }[]>`
     SELECT id FROM "Team"
     WHERE id = ANY(${teams.ids ?? []}::int[])
-       OR id IN (SELECT "teamId" FROM "HeroTeamLink" WHERE "heroId" = ${teams.ofHero})
+       OR id IN (SELECT "teamId" FROM "HeroTeamLink" WHERE "heroId" = ${teams.ofHero ?? null})
     ORDER BY id FOR NO KEY UPDATE`;
   return rows.map((row) => row.id);
+}
+
+/**
+ * The row of one hero, key-share locked (step 1 above), as a FROM item: `SELECT … FROM
+ * ${lockedHero(id)}` locks the hero before the statement writes anything, and yields no row when
+ * the hero is gone.
+ */
+export function lockedHero(heroId: number): Prisma.Sql {
+  return Prisma.sql`(SELECT id FROM "Hero" WHERE id = ${heroId} FOR KEY SHARE) h`;
 }
 
 /**

@@ -82,22 +82,20 @@ export const MembershipInput = builder.inputType('MembershipInput', {
 type Tx = Prisma.TransactionClient;
 
 /**
- * Checks a list of memberships: each team listed once and existing. `existing` finds which of the
- * ids are teams; by default a plain read, or a lock that also keeps them from being deleted.
+ * Checks a list of memberships (each team listed once and existing) and locks their teams, with
+ * those the hero `ofHero` belongs to now, before any link is written (src/db/locks.ts): a team
+ * that exists here then exists until the transaction ends.
  */
 export async function checkMemberships(
   tx: Tx,
   memberships: readonly { teamId: { id: string }; isTraining?: boolean | null }[],
-  existing: (ids: number[]) => Promise<number[]> = async (ids) =>
-    ids.length === 0
-      ? []
-      : (await tx.team.findMany({ where: { id: { in: ids } }, select: { id: true } })).map((t) => t.id),
+  ofHero?: number,
 ): Promise<{ teamId: number; isTraining: boolean }[]> {
   const links = memberships.map((m) => ({ teamId: dbId(m.teamId), isTraining: m.isTraining ?? false }));
   const ids = links.map((link) => link.teamId);
   const repeated = ids.find((id, index) => ids.indexOf(id) !== index);
   if (repeated !== undefined) throw badInput(`Team ${globalId('Team', repeated)} is listed more than once`);
-  const found = new Set(await existing(ids));
+  const found = new Set(await lockTeams(tx, { ids, ofHero }));
   const missing = ids.find((id) => !found.has(id));
   if (missing !== undefined) throw notFound(`No team with id ${globalId('Team', missing)}`);
   return links;

@@ -1,7 +1,7 @@
 import { builder } from '../builder';
 import type { Context } from '../context';
 import { prisma } from '../db';
-import { lockedTeam, lockTeams } from '../db/locks';
+import { lockedHero, lockedTeam } from '../db/locks';
 import { notFound } from '../errors';
 import type { Hero as HeroRow, Team as TeamRow } from '../generated/prisma/client';
 import { dbId, globalId } from '../ids';
@@ -134,10 +134,11 @@ builder.mutationFields((t) => ({
       const heroId = dbId(input.heroId);
       const teamId = dbId(input.teamId);
       const pair = await findPair(heroId, teamId);
-      await prisma.heroTeamLink.createMany({
-        data: [{ heroId, teamId, isTraining: input.isTraining ?? false }],
-        skipDuplicates: true,
-      });
+      // The hero's row is locked before the link exists (src/db/locks.ts).
+      await prisma.$executeRaw`
+        INSERT INTO "HeroTeamLink" ("teamId", "heroId", "isTraining")
+        SELECT ${teamId}, id, ${input.isTraining ?? false} FROM ${lockedHero(heroId)}
+        ON CONFLICT ("teamId", "heroId") DO NOTHING`;
       const link = await prisma.heroTeamLink.findUnique({ where: { teamId_heroId: { teamId, heroId } } });
       forgetPair(ctx, heroId, teamId);
       // Only a concurrent removal can take the link away between the two statements.
@@ -201,9 +202,8 @@ builder.relayMutationField(
         const [locked] = await tx.$queryRaw<HeroRow[]>`
           SELECT ${heroTable.select} FROM ${heroTable.from} WHERE n.id = ${heroId} FOR UPDATE`;
         if (!locked) throw notFound(`No hero with id ${globalId('Hero', heroId)}`);
-        // Every team whose membership may change, old and new, is locked before any link is written
-        // (src/db/locks.ts); the new ones are then sure to exist until the end.
-        const links = await checkMemberships(tx, input.teams, (ids) => lockTeams(tx, { ids, ofHero: heroId }));
+        // Every team whose membership may change, old and new, is locked before any link is written.
+        const links = await checkMemberships(tx, input.teams, heroId);
         const teamIds = links.map((link) => link.teamId);
         await tx.heroTeamLink.deleteMany({ where: { heroId, teamId: { notIn: teamIds } } });
         if (links.length > 0) {

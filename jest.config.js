@@ -29,8 +29,8 @@ if (process.env.TEST_DATABASE_URL) {
     ...base,
     displayName: 'postgresql',
     globals: { DATABASE_MODE: 'postgresql' },
-    // Checks of the code itself, not of the database, run once.
-    testPathIgnorePatterns: ['/test/schema\\.test\\.ts$', '/test/unit/'],
+    // Checks of the code itself, not of the database, and of PGlite's data folder, run once.
+    testPathIgnorePatterns: ['/test/schema\\.test\\.ts$', '/test/unit/', '/test/data-folder-lock\\.test\\.ts$'],
   });
 }
 

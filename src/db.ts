@@ -4,6 +4,7 @@ import type { ArgType, SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory }
 import { Pool } from 'pg';
 import type { PrismaPGlite } from 'pglite-prisma-adapter';
 import { config } from './config';
+import { DataFolderLock } from './db/data-folder-lock';
 import { postgresMigrationFactory } from './db/migrations';
 import { type Prisma, PrismaClient } from './generated/prisma/client';
 
@@ -11,6 +12,8 @@ export type QueryListener = (event: { query: string; params: string; duration: n
 
 interface Database {
   kind: 'postgresql' | 'pglite';
+  /** Opens what can be opened before the first query: the embedded database and its folder's lock. */
+  open(): void;
   factory: SqlMigrationAwareDriverAdapterFactory;
   /** A factory for the schema engine, with a close of its own (see withMigrationDatabase). */
   forMigrations(): { factory: SqlMigrationAwareDriverAdapterFactory; close(): Promise<void> };
@@ -26,7 +29,7 @@ function reportLostConnections(pool: Pool): Pool {
   return pool;
 }
 
-function openDatabase(): Database {
+function createDatabase(): Database {
   if (config.databaseUrl) {
     // One pool for every query (migrations take a connection of their own: withMigrationDatabase).
     // Fail fast when PostgreSQL is away or the pool is exhausted, instead of queueing forever.
@@ -42,6 +45,7 @@ function openDatabase(): Database {
     );
     return {
       kind: 'postgresql',
+      open: () => undefined,
       factory: new PrismaPg(pool),
       forMigrations: () => {
         const own = reportLostConnections(new Pool({ connectionString: config.databaseUrl, max: 1 }));
@@ -54,11 +58,14 @@ function openDatabase(): Database {
   // importing the schema (to print it, say) must not touch the database.
   let pglite: PGlite | undefined;
   let opened: PrismaPGlite | undefined;
+  let lock: DataFolderLock | undefined;
   // Required here, not imported above: a server on PostgreSQL never loads PGlite.
   const open = () => {
     if (opened) return opened;
     const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
     const adapter = require('pglite-prisma-adapter') as typeof import('pglite-prisma-adapter');
+    // Before PGlite touches the folder: a second process on it would corrupt it.
+    if (!config.dataDir.startsWith('memory://')) lock = DataFolderLock.acquire(config.dataDir);
     pglite = new PGlite(config.dataDir);
     opened = new adapter.PrismaPGlite(pglite);
     return opened;
@@ -71,18 +78,28 @@ function openDatabase(): Database {
   };
   return {
     kind: 'pglite',
+    open: () => void open(),
     factory,
     // One process, one session: the engine shares it, and its lock blocks no one else.
     forMigrations: () => ({ factory, close: async () => undefined }),
     close: async () => {
       await pglite?.close();
+      lock?.release();
     },
   };
 }
 
-const database = openDatabase();
+const database = createDatabase();
 
 export const databaseKind = database.kind;
+
+/**
+ * Opens the embedded database now rather than at the first query, so that a server whose data
+ * folder is in use refuses to start (DataFolderInUseError) instead of failing its first request.
+ */
+export function openDatabase(): void {
+  database.open();
+}
 
 /** The driver adapter factory behind `prisma`; migrations run through the same one. */
 export const adapterFactory = database.factory;

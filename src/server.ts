@@ -2,7 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { config } from './config';
-import { closeDatabase, databaseKind } from './db';
+import { closeDatabase, databaseKind, openDatabase } from './db';
+import { DataFolderInUseError } from './db/data-folder-lock';
 import { prepareDatabase } from './db/prepare';
 import { markStopping } from './health';
 import { yoga } from './yoga';
@@ -16,6 +17,7 @@ if (config.heapGrowingPercent > 0) setFlagsFromString(`--heap-growing-percent=${
 
 async function main() {
   const started = performance.now();
+  openDatabase();
   if (config.migrateOnStart) {
     const { applied, seeded } = await prepareDatabase({ seed: true });
     if (applied.length > 0) console.log(`Applied migrations: ${applied.join(', ')}`);
@@ -53,6 +55,7 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  // A folder in use is the operator's to sort out: the message says what to do, a stack would not.
+  console.error(error instanceof DataFolderInUseError ? error.message : error);
   process.exit(1);
 });

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { closeDatabase, databaseKind } from '../db';
+import { closeDatabase, databaseKind, openDatabase } from '../db';
+import { DataFolderInUseError } from './data-folder-lock';
 import { diffMigrationsToSchema, migrationsDir } from './migrations';
 import { prepareDatabase } from './prepare';
 
@@ -17,11 +18,13 @@ function timestamp(): string {
 async function main(command: string | undefined, arg: string | undefined): Promise<number> {
   switch (command) {
     case 'migrate': {
+      openDatabase();
       const { applied } = await prepareDatabase({ seed: false });
       console.log(applied.length ? `Applied to ${databaseKind}: ${applied.join(', ')}` : `${databaseKind}: up to date`);
       return 0;
     }
     case 'seed': {
+      openDatabase();
       const { seeded } = await prepareDatabase({ seed: true });
       console.log(seeded ? 'Loaded the sample data' : 'The database has data already: left as it is');
       return 0;
@@ -63,6 +66,6 @@ main(process.argv[2], process.argv[3])
     process.exit(code);
   })
   .catch((error: unknown) => {
-    console.error(error);
+    console.error(error instanceof DataFolderInUseError ? error.message : error);
     process.exit(1);
   });

@@ -30,7 +30,10 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    void exited.then((code) => reject(new Error(`server exited with ${code}:\n${output}`)));
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${output}`));
+    });
   });
   return { child, url, output: () => output, exited };
 }

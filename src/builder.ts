@@ -4,6 +4,7 @@ import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { GraphQLError } from 'graphql';
+import { DateTimeResolver } from 'graphql-scalars';
 import { config, limits } from './config';
 import type { Context } from './context';
 import { prisma } from './db';
@@ -16,6 +17,8 @@ import { decodeNodeId } from './ids';
 export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;
+  // Out: a Date, or milliseconds since the epoch as the loaders read them; both print as ISO-8601.
+  Scalars: { DateTime: { Input: Date; Output: Date | number } };
   DefaultFieldNullability: false;
   DefaultInputFieldRequiredness: false;
   DefaultEdgesNullability: false;
@@ -63,6 +66,8 @@ export const builder = new SchemaBuilder<{
     validationError: (result) => badInput(result.issues.map((issue) => issue.message).join('; ')),
   },
 });
+
+builder.addScalarType('DateTime', DateTimeResolver);
 
 builder.queryType({});
 builder.mutationType({});

@@ -1,10 +1,10 @@
-import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, maskError, type Plugin } from 'graphql-yoga';
 import { config, limits } from './config';
 import { createContext } from './context';
 import { isReady } from './health';
 import { toClientError, useErrorCodes } from './errors';
+import { useJitExecution } from './jit';
 import { limitPlugins } from './limits';
 import { schema } from './schema';
 
@@ -97,7 +97,7 @@ export const yoga = createYoga({
     useCSRFPrevention(),
     useErrorCodes(),
     ...limitPlugins(),
-    ...(config.jit ? [useGraphQlJit()] : []),
+    ...(config.jit ? [useJitExecution(schema)] : []),
     // /live answers while the process runs; /health and /ready while it can serve (database up).
     useReadinessChecks(['/health', '/ready'], isReady),
   ],

@@ -96,8 +96,10 @@ describe('migrations', () => {
     const indexes = await prisma.$queryRaw<{ indexdef: string }[]>`
       SELECT indexdef FROM pg_indexes WHERE tablename = 'HeroTeamLink' ORDER BY indexname`;
     expect(indexes.map((i) => i.indexdef.replace(/^.* USING /, ''))).toEqual([
+      'btree ("heroId", "joinedAt", "teamId")',
       'btree ("heroId", "teamId")',
       'btree ("teamId", "heroId")',
+      'btree ("teamId", "joinedAt", "heroId")',
     ]);
     const foreignKeys = await prisma.$queryRaw<{ definition: string }[]>`
       SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint

@@ -2,11 +2,12 @@ import DataLoader from 'dataloader';
 import { readRows, readValues } from '../db';
 import type { Hero, Team } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
+import { type CompiledFilter, compileFilter, type HeroFilter, type NodeKind, type TeamFilter } from './filters';
 import {
   and,
+  type AnyColumns,
   type ConnectionArgs,
-  cursorOf,
-  Edge,
+  encodeCursor,
   type OrderArg,
   type Page,
   type PageInfo,
@@ -20,6 +21,8 @@ import { heroTable, type NodeTable, teamTable } from './tables';
 
 // One side of the many-to-many link: the nodes reached from a parent through HeroTeamLink.
 interface LinkSide<Node> {
+  /** The type of the nodes reached, as filters name it. */
+  kind: NodeKind;
   /** The link column holding the parent's id. */
   parent: Prisma.Sql;
   /** The link column holding the node's id; ordering by ID uses it so the link's index serves. */
@@ -32,8 +35,14 @@ interface LinkSide<Node> {
   counters?: { from: Prisma.Sql; total: Prisma.Sql; training: Prisma.Sql };
 }
 
-const teamsOfHero: LinkSide<Team> = { parent: Prisma.sql`l."heroId"`, child: Prisma.sql`l."teamId"`, table: teamTable };
+const teamsOfHero: LinkSide<Team> = {
+  kind: 'Team',
+  parent: Prisma.sql`l."heroId"`,
+  child: Prisma.sql`l."teamId"`,
+  table: teamTable,
+};
 const heroesOfTeam: LinkSide<Hero> = {
+  kind: 'Hero',
   parent: Prisma.sql`l."teamId"`,
   child: Prisma.sql`l."heroId"`,
   table: heroTable,
@@ -45,20 +54,66 @@ const heroesOfTeam: LinkSide<Hero> = {
   },
 };
 
+/** When a membership began, in milliseconds since the epoch: a plain number in rows and in JSON. */
+const joinedAtMs = Prisma.sql`(extract(epoch FROM l."joinedAt") * 1000)::float8`;
+
+/** The orderings of a link connection: the node's columns, and the membership's own. */
+function linkColumns<Node>(side: LinkSide<Node>): AnyColumns {
+  return {
+    ...side.table.columns,
+    ID: { sql: side.child, type: 'int', nullable: false },
+    JOINED_AT: { sql: Prisma.sql`l."joinedAt"`, type: 'timestamp', nullable: false },
+  };
+}
+
 interface LinkCounts {
   total: number;
   training: number;
 }
 
-/** An edge of one side of the link: the node and whether the membership is in training. */
-export class MemberEdge<Node extends { id: number }> extends Edge<Node> {
+/** An edge of one side of the link: the node, and the membership's own fields. */
+export class MemberEdge<Node extends { id: number }> {
   constructor(
-    node: Node,
-    cursor: (node: Node) => string,
+    readonly node: Node,
     readonly isTraining: boolean,
-  ) {
-    super(node, cursor);
+    /** When the membership began, in milliseconds since the epoch. */
+    readonly joinedAt: number,
+    private readonly cursorOf: (edge: MemberEdge<Node>) => string,
+  ) {}
+
+  /** Encoded only when a client asks for it (most queries never do). */
+  get cursor(): string {
+    return this.cursorOf(this);
   }
+}
+
+/** How the edges of pages of this spec encode their cursors. */
+function edgeCursor<Node extends { id: number }>(
+  spec: PageSpec,
+  table: NodeTable<Node>,
+): (edge: MemberEdge<Node>) => string {
+  const { field } = spec;
+  if (field === 'JOINED_AT') return (edge) => encodeCursor(field, edge.joinedAt, edge.node.id);
+  return (edge) => encodeCursor(field, table.sortKey(field, edge.node), edge.node.id);
+}
+
+/**
+ * A membership as an edge of the link connection it belongs to, with the cursor of the
+ * connection's default order (by id): what a mutation's payload hands to Relay's @appendEdge.
+ */
+export function membershipEdge<Node extends { id: number }>(
+  node: Node,
+  link: { isTraining: boolean; joinedAt: Date },
+): MemberEdge<Node> {
+  return new MemberEdge(node, link.isTraining, link.joinedAt.getTime(), (edge) =>
+    encodeCursor('ID', null, edge.node.id),
+  );
+}
+
+/** A filter on the far side of the link, compiled once for every parent that asks for it. */
+interface LinkFilter {
+  key: string;
+  compiled: CompiledFilter;
 }
 
 /** A page of one parent's nodes, as its connection field resolves to; counts on demand. */
@@ -71,22 +126,28 @@ export class MemberPage<Node extends { id: number }> implements Page<MemberEdge<
     readonly loader: LinkLoader<Node>,
     readonly parentId: number,
     readonly isTraining: boolean | null | undefined,
+    readonly filter: LinkFilter | null,
   ) {
     this.edges = page.edges;
     this.pageInfo = page.pageInfo;
   }
 
   totalCount(): Promise<number> {
-    return this.loader.count(this.parentId, this.isTraining);
+    return this.loader.count(this.parentId, this.isTraining, this.filter);
   }
 }
 
-/** Sorts a short list of edges by node id (sign 1: ascending) in place, without allocating. */
-function sortById<Node extends { id: number }>(edges: MemberEdge<Node>[], sign: number): void {
+/**
+ * Sorts a short list of edges in place, without allocating: by node id (sign 1: ascending), or by
+ * when the membership began and then node id.
+ */
+function sortEdges<Node extends { id: number }>(edges: MemberEdge<Node>[], sign: number, byJoinedAt: boolean): void {
+  const after = (a: MemberEdge<Node>, b: MemberEdge<Node>) =>
+    sign * (byJoinedAt && a.joinedAt !== b.joinedAt ? a.joinedAt - b.joinedAt : a.node.id - b.node.id) > 0;
   for (let i = 1; i < edges.length; i++) {
     const edge = edges[i]!;
     let j = i - 1;
-    while (j >= 0 && sign * (edges[j]!.node.id - edge.node.id) > 0) {
+    while (j >= 0 && after(edges[j]!, edge)) {
       edges[j + 1] = edges[j]!;
       j--;
     }
@@ -101,34 +162,44 @@ function trainingFilter(isTraining: boolean | null | undefined): Prisma.Sql[] {
   return isTraining == null ? [] : [Prisma.sql`l."isTraining" = ${isTraining}`];
 }
 
+export type LinkArgs = ConnectionArgs & {
+  orderBy?: OrderArg<string> | null;
+  isTraining?: boolean | null;
+  where?: HeroFilter | TeamFilter | null;
+};
+
 /**
  * Pages and counts of one side of the link, batched per request: every parent asking for the same
- * page (same order, size, cursors and filter) shares one statement, whatever the number of parents.
+ * page (same order, size, cursors and filters) shares one statement, whatever the number of parents.
  */
 export class LinkLoader<Node extends { id: number }> {
   private readonly pages = new Map<string, DataLoader<number, MemberPage<Node>>>();
   private readonly pagesByArgs = new Map<string, DataLoader<number, MemberPage<Node>>>();
-  private readonly counts = new DataLoader<number, LinkCounts>((ids) => this.loadCounts(ids), {
+  private readonly counts = new DataLoader<number, LinkCounts>((ids) => this.loadCounts(ids, null), {
     maxBatchSize: MAX_BATCH,
   });
+  private readonly filteredCounts = new Map<string, DataLoader<number, LinkCounts>>();
+  private readonly columns: AnyColumns;
 
-  constructor(private readonly side: LinkSide<Node>) {}
+  constructor(private readonly side: LinkSide<Node>) {
+    this.columns = linkColumns(side);
+  }
 
   /** The connection a field resolves to: one page for this parent, and its count on demand. */
-  connection(
-    parentId: number,
-    args: ConnectionArgs & { orderBy?: OrderArg<string> | null; isTraining?: boolean | null },
-  ): Promise<MemberPage<Node>> {
+  connection(parentId: number, args: LinkArgs): Promise<MemberPage<Node>> {
     // A thousand parents ask with the same arguments: check them and find their loader once.
-    const { first, last, after, before, orderBy, isTraining } = args;
-    const argsKey = `${first}|${last}|${after}|${before}|${orderBy?.field}|${orderBy?.direction}|${isTraining}`;
+    const { first, last, after, before, orderBy, isTraining, where } = args;
+    const whereKey = where == null ? '' : JSON.stringify(where);
+    const argsKey = `${first}|${last}|${after}|${before}|${orderBy?.field}|${orderBy?.direction}|${isTraining}|${whereKey}`;
     let loader = this.pagesByArgs.get(argsKey);
     if (!loader) {
-      const spec = pageSpec(args, orderBy, this.side.table.columns);
-      const key = `${specKey(spec)}|${isTraining}`;
+      const spec = pageSpec(args, orderBy, this.columns);
+      const compiled = compileFilter(this.side.kind, where, { alias: 'n', id: this.side.child });
+      const filter = compiled && { key: whereKey, compiled };
+      const key = `${specKey(spec)}|${isTraining}|${filter?.key ?? ''}`;
       loader = this.pages.get(key);
       if (!loader) {
-        loader = new DataLoader((ids) => this.loadPages(ids, spec, isTraining), { maxBatchSize: MAX_BATCH });
+        loader = new DataLoader((ids) => this.loadPages(ids, spec, isTraining, filter), { maxBatchSize: MAX_BATCH });
         this.pages.set(key, loader);
       }
       this.pagesByArgs.set(argsKey, loader);
@@ -136,31 +207,51 @@ export class LinkLoader<Node extends { id: number }> {
     return loader.load(parentId);
   }
 
-  /** How many nodes the parent links to, all or only those in training (or not): one batch for all three. */
-  async count(parentId: number, isTraining?: boolean | null): Promise<number> {
-    const { total, training } = await this.counts.load(parentId);
+  /**
+   * How many nodes the parent links to, all or only those in training (or not): one batch for all
+   * three, from the counters where there are some. Filtered lists are counted by their filter.
+   */
+  async count(parentId: number, isTraining: boolean | null | undefined, filter: LinkFilter | null): Promise<number> {
+    let loader = this.counts;
+    if (filter) {
+      loader = this.filteredCounts.get(filter.key)!;
+      if (!loader) {
+        loader = new DataLoader((ids) => this.loadCounts(ids, filter.compiled), { maxBatchSize: MAX_BATCH });
+        this.filteredCounts.set(filter.key, loader);
+      }
+    }
+    const { total, training } = await loader.load(parentId);
     return isTraining == null ? total : isTraining ? training : total - training;
   }
 
   /** Forgets what was loaded for these parents, or for all when none are given. */
   clear(...parentIds: number[]): void {
-    for (const loader of [...this.pages.values(), this.counts]) {
+    for (const loader of [...this.pages.values(), this.counts, ...this.filteredCounts.values()]) {
       if (parentIds.length === 0) loader.clearAll();
       else for (const id of parentIds) loader.clear(id);
     }
+  }
+
+  /** The link rows of the parents, joined to their nodes when the filter reads the nodes' rows. */
+  private links(filter: CompiledFilter | null, nodes: 'when filtered' | 'always'): Prisma.Sql {
+    const { child, table } = this.side;
+    return nodes === 'always' || filter?.readsRow
+      ? Prisma.sql`"HeroTeamLink" l JOIN ${table.from} ON n.id = ${child}`
+      : Prisma.sql`"HeroTeamLink" l`;
   }
 
   private async loadPages(
     parentIds: readonly number[],
     spec: PageSpec,
     isTraining: boolean | null | undefined,
+    filter: LinkFilter | null,
   ): Promise<MemberPage<Node>[]> {
     const { parent, child, table } = this.side;
-    const columns = { ...table.columns, ID: { sql: child, type: 'int' as const, nullable: false } };
-    const { where, orderLimit } = pageSql(spec, columns);
-    const filter = and([...trainingFilter(isTraining), ...where]);
+    const { where, orderLimit } = pageSql(spec, this.columns);
+    const compiled = filter?.compiled ?? null;
+    const conditions = and([...trainingFilter(isTraining), ...(compiled ? [compiled.sql] : []), ...where]);
     const ids = parentIds as number[];
-    const cursor = cursorOf(spec, (node: Node) => table.sortKey(spec.field, node));
+    const cursor = edgeCursor(spec, table);
     const byParent = new Map<number, MemberEdge<Node>[]>();
     const add = (parentId: number, edge: MemberEdge<Node>) => {
       const list = byParent.get(parentId);
@@ -169,70 +260,75 @@ export class LinkLoader<Node extends { id: number }> {
     };
     // A LATERAL subquery per parent keeps LIMIT per parent, so a page of a team with 100,000
     // heroes reads about as many rows as the page holds when an index serves the ordering.
-    if (spec.field === 'ID') {
-      // Ordered by id, the page is found in the link's index alone. The nodes come apart from the
-      // memberships, each once however many pages hold it (the 6,000 memberships of 1,000 heroes
-      // hold about 1,000 teams). All in one JSON value, [[[parent, node id, isTraining]…],
-      // [[node columns]…]]: JSON.parse reads it in native code, several times faster than the
-      // driver decodes as many rows in JavaScript (Q2: 11.7 against 15.8 ms of CPU per request).
+    if (spec.field === 'ID' || spec.field === 'JOINED_AT') {
+      // Ordered by the link's own columns, the page is found in one of the link's indexes. The
+      // nodes come apart from the memberships, each once however many pages hold it (the 6,000
+      // memberships of 1,000 heroes hold about 1,000 teams). All in one JSON value,
+      // [[[parent, node id, isTraining, joinedAt]…], [[node columns]…]]: JSON.parse reads it in
+      // native code, several times faster than the driver decodes as many rows in JavaScript
+      // (Q2: 11.7 against 15.8 ms of CPU per request).
       const { rows } = await readValues(Prisma.sql`
         WITH m AS MATERIALIZED (
-          SELECT p.id AS "parentId", x."childId", x."isTraining"
+          SELECT p.id AS "parentId", x."childId", x."isTraining", x."joinedAt"
           FROM unnest(${ids}::int[]) AS p(id)
           CROSS JOIN LATERAL (
-            SELECT ${child} AS "childId", l."isTraining"
-            FROM "HeroTeamLink" l
-            WHERE ${parent} = p.id AND ${filter}
+            SELECT ${child} AS "childId", l."isTraining", ${joinedAtMs} AS "joinedAt"
+            FROM ${this.links(compiled, 'when filtered')}
+            WHERE ${parent} = p.id AND ${conditions}
             ${orderLimit}
           ) x
         )
         SELECT json_build_array(
-          (SELECT coalesce(json_agg(json_build_array(m."parentId", m."childId", m."isTraining")), '[]') FROM m),
+          (SELECT coalesce(json_agg(json_build_array(m."parentId", m."childId", m."isTraining", m."joinedAt")), '[]') FROM m),
           (SELECT coalesce(json_agg(json_build_array(${table.select})), '[]')
            FROM ${table.from} WHERE n.id = ANY(ARRAY(SELECT DISTINCT "childId" FROM m)))
         )::text AS page`);
-      const [links, found] = JSON.parse(rows[0]![0] as string) as [[number, number, boolean][], unknown[][]];
+      const [links, found] = JSON.parse(rows[0]![0] as string) as [[number, number, boolean, number][], unknown[][]];
       const nodes = new Map<number, Node>();
       for (const values of found) nodes.set(values[0] as number, table.read(values, 0));
-      for (const [parentId, childId, isTraining] of links) {
+      for (const [parentId, childId, isTraining, joinedAt] of links) {
         const node = nodes.get(childId);
-        if (node) add(parentId, new MemberEdge(node, cursor, isTraining));
+        if (node) add(parentId, new MemberEdge(node, isTraining, joinedAt, cursor));
       }
       // The rows do not keep the order of the LATERAL: restore the order the page was taken in.
       const sign = (spec.direction === 'ASC') !== spec.backward ? 1 : -1;
-      for (const list of byParent.values()) sortById(list, sign);
+      for (const list of byParent.values()) sortEdges(list, sign, spec.field === 'JOINED_AT');
     } else {
       // Ordered by a node column, the nodes are needed to order the page: rows of (parent, node
-      // columns, isTraining), in page order.
+      // columns, isTraining, joinedAt), in page order.
       const { rows } = await readValues(Prisma.sql`
         SELECT p.id AS "parentId", m.*
         FROM unnest(${ids}::int[]) AS p(id)
         CROSS JOIN LATERAL (
-          SELECT ${table.select}, l."isTraining"
-          FROM "HeroTeamLink" l JOIN ${table.from} ON n.id = ${child}
-          WHERE ${parent} = p.id AND ${filter}
+          SELECT ${table.select}, l."isTraining", ${joinedAtMs} AS "joinedAt"
+          FROM ${this.links(compiled, 'always')}
+          WHERE ${parent} = p.id AND ${conditions}
           ${orderLimit}
         ) m`);
+      const at = 1 + table.width;
       for (const values of rows) {
-        add(values[0] as number, new MemberEdge(table.read(values, 1), cursor, values[1 + table.width] as boolean));
+        const edge = new MemberEdge(table.read(values, 1), values[at] as boolean, values[at + 1] as number, cursor);
+        add(values[0] as number, edge);
       }
     }
-    return parentIds.map((id) => new MemberPage(pageOfEdges(spec, byParent.get(id) ?? []), this, id, isTraining));
+    return parentIds.map(
+      (id) => new MemberPage(pageOfEdges(spec, byParent.get(id) ?? []), this, id, isTraining, filter),
+    );
   }
 
-  private async loadCounts(parentIds: readonly number[]): Promise<LinkCounts[]> {
+  private async loadCounts(parentIds: readonly number[], filter: CompiledFilter | null): Promise<LinkCounts[]> {
     const { parent, counters } = this.side;
     const ids = parentIds as number[];
     const rows = await readRows<LinkCounts & { parentId: number }>(
-      counters
+      counters && !filter
         ? Prisma.sql`
             SELECT c.id AS "parentId", ${counters.total} AS total, ${counters.training} AS training
             FROM ${counters.from}
             WHERE c.id = ANY(${ids}::int[])`
         : Prisma.sql`
             SELECT ${parent} AS "parentId", count(*)::int AS total, count(*) FILTER (WHERE l."isTraining")::int AS training
-            FROM "HeroTeamLink" l
-            WHERE ${parent} = ANY(${ids}::int[])
+            FROM ${this.links(filter, 'when filtered')}
+            WHERE ${parent} = ANY(${ids}::int[]) AND ${filter?.sql ?? Prisma.sql`TRUE`}
             GROUP BY 1`,
     );
     const counts = new Map(rows.map((row) => [row.parentId, row]));

@@ -1,5 +1,6 @@
 import { readRows, readValues } from '../db';
 import { Prisma } from '../generated/prisma/client';
+import type { CompiledFilter } from './filters';
 import { and, type ConnectionArgs, type OrderArg, pageSpec, pageSql, toPage } from './pagination';
 import type { NodeTable } from './tables';
 
@@ -7,13 +8,13 @@ import type { NodeTable } from './tables';
 export async function listPage<Row extends { id: number }>(
   table: NodeTable<Row>,
   args: ConnectionArgs & { orderBy?: OrderArg<string> | null },
-  filter: Prisma.Sql[],
+  filter: CompiledFilter | null,
 ) {
   const spec = pageSpec(args, args.orderBy, table.columns);
   const page = pageSql(spec, table.columns);
   const { rows } = await readValues(Prisma.sql`
     SELECT ${table.select} FROM ${table.from}
-    WHERE ${and([...filter, ...page.where])} ${page.orderLimit}`);
+    WHERE ${and([...(filter ? [filter.sql] : []), ...page.where])} ${page.orderLimit}`);
   return {
     ...toPage(
       spec,
@@ -22,7 +23,7 @@ export async function listPage<Row extends { id: number }>(
     ),
     totalCount: async () => {
       const [row] = await readRows<{ count: number }>(Prisma.sql`
-        SELECT count(*)::int AS count FROM ${table.from} WHERE ${and(filter)}`);
+        SELECT count(*)::int AS count FROM ${table.from} WHERE ${filter?.sql ?? Prisma.sql`TRUE`}`);
       return row?.count ?? 0;
     },
   };

@@ -1,6 +1,7 @@
 import { pageSizes } from '../config';
 import { badInput } from '../errors';
 import { Prisma } from '../generated/prisma/client';
+import { filterCost } from './filters';
 
 // Keyset (cursor) pagination shared by every connection: the root lists and both directions of
 // the link. A cursor holds the sort key and id of its row, so a page starts with an index seek
@@ -10,7 +11,8 @@ export type Direction = 'ASC' | 'DESC';
 
 export interface Column {
   readonly sql: Prisma.Sql;
-  readonly type: 'int' | 'text';
+  /** A timestamp's key is its milliseconds since the epoch (cursors hold it so). */
+  readonly type: 'int' | 'text' | 'timestamp';
   readonly nullable: boolean;
 }
 
@@ -66,10 +68,16 @@ function checkSize(name: string, value: number | null | undefined): number | nul
   return value;
 }
 
-/** A connection's multiplier in the cost of an operation: the page size it will return at most. */
-export function pageCost(args: ConnectionArgs): { field: number; multiplier: number } {
+/**
+ * A connection's cost in an operation: its own (1, plus its filter's), and the multiplier of what
+ * it contains, the page size it will return at most.
+ */
+export function pageCost(args: ConnectionArgs & { where?: unknown }): { field: number; multiplier: number } {
   const requested = args.first ?? args.last ?? pageSizes.default;
-  return { field: 1, multiplier: Number.isInteger(requested) ? Math.min(Math.max(requested, 0), pageSizes.max) : 1 };
+  return {
+    field: 1 + filterCost(args.where),
+    multiplier: Number.isInteger(requested) ? Math.min(Math.max(requested, 0), pageSizes.max) : 1,
+  };
 }
 
 export function encodeCursor(field: string, key: string | number | null, id: number): string {
@@ -96,9 +104,11 @@ function decodeCursor(name: string, cursor: string, field: string, column: Colum
     if (!column.nullable) throw invalid();
     return { key: null, id };
   }
-  if (column.type === 'int' ? typeof key !== 'number' || !Number.isSafeInteger(key) : typeof key !== 'string') {
+  if (column.type === 'text' ? typeof key !== 'string' : typeof key !== 'number' || !Number.isSafeInteger(key)) {
     throw invalid();
   }
+  // The range of JavaScript dates (and within PostgreSQL's).
+  if (column.type === 'timestamp' && Math.abs(key as number) > 8.64e15) throw invalid();
   return { key, id };
 }
 
@@ -112,7 +122,8 @@ export function pageSpec(
   if (first !== null && last !== null) throw badInput('Pass "first" or "last", not both');
   const field = order?.field ?? 'ID';
   const column = columns[field];
-  if (!column) throw new Error(`No column for order field ${field}`);
+  // JOINED_AT is a field of the membership: only the link's connections have it.
+  if (!column) throw badInput(`${field} orders only the memberships of a hero or a team (Hero.teams, Team.heroes)`);
   return {
     field,
     direction: order?.direction ?? 'ASC',
@@ -128,19 +139,25 @@ export function specKey(spec: PageSpec): string {
   return JSON.stringify(spec);
 }
 
+/** A cursor's key as an SQL value of its column's type. */
+function keyValue(column: Column, key: string | number): Prisma.Sql {
+  return column.type === 'timestamp' ? Prisma.sql`${new Date(key).toISOString()}::timestamptz` : Prisma.sql`${key}`;
+}
+
 // NULL sorts as the largest value, as PostgreSQL orders by default (ASC NULLS LAST, DESC NULLS FIRST).
 function beyond(column: Column | null, id: Prisma.Sql, at: CursorPosition, greater: boolean): Prisma.Sql {
   const op = Prisma.raw(greater ? '>' : '<');
   if (column === null) return Prisma.sql`${id} ${op} ${at.id}`;
-  if (!column.nullable) return Prisma.sql`(${column.sql}, ${id}) ${op} (${at.key}, ${at.id})`;
   if (at.key === null) {
     return greater
       ? Prisma.sql`(${column.sql} IS NULL AND ${id} > ${at.id})`
       : Prisma.sql`(${column.sql} IS NOT NULL OR ${id} < ${at.id})`;
   }
+  const key = keyValue(column, at.key);
+  if (!column.nullable) return Prisma.sql`(${column.sql}, ${id}) ${op} (${key}, ${at.id})`;
   return greater
-    ? Prisma.sql`(${column.sql} > ${at.key} OR ${column.sql} IS NULL OR (${column.sql} = ${at.key} AND ${id} > ${at.id}))`
-    : Prisma.sql`(${column.sql} < ${at.key} OR (${column.sql} = ${at.key} AND ${id} < ${at.id}))`;
+    ? Prisma.sql`(${column.sql} > ${key} OR ${column.sql} IS NULL OR (${column.sql} = ${key} AND ${id} > ${at.id}))`
+    : Prisma.sql`(${column.sql} < ${key} OR (${column.sql} = ${key} AND ${id} < ${at.id}))`;
 }
 
 /** WHERE conditions, ORDER BY and LIMIT of one page; `columns.ID` is the tiebreaker. */

@@ -6,8 +6,10 @@ import { Prisma } from '../generated/prisma/client';
 import { dbId, globalId, parseDbId } from '../ids';
 import { listPage } from '../loaders/lists';
 import { pageCost } from '../loaders/pagination';
-import { heroTable, likePattern } from '../loaders/tables';
-import { ageInput, OrderDirection, searchInput, textInput } from './shared';
+import { compileFilter } from '../loaders/filters';
+import { heroTable } from '../loaders/tables';
+import { HeroFilter } from './filters';
+import { ageInput, OrderDirection, textInput } from './shared';
 import { Team } from './team';
 
 export const Hero = builder.prismaNode('Hero', {
@@ -24,7 +26,12 @@ export const Hero = builder.prismaNode('Hero', {
 });
 
 export const HeroOrderField = builder.enumType('HeroOrderField', {
-  values: ['ID', 'NAME', 'AGE'] as const,
+  values: {
+    ID: {},
+    NAME: {},
+    AGE: { description: 'Unknown ages last going up, first going down.' },
+    JOINED_AT: { description: "When the membership began: only in a team's heroes (Team.heroes)." },
+  } as const,
 });
 
 export const HeroOrder = builder.inputType('HeroOrder', {
@@ -32,14 +39,6 @@ export const HeroOrder = builder.inputType('HeroOrder', {
   fields: (t) => ({
     field: t.field({ type: HeroOrderField, required: true }),
     direction: t.field({ type: OrderDirection, defaultValue: 'ASC' }),
-  }),
-});
-
-export const HeroFilter = builder.inputType('HeroFilter', {
-  fields: (t) => ({
-    nameContains: t.string({ description: 'Case-insensitive substring of the name.', validate: searchInput }),
-    minAge: t.int({ description: 'Heroes at least this old (heroes of unknown age are left out).' }),
-    maxAge: t.int({ description: 'Heroes at most this old (heroes of unknown age are left out).' }),
   }),
 });
 
@@ -57,14 +56,7 @@ builder.queryFields((t) => ({
       type: Hero,
       description: 'All heroes, filtered and ordered.',
       args: { where: t.arg({ type: HeroFilter }), orderBy: t.arg({ type: HeroOrder }) },
-      resolve: (_root, args) => {
-        const filter: Prisma.Sql[] = [];
-        const where = args.where;
-        if (where?.nameContains != null) filter.push(Prisma.sql`n.name ILIKE ${likePattern(where.nameContains)}`);
-        if (where?.minAge != null) filter.push(Prisma.sql`n.age >= ${where.minAge}`);
-        if (where?.maxAge != null) filter.push(Prisma.sql`n.age <= ${where.maxAge}`);
-        return listPage(heroTable, args, filter);
-      },
+      resolve: (_root, args) => listPage(heroTable, args, compileFilter('Hero', args.where, { alias: 'n' })),
     },
     { name: 'QueryHeroesConnection' },
     { name: 'QueryHeroesEdge' },

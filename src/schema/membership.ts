@@ -7,10 +7,24 @@ import type { Hero as HeroRow, Team as TeamRow } from '../generated/prisma/clien
 import { dbId, globalId } from '../ids';
 import { pageCost } from '../loaders/pagination';
 import { heroTable } from '../loaders/tables';
+import { HeroFilter, TeamFilter } from './filters';
 import { checkMemberships, Hero, HeroOrder, MembershipInput } from './hero';
 import { Team, TeamOrder } from './team';
 
 // HeroTeamLink: both directions of the many-to-many relation and the mutations of memberships.
+
+/** The membership's own fields, on the edges of both directions. */
+const membershipEdgeFields = {
+  isTraining: {
+    description: 'Whether the hero is in training with this team.',
+    resolve: (edge: { isTraining: boolean }) => edge.isTraining,
+  },
+  joinedAt: {
+    type: 'DateTime',
+    description: 'When the membership began (set by the server as the hero joined the team).',
+    resolve: (edge: { joinedAt: number }) => edge.joinedAt,
+  },
+} as const;
 
 builder.prismaObjectField(Hero, 'teams', (t) =>
   t.connection(
@@ -20,6 +34,7 @@ builder.prismaObjectField(Hero, 'teams', (t) =>
       description: 'The teams this hero belongs to, through HeroTeamLink.',
       args: {
         isTraining: t.arg.boolean({ description: 'Only memberships in training (true) or not (false).' }),
+        where: t.arg({ type: TeamFilter, description: 'Only the teams this filter keeps.' }),
         orderBy: t.arg({ type: TeamOrder }),
       },
       resolve: (hero, args, ctx) => ctx.loaders.teamsOfHero.connection(hero.id, args),
@@ -28,10 +43,8 @@ builder.prismaObjectField(Hero, 'teams', (t) =>
     {
       name: 'HeroTeamsEdge',
       fields: (e) => ({
-        isTraining: e.boolean({
-          description: 'Whether the hero is in training with this team.',
-          resolve: (edge) => edge.isTraining,
-        }),
+        isTraining: e.boolean(membershipEdgeFields.isTraining),
+        joinedAt: e.field(membershipEdgeFields.joinedAt),
       }),
     },
   ),
@@ -45,6 +58,7 @@ builder.prismaObjectField(Team, 'heroes', (t) =>
       description: 'The heroes in this team, through HeroTeamLink.',
       args: {
         isTraining: t.arg.boolean({ description: 'Only memberships in training (true) or not (false).' }),
+        where: t.arg({ type: HeroFilter, description: 'Only the heroes this filter keeps.' }),
         orderBy: t.arg({ type: HeroOrder }),
       },
       resolve: (team, args, ctx) => ctx.loaders.heroesOfTeam.connection(team.id, args),
@@ -53,10 +67,8 @@ builder.prismaObjectField(Team, 'heroes', (t) =>
     {
       name: 'TeamHeroesEdge',
       fields: (e) => ({
-        isTraining: e.boolean({
-          description: 'Whether the hero is in training with this team.',
-          resolve: (edge) => edge.isTraining,
-        }),
+        isTraining: e.boolean(membershipEdgeFields.isTraining),
+        joinedAt: e.field(membershipEdgeFields.joinedAt),
       }),
     },
   ),

@@ -1,12 +1,13 @@
 import { builder } from '../builder';
 import { prisma } from '../db';
 import { notFound } from '../errors';
-import { Prisma } from '../generated/prisma/client';
 import { listPage } from '../loaders/lists';
 import { pageCost } from '../loaders/pagination';
-import { likePattern, teamTable } from '../loaders/tables';
+import { compileFilter } from '../loaders/filters';
+import { teamTable } from '../loaders/tables';
 import { dbId, globalId, parseDbId } from '../ids';
-import { OrderDirection, searchInput, textInput } from './shared';
+import { TeamFilter } from './filters';
+import { OrderDirection, textInput } from './shared';
 
 export const Team = builder.prismaNode('Team', {
   id: { field: 'id' },
@@ -20,19 +21,19 @@ export const Team = builder.prismaNode('Team', {
   }),
 });
 
-export const TeamOrderField = builder.enumType('TeamOrderField', { values: ['ID', 'NAME'] as const });
+export const TeamOrderField = builder.enumType('TeamOrderField', {
+  values: {
+    ID: {},
+    NAME: {},
+    JOINED_AT: { description: "When the membership began: only in a hero's teams (Hero.teams)." },
+  } as const,
+});
 
 export const TeamOrder = builder.inputType('TeamOrder', {
   description: 'Order of a list of teams; ties are broken by id in the same direction.',
   fields: (t) => ({
     field: t.field({ type: TeamOrderField, required: true }),
     direction: t.field({ type: OrderDirection, defaultValue: 'ASC' }),
-  }),
-});
-
-export const TeamFilter = builder.inputType('TeamFilter', {
-  fields: (t) => ({
-    nameContains: t.string({ description: 'Case-insensitive substring of the name.', validate: searchInput }),
   }),
 });
 
@@ -50,13 +51,7 @@ builder.queryFields((t) => ({
       type: Team,
       description: 'All teams, filtered and ordered.',
       args: { where: t.arg({ type: TeamFilter }), orderBy: t.arg({ type: TeamOrder }) },
-      resolve: (_root, args) => {
-        const filter: Prisma.Sql[] = [];
-        if (args.where?.nameContains != null) {
-          filter.push(Prisma.sql`n.name ILIKE ${likePattern(args.where.nameContains)}`);
-        }
-        return listPage(teamTable, args, filter);
-      },
+      resolve: (_root, args) => listPage(teamTable, args, compileFilter('Team', args.where, { alias: 'n' })),
     },
     { name: 'QueryTeamsConnection' },
     { name: 'QueryTeamsEdge' },

@@ -32,13 +32,46 @@ export type DeleteTeamInput = {
   id: string;
 };
 
+/** Which heroes to keep. Fields of one filter must all hold (AND). Filters nest at most 3 membership levels and hold at most 50 conditions. */
 export type HeroFilter = {
+  /** Every one of these filters holds. */
+  and?: Array<HeroFilter> | null | undefined;
+  /** Only these heroes (global ids of heroes). */
+  ids?: Array<string> | null | undefined;
   /** Heroes at most this old (heroes of unknown age are left out). */
   maxAge?: number | null | undefined;
   /** Heroes at least this old (heroes of unknown age are left out). */
   minAge?: number | null | undefined;
   /** Case-insensitive substring of the name. */
   nameContains?: string | null | undefined;
+  /** This filter does not hold. */
+  not?: HeroFilter | null | undefined;
+  /** At least one of these filters holds (none given: no hero). */
+  or?: Array<HeroFilter> | null | undefined;
+  /** By the hero's memberships of teams. */
+  teams?: TeamMembershipsFilter | null | undefined;
+};
+
+/** One membership of a team: what it must be like. Its fields must all hold (AND). */
+export type HeroMembershipFilter = {
+  /** The hero of the membership. */
+  hero?: HeroFilter | null | undefined;
+  /** Memberships in training (true) or not (false). */
+  isTraining?: boolean | null | undefined;
+  /** Memberships that began after this instant (exclusive). */
+  joinedAfter?: unknown;
+  /** Memberships that began before this instant (exclusive). */
+  joinedBefore?: unknown;
+};
+
+/** A team's memberships of heroes; the quantifiers given must all hold (AND). */
+export type HeroMembershipsFilter = {
+  /** Every membership is like this (true of a node with no memberships at all). */
+  every?: HeroMembershipFilter | null | undefined;
+  /** No membership is like this (`none: {}`: no memberships at all). */
+  none?: HeroMembershipFilter | null | undefined;
+  /** At least one membership is like this. */
+  some?: HeroMembershipFilter | null | undefined;
 };
 
 /** Order of a list of heroes; ties are broken by id in the same direction. */
@@ -48,8 +81,11 @@ export type HeroOrder = {
 };
 
 export type HeroOrderField =
+  /** Unknown ages last going up, first going down. */
   | 'AGE'
   | 'ID'
+  /** When the membership began: only in a team's heroes (Team.heroes). */
+  | 'JOINED_AT'
   | 'NAME';
 
 /** A hero's membership of one team. */
@@ -75,9 +111,42 @@ export type SetHeroTeamsInput = {
   teams: Array<MembershipInput>;
 };
 
+/** Which teams to keep. Fields of one filter must all hold (AND). Filters nest at most 3 membership levels and hold at most 50 conditions. */
 export type TeamFilter = {
+  /** Every one of these filters holds. */
+  and?: Array<TeamFilter> | null | undefined;
+  /** By the team's memberships of heroes. */
+  heroes?: HeroMembershipsFilter | null | undefined;
+  /** Only these teams (global ids of teams). */
+  ids?: Array<string> | null | undefined;
   /** Case-insensitive substring of the name. */
   nameContains?: string | null | undefined;
+  /** This filter does not hold. */
+  not?: TeamFilter | null | undefined;
+  /** At least one of these filters holds (none given: no team). */
+  or?: Array<TeamFilter> | null | undefined;
+};
+
+/** One membership of a hero: what it must be like. Its fields must all hold (AND). */
+export type TeamMembershipFilter = {
+  /** Memberships in training (true) or not (false). */
+  isTraining?: boolean | null | undefined;
+  /** Memberships that began after this instant (exclusive). */
+  joinedAfter?: unknown;
+  /** Memberships that began before this instant (exclusive). */
+  joinedBefore?: unknown;
+  /** The team of the membership. */
+  team?: TeamFilter | null | undefined;
+};
+
+/** A hero's memberships of teams; the quantifiers given must all hold (AND). */
+export type TeamMembershipsFilter = {
+  /** Every membership is like this (true of a node with no memberships at all). */
+  every?: TeamMembershipFilter | null | undefined;
+  /** No membership is like this (`none: {}`: no memberships at all). */
+  none?: TeamMembershipFilter | null | undefined;
+  /** At least one membership is like this. */
+  some?: TeamMembershipFilter | null | undefined;
 };
 
 /** Order of a list of teams; ties are broken by id in the same direction. */
@@ -88,6 +157,8 @@ export type TeamOrder = {
 
 export type TeamOrderField =
   | 'ID'
+  /** When the membership began: only in a hero's teams (Hero.teams). */
+  | 'JOINED_AT'
   | 'NAME';
 
 export type UpdateHeroInput = {

@@ -1,0 +1,250 @@
+import { badInput } from '../errors';
+import { Prisma } from '../generated/prisma/client';
+import { decodeNodeId, parseDbId } from '../ids';
+import { likePattern } from './tables';
+
+// HeroFilter and TeamFilter compiled to one SQL condition: plain columns compare in place, and
+// each membership filter (teams: { some | every | none }) is an EXISTS over HeroTeamLink correlated
+// by the link's own indexes, so a filter adds no statement, only a condition to the one there is.
+
+/** Membership levels a filter may nest (heroes in teams that have heroes in teams…). */
+export const MAX_MEMBERSHIP_DEPTH = 3;
+/** Conditions one filter may hold, over all its levels and and/or/not branches. */
+export const MAX_FILTER_CONDITIONS = 50;
+
+/** A global id as the schema hands it over: decoded, its type not yet checked. */
+type IdArg = { typename: string; id: string | number } | string;
+
+export interface HeroFilter {
+  ids?: readonly IdArg[] | null;
+  nameContains?: string | null;
+  minAge?: number | null;
+  maxAge?: number | null;
+  teams?: MembershipsFilter<TeamMembershipFilter> | null;
+  and?: readonly HeroFilter[] | null;
+  or?: readonly HeroFilter[] | null;
+  not?: HeroFilter | null;
+}
+
+export interface TeamFilter {
+  ids?: readonly IdArg[] | null;
+  nameContains?: string | null;
+  heroes?: MembershipsFilter<HeroMembershipFilter> | null;
+  and?: readonly TeamFilter[] | null;
+  or?: readonly TeamFilter[] | null;
+  not?: TeamFilter | null;
+}
+
+interface MembershipFilter {
+  isTraining?: boolean | null;
+  joinedAfter?: Date | null;
+  joinedBefore?: Date | null;
+}
+export interface TeamMembershipFilter extends MembershipFilter {
+  team?: TeamFilter | null;
+}
+export interface HeroMembershipFilter extends MembershipFilter {
+  hero?: HeroFilter | null;
+}
+
+export interface MembershipsFilter<M> {
+  some?: M | null;
+  every?: M | null;
+  none?: M | null;
+}
+
+export type NodeKind = 'Hero' | 'Team';
+type NodeFilter = HeroFilter & TeamFilter;
+
+interface Side {
+  table: Prisma.Sql;
+  /** The link column holding this node's id, and the one holding the node at the other end. */
+  own: Prisma.Sql;
+  far: Prisma.Sql;
+  farKind: NodeKind;
+}
+
+const sides: Record<NodeKind, Side> = {
+  Hero: { table: Prisma.raw('"Hero"'), own: Prisma.raw('"heroId"'), far: Prisma.raw('"teamId"'), farKind: 'Team' },
+  Team: { table: Prisma.raw('"Team"'), own: Prisma.raw('"teamId"'), far: Prisma.raw('"heroId"'), farKind: 'Hero' },
+};
+
+/**
+ * Where a filter finds its node: `id` is the expression of the node's id (the node table's, or a
+ * link column when the node's row is not joined), `alias` the node table's alias for every other
+ * column. `joined` turns true when the filter reads a column of the node's row.
+ */
+interface NodeRef {
+  alias: string;
+  id: Prisma.Sql;
+  joined: boolean;
+}
+
+export interface CompiledFilter {
+  /** The condition, true for the nodes the filter keeps. */
+  sql: Prisma.Sql;
+  /** Whether it reads the node's row: false when it needs only the id (a link column will do). */
+  readsRow: boolean;
+}
+
+const TRUE = Prisma.sql`TRUE`;
+const FALSE = Prisma.sql`FALSE`;
+
+function all(conditions: Prisma.Sql[]): Prisma.Sql {
+  if (conditions.length === 0) return TRUE;
+  return conditions.length === 1 ? conditions[0]! : Prisma.sql`(${Prisma.join(conditions, ' AND ')})`;
+}
+
+function any(conditions: Prisma.Sql[]): Prisma.Sql {
+  if (conditions.length === 0) return FALSE;
+  return conditions.length === 1 ? conditions[0]! : Prisma.sql`(${Prisma.join(conditions, ' OR ')})`;
+}
+
+/** Negation in two-valued logic: a condition that is NULL (an unknown age, say) did not hold. */
+function not(condition: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`(${condition}) IS NOT TRUE`;
+}
+
+/** The database ids of a list of global ids, each of which must be of `kind`. */
+export function idsOf(list: readonly IdArg[], kind: NodeKind): number[] {
+  return list.map((arg) => {
+    const decoded = typeof arg === 'string' ? decodeNodeId(arg) : arg;
+    if (decoded.typename !== kind) {
+      throw badInput(`Invalid id: expected the id of a ${kind}, got the id of a ${decoded.typename}`);
+    }
+    return parseDbId(String(decoded.id));
+  });
+}
+
+class Compiler {
+  private aliases = 0;
+  private conditions = 0;
+
+  node(kind: NodeKind, filter: NodeFilter, ref: NodeRef, level: number): Prisma.Sql[] {
+    const where: Prisma.Sql[] = [];
+    const column = (name: string) => {
+      ref.joined = true;
+      return Prisma.raw(`${ref.alias}."${name}"`);
+    };
+    if (filter.ids != null) {
+      this.count();
+      where.push(Prisma.sql`${ref.id} = ANY(${idsOf(filter.ids, kind)}::int[])`);
+    }
+    if (filter.nameContains != null) {
+      this.count();
+      where.push(Prisma.sql`${column('name')} ILIKE ${likePattern(filter.nameContains)}`);
+    }
+    if (kind === 'Hero') {
+      if (filter.minAge != null) {
+        this.count();
+        where.push(Prisma.sql`${column('age')} >= ${filter.minAge}`);
+      }
+      if (filter.maxAge != null) {
+        this.count();
+        where.push(Prisma.sql`${column('age')} <= ${filter.maxAge}`);
+      }
+    }
+    const memberships = kind === 'Hero' ? filter.teams : filter.heroes;
+    if (memberships != null) where.push(...this.memberships(kind, memberships, ref, level + 1));
+    if (filter.and != null) for (const branch of filter.and) where.push(...this.node(kind, branch, ref, level));
+    if (filter.or != null) where.push(any(filter.or.map((branch) => all(this.node(kind, branch, ref, level)))));
+    if (filter.not != null) where.push(not(all(this.node(kind, filter.not, ref, level))));
+    return where;
+  }
+
+  private memberships(
+    kind: NodeKind,
+    filter: MembershipsFilter<TeamMembershipFilter & HeroMembershipFilter>,
+    ref: NodeRef,
+    level: number,
+  ): Prisma.Sql[] {
+    if (level > MAX_MEMBERSHIP_DEPTH) {
+      throw badInput(
+        `Filters nest at most ${MAX_MEMBERSHIP_DEPTH} membership levels deep (teams or heroes within teams or heroes)`,
+      );
+    }
+    const side = sides[kind];
+    const where: Prisma.Sql[] = [];
+    for (const quantifier of ['some', 'every', 'none'] as const) {
+      const membership = filter[quantifier];
+      if (membership == null) continue;
+      this.count();
+      const n = ++this.aliases;
+      const link = Prisma.raw(`fl${n}`);
+      const far: NodeRef = { alias: `fn${n}`, id: Prisma.sql`${link}.${side.far}`, joined: false };
+      const conditions: Prisma.Sql[] = [];
+      if (membership.isTraining != null) {
+        this.count();
+        conditions.push(Prisma.sql`${link}."isTraining" = ${membership.isTraining}`);
+      }
+      if (membership.joinedAfter != null) {
+        this.count();
+        conditions.push(Prisma.sql`${link}."joinedAt" > ${membership.joinedAfter.toISOString()}::timestamptz`);
+      }
+      if (membership.joinedBefore != null) {
+        this.count();
+        conditions.push(Prisma.sql`${link}."joinedAt" < ${membership.joinedBefore.toISOString()}::timestamptz`);
+      }
+      const farFilter = kind === 'Hero' ? membership.team : membership.hero;
+      if (farFilter != null) conditions.push(...this.node(side.farKind, farFilter, far, level));
+      const condition = all(conditions);
+      // `every` holds when no membership fails the condition, so also for a node with none at all.
+      if (quantifier === 'every' && conditions.length === 0) continue;
+      const join = far.joined
+        ? Prisma.sql`JOIN ${sides[side.farKind].table} ${Prisma.raw(far.alias)} ON ${Prisma.raw(far.alias)}.id = ${far.id}`
+        : Prisma.empty;
+      const exists = (test: Prisma.Sql) =>
+        Prisma.sql`EXISTS (SELECT 1 FROM "HeroTeamLink" ${link} ${join} WHERE ${link}.${side.own} = ${ref.id} AND ${test})`;
+      if (quantifier === 'some') where.push(exists(condition));
+      else if (quantifier === 'none') where.push(Prisma.sql`NOT ${exists(condition)}`);
+      else where.push(Prisma.sql`NOT ${exists(not(condition))}`);
+    }
+    return where;
+  }
+
+  private count(): void {
+    if (++this.conditions > MAX_FILTER_CONDITIONS) {
+      throw badInput(`A filter holds at most ${MAX_FILTER_CONDITIONS} conditions`);
+    }
+  }
+}
+
+/**
+ * The SQL condition of a filter on nodes of `kind`, whose row is `alias` (its id `id`, when that is
+ * better read elsewhere, such as the link's own column); null for no filter at all.
+ */
+export function compileFilter(
+  kind: NodeKind,
+  filter: HeroFilter | TeamFilter | null | undefined,
+  at: { alias: string; id?: Prisma.Sql },
+): CompiledFilter | null {
+  if (filter == null) return null;
+  const ref: NodeRef = { alias: at.alias, id: at.id ?? Prisma.raw(`${at.alias}.id`), joined: false };
+  const where = new Compiler().node(kind, filter as NodeFilter, ref, 0);
+  if (where.length === 0) return null;
+  return { sql: all(where), readsRow: ref.joined };
+}
+
+/**
+ * What a filter adds to the cost of its connection (src/loaders/pagination.ts, pageCost): one per
+ * condition, and ten per membership filter, each a subquery run for every candidate row.
+ */
+export function filterCost(filter: unknown, depth = 0): number {
+  if (filter === null || typeof filter !== 'object' || depth > 20) return 0;
+  let cost = 0;
+  for (const [key, value] of Object.entries(filter as Record<string, unknown>)) {
+    if (value == null) continue;
+    if (key === 'and' || key === 'or') {
+      for (const branch of value as unknown[]) cost += filterCost(branch, depth + 1);
+    } else if (key === 'teams' || key === 'heroes') {
+      for (const membership of Object.values(value as Record<string, unknown>)) {
+        if (membership != null) cost += 10 + filterCost(membership, depth + 1);
+      }
+    } else if (key === 'not' || key === 'team' || key === 'hero') {
+      cost += filterCost(value, depth + 1);
+    } else {
+      cost += 1;
+    }
+  }
+  return cost;
+}

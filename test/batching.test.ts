@@ -11,11 +11,14 @@ const TEAMS = 100;
 const HEROES = 100;
 let teamIds: number[] = [];
 let heroIds: number[] = [];
+/** Heroes in no team. */
+let loners: number[] = [];
 
 beforeAll(async () => {
   await resetDatabase();
   teamIds = await makeTeams(TEAMS);
   heroIds = await makeHeroes(HEROES);
+  loners = await makeHeroes(10, 'Loner');
   // Every hero in 5 teams, every team with 5 heroes, a third of the memberships in training.
   await prisma.heroTeamLink.createMany({
     data: heroIds.flatMap((hero, h) =>
@@ -171,6 +174,134 @@ describe('SQL statements per request', () => {
   });
 });
 
+// Filters through the link add conditions to the statements a level sends, never statements.
+const FilteredDepth1 = graphql(`
+  query FilteredDepth1($first: Int!, $where: HeroFilter) {
+    heroes(first: $first, where: $where) {
+      edges {
+        node {
+          id
+        }
+      }
+    }
+  }
+`);
+
+const FilteredDepth2 = graphql(`
+  query FilteredDepth2($first: Int!, $where: HeroFilter, $teams: TeamFilter) {
+    heroes(first: $first, where: $where) {
+      edges {
+        node {
+          teams(first: 10, where: $teams) {
+            edges {
+              joinedAt
+              node {
+                name
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+const FilteredDepth3WithCounts = graphql(`
+  query FilteredDepth3WithCounts($first: Int!, $where: TeamFilter, $heroes: HeroFilter, $teams: TeamFilter) {
+    teams(first: $first, where: $where) {
+      totalCount
+      edges {
+        node {
+          heroes(first: 5, where: $heroes, orderBy: { field: JOINED_AT, direction: DESC }) {
+            totalCount
+            edges {
+              node {
+                teams(first: 5, where: $teams, orderBy: { field: NAME }) {
+                  totalCount
+                  edges {
+                    node {
+                      name
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+describe('SQL statements per request, with filters through the link', () => {
+  const inTeams = (...ids: number[]) => ({
+    and: ids.map((id) => ({ teams: { some: { team: { ids: [teamId(id)] } } } })),
+  });
+  const heroFilters = [
+    ['in both of two teams', () => inTeams(teamIds[0]!, teamIds[20]!)],
+    ['in no team', () => ({ teams: { none: {} } })],
+    [
+      'every membership in training, or older than 30',
+      () => ({ or: [{ teams: { every: { isTraining: true } } }, { minAge: 31 }] }),
+    ],
+    [
+      'in a team that has a trainee (2 levels), not named "Hero 00001"',
+      () => ({
+        teams: { some: { team: { heroes: { some: { isTraining: true } } } } },
+        not: { nameContains: 'Hero 00001' },
+      }),
+    ],
+    [
+      'three membership levels',
+      () => ({
+        teams: {
+          some: { team: { heroes: { some: { hero: { teams: { every: { joinedAfter: '2000-01-01T00:00:00Z' } } } } } } },
+        },
+      }),
+    ],
+  ] as const;
+  const teamFilter = { heroes: { some: { isTraining: false, hero: { maxAge: 60 } } }, not: { ids: [teamId(1)] } };
+
+  it.each(heroFilters)(
+    'heroes %s: 1 statement, 2 with their filtered teams, for 1 parent and 100',
+    async (_, where) => {
+      for (const first of [1, 100]) {
+        const one = await recordSql(() => ok(FilteredDepth1, { first, where: where() }));
+        expect(one.statements).toHaveLength(1);
+        const two = await recordSql(() => ok(FilteredDepth2, { first, where: where(), teams: teamFilter }));
+        expect(two.result.heroes.edges.length).toBeGreaterThan(0);
+        expect(two.statements).toHaveLength(2);
+      }
+    },
+  );
+
+  it('three levels, each filtered and counted: 6 statements, for 1 parent and 100', async () => {
+    for (const first of [1, 100]) {
+      const { result, statements } = await recordSql(() =>
+        ok(FilteredDepth3WithCounts, {
+          first,
+          where: { heroes: { some: {} } },
+          heroes: { teams: { some: { isTraining: true } } },
+          teams: teamFilter,
+        }),
+      );
+      expect(result.teams.edges).toHaveLength(first);
+      expect(statements).toHaveLength(6);
+    }
+  });
+
+  it('the filtered lists are the ones the filters describe', async () => {
+    const both = await ok(FilteredDepth1, { first: 100, where: inTeams(teamIds[0]!, teamIds[20]!) });
+    const expected = await prisma.$queryRaw<{ id: number }[]>`
+      SELECT "heroId" AS id FROM "HeroTeamLink" WHERE "teamId" = ${teamIds[0]}
+      INTERSECT SELECT "heroId" FROM "HeroTeamLink" WHERE "teamId" = ${teamIds[20]} ORDER BY 1`;
+    expect(both.heroes.edges.map((e) => e.node.id)).toEqual(expected.map((row) => heroId(row.id)));
+    expect(expected.length).toBeGreaterThan(0);
+    const lonely = await ok(FilteredDepth1, { first: 100, where: { teams: { none: {} } } });
+    expect(lonely.heroes.edges.map((e) => e.node.id)).toEqual(loners.map(heroId));
+  });
+});
+
 const TeamPage = graphql(`
   query TeamPage($id: ID!) {
     team(id: $id) {
@@ -186,26 +317,74 @@ const TeamPage = graphql(`
   }
 `);
 
-describe("a page of a team's heroes", () => {
-  it("reads about as many link rows as the page holds, not the team's size", async () => {
-    const [giant] = await makeTeams(1, 'Giant');
-    const members = await makeHeroes(5000, 'Member');
-    await prisma.heroTeamLink.createMany({ data: members.map((hero) => ({ heroId: hero, teamId: giant! })) });
-    await prisma.$executeRawUnsafe('ANALYZE');
+const NewestMembers = graphql(`
+  query NewestMembersPage($id: ID!, $direction: OrderDirection!, $first: Int, $last: Int, $after: String) {
+    team(id: $id) {
+      heroes(orderBy: { field: JOINED_AT, direction: $direction }, first: $first, last: $last, after: $after) {
+        edges {
+          cursor
+          joinedAt
+          node {
+            name
+          }
+        }
+      }
+    }
+  }
+`);
 
+/** EXPLAIN ANALYZE of the statement of a recorded request that reads link pages (its LATERAL). */
+async function explainPage(recorded: { statements: string[]; params: string[] }): Promise<unknown> {
+  const index = recorded.statements.findIndex((sql) => sql.includes('LATERAL'));
+  const params = JSON.parse(recorded.params[index]!) as unknown[];
+  const [plan] = await prisma.$queryRawUnsafe<{ 'QUERY PLAN': unknown }[]>(
+    `EXPLAIN (ANALYZE, FORMAT JSON) ${recorded.statements[index]}`,
+    ...params,
+  );
+  return plan!['QUERY PLAN'];
+}
+
+describe("a page of a team's heroes", () => {
+  let giant: number;
+
+  beforeAll(async () => {
+    giant = (await makeTeams(1, 'Giant'))[0]!;
+    const members = await makeHeroes(5000, 'Member');
+    await prisma.heroTeamLink.createMany({ data: members.map((hero) => ({ heroId: hero, teamId: giant })) });
+    // One member a minute, and a few at the same instant: ties are broken by id.
+    await prisma.$executeRaw`
+      UPDATE "HeroTeamLink" SET "joinedAt" = timestamptz '2026-01-01' + ("heroId" / 3) * interval '1 minute'
+      WHERE "teamId" = ${giant}`;
+    await prisma.$executeRawUnsafe('ANALYZE');
+  });
+
+  it("reads about as many link rows as the page holds, not the team's size", async () => {
     const small = await recordSql(() => ok(TeamPage, { id: teamId(teamIds[0]!) }));
-    const big = await recordSql(() => ok(TeamPage, { id: teamId(giant!) }));
+    const big = await recordSql(() => ok(TeamPage, { id: teamId(giant) }));
     expect(big.statements).toHaveLength(small.statements.length);
     expect(big.result.team?.heroes.totalCount).toBe(5000);
     expect(big.result.team?.heroes.edges).toHaveLength(10);
+    expect(maxLinkRowsRead(await explainPage(big))).toBeLessThanOrEqual(11);
+  });
 
-    const pageStatement = big.statements.find((sql) => sql.includes('LATERAL'))!;
-    const params = JSON.parse(big.params.find((_, i) => big.statements[i] === pageStatement)!) as unknown[];
-    const [plan] = await prisma.$queryRawUnsafe<{ 'QUERY PLAN': unknown }[]>(
-      `EXPLAIN (ANALYZE, FORMAT JSON) ${pageStatement}`,
-      ...params,
+  it.each([
+    ['the 10 newest', { direction: 'DESC', first: 10 }],
+    ['the 10 oldest', { direction: 'ASC', first: 10 }],
+    ['the 10 oldest, backwards from the end', { direction: 'DESC', last: 10 }],
+  ] as const)('by JOINED_AT, %s: the team, then one statement reading about 10 link rows', async (_, order) => {
+    const page = await recordSql(() => ok(NewestMembers, { id: teamId(giant), ...order }));
+    expect(page.statements).toHaveLength(2);
+    expect(page.result.team?.heroes.edges).toHaveLength(10);
+    expect(maxLinkRowsRead(await explainPage(page))).toBeLessThanOrEqual(11);
+
+    // The next page, from a cursor 50 members in, reads as few, and continues the list.
+    const sixty = await ok(NewestMembers, { id: teamId(giant), direction: order.direction, first: 60 });
+    const after = sixty.team!.heroes.edges[49]!.cursor;
+    const next = await recordSql(() =>
+      ok(NewestMembers, { id: teamId(giant), direction: order.direction, first: 10, after }),
     );
-    expect(maxLinkRowsRead(plan!['QUERY PLAN'])).toBeLessThanOrEqual(11);
+    expect(next.result.team?.heroes.edges).toEqual(sixty.team!.heroes.edges.slice(50));
+    expect(maxLinkRowsRead(await explainPage(next))).toBeLessThanOrEqual(11);
   });
 });
 

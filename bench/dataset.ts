@@ -10,13 +10,15 @@ import { applyMigrations, postgresMigrationFactory } from '../src/db/migrations'
 //     for k = 0..4: distinct for each hero, and every team gets exactly 50 heroes (5 * S links);
 //   - team S/10 + 1, "Giant", holds GIANT_SIZE heroes: heroes 1..min(S, GIANT_SIZE) (who are therefore
 //     in 6 teams) and, when S < GIANT_SIZE, extra heroes S + 1..GIANT_SIZE that belong to no other team;
-//   - a third of the links (md5-based) have isTraining = true; one hero in 8 has no age.
+//   - a third of the links (md5-based) have isTraining = true; one hero in 8 has no age;
+//   - every link's joinedAt is a whole second of 2021-2025 (md5-based), so a team's newest members
+//     are spread over its whole list, as memberships made over years would be.
 
 export const GIANT_SIZE = 100_000;
 export const TEAM_SIZE = 50;
 export const TEAMS_PER_HERO = 5;
 /** Changes whenever the rows generated for a scale change, so cached data sets are reloaded. */
-const GENERATOR_VERSION = 2;
+const GENERATOR_VERSION = 3;
 const SEED = 'heroes-bench-seed-1';
 
 export const defaultAdminUrl = 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -94,6 +96,7 @@ function loadStatements(scale: number): string[] {
   const stride = Math.floor(normalTeams / TEAMS_PER_HERO);
   const heroes = Math.max(scale, GIANT_SIZE);
   const training = `${rnd('training', `h || ':' || t`)} % 3 = 0`;
+  const joinedAt = `timestamptz '2021-01-01 00:00:00+00' + (${rnd('joined', `h || ':' || t`)} % (5 * 365 * 86400)) * interval '1 second'`;
   return [
     'TRUNCATE "HeroTeamLink", "Hero", "Team" RESTART IDENTITY',
     `INSERT INTO "Team" (id, name, headquarters)
@@ -107,8 +110,8 @@ function loadStatements(scale: number): string[] {
             CASE WHEN ${rnd('hero-age', 'h')} % 8 = 0 THEN NULL ELSE 16 + ${rnd('hero-age', 'h')} / 8 % 70 END
      FROM generate_series(1, ${heroes}) h`,
     // Inserted hero by hero, as an application would add memberships, not clustered by team.
-    `INSERT INTO "HeroTeamLink" ("teamId", "heroId", "isTraining")
-     SELECT t, h, ${training}
+    `INSERT INTO "HeroTeamLink" ("teamId", "heroId", "isTraining", "joinedAt")
+     SELECT t, h, ${training}, ${joinedAt}
      FROM (
        SELECT h, ((h - 1 + k * ${stride}) % ${normalTeams}) + 1 AS t, k
        FROM generate_series(1, ${scale}) h CROSS JOIN generate_series(0, ${TEAMS_PER_HERO - 1}) k
@@ -129,7 +132,7 @@ const contentSql = `
          md5(concat_ws(',',
            (SELECT sum(('x' || substr(md5(concat_ws('|', id, name, "secretName", age)), 1, 8))::bit(32)::bigint) FROM "Hero"),
            (SELECT sum(('x' || substr(md5(concat_ws('|', id, name, headquarters)), 1, 8))::bit(32)::bigint) FROM "Team"),
-           (SELECT sum(('x' || substr(md5(concat_ws('|', "teamId", "heroId", "isTraining")), 1, 8))::bit(32)::bigint)
+           (SELECT sum(('x' || substr(md5(concat_ws('|', "teamId", "heroId", "isTraining", extract(epoch FROM "joinedAt"))), 1, 8))::bit(32)::bigint)
             FROM "HeroTeamLink"))) AS checksum`;
 
 interface Content {

@@ -1,7 +1,7 @@
 import { prisma } from '../src/db';
 import { graphql } from './gql';
 import { heroId, makeHeroes, makeTeams, resetDatabase, teamId } from './support/factories';
-import { codes, executeOperation, ok } from './support/graphql';
+import { codes, executeOperation, ok, recordSql } from './support/graphql';
 
 // HeroTeamLink.joinedAt: when a membership began, set by the database; both link connections
 // order by it (JOINED_AT), either way, ties broken by the far node's id.
@@ -245,5 +245,84 @@ describe('joinedAt is set by the database', () => {
       teams: current.map((l) => ({ teamId: teamId(l.teamId), isTraining: !l.isTraining })),
     });
     expect((await prisma.heroTeamLink.findUnique({ where: link }))!.joinedAt).toEqual(joinedAt);
+  });
+});
+
+describe('joinedAt is read only when asked for', () => {
+  graphql(`
+    fragment MemberSince on TeamHeroesEdge {
+      joinedAt
+    }
+  `);
+  const WithFragments = graphql(`
+    query JoinedAtThroughFragments($id: ID!) {
+      team(id: $id) {
+        spread: heroes(first: 2) {
+          edges {
+            ...MemberSince
+          }
+        }
+        inline: heroes(first: 2) {
+          ... on TeamHeroesConnection {
+            edges {
+              ... on TeamHeroesEdge {
+                joinedAt
+              }
+            }
+          }
+        }
+        plain: heroes(first: 2) {
+          edges {
+            node {
+              id
+            }
+          }
+        }
+      }
+    }
+  `);
+
+  it('through fragments and aliases, each alias its own way', async () => {
+    const { result, statements } = await recordSql(() => ok(WithFragments, { id: teamId(team) }));
+    const expected = (
+      await prisma.heroTeamLink.findMany({ where: { teamId: team }, orderBy: { heroId: 'asc' }, take: 2 })
+    ).map((link) => link.joinedAt.toISOString());
+    expect(result.team!.spread.edges.map((e) => e.joinedAt)).toEqual(expected);
+    expect(result.team!.inline.edges.map((e) => e.joinedAt)).toEqual(expected);
+    expect(result.team!.plain.edges).toHaveLength(2);
+    // The two pages that ask for it share one batch; the plain one is read without the column.
+    const pages = statements.filter((sql) => sql.includes('LATERAL'));
+    expect(pages).toHaveLength(2);
+    expect(pages.filter((sql) => sql.includes('"joinedAt"'))).toHaveLength(1);
+  });
+
+  it('not at all by a query that does not ask for it (the benchmark queries keep their cost)', async () => {
+    const { statements } = await recordSql(() =>
+      ok(
+        graphql(`
+          query WithoutJoinedAt($id: ID!) {
+            team(id: $id) {
+              heroes(first: 5, orderBy: { field: NAME }) {
+                edges {
+                  isTraining
+                  node {
+                    teams(first: 5) {
+                      edges {
+                        node {
+                          id
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        `),
+        { id: teamId(team) },
+      ),
+    );
+    expect(statements).toHaveLength(3);
+    expect(statements.filter((sql) => sql.includes('joinedAt'))).toEqual([]);
   });
 });

@@ -37,7 +37,7 @@ builder.prismaObjectField(Hero, 'teams', (t) =>
         where: t.arg({ type: TeamFilter, description: 'Only the teams this filter keeps.' }),
         orderBy: t.arg({ type: TeamOrder }),
       },
-      resolve: (hero, args, ctx) => ctx.loaders.teamsOfHero.connection(hero.id, args),
+      resolve: (hero, args, ctx, info) => ctx.loaders.teamsOfHero.connection(hero.id, args, info),
     },
     { name: 'HeroTeamsConnection' },
     {
@@ -61,7 +61,7 @@ builder.prismaObjectField(Team, 'heroes', (t) =>
         where: t.arg({ type: HeroFilter, description: 'Only the heroes this filter keeps.' }),
         orderBy: t.arg({ type: HeroOrder }),
       },
-      resolve: (team, args, ctx) => ctx.loaders.heroesOfTeam.connection(team.id, args),
+      resolve: (team, args, ctx, info) => ctx.loaders.heroesOfTeam.connection(team.id, args, info),
     },
     { name: 'TeamHeroesConnection' },
     {

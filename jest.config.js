@@ -30,7 +30,12 @@ if (process.env.TEST_DATABASE_URL) {
     displayName: 'postgresql',
     globals: { DATABASE_MODE: 'postgresql' },
     // Checks of the code itself, not of the database, and of PGlite's data folder, run once.
-    testPathIgnorePatterns: ['/test/schema\\.test\\.ts$', '/test/unit/', '/test/data-folder-lock\\.test\\.ts$'],
+    testPathIgnorePatterns: [
+      '/test/schema\\.test\\.ts$',
+      '/test/relay\\.test\\.ts$',
+      '/test/unit/',
+      '/test/data-folder-lock\\.test\\.ts$',
+    ],
   });
 }
 

@@ -5,6 +5,7 @@ import { lockedHero, lockedTeam } from '../db/locks';
 import { notFound } from '../errors';
 import type { Hero as HeroRow, Team as TeamRow } from '../generated/prisma/client';
 import { dbId, globalId } from '../ids';
+import { type MemberPage, membershipEdge } from '../loaders/links';
 import { pageCost } from '../loaders/pagination';
 import { heroTable } from '../loaders/tables';
 import { HeroFilter, TeamFilter } from './filters';
@@ -26,6 +27,30 @@ const membershipEdgeFields = {
   },
 } as const;
 
+/**
+ * The edge types of both directions, created apart from their connections so that the mutations'
+ * payloads can return a membership as the very type its connection lists: Relay's @appendEdge
+ * inserts a payload's edge as it is into the connections a client names, where it must read as
+ * every other edge does (its fields, and a cursor the connection accepts).
+ */
+const HeroTeamsEdge = builder.edgeObject<typeof Team, MemberPage<TeamRow>>({
+  name: 'HeroTeamsEdge',
+  type: Team,
+  fields: (e) => ({
+    isTraining: e.boolean(membershipEdgeFields.isTraining),
+    joinedAt: e.field(membershipEdgeFields.joinedAt),
+  }),
+});
+
+const TeamHeroesEdge = builder.edgeObject<typeof Hero, MemberPage<HeroRow>>({
+  name: 'TeamHeroesEdge',
+  type: Hero,
+  fields: (e) => ({
+    isTraining: e.boolean(membershipEdgeFields.isTraining),
+    joinedAt: e.field(membershipEdgeFields.joinedAt),
+  }),
+});
+
 builder.prismaObjectField(Hero, 'teams', (t) =>
   t.connection(
     {
@@ -40,13 +65,7 @@ builder.prismaObjectField(Hero, 'teams', (t) =>
       resolve: (hero, args, ctx, info) => ctx.loaders.teamsOfHero.connection(hero.id, args, info),
     },
     { name: 'HeroTeamsConnection' },
-    {
-      name: 'HeroTeamsEdge',
-      fields: (e) => ({
-        isTraining: e.boolean(membershipEdgeFields.isTraining),
-        joinedAt: e.field(membershipEdgeFields.joinedAt),
-      }),
-    },
+    HeroTeamsEdge,
   ),
 );
 
@@ -64,20 +83,20 @@ builder.prismaObjectField(Team, 'heroes', (t) =>
       resolve: (team, args, ctx, info) => ctx.loaders.heroesOfTeam.connection(team.id, args, info),
     },
     { name: 'TeamHeroesConnection' },
-    {
-      name: 'TeamHeroesEdge',
-      fields: (e) => ({
-        isTraining: e.boolean(membershipEdgeFields.isTraining),
-        joinedAt: e.field(membershipEdgeFields.joinedAt),
-      }),
-    },
+    TeamHeroesEdge,
   ),
 );
+
+/** The membership's own columns, as the mutation wrote or found them in HeroTeamLink. */
+interface LinkRow {
+  isTraining: boolean;
+  joinedAt: Date;
+}
 
 interface MembershipShape {
   hero: HeroRow;
   team: TeamRow;
-  isTraining: boolean;
+  link: LinkRow;
 }
 
 const MembershipPayload = builder.objectRef<MembershipShape>('MembershipPayload').implement({
@@ -85,19 +104,45 @@ const MembershipPayload = builder.objectRef<MembershipShape>('MembershipPayload'
   fields: (t) => ({
     hero: t.field({ type: Hero, resolve: (payload) => payload.hero }),
     team: t.field({ type: Team, resolve: (payload) => payload.team }),
-    isTraining: t.exposeBoolean('isTraining'),
+    isTraining: t.boolean({ resolve: (payload) => payload.link.isTraining }),
+    heroTeamsEdge: t.field({
+      type: HeroTeamsEdge,
+      description:
+        "The team as an edge of the hero's teams, its cursor that of the default order (by id): for Relay's @appendEdge.",
+      resolve: (payload) => membershipEdge(payload.team, payload.link),
+    }),
+    teamHeroesEdge: t.field({
+      type: TeamHeroesEdge,
+      description:
+        "The hero as an edge of the team's heroes, its cursor that of the default order (by id): for Relay's @appendEdge.",
+      resolve: (payload) => membershipEdge(payload.hero, payload.link),
+    }),
   }),
 });
 
-const RemoveHeroFromTeamPayload = builder
-  .objectRef<Omit<MembershipShape, 'isTraining'> & { removed: boolean }>('RemoveHeroFromTeamPayload')
-  .implement({
-    fields: (t) => ({
-      hero: t.field({ type: Hero, resolve: (payload) => payload.hero }),
-      team: t.field({ type: Team, resolve: (payload) => payload.team }),
-      removed: t.exposeBoolean('removed', { description: 'False when the hero was not in the team.' }),
+interface RemovalShape {
+  hero: HeroRow;
+  team: TeamRow;
+  removed: boolean;
+}
+
+const RemoveHeroFromTeamPayload = builder.objectRef<RemovalShape>('RemoveHeroFromTeamPayload').implement({
+  fields: (t) => ({
+    hero: t.field({ type: Hero, resolve: (payload) => payload.hero }),
+    team: t.field({ type: Team, resolve: (payload) => payload.team }),
+    removed: t.exposeBoolean('removed', { description: 'False when the hero was not in the team.' }),
+    // Both ids, whether or not a membership was removed: Relay's @deleteEdge takes the node with
+    // this id out of the connections it is given, and removes nothing when it is not there.
+    removedHeroId: t.id({
+      description: "The hero's id, to take out of a team's heroes (Relay's @deleteEdge).",
+      resolve: (payload) => globalId('Hero', payload.hero.id),
     }),
-  });
+    removedTeamId: t.id({
+      description: "The team's id, to take out of a hero's teams (Relay's @deleteEdge).",
+      resolve: (payload) => globalId('Team', payload.team.id),
+    }),
+  }),
+});
 
 const AddHeroToTeamInput = builder.inputType('AddHeroToTeamInput', {
   fields: (t) => ({
@@ -155,7 +200,7 @@ builder.mutationFields((t) => ({
       forgetPair(ctx, heroId, teamId);
       // Only a concurrent removal can take the link away between the two statements.
       if (!link) throw notFound(`The membership of hero ${globalId('Hero', heroId)} was removed meanwhile`);
-      return { ...pair, isTraining: link.isTraining };
+      return { ...pair, link };
     },
   }),
   updateMembership: t.field({
@@ -166,15 +211,17 @@ builder.mutationFields((t) => ({
       const heroId = dbId(input.heroId);
       const teamId = dbId(input.teamId);
       const pair = await findPair(heroId, teamId);
-      // The team's row is locked before the link's (src/db/locks.ts).
-      const count = await prisma.$executeRaw`
+      // The team's row is locked before the link's (src/db/locks.ts). RETURNING hands back the
+      // membership's joinedAt for the payload's edges in the same statement.
+      const [link] = await prisma.$queryRaw<LinkRow[]>`
         UPDATE "HeroTeamLink" SET "isTraining" = ${input.isTraining}
-        WHERE "heroId" = ${heroId} AND "teamId" = ${lockedTeam(teamId)}`;
-      if (count === 0) {
+        WHERE "heroId" = ${heroId} AND "teamId" = ${lockedTeam(teamId)}
+        RETURNING "isTraining", "joinedAt"`;
+      if (!link) {
         throw notFound(`Hero ${globalId('Hero', heroId)} is not a member of team ${globalId('Team', teamId)}`);
       }
       forgetPair(ctx, heroId, teamId);
-      return { ...pair, isTraining: input.isTraining };
+      return { ...pair, link };
     },
   }),
   removeHeroFromTeam: t.field({

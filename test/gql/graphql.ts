@@ -616,7 +616,7 @@ export type AddHeroToTeamEdgesMutationVariables = Exact<{
 }>;
 
 
-export type AddHeroToTeamEdgesMutation = { addHeroToTeam: { isTraining: boolean, heroTeamsEdge: { cursor: string, isTraining: boolean, joinedAt: unknown, node: { id: string, name: string } }, teamHeroesEdge: { cursor: string, isTraining: boolean, joinedAt: unknown, node: { id: string, name: string } } } };
+export type AddHeroToTeamEdgesMutation = { addHeroToTeam: { isTraining: boolean, heroTeamsEdge: { cursor: string, isTraining: boolean, joinedAt: string, node: { id: string, name: string } }, teamHeroesEdge: { cursor: string, isTraining: boolean, joinedAt: string, node: { id: string, name: string } } } };
 
 export type AddHeroToTeamPlainMutationVariables = Exact<{
   input: AddHeroToTeamInput;
@@ -630,7 +630,7 @@ export type UpdateMembershipEdgesMutationVariables = Exact<{
 }>;
 
 
-export type UpdateMembershipEdgesMutation = { updateMembership: { isTraining: boolean, heroTeamsEdge: { cursor: string, isTraining: boolean, joinedAt: unknown, node: { id: string, name: string } }, teamHeroesEdge: { cursor: string, isTraining: boolean, joinedAt: unknown, node: { id: string, name: string } } } };
+export type UpdateMembershipEdgesMutation = { updateMembership: { isTraining: boolean, heroTeamsEdge: { cursor: string, isTraining: boolean, joinedAt: string, node: { id: string, name: string } }, teamHeroesEdge: { cursor: string, isTraining: boolean, joinedAt: string, node: { id: string, name: string } } } };
 
 export type RemoveHeroFromTeamIdsMutationVariables = Exact<{
   input: RemoveHeroFromTeamInput;
@@ -647,7 +647,7 @@ export type MembershipEdgesQueryVariables = Exact<{
 }>;
 
 
-export type MembershipEdgesQuery = { hero: { teams: { edges: Array<{ cursor: string, isTraining: boolean, joinedAt: unknown, node: { id: string, name: string } }> } } | null, team: { heroes: { edges: Array<{ cursor: string, isTraining: boolean, joinedAt: unknown, node: { id: string, name: string } }> } } | null };
+export type MembershipEdgesQuery = { hero: { teams: { edges: Array<{ cursor: string, isTraining: boolean, joinedAt: string, node: { id: string, name: string } }> } } | null, team: { heroes: { edges: Array<{ cursor: string, isTraining: boolean, joinedAt: string, node: { id: string, name: string } }> } } | null };
 
 export type HeroesQueryVariables = Exact<{
   first?: number | null | undefined;

@@ -38,6 +38,9 @@ type Documents = {
     "\n  mutation ConcurrentUpdate($hero: ID!, $team: ID!, $training: Boolean!) {\n    updateMembership(input: { heroId: $hero, teamId: $team, isTraining: $training }) {\n      isTraining\n    }\n  }\n": typeof types.ConcurrentUpdateDocument,
     "\n  mutation ConcurrentDeleteHero($id: ID!) {\n    deleteHero(input: { id: $id }) {\n      deletedId\n    }\n  }\n": typeof types.ConcurrentDeleteHeroDocument,
     "\n  mutation ConcurrentDeleteTeam($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n": typeof types.ConcurrentDeleteTeamDocument,
+    "\n  mutation ConcurrentBulkAdd($team: ID!, $heroes: [HeroMembershipInput!]!) {\n    addHeroesToTeam(input: { teamId: $team, heroes: $heroes }) {\n      added\n    }\n  }\n": typeof types.ConcurrentBulkAddDocument,
+    "\n  mutation ConcurrentBulkRemove($team: ID!, $ids: [ID!]!) {\n    removeHeroesFromTeam(input: { teamId: $team, heroIds: $ids }) {\n      removed\n    }\n  }\n": typeof types.ConcurrentBulkRemoveDocument,
+    "\n  mutation ConcurrentBulkSet($team: ID!, $heroes: [HeroMembershipInput!]!) {\n    setTeamHeroes(input: { teamId: $team, heroes: $heroes }) {\n      added\n      removed\n      updated\n    }\n  }\n": typeof types.ConcurrentBulkSetDocument,
     "\n  query TeamCounts($id: ID!) {\n    team(id: $id) {\n      all: heroes {\n        totalCount\n      }\n      training: heroes(isTraining: true) {\n        totalCount\n      }\n      notTraining: heroes(isTraining: false) {\n        totalCount\n      }\n    }\n  }\n": typeof types.TeamCountsDocument,
     "\n  mutation CountAdd($hero: ID!, $team: ID!, $training: Boolean) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team, isTraining: $training }) {\n      team {\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n": typeof types.CountAddDocument,
     "\n  mutation CountUpdate($hero: ID!, $team: ID!, $training: Boolean!) {\n    updateMembership(input: { heroId: $hero, teamId: $team, isTraining: $training }) {\n      team {\n        heroes(isTraining: true) {\n          totalCount\n        }\n      }\n    }\n  }\n": typeof types.CountUpdateDocument,
@@ -90,6 +93,9 @@ const documents: Documents = {
     "\n  mutation ConcurrentUpdate($hero: ID!, $team: ID!, $training: Boolean!) {\n    updateMembership(input: { heroId: $hero, teamId: $team, isTraining: $training }) {\n      isTraining\n    }\n  }\n": types.ConcurrentUpdateDocument,
     "\n  mutation ConcurrentDeleteHero($id: ID!) {\n    deleteHero(input: { id: $id }) {\n      deletedId\n    }\n  }\n": types.ConcurrentDeleteHeroDocument,
     "\n  mutation ConcurrentDeleteTeam($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n": types.ConcurrentDeleteTeamDocument,
+    "\n  mutation ConcurrentBulkAdd($team: ID!, $heroes: [HeroMembershipInput!]!) {\n    addHeroesToTeam(input: { teamId: $team, heroes: $heroes }) {\n      added\n    }\n  }\n": types.ConcurrentBulkAddDocument,
+    "\n  mutation ConcurrentBulkRemove($team: ID!, $ids: [ID!]!) {\n    removeHeroesFromTeam(input: { teamId: $team, heroIds: $ids }) {\n      removed\n    }\n  }\n": types.ConcurrentBulkRemoveDocument,
+    "\n  mutation ConcurrentBulkSet($team: ID!, $heroes: [HeroMembershipInput!]!) {\n    setTeamHeroes(input: { teamId: $team, heroes: $heroes }) {\n      added\n      removed\n      updated\n    }\n  }\n": types.ConcurrentBulkSetDocument,
     "\n  query TeamCounts($id: ID!) {\n    team(id: $id) {\n      all: heroes {\n        totalCount\n      }\n      training: heroes(isTraining: true) {\n        totalCount\n      }\n      notTraining: heroes(isTraining: false) {\n        totalCount\n      }\n    }\n  }\n": types.TeamCountsDocument,
     "\n  mutation CountAdd($hero: ID!, $team: ID!, $training: Boolean) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team, isTraining: $training }) {\n      team {\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n": types.CountAddDocument,
     "\n  mutation CountUpdate($hero: ID!, $team: ID!, $training: Boolean!) {\n    updateMembership(input: { heroId: $hero, teamId: $team, isTraining: $training }) {\n      team {\n        heroes(isTraining: true) {\n          totalCount\n        }\n      }\n    }\n  }\n": types.CountUpdateDocument,
@@ -228,6 +234,18 @@ export function graphql(source: "\n  mutation ConcurrentDeleteHero($id: ID!) {\n
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ConcurrentDeleteTeam($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n"): (typeof documents)["\n  mutation ConcurrentDeleteTeam($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConcurrentBulkAdd($team: ID!, $heroes: [HeroMembershipInput!]!) {\n    addHeroesToTeam(input: { teamId: $team, heroes: $heroes }) {\n      added\n    }\n  }\n"): (typeof documents)["\n  mutation ConcurrentBulkAdd($team: ID!, $heroes: [HeroMembershipInput!]!) {\n    addHeroesToTeam(input: { teamId: $team, heroes: $heroes }) {\n      added\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConcurrentBulkRemove($team: ID!, $ids: [ID!]!) {\n    removeHeroesFromTeam(input: { teamId: $team, heroIds: $ids }) {\n      removed\n    }\n  }\n"): (typeof documents)["\n  mutation ConcurrentBulkRemove($team: ID!, $ids: [ID!]!) {\n    removeHeroesFromTeam(input: { teamId: $team, heroIds: $ids }) {\n      removed\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConcurrentBulkSet($team: ID!, $heroes: [HeroMembershipInput!]!) {\n    setTeamHeroes(input: { teamId: $team, heroes: $heroes }) {\n      added\n      removed\n      updated\n    }\n  }\n"): (typeof documents)["\n  mutation ConcurrentBulkSet($team: ID!, $heroes: [HeroMembershipInput!]!) {\n    setTeamHeroes(input: { teamId: $team, heroes: $heroes }) {\n      added\n      removed\n      updated\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -82,6 +82,13 @@ export const pageSizes = Object.freeze({
   max: readInt('MAX_PAGE_SIZE', 100, 1, 10_000),
 });
 
+/**
+ * Most entries in one list of a bulk mutation (addHeroesToTeam, removeHeroesFromTeam,
+ * setTeamHeroes): each list is written by one statement per kind of write, inside a transaction
+ * that locks every listed hero, so its length bounds how long other writers to those rows wait.
+ */
+export const maxBulk = readInt('MAX_BULK', 1000, 1, 100_000);
+
 /** Limits every operation must respect before it runs (see src/limits.ts). */
 export const limits = Object.freeze({
   depth: readInt('MAX_DEPTH', 12, 1, 100),

@@ -196,14 +196,142 @@ it("writes of every kind, at once on the same teams, keep the teams' counters ex
   expect(orphans[0]!.count).toBe(0);
 });
 
+const BulkAdd = graphql(`
+  mutation ConcurrentBulkAdd($team: ID!, $heroes: [HeroMembershipInput!]!) {
+    addHeroesToTeam(input: { teamId: $team, heroes: $heroes }) {
+      added
+    }
+  }
+`);
+
+const BulkRemove = graphql(`
+  mutation ConcurrentBulkRemove($team: ID!, $ids: [ID!]!) {
+    removeHeroesFromTeam(input: { teamId: $team, heroIds: $ids }) {
+      removed
+    }
+  }
+`);
+
+const BulkSet = graphql(`
+  mutation ConcurrentBulkSet($team: ID!, $heroes: [HeroMembershipInput!]!) {
+    setTeamHeroes(input: { teamId: $team, heroes: $heroes }) {
+      added
+      removed
+      updated
+    }
+  }
+`);
+
+/** Links whose team or hero is gone. */
+async function orphanLinks(): Promise<number> {
+  const [row] = await prisma.$queryRaw<{ count: number }[]>`
+    SELECT count(*)::int AS count FROM "HeroTeamLink" l
+    WHERE NOT EXISTS (SELECT 1 FROM "Team" t WHERE t.id = l."teamId")
+       OR NOT EXISTS (SELECT 1 FROM "Hero" h WHERE h.id = l."heroId")`;
+  return row!.count;
+}
+
+it('bulk writes of many heroes, at once with writes of every kind on the same rows, keep the counters exact and never deadlock', async () => {
+  // Each bulk write holds 20 heroes and one team; the single writes take the same heroes and teams
+  // from the other side (src/db/locks.ts). A deadlock would surface as a masked error.
+  const teams = await makeTeams(4, 'Bulk');
+  const heroes = await makeHeroes(60, 'Bulk');
+  await linkAll(
+    heroes.filter((_, i) => i % 2 === 0),
+    teams,
+  );
+  const hero = (i: number) => heroId(heroes[i % heroes.length]!);
+  const team = (i: number) => teamId(teams[i % teams.length]!);
+  // 20 different heroes, every third one from `from`, in an order of their own (lists need no order).
+  const some = (from: number) => Array.from({ length: 20 }, (_, k) => hero(from + ((k * 7) % 20) * 3));
+  const flagged = (ids: string[]) => ids.map((id, k) => ({ heroId: id, isTraining: k % 3 === 0 }));
+  const writes = Array.from({ length: 72 }, (_, i) => {
+    const round = Math.floor(i / 9);
+    switch (i % 9) {
+      case 0:
+        return executeOperation(BulkAdd, { team: team(round), heroes: flagged(some(round)) });
+      case 1:
+        return executeOperation(BulkRemove, { team: team(round + 1), ids: some(round + 1) });
+      case 2:
+        return executeOperation(BulkSet, { team: team(round + 2), heroes: flagged(some(round + 2)) });
+      case 3:
+        return executeOperation(SetTeams, {
+          hero: hero(i),
+          teams: [team(i + 1), team(i)].map((id) => ({ teamId: id, isTraining: true })),
+        });
+      case 4: // two of the sixty heroes
+        return i < 18
+          ? executeOperation(DeleteHero, { id: hero(i) })
+          : executeOperation(Add, { hero: hero(i), team: team(i) });
+      case 5: // one of the four teams
+        return i === 5
+          ? executeOperation(DeleteTeam, { id: team(i) })
+          : executeOperation(Remove, { hero: hero(i), team: team(i + 1) });
+      case 6:
+        return executeOperation(Add, { hero: hero(i + 1), team: team(round) });
+      case 7:
+        return executeOperation(Update, { hero: hero(i), team: team(round), training: i % 2 === 0 });
+      default:
+        return executeOperation(BulkAdd, { team: team(round + 3), heroes: flagged(some(round + 5).reverse()) });
+    }
+  });
+  const answers = await Promise.all(writes);
+  for (const code of answers.flatMap(codes)) expect(code).toBe('NOT_FOUND');
+  // Lists without a deleted hero, on teams that stay, succeed: every kind of bulk write did.
+  for (const field of ['addHeroesToTeam', 'removeHeroesFromTeam', 'setTeamHeroes']) {
+    expect(answers.some((answer) => answer.body.data && field in answer.body.data)).toBe(true);
+  }
+  expect(await prisma.team.count({ where: { name: { startsWith: 'Bulk' } } })).toBe(3);
+  expect(await prisma.hero.count({ where: { name: { startsWith: 'Bulk' } } })).toBe(58);
+  expect(await counterMismatches()).toEqual([]);
+  expect(await orphanLinks()).toBe(0);
+});
+
+it('a 1,000-hero addHeroesToTeam meeting deleteHero of some of its heroes and setHeroTeams of others: all or nothing, no deadlock', async () => {
+  const many = await makeHeroes(1000, 'Large');
+  const [target, elsewhere] = await makeTeams(2, 'Large');
+  const doomed = [7, 250, 500, 750, 993].map((i) => many[i]!);
+  const replaced = many.slice(100, 120);
+  const deleteHero = (id: number) => executeOperation(DeleteHero, { id: heroId(id) });
+  const setTeams = (id: number) =>
+    executeOperation(SetTeams, {
+      hero: heroId(id),
+      teams: [{ teamId: teamId(target!), isTraining: true }, { teamId: teamId(elsewhere!) }],
+    });
+  // Some of the others start before the add, some after: either may come first.
+  const before = [deleteHero(doomed[0]!), ...replaced.slice(0, 10).map(setTeams)];
+  const add = executeOperation(BulkAdd, { team: teamId(target!), heroes: many.map((id) => ({ heroId: heroId(id) })) });
+  const after = [...doomed.slice(1).map(deleteHero), ...replaced.slice(10).map(setTeams)];
+  const others = await Promise.all([...before, ...after]);
+  expect(others.flatMap(codes)).toEqual([]);
+  const added = await add;
+
+  const members = await prisma.heroTeamLink.findMany({ where: { teamId: target! }, orderBy: { heroId: 'asc' } });
+  const inTraining = members.filter((link) => link.isTraining).map((link) => link.heroId);
+  // setHeroTeams made its heroes members in training, before or after the add, which keeps them.
+  expect(inTraining).toEqual(replaced);
+  if (codes(added).length === 0) {
+    // The whole add: every hero that survived it is a member.
+    expect(members.map((link) => link.heroId)).toEqual(many.filter((id) => !doomed.includes(id)));
+    expect(added.body.data!.addHeroesToTeam.added).toBeGreaterThanOrEqual(1000 - replaced.length);
+  } else {
+    // Nothing of it: a deleted hero is named, and only setHeroTeams' memberships are there.
+    expect(codes(added)).toEqual(['NOT_FOUND']);
+    expect(doomed.map(heroId)).toContainEqual(added.body.errors![0]!.message.match(/No hero with id (\S+)/)?.[1]);
+    expect(members.map((link) => link.heroId)).toEqual(replaced);
+  }
+  expect(await counterMismatches()).toEqual([]);
+  expect(await orphanLinks()).toBe(0);
+});
+
 // deleteTeam locks the team, then its cascade deletes the links. A removal or an update that took
 // the link first and only then, in the counters' trigger, the team, would deadlock with it: each
 // write locks the team before the link (src/db/locks.ts). Played step by step on PostgreSQL, where
 // a second connection can hold the team as deleteTeam does.
 const describeOnPostgres = process.env.DATABASE_URL ? describe : describe.skip;
 
-/** Waits until a statement of this database waits for a lock: the write under test. */
-async function waitUntilBlocked(other: Client): Promise<void> {
+/** Waits until `count` statements of this database wait for a lock: the writes under test. */
+async function waitUntilBlocked(other: Client, count = 1): Promise<void> {
   // In a transaction, activity is read from a snapshot taken once: clear it every time.
   for (const deadline = Date.now() + 15_000; ;) {
     await other.query('SELECT pg_stat_clear_snapshot()');
@@ -211,7 +339,7 @@ async function waitUntilBlocked(other: Client): Promise<void> {
       `SELECT count(*)::int AS waiting FROM pg_stat_activity
        WHERE datname = current_database() AND wait_event_type = 'Lock'`,
     );
-    if (rows[0].waiting > 0) return;
+    if (rows[0].waiting >= count) return;
     if (Date.now() > deadline) throw new Error('the write never waited for a lock');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -277,6 +405,120 @@ describeOnPostgres('addHeroToTeam meets setHeroTeams holding the hero', () => {
     } finally {
       await other.end();
     }
+    expect(await counterMismatches()).toEqual([]);
+  });
+});
+
+// A bulk add holds its heroes, then its team, while it writes many links. Played step by step on
+// PostgreSQL: it must wait for a hero setHeroTeams holds without holding a link, and leave the
+// membership setHeroTeams made as it is.
+describeOnPostgres('addHeroesToTeam meets setHeroTeams holding one of its heroes', () => {
+  it('waits for the hero without holding a link, then adds the others and keeps that membership', async () => {
+    const heroes = await makeHeroes(3, 'Listed');
+    const [team] = await makeTeams(1, 'Joined');
+    const held = heroes[1]!;
+    const other = new Client({ connectionString: process.env.DATABASE_URL });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT id FROM "Hero" WHERE id = $1 FOR UPDATE', [held]);
+      const answer = executeOperation(BulkAdd, {
+        team: teamId(team!),
+        heroes: heroes.map((id) => ({ heroId: heroId(id), isTraining: false })),
+      });
+      await waitUntilBlocked(other);
+      // As setHeroTeams' insert: it would wait for a link the bulk add held, until lock_timeout.
+      await other.query("SET LOCAL lock_timeout = '5s'");
+      await other.query(
+        `INSERT INTO "HeroTeamLink" ("teamId", "heroId", "isTraining") VALUES ($1, $2, true)
+         ON CONFLICT ("teamId", "heroId") DO UPDATE SET "isTraining" = EXCLUDED."isTraining"`,
+        [team, held],
+      );
+      await other.query('COMMIT');
+      const { body } = await answer;
+      expect(body.errors).toBeUndefined();
+      expect(body.data?.addHeroesToTeam.added).toBe(2);
+    } finally {
+      await other.end();
+    }
+    const links = await prisma.heroTeamLink.findMany({ where: { teamId: team! }, orderBy: { heroId: 'asc' } });
+    expect(links.map((link) => [link.heroId, link.isTraining])).toEqual([
+      [heroes[0], false],
+      [held, true],
+      [heroes[2], false],
+    ]);
+    expect(await counterMismatches()).toEqual([]);
+  });
+});
+
+describeOnPostgres('a bulk write meets deleteTeam holding the team', () => {
+  const cases = [
+    [
+      'setTeamHeroes',
+      (team: string, ids: string[]) => executeOperation(BulkSet, { team, heroes: [{ heroId: ids[0]! }] }),
+    ],
+    ['removeHeroesFromTeam', (team: string, ids: string[]) => executeOperation(BulkRemove, { team, ids })],
+  ] as const;
+  it.each(cases)('%s waits for the team without holding a link, then reports the team NOT_FOUND', async (_, write) => {
+    const heroes = await makeHeroes(3, 'Waiting');
+    const [team] = await makeTeams(1, 'Deleted');
+    await linkAll(heroes, [team!]);
+    const other = new Client({ connectionString: process.env.DATABASE_URL });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT id FROM "Team" WHERE id = $1 FOR UPDATE', [team]);
+      const answer = write(teamId(team!), heroes.map(heroId));
+      await waitUntilBlocked(other);
+      // As deleteTeam's cascade: needs every link of the team, which the waiting write must not hold.
+      await other.query("SET LOCAL lock_timeout = '5s'");
+      await other.query('DELETE FROM "Team" WHERE id = $1', [team]);
+      await other.query('COMMIT');
+      const { body } = await answer;
+      expect(body.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+      expect(body.errors?.[0]?.message).toContain(teamId(team!));
+    } finally {
+      await other.end();
+    }
+    expect(await prisma.heroTeamLink.count({ where: { teamId: team! } })).toBe(0);
+    expect(await counterMismatches()).toEqual([]);
+  });
+});
+
+// addHeroToTeam inserts its link, then waits for the team in the counters' trigger. A bulk write
+// that held the team and only key-share locks on its heroes would then wait for that new link:
+// a deadlock. Bulk writes lock their heroes FOR UPDATE, so addHeroToTeam waits before it inserts
+// (src/db/locks.ts). Played step by step: a third writer holds the team while both queue for it.
+describeOnPostgres('a bulk write waiting for its team meets addHeroToTeam of one of its heroes', () => {
+  const cases = [
+    ['addHeroesToTeam', (team: string, heroes: { heroId: string }[]) => executeOperation(BulkAdd, { team, heroes })],
+    ['setTeamHeroes', (team: string, heroes: { heroId: string }[]) => executeOperation(BulkSet, { team, heroes })],
+  ] as const;
+  it.each(cases)('%s and addHeroToTeam both succeed, one after the other', async (_, write) => {
+    const heroes = await makeHeroes(3, 'Contested');
+    const [team] = await makeTeams(1, 'Contested');
+    const other = new Client({ connectionString: process.env.DATABASE_URL });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT id FROM "Team" WHERE id = $1 FOR NO KEY UPDATE', [team]);
+      const bulk = write(
+        teamId(team!),
+        heroes.map((id) => ({ heroId: heroId(id) })),
+      );
+      await waitUntilBlocked(other);
+      const single = executeOperation(Add, { hero: heroId(heroes[1]!), team: teamId(team!) });
+      await waitUntilBlocked(other, 2);
+      await other.query('COMMIT');
+      const [bulkAnswer, singleAnswer] = await Promise.all([bulk, single]);
+      expect(codes(bulkAnswer)).toEqual([]);
+      expect(codes(singleAnswer)).toEqual([]);
+      // The bulk write went first: addHeroToTeam found its membership and left it as it was.
+      expect(singleAnswer.body.data?.addHeroToTeam.isTraining).toBe(false);
+    } finally {
+      await other.end();
+    }
+    expect(await prisma.heroTeamLink.count({ where: { teamId: team! } })).toBe(3);
     expect(await counterMismatches()).toEqual([]);
   });
 });

@@ -3,5 +3,6 @@ import { builder } from '../builder';
 import './team';
 import './hero';
 import './membership';
+import './team-memberships';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

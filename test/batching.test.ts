@@ -174,6 +174,68 @@ describe('SQL statements per request', () => {
   });
 });
 
+describe('a connection asked only for its totalCount', () => {
+  const Counts = graphql(`
+    query OnlyCounts($first: Int!, $where: HeroFilter) {
+      heroes(where: $where) {
+        totalCount
+      }
+      teams(first: $first) {
+        edges {
+          node {
+            all: heroes {
+              totalCount
+            }
+            older: heroes(where: $where) {
+              totalCount
+            }
+          }
+        }
+      }
+    }
+  `);
+  const PageInfoOnly = graphql(`
+    query OnlyPageInfo($first: Int!) {
+      teams(first: $first) {
+        pageInfo {
+          hasNextPage
+        }
+        edges {
+          node {
+            heroes(first: 2) {
+              pageInfo {
+                hasNextPage
+                endCursor
+              }
+            }
+          }
+        }
+      }
+    }
+  `);
+
+  it('reads no page: one count per connection, the same for 1 parent and 100', async () => {
+    for (const first of [1, 100]) {
+      const { result, statements } = await recordSql(() => ok(Counts, { first, where: { minAge: 40 } }));
+      // The heroes' count; the teams' page; their counters; the filtered counts.
+      expect(statements).toHaveLength(4);
+      expect(statements.filter((sql) => sql.includes('LATERAL'))).toEqual([]);
+      const older = await prisma.hero.count({ where: { age: { gte: 40 } } });
+      expect(result.heroes.totalCount).toBe(older);
+      expect(result.teams.edges.map((e) => e.node.all.totalCount)).toEqual(Array(first).fill(5));
+    }
+  });
+
+  it('still reads the page for pageInfo', async () => {
+    const { result, statements } = await recordSql(() => ok(PageInfoOnly, { first: 100 }));
+    expect(statements).toHaveLength(2);
+    expect(result.teams.pageInfo.hasNextPage).toBe(false);
+    expect(
+      result.teams.edges.every((e) => e.node.heroes.pageInfo.hasNextPage && e.node.heroes.pageInfo.endCursor),
+    ).toBe(true);
+  });
+});
+
 // Filters through the link add conditions to the statements a level sends, never statements.
 const FilteredDepth1 = graphql(`
   query FilteredDepth1($first: Int!, $where: HeroFilter) {

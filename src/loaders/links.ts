@@ -18,7 +18,7 @@ import {
   pageSql,
   specKey,
 } from './pagination';
-import { selectsEdgeField } from './selection';
+import { selects } from './selection';
 import { heroTable, type NodeTable, teamTable } from './tables';
 
 // One side of the many-to-many link: the nodes reached from a parent through HeroTeamLink.
@@ -112,6 +112,14 @@ export function membershipEdge<Node extends { id: number }>(
   );
 }
 
+/** What a link connection field needs read: its page (with joinedAt or not), or only its count. */
+type Wanted = 'page' | 'page with joinedAt' | 'count only';
+
+function pageWanted(info: GraphQLResolveInfo, orderBy: OrderArg<string> | null | undefined): Wanted {
+  if (!selects(info, ['edges']) && !selects(info, ['pageInfo'])) return 'count only';
+  return orderBy?.field === 'JOINED_AT' || selects(info, ['edges', 'joinedAt']) ? 'page with joinedAt' : 'page';
+}
+
 /** A filter on the far side of the link, compiled once for every parent that asks for it. */
 interface LinkFilter {
   key: string;
@@ -176,7 +184,7 @@ export type LinkArgs = ConnectionArgs & {
  */
 export class LinkLoader<Node extends { id: number }> {
   private readonly pages = new Map<string, DataLoader<number, MemberPage<Node>>>();
-  private readonly pagesByArgs = new Map<string, DataLoader<number, MemberPage<Node>>>();
+  private readonly pagesByArgs = new Map<string, { load(parentId: number): Promise<MemberPage<Node>> }>();
   private readonly counts = new DataLoader<number, LinkCounts>((ids) => this.loadCounts(ids, null), {
     maxBatchSize: MAX_BATCH,
   });
@@ -189,30 +197,37 @@ export class LinkLoader<Node extends { id: number }> {
 
   /**
    * The connection a field resolves to: one page for this parent, and its count on demand. With
-   * the field's `info`, when the membership began is read only if its edges ask for `joinedAt` (or
-   * the page is ordered by it): most queries do not, and it costs a fifth of a large page's SQL.
+   * the field's `info`, the page is read only if the field asks for edges or pageInfo (a client may
+   * want only the totalCount), and when each membership began only if its edges ask for `joinedAt`
+   * or the page is ordered by it: most queries do not, and it costs a share of a large page's SQL.
    */
   connection(parentId: number, args: LinkArgs, info?: GraphQLResolveInfo): Promise<MemberPage<Node>> {
-    // A thousand parents ask with the same arguments: check them and find their loader once.
+    // A thousand parents ask with the same arguments: check them and find their pages once.
     const { first, last, after, before, orderBy, isTraining, where } = args;
-    const joinedAt = !info || orderBy?.field === 'JOINED_AT' || selectsEdgeField(info, 'joinedAt');
+    const wanted = !info ? 'page with joinedAt' : pageWanted(info, orderBy);
     const whereKey = where == null ? '' : JSON.stringify(where);
-    const argsKey = `${first}|${last}|${after}|${before}|${orderBy?.field}|${orderBy?.direction}|${isTraining}|${joinedAt}|${whereKey}`;
-    let loader = this.pagesByArgs.get(argsKey);
-    if (!loader) {
+    const argsKey = `${first}|${last}|${after}|${before}|${orderBy?.field}|${orderBy?.direction}|${isTraining}|${wanted}|${whereKey}`;
+    let source = this.pagesByArgs.get(argsKey);
+    if (!source) {
       const spec = pageSpec(args, orderBy, this.columns);
       const compiled = compileFilter(this.side.kind, where, { alias: 'n', id: this.side.child });
       const filter = compiled && { key: whereKey, compiled };
-      const key = `${specKey(spec)}|${isTraining}|${joinedAt}|${filter?.key ?? ''}`;
-      loader = this.pages.get(key);
-      if (!loader) {
-        const read = { isTraining, joinedAt, filter };
-        loader = new DataLoader((ids) => this.loadPages(ids, spec, read), { maxBatchSize: MAX_BATCH });
-        this.pages.set(key, loader);
+      if (wanted === 'count only') {
+        source = { load: async (id) => new MemberPage(pageOfEdges(spec, []), this, id, isTraining, filter) };
+      } else {
+        const joinedAt = wanted === 'page with joinedAt';
+        const key = `${specKey(spec)}|${isTraining}|${joinedAt}|${filter?.key ?? ''}`;
+        let loader = this.pages.get(key);
+        if (!loader) {
+          const read = { isTraining, joinedAt, filter };
+          loader = new DataLoader((ids) => this.loadPages(ids, spec, read), { maxBatchSize: MAX_BATCH });
+          this.pages.set(key, loader);
+        }
+        source = loader;
       }
-      this.pagesByArgs.set(argsKey, loader);
+      this.pagesByArgs.set(argsKey, source);
     }
-    return loader.load(parentId);
+    return source.load(parentId);
   }
 
   /**

@@ -1,20 +1,29 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import { readRows, readValues } from '../db';
 import { Prisma } from '../generated/prisma/client';
 import type { CompiledFilter } from './filters';
 import { and, type ConnectionArgs, type OrderArg, pageSpec, pageSql, toPage } from './pagination';
+import { selects } from './selection';
 import type { NodeTable } from './tables';
 
-/** One page of a whole table (a root connection), filtered; the count runs only when asked for. */
+/**
+ * One page of a whole table (a root connection), filtered; the count runs only when asked for, and
+ * the page only when the field's selection (`info`) asks for edges or pageInfo.
+ */
 export async function listPage<Row extends { id: number }>(
   table: NodeTable<Row>,
   args: ConnectionArgs & { orderBy?: OrderArg<string> | null },
   filter: CompiledFilter | null,
+  info: GraphQLResolveInfo,
 ) {
   const spec = pageSpec(args, args.orderBy, table.columns);
   const page = pageSql(spec, table.columns);
-  const { rows } = await readValues(Prisma.sql`
-    SELECT ${table.select} FROM ${table.from}
-    WHERE ${and([...(filter ? [filter.sql] : []), ...page.where])} ${page.orderLimit}`);
+  const { rows } =
+    selects(info, ['edges']) || selects(info, ['pageInfo'])
+      ? await readValues(Prisma.sql`
+          SELECT ${table.select} FROM ${table.from}
+          WHERE ${and([...(filter ? [filter.sql] : []), ...page.where])} ${page.orderLimit}`)
+      : { rows: [] };
   return {
     ...toPage(
       spec,

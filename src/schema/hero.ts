@@ -56,7 +56,8 @@ builder.queryFields((t) => ({
       type: Hero,
       description: 'All heroes, filtered and ordered.',
       args: { where: t.arg({ type: HeroFilter }), orderBy: t.arg({ type: HeroOrder }) },
-      resolve: (_root, args) => listPage(heroTable, args, compileFilter('Hero', args.where, { alias: 'n' })),
+      resolve: (_root, args, _ctx, info) =>
+        listPage(heroTable, args, compileFilter('Hero', args.where, { alias: 'n' }), info),
     },
     { name: 'QueryHeroesConnection' },
     { name: 'QueryHeroesEdge' },

@@ -1,0 +1,219 @@
+import { Client } from 'pg';
+import { type Dataset, ensureDataset } from './dataset';
+import { teamGlobalId } from './queries';
+
+// What the database does for one request of each shape of the link layer's additions (filters
+// through the link, JOINED_AT pages, bulk memberships) on a bench data set: the SQL statements the
+// server sends, counted with its own query log, and for each the rows its plan reads per table, from
+// EXPLAIN ANALYZE with the statement's own parameters. Writes are measured as they happened: the
+// request runs, an undo request restores the data, then the recorded statements are replayed under
+// EXPLAIN ANALYZE in a transaction that is rolled back. Counts, not times, are what to compare.
+//
+//   npm run bench:explain -- --scale 10000
+
+interface Shape {
+  key: string;
+  label: string;
+  query: string;
+  variables(data: Dataset): Record<string, unknown>;
+  /** A request that puts the data back as it was before this one (for writes). */
+  undo?: { query: string; variables(data: Dataset): Record<string, unknown> };
+}
+
+const heroGlobalId = (id: number) => Buffer.from(`Hero:${id}`).toString('base64');
+const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
+
+const shapes: Shape[] = [
+  {
+    key: 'both',
+    label: 'heroes in both of two teams (team 1, 50 members, and the Giant team, 100,000), first 20 by id',
+    query: `query ($a: ID!, $b: ID!) { heroes(first: 20, where: { and: [
+      { teams: { some: { team: { ids: [$a] } } } }, { teams: { some: { team: { ids: [$b] } } } }] }) {
+      totalCount edges { node { id name } } } }`,
+    variables: (data) => ({ a: teamGlobalId(1), b: teamGlobalId(data.giantTeamId) }),
+  },
+  {
+    key: 'none',
+    label: 'heroes in no team, first 20 by id (every hero has one: the page stays empty)',
+    query: `{ heroes(first: 20, where: { teams: { none: {} } }) { edges { node { id name } } } }`,
+    variables: () => ({}),
+  },
+  {
+    key: 'newest',
+    label: 'the 10 newest members of the Giant team (100,000 members)',
+    query: `query ($id: ID!) { team(id: $id) { heroes(first: 10, orderBy: { field: JOINED_AT, direction: DESC }) {
+      edges { joinedAt node { id name } } pageInfo { endCursor } } } }`,
+    variables: (data) => ({ id: teamGlobalId(data.giantTeamId) }),
+  },
+  {
+    key: 'trainee',
+    label: 'teams that have a hero in training, first 20 by id',
+    query: `{ teams(first: 20, where: { heroes: { some: { isTraining: true } } }) { edges { node { id name } } } }`,
+    variables: () => ({}),
+  },
+  {
+    key: 'older',
+    label: "a 50-hero team's heroes older than 30, by name",
+    query: `query ($id: ID!) { team(id: $id) { heroes(where: { minAge: 31 }, orderBy: { field: NAME }) {
+      totalCount edges { node { name age } } } } }`,
+    variables: () => ({ id: teamGlobalId(1) }),
+  },
+  {
+    key: 'bulk',
+    label: 'addHeroesToTeam: 1,000 heroes who are not members yet, into team 1',
+    query: `mutation ($team: ID!, $heroes: [HeroMembershipInput!]!) {
+      addHeroesToTeam(input: { teamId: $team, heroes: $heroes }) { added team { heroes { totalCount } } } }`,
+    variables: (data) => ({
+      team: teamGlobalId(1),
+      heroes: range(data.scale + 1, 1000).map((id) => ({ heroId: heroGlobalId(id), isTraining: id % 2 === 0 })),
+    }),
+    undo: {
+      query: `mutation ($team: ID!, $heroes: [ID!]!) {
+        removeHeroesFromTeam(input: { teamId: $team, heroIds: $heroes }) { removed } }`,
+      variables: (data) => ({ team: teamGlobalId(1), heroes: range(data.scale + 1, 1000).map(heroGlobalId) }),
+    },
+  },
+];
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
+  'Rows Removed by Filter'?: number;
+  'Rows Removed by Index Recheck'?: number;
+  Plans?: PlanNode[];
+}
+
+/** Rows each table's scans produced or read and threw away, over all their loops. */
+function rowsRead(plan: PlanNode, into = new Map<string, number>()): Map<string, number> {
+  const table = plan['Relation Name'];
+  if (table && /Scan/.test(plan['Node Type'])) {
+    const perLoop =
+      (plan['Actual Rows'] ?? 0) + (plan['Rows Removed by Filter'] ?? 0) + (plan['Rows Removed by Index Recheck'] ?? 0);
+    into.set(table, (into.get(table) ?? 0) + perLoop * (plan['Actual Loops'] ?? 1));
+  }
+  for (const child of plan.Plans ?? []) rowsRead(child, into);
+  return into;
+}
+
+function fullScans(plan: PlanNode, into: string[] = []): string[] {
+  if (plan['Node Type'] === 'Seq Scan' && plan['Relation Name']) into.push(plan['Relation Name']);
+  for (const child of plan.Plans ?? []) fullScans(child, into);
+  return into;
+}
+
+interface Measured {
+  statement: string;
+  ms: number;
+  rows: Map<string, number>;
+  seqScans: string[];
+  /** Time in triggers, foreign-key checks included (the link's checks and its counters). */
+  triggers: { name: string; calls: number; ms: number }[];
+}
+
+interface TriggerTime {
+  'Trigger Name': string;
+  Calls: number;
+  Time: number;
+}
+
+async function main() {
+  const scaleArg = process.argv.indexOf('--scale');
+  const scale = scaleArg > 0 ? Number(process.argv[scaleArg + 1]) : 10_000;
+  const data = await ensureDataset({ scale, log: (line) => console.error(line) });
+  // The server's modules read DATABASE_URL when they load.
+  process.env.DATABASE_URL = data.url;
+  process.env.NODE_ENV = 'production';
+  const { onQuery, closeDatabase } = await import('../src/db');
+  const { yoga } = await import('../src/yoga');
+
+  const send = async (query: string, variables: Record<string, unknown>) => {
+    const response = await yoga.fetch('http://bench/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
+    const text = await response.text();
+    if (response.status !== 200 || text.includes('"errors"'))
+      throw new Error(`${response.status}: ${text.slice(0, 500)}`);
+    return JSON.parse(text) as { data: unknown };
+  };
+
+  const client = new Client({ connectionString: data.url });
+  await client.connect();
+  const lines = [
+    `# Plans of the link layer's shapes at S = ${scale.toLocaleString('en-US')}`,
+    '',
+    `\`npm run bench:explain -- --scale ${scale}\`, database ${data.database} (checksum ${data.checksum}).`,
+    "Rows: what each table's scans produced or read and discarded, over all loops (EXPLAIN ANALYZE).",
+    '',
+    '| shape | statements | rows read per statement | Seq Scans | ms in PostgreSQL |',
+    '| --- | ---: | --- | --- | ---: |',
+  ];
+  try {
+    for (const shape of shapes) {
+      const recorded: { query: string; params: unknown[] }[] = [];
+      const stop = onQuery((event) =>
+        recorded.push({ query: event.query, params: JSON.parse(event.params) as unknown[] }),
+      );
+      try {
+        await send(shape.query, shape.variables(data));
+      } finally {
+        stop();
+      }
+      if (shape.undo) await send(shape.undo.query, shape.undo.variables(data));
+
+      const measured: Measured[] = [];
+      await client.query('BEGIN');
+      try {
+        for (const { query, params } of recorded) {
+          // The end of a transaction, as Prisma reports it: nothing to plan.
+          if (/^\s*(--|COMMIT|BEGIN)/i.test(query)) {
+            measured.push({ statement: query.trim(), ms: 0, rows: new Map(), seqScans: [], triggers: [] });
+            continue;
+          }
+          const { rows } = await client.query<{
+            'QUERY PLAN': { Plan: PlanNode; 'Execution Time': number; Triggers?: TriggerTime[] }[];
+          }>(
+            `EXPLAIN (ANALYZE, FORMAT JSON) ${query}`,
+            params.map((value) =>
+              Array.isArray(value) || value === null || typeof value !== 'object' ? value : JSON.stringify(value),
+            ),
+          );
+          const [plan] = rows[0]!['QUERY PLAN'];
+          measured.push({
+            statement: query.replace(/\s+/g, ' ').trim(),
+            ms: plan!['Execution Time'],
+            rows: rowsRead(plan!.Plan),
+            seqScans: fullScans(plan!.Plan),
+            triggers: (plan!.Triggers ?? []).map((t) => ({ name: t['Trigger Name'], calls: t.Calls, ms: t.Time })),
+          });
+        }
+      } finally {
+        await client.query('ROLLBACK');
+      }
+      const describe = (m: Measured) =>
+        [...m.rows].map(([table, rows]) => `${table} ${Math.round(rows).toLocaleString('en-US')}`).join(', ') || 'none';
+      lines.push(
+        `| ${shape.label} | ${measured.length} | ${measured.map((m, i) => `${i + 1}: ${describe(m)}`).join('; ')} | ` +
+          `${[...new Set(measured.flatMap((m) => m.seqScans))].join(', ') || 'none'} | ` +
+          `${measured.reduce((sum, m) => sum + m.ms, 0).toFixed(1)} |`,
+      );
+      console.error(`${shape.key}: ${measured.length} statements`);
+      for (const m of measured) {
+        console.error(`  ${m.ms.toFixed(2)} ms  ${describe(m)}  ${m.statement.slice(0, 160)}`);
+        for (const t of m.triggers) console.error(`      trigger ${t.name}: ${t.calls} calls, ${t.ms.toFixed(2)} ms`);
+      }
+    }
+  } finally {
+    await client.end();
+    await closeDatabase();
+  }
+  console.log(lines.join('\n'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -500,7 +500,7 @@ describe('SQL statements of a bulk mutation', () => {
   // reports no BEGIN). The payload's team is the row locked, and costs nothing more.
   const Hero = expect.stringMatching(/SELECT id FROM "Hero" WHERE id = ANY\(\$1::int\[\]\)/);
   const LockedHeroes = expect.stringMatching(/FROM "Hero" WHERE id = ANY\(.*\) ORDER BY id FOR UPDATE/);
-  const LockedTeam = expect.stringMatching(/FROM "Team" n WHERE n.id = \$1 FOR NO KEY UPDATE/);
+  const LockedTeam = expect.stringMatching(/FROM "Team" WHERE id = \$1 FOR NO KEY UPDATE/);
   const Insert = expect.stringMatching(/INSERT INTO "HeroTeamLink" .* FROM unnest\(/s);
   const Update = expect.stringMatching(/UPDATE "HeroTeamLink" .* FROM unnest\(/s);
   const Delete = expect.stringMatching(/DELETE FROM "HeroTeamLink"/);

@@ -1,5 +1,4 @@
-import { Prisma, type Team } from '../generated/prisma/client';
-import { teamTable } from '../loaders/tables';
+import { type Hero, Prisma, type Team } from '../generated/prisma/client';
 
 /*
  * Lock order of every write to memberships, so that no two of our mutations can deadlock:
@@ -90,8 +89,18 @@ export async function lockHeroes(tx: Prisma.TransactionClient, ids: readonly num
  */
 export async function lockTeam(tx: Prisma.TransactionClient, teamId: number): Promise<Team | undefined> {
   const [team] = await tx.$queryRaw<Team[]>`
-    SELECT ${teamTable.select} FROM ${teamTable.from} WHERE n.id = ${teamId} FOR NO KEY UPDATE`;
+    SELECT id, name, headquarters, "heroCount", "trainingHeroCount" FROM "Team" WHERE id = ${teamId} FOR NO KEY UPDATE`;
   return team;
+}
+
+/**
+ * One hero's row, locked FOR UPDATE (step 1 above), for a transaction about to replace or delete
+ * all its links (setHeroTeams, deleteHero); undefined when there is no such hero.
+ */
+export async function lockHero(tx: Prisma.TransactionClient, heroId: number): Promise<Hero | undefined> {
+  const [hero] = await tx.$queryRaw<Hero[]>`
+    SELECT id, name, "secretName", age FROM "Hero" WHERE id = ${heroId} FOR UPDATE`;
+  return hero;
 }
 
 /**

@@ -1,10 +1,9 @@
 import { builder } from '../builder';
 import { prisma } from '../db';
-import { lockTeams } from '../db/locks';
-import { badInput, notFound } from '../errors';
-import { Prisma } from '../generated/prisma/client';
+import { notFound } from '../errors';
 import { dbId, globalId, parseDbId } from '../ids';
 import { listPage } from '../loaders/lists';
+import { createHeroWithTeams, deleteHero, type TeamMembership } from '../memberships/hero-teams';
 import { pageCost } from '../loaders/pagination';
 import { compileFilter } from '../loaders/filters';
 import { heroTable } from '../loaders/tables';
@@ -72,26 +71,11 @@ export const MembershipInput = builder.inputType('MembershipInput', {
   }),
 });
 
-type Tx = Prisma.TransactionClient;
-
-/**
- * Checks a list of memberships (each team listed once and existing) and locks their teams, with
- * those the hero `ofHero` belongs to now, before any link is written (src/db/locks.ts): a team
- * that exists here then exists until the transaction ends.
- */
-export async function checkMemberships(
-  tx: Tx,
+/** The memberships of a mutation's input, as the write paths take them. */
+export function teamMemberships(
   memberships: readonly { teamId: { id: string }; isTraining?: boolean | null }[],
-  ofHero?: number,
-): Promise<{ teamId: number; isTraining: boolean }[]> {
-  const links = memberships.map((m) => ({ teamId: dbId(m.teamId), isTraining: m.isTraining ?? false }));
-  const ids = links.map((link) => link.teamId);
-  const repeated = ids.find((id, index) => ids.indexOf(id) !== index);
-  if (repeated !== undefined) throw badInput(`Team ${globalId('Team', repeated)} is listed more than once`);
-  const found = new Set(await lockTeams(tx, { ids, ofHero }));
-  const missing = ids.find((id) => !found.has(id));
-  if (missing !== undefined) throw notFound(`No team with id ${globalId('Team', missing)}`);
-  return links;
+): TeamMembership[] {
+  return memberships.map((m) => ({ teamId: dbId(m.teamId), isTraining: m.isTraining ?? false }));
 }
 
 builder.relayMutationField(
@@ -109,18 +93,12 @@ builder.relayMutationField(
   },
   {
     resolve: async (_root, { input }, ctx) => {
-      const hero = await prisma.$transaction(async (tx) => {
-        const links = await checkMemberships(tx, input.teams ?? []);
-        return tx.hero.create({
-          data: {
-            name: input.name,
-            secretName: input.secretName,
-            age: input.age ?? null,
-            teamLinks: { createMany: { data: links } },
-          },
-        });
-      });
-      ctx.loaders.heroesOfTeam.clear(...(input.teams ?? []).map((m) => dbId(m.teamId)));
+      const memberships = teamMemberships(input.teams ?? []);
+      const hero = await createHeroWithTeams(
+        { name: input.name, secretName: input.secretName, age: input.age ?? null },
+        memberships,
+      );
+      ctx.loaders.heroesOfTeam.clear(...memberships.map((m) => m.teamId));
       return { hero };
     },
   },
@@ -166,13 +144,7 @@ builder.relayMutationField(
   {
     resolve: async (_root, { input }, ctx) => {
       const id = dbId(input.id);
-      await prisma.$transaction(async (tx) => {
-        // The hero, then its teams, then (by cascade) its links: the order of src/db/locks.ts.
-        const [hero] = await tx.$queryRaw<{ id: number }[]>`SELECT id FROM "Hero" WHERE id = ${id} FOR UPDATE`;
-        if (!hero) throw notFound(`No hero with id ${globalId('Hero', id)}`);
-        await lockTeams(tx, { ofHero: id });
-        await tx.hero.delete({ where: { id } });
-      });
+      await deleteHero(id);
       ctx.loaders.teamsOfHero.clear(id);
       ctx.loaders.heroesOfTeam.clear();
       return { deletedId: id };

@@ -1,15 +1,19 @@
 import { builder } from '../builder';
 import type { Context } from '../context';
-import { prisma } from '../db';
-import { lockedHero, lockedTeam } from '../db/locks';
-import { notFound } from '../errors';
 import type { Hero as HeroRow, Team as TeamRow } from '../generated/prisma/client';
 import { dbId, globalId } from '../ids';
 import { type MemberPage, membershipEdge } from '../loaders/links';
 import { pageCost } from '../loaders/pagination';
-import { heroTable } from '../loaders/tables';
+import {
+  addMembership,
+  type LinkRow,
+  type Pair,
+  removeMembership,
+  setHeroTeams,
+  updateMembership,
+} from '../memberships/hero-teams';
 import { HeroFilter, TeamFilter } from './filters';
-import { checkMemberships, Hero, HeroOrder, MembershipInput } from './hero';
+import { Hero, HeroOrder, MembershipInput, teamMemberships } from './hero';
 import { Team, TeamOrder } from './team';
 
 // HeroTeamLink: both directions of the many-to-many relation and the mutations of memberships.
@@ -87,17 +91,7 @@ builder.prismaObjectField(Team, 'heroes', (t) =>
   ),
 );
 
-/** The membership's own columns, as the mutation wrote or found them in HeroTeamLink. */
-interface LinkRow {
-  isTraining: boolean;
-  joinedAt: Date;
-}
-
-interface MembershipShape {
-  hero: HeroRow;
-  team: TeamRow;
-  link: LinkRow;
-}
+type MembershipShape = Pair & { link: LinkRow };
 
 const MembershipPayload = builder.objectRef<MembershipShape>('MembershipPayload').implement({
   description: "A hero's membership of a team, with both sides as they are after the change.",
@@ -120,11 +114,7 @@ const MembershipPayload = builder.objectRef<MembershipShape>('MembershipPayload'
   }),
 });
 
-interface RemovalShape {
-  hero: HeroRow;
-  team: TeamRow;
-  removed: boolean;
-}
+type RemovalShape = Pair & { removed: boolean };
 
 const RemoveHeroFromTeamPayload = builder.objectRef<RemovalShape>('RemoveHeroFromTeamPayload').implement({
   fields: (t) => ({
@@ -167,16 +157,6 @@ const RemoveHeroFromTeamInput = builder.inputType('RemoveHeroFromTeamInput', {
   }),
 });
 
-async function findPair(heroId: number, teamId: number): Promise<{ hero: HeroRow; team: TeamRow }> {
-  const [hero, team] = await Promise.all([
-    prisma.hero.findUnique({ where: { id: heroId } }),
-    prisma.team.findUnique({ where: { id: teamId } }),
-  ]);
-  if (!hero) throw notFound(`No hero with id ${globalId('Hero', heroId)}`);
-  if (!team) throw notFound(`No team with id ${globalId('Team', teamId)}`);
-  return { hero, team };
-}
-
 function forgetPair(ctx: Context, heroId: number, teamId: number): void {
   ctx.loaders.teamsOfHero.clear(heroId);
   ctx.loaders.heroesOfTeam.clear(teamId);
@@ -190,17 +170,9 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const heroId = dbId(input.heroId);
       const teamId = dbId(input.teamId);
-      const pair = await findPair(heroId, teamId);
-      // The hero's row is locked before the link exists (src/db/locks.ts).
-      await prisma.$executeRaw`
-        INSERT INTO "HeroTeamLink" ("teamId", "heroId", "isTraining")
-        SELECT ${teamId}, id, ${input.isTraining ?? false} FROM ${lockedHero(heroId)}
-        ON CONFLICT ("teamId", "heroId") DO NOTHING`;
-      const link = await prisma.heroTeamLink.findUnique({ where: { teamId_heroId: { teamId, heroId } } });
+      const membership = await addMembership(heroId, teamId, input.isTraining ?? false);
       forgetPair(ctx, heroId, teamId);
-      // Only a concurrent removal can take the link away between the two statements.
-      if (!link) throw notFound(`The membership of hero ${globalId('Hero', heroId)} was removed meanwhile`);
-      return { ...pair, link };
+      return membership;
     },
   }),
   updateMembership: t.field({
@@ -210,18 +182,9 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const heroId = dbId(input.heroId);
       const teamId = dbId(input.teamId);
-      const pair = await findPair(heroId, teamId);
-      // The team's row is locked before the link's (src/db/locks.ts). RETURNING hands back the
-      // membership's joinedAt for the payload's edges in the same statement.
-      const [link] = await prisma.$queryRaw<LinkRow[]>`
-        UPDATE "HeroTeamLink" SET "isTraining" = ${input.isTraining}
-        WHERE "heroId" = ${heroId} AND "teamId" = ${lockedTeam(teamId)}
-        RETURNING "isTraining", "joinedAt"`;
-      if (!link) {
-        throw notFound(`Hero ${globalId('Hero', heroId)} is not a member of team ${globalId('Team', teamId)}`);
-      }
+      const membership = await updateMembership(heroId, teamId, input.isTraining);
       forgetPair(ctx, heroId, teamId);
-      return { ...pair, link };
+      return membership;
     },
   }),
   removeHeroFromTeam: t.field({
@@ -231,12 +194,9 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const heroId = dbId(input.heroId);
       const teamId = dbId(input.teamId);
-      const pair = await findPair(heroId, teamId);
-      // The team's row is locked before the link's (src/db/locks.ts).
-      const count = await prisma.$executeRaw`
-        DELETE FROM "HeroTeamLink" WHERE "heroId" = ${heroId} AND "teamId" = ${lockedTeam(teamId)}`;
+      const removal = await removeMembership(heroId, teamId);
       forgetPair(ctx, heroId, teamId);
-      return { ...pair, removed: count > 0 };
+      return removal;
     },
   }),
 }));
@@ -256,24 +216,7 @@ builder.relayMutationField(
   {
     resolve: async (_root, { input }, ctx) => {
       const heroId = dbId(input.heroId);
-      const hero = await prisma.$transaction(async (tx) => {
-        // The row lock orders concurrent calls for one hero: each sees the previous one's result.
-        const [locked] = await tx.$queryRaw<HeroRow[]>`
-          SELECT ${heroTable.select} FROM ${heroTable.from} WHERE n.id = ${heroId} FOR UPDATE`;
-        if (!locked) throw notFound(`No hero with id ${globalId('Hero', heroId)}`);
-        // Every team whose membership may change, old and new, is locked before any link is written.
-        const links = await checkMemberships(tx, input.teams, heroId);
-        const teamIds = links.map((link) => link.teamId);
-        await tx.heroTeamLink.deleteMany({ where: { heroId, teamId: { notIn: teamIds } } });
-        if (links.length > 0) {
-          await tx.$executeRaw`
-            INSERT INTO "HeroTeamLink" ("teamId", "heroId", "isTraining")
-            SELECT m."teamId", ${heroId}, m."isTraining"
-            FROM unnest(${teamIds}::int[], ${links.map((link) => link.isTraining)}::boolean[]) AS m("teamId", "isTraining")
-            ON CONFLICT ("teamId", "heroId") DO UPDATE SET "isTraining" = EXCLUDED."isTraining"`;
-        }
-        return locked;
-      });
+      const hero = await setHeroTeams(heroId, teamMemberships(input.teams));
       ctx.loaders.teamsOfHero.clear(heroId);
       ctx.loaders.heroesOfTeam.clear();
       return { hero };

@@ -105,6 +105,13 @@ function not(condition: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`(${condition}) IS NOT TRUE`;
 }
 
+/** Text to search for: bounded, and free of NUL bytes, which PostgreSQL text cannot hold. */
+function searchText(text: string): string {
+  if (text.length > 200) throw badInput('nameContains must be at most 200 characters');
+  if (text.includes('\u0000')) throw badInput('nameContains must not contain NUL characters');
+  return text;
+}
+
 /** The database ids of a list of global ids, each of which must be of `kind`. */
 export function idsOf(list: readonly IdArg[], kind: NodeKind): number[] {
   return list.map((arg) => {
@@ -132,7 +139,7 @@ class Compiler {
     }
     if (filter.nameContains != null) {
       this.count();
-      where.push(Prisma.sql`${column('name')} ILIKE ${likePattern(filter.nameContains)}`);
+      where.push(Prisma.sql`${column('name')} ILIKE ${likePattern(searchText(filter.nameContains))}`);
     }
     if (kind === 'Hero') {
       if (filter.minAge != null) {

@@ -22,8 +22,3 @@ export function textInput(label: string) {
 }
 
 export const ageInput = z.number().int().min(0, 'age must not be negative').max(10_000, 'age must be at most 10000');
-
-export const searchInput = z
-  .string()
-  .max(200, 'nameContains must be at most 200 characters')
-  .refine((value) => !value.includes('\u0000'), 'nameContains must not contain NUL characters');

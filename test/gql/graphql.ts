@@ -49,7 +49,7 @@ export type HeroFilter = {
   maxAge?: number | null | undefined;
   /** Heroes at least this old (heroes of unknown age are left out). */
   minAge?: number | null | undefined;
-  /** Case-insensitive substring of the name. */
+  /** Case-insensitive substring of the name (at most 200 characters). */
   nameContains?: string | null | undefined;
   /** This filter does not hold. */
   not?: HeroFilter | null | undefined;
@@ -148,7 +148,7 @@ export type TeamFilter = {
   heroes?: HeroMembershipsFilter | null | undefined;
   /** Only these teams (global ids of teams). */
   ids?: Array<string> | null | undefined;
-  /** Case-insensitive substring of the name. */
+  /** Case-insensitive substring of the name (at most 200 characters). */
   nameContains?: string | null | undefined;
   /** This filter does not hold. */
   not?: TeamFilter | null | undefined;

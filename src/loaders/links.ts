@@ -235,13 +235,11 @@ export class LinkLoader<Node extends { id: number }> {
    * three, from the counters where there are some. Filtered lists are counted by their filter.
    */
   async count(parentId: number, isTraining: boolean | null | undefined, filter: LinkFilter | null): Promise<number> {
-    let loader = this.counts;
-    if (filter) {
-      loader = this.filteredCounts.get(filter.key)!;
-      if (!loader) {
-        loader = new DataLoader((ids) => this.loadCounts(ids, filter.compiled), { maxBatchSize: MAX_BATCH });
-        this.filteredCounts.set(filter.key, loader);
-      }
+    let loader = filter ? this.filteredCounts.get(filter.key) : this.counts;
+    if (!loader) {
+      const compiled = filter!.compiled;
+      loader = new DataLoader((ids) => this.loadCounts(ids, compiled), { maxBatchSize: MAX_BATCH });
+      this.filteredCounts.set(filter!.key, loader);
     }
     const { total, training } = await loader.load(parentId);
     return isTraining == null ? total : isTraining ? training : total - training;

@@ -26,7 +26,7 @@ const membershipEdgeFields = {
   },
   joinedAt: {
     type: 'DateTime',
-    description: 'When the membership began (set by the server as the hero joined the team).',
+    description: 'When the membership began: set by the database as the hero joined the team.',
     resolve: (edge: { joinedAt: number }) => edge.joinedAt,
   },
 } as const;

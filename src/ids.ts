@@ -1,7 +1,8 @@
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import { badInput } from './errors';
 
-const INT4_MAX = 2_147_483_647;
+/** The largest value of PostgreSQL's int4, the type of every id and of a hero's age. */
+export const INT4_MAX = 2_147_483_647;
 const nodeTypes = new Set(['Hero', 'Team']);
 
 /** The database id inside a global id: a positive int4, written without sign, zeros or exponent. */

@@ -217,6 +217,83 @@ describe('bad values', () => {
   });
 });
 
+describe('forged cursors, on every connection', () => {
+  beforeAll(() => resetDatabase({ seed: true }));
+
+  const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const forged = [
+    ['an id beyond int4', ['ID', 99999999999], 'ID'],
+    ['a negative id', ['ID', -1], 'ID'],
+    ['an age beyond int4', ['AGE', 5, 99999999999], 'AGE'],
+    ['a NUL in a name', ['NAME', 5, 'a\u0000b'], 'NAME'],
+    ['a lone surrogate in a name', ['NAME', 5, 'a\ud800b'], 'NAME'],
+    ['a fractional id', ['NAME', 1.5, 'a'], 'NAME'],
+  ] as const;
+  const connections = [
+    [
+      'heroes',
+      (order: string) => `query ($c: String) { heroes(after: $c, orderBy: { field: ${order} }) { edges { cursor } } }`,
+    ],
+    [
+      'teams',
+      (order: string) =>
+        `query ($c: String) { teams(after: $c, orderBy: { field: ${order === 'AGE' ? 'NAME' : order} }) { edges { cursor } } }`,
+    ],
+    [
+      'Team.heroes',
+      (order: string) =>
+        `query ($c: String) { team(id: "VGVhbTox") { heroes(after: $c, orderBy: { field: ${order} }) { edges { cursor } } } }`,
+    ],
+    [
+      'Hero.teams',
+      (order: string) =>
+        `query ($c: String) { hero(id: "SGVybzox") { teams(before: $c, orderBy: { field: ${order === 'AGE' ? 'NAME' : order} }) { edges { cursor } } } }`,
+    ],
+  ] as const;
+
+  it.each(connections)(
+    '%s: BAD_USER_INPUT for each, plain and base64url, never an internal error',
+    async (_, query) => {
+      for (const [, cursor, order] of forged) {
+        for (const encoded of [JSON.stringify(cursor), base64url(cursor)]) {
+          const answer = await send(query(order), { c: encoded });
+          expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
+          expectNoLeak(answer);
+        }
+      }
+    },
+  );
+});
+
+describe('requests this server does not serve', () => {
+  it('a subscription: SUBSCRIPTIONS_NOT_SUPPORTED, 400 to a GraphQL-over-HTTP client, before anything runs', async () => {
+    const body = JSON.stringify({ query: 'subscription { heroes { totalCount } }' });
+    const answer = await post(body, {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json',
+    });
+    expect(answer.status).toBe(400);
+    expect(codesOf(answer)).toEqual(['SUBSCRIPTIONS_NOT_SUPPORTED']);
+    const legacy = await post(body, { 'content-type': 'application/json', accept: 'application/json' });
+    expect(codesOf(legacy)).toEqual(['SUBSCRIPTIONS_NOT_SUPPORTED']);
+    expect(legacy.status).not.toBe(500);
+  });
+
+  it('text with a lone surrogate (valid JSON, not Unicode): BAD_USER_INPUT, nothing stored', async () => {
+    const before = await tableCounts();
+    for (const query of [
+      'mutation ($s: String!) { createTeam(input: { name: $s, headquarters: "x" }) { team { id } } }',
+      'mutation ($s: String!) { createHero(input: { name: "Lone", secretName: $s }) { hero { id } } }',
+      'query ($s: String!) { heroes(where: { nameContains: $s }) { totalCount } }',
+    ]) {
+      const answer = await post(`{"query": ${JSON.stringify(query)}, "variables": {"s": "a\\ud800b"}}`);
+      expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
+      expect(answer.body.errors?.[0]?.message).toContain('lone surrogates');
+    }
+    expect(await tableCounts()).toEqual(before);
+  });
+});
+
 describe('text that must survive the round trip', () => {
   it.each([
     ['right-to-left', 'فريق الأبطال', 'برج'],

@@ -109,6 +109,7 @@ function not(condition: Prisma.Sql): Prisma.Sql {
 function searchText(text: string): string {
   if (text.length > 200) throw badInput('nameContains must be at most 200 characters');
   if (text.includes('\u0000')) throw badInput('nameContains must not contain NUL characters');
+  if (!text.isWellFormed()) throw badInput('nameContains must be well-formed Unicode (no lone surrogates)');
   return text;
 }
 

@@ -1,6 +1,7 @@
 import { pageSizes } from '../config';
 import { badInput } from '../errors';
 import { Prisma } from '../generated/prisma/client';
+import { INT4_MAX } from '../ids';
 import { filterCost } from './filters';
 
 // Keyset (cursor) pagination shared by every connection: the root lists and both directions of
@@ -94,7 +95,8 @@ function decodeCursor(name: string, cursor: string, field: string, column: Colum
   }
   if (!Array.isArray(value) || value[0] !== field) throw invalid();
   const [, id, key] = value as [string, unknown, string | number | null | undefined];
-  if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw invalid();
+  // Only what a page of ours can hold: a forged value must not reach PostgreSQL as a type error.
+  if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > INT4_MAX) throw invalid();
   if (field === 'ID') {
     if (value.length !== 2) throw invalid();
     return { key: id, id };
@@ -107,7 +109,9 @@ function decodeCursor(name: string, cursor: string, field: string, column: Colum
   if (column.type === 'text' ? typeof key !== 'string' : typeof key !== 'number' || !Number.isSafeInteger(key)) {
     throw invalid();
   }
-  // The range of JavaScript dates (and within PostgreSQL's).
+  // Text PostgreSQL can hold (no NUL, no lone surrogate), an int4, a JavaScript date.
+  if (typeof key === 'string' && (key.includes('\u0000') || !key.isWellFormed())) throw invalid();
+  if (column.type === 'int' && Math.abs(key as number) > INT4_MAX) throw invalid();
   if (column.type === 'timestamp' && Math.abs(key as number) > 8.64e15) throw invalid();
   return { key, id };
 }

@@ -14,11 +14,15 @@ builder.globalConnectionField('totalCount', (t) =>
 
 /** A display name: not blank, bounded, and free of NUL bytes, which PostgreSQL text cannot hold. */
 export function textInput(label: string) {
-  return z
-    .string()
-    .max(200, `${label} must be at most 200 characters`)
-    .refine((value) => value.trim().length > 0, `${label} must not be empty`)
-    .refine((value) => !value.includes('\u0000'), `${label} must not contain NUL characters`);
+  return (
+    z
+      .string()
+      .max(200, `${label} must be at most 200 characters`)
+      .refine((value) => value.trim().length > 0, `${label} must not be empty`)
+      .refine((value) => !value.includes('\u0000'), `${label} must not contain NUL characters`)
+      // A lone UTF-16 surrogate (valid in JSON's \uD800, not in UTF-8) would be stored as U+FFFD.
+      .refine((value) => value.isWellFormed(), `${label} must be well-formed Unicode (no lone surrogates)`)
+  );
 }
 
 export const ageInput = z.number().int().min(0, 'age must not be negative').max(10_000, 'age must be at most 10000');

@@ -18,7 +18,7 @@ import {
   pageSql,
   specKey,
 } from './pagination';
-import { selects } from './selection';
+import { asksForPage, selects } from './selection';
 import { heroTable, type NodeTable, teamTable } from './tables';
 
 // One side of the many-to-many link: the nodes reached from a parent through HeroTeamLink.
@@ -116,7 +116,7 @@ export function membershipEdge<Node extends { id: number }>(
 type Wanted = 'page' | 'page with joinedAt' | 'count only';
 
 function pageWanted(info: GraphQLResolveInfo, orderBy: OrderArg<string> | null | undefined): Wanted {
-  if (!selects(info, ['edges']) && !selects(info, ['pageInfo'])) return 'count only';
+  if (!asksForPage(info)) return 'count only';
   return orderBy?.field === 'JOINED_AT' || selects(info, ['edges', 'joinedAt']) ? 'page with joinedAt' : 'page';
 }
 

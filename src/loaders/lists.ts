@@ -3,7 +3,7 @@ import { readRows, readValues } from '../db';
 import { Prisma } from '../generated/prisma/client';
 import type { CompiledFilter } from './filters';
 import { and, type ConnectionArgs, type OrderArg, pageSpec, pageSql, toPage } from './pagination';
-import { selects } from './selection';
+import { asksForPage } from './selection';
 import type { NodeTable } from './tables';
 
 /**
@@ -18,12 +18,11 @@ export async function listPage<Row extends { id: number }>(
 ) {
   const spec = pageSpec(args, args.orderBy, table.columns);
   const page = pageSql(spec, table.columns);
-  const { rows } =
-    selects(info, ['edges']) || selects(info, ['pageInfo'])
-      ? await readValues(Prisma.sql`
+  const { rows } = asksForPage(info)
+    ? await readValues(Prisma.sql`
           SELECT ${table.select} FROM ${table.from}
           WHERE ${and([...(filter ? [filter.sql] : []), ...page.where])} ${page.orderLimit}`)
-      : { rows: [] };
+    : { rows: [] };
   return {
     ...toPage(
       spec,

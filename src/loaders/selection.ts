@@ -50,3 +50,8 @@ function within(
     }
   });
 }
+
+/** Whether a connection field needs its page read: its selection asks for edges or pageInfo, not only totalCount. */
+export function asksForPage(info: GraphQLResolveInfo): boolean {
+  return selects(info, ['edges']) || selects(info, ['pageInfo']);
+}

@@ -1,8 +1,9 @@
 import { prisma } from '../db';
 import { lockedHero, lockedTeam, lockHero, lockTeams } from '../db/locks';
-import { badInput, notFound } from '../errors';
+import { notFound } from '../errors';
 import type { Hero, HeroTeamLink, Prisma, Team } from '../generated/prisma/client';
 import { globalId } from '../ids';
+import { refuseRepeated } from './checks';
 
 // Writes of memberships seen from one hero: one membership (add, update, remove), all of a hero's
 // (create a hero with teams, replace them, delete the hero), with their checks and the lock order
@@ -32,8 +33,7 @@ export interface Pair {
  */
 async function lockMemberships(tx: Tx, memberships: readonly TeamMembership[], ofHero?: number): Promise<void> {
   const ids = memberships.map((m) => m.teamId);
-  const repeated = ids.find((id, index) => ids.indexOf(id) !== index);
-  if (repeated !== undefined) throw badInput(`Team ${globalId('Team', repeated)} is listed more than once`);
+  refuseRepeated('Team', ids);
   const found = new Set(await lockTeams(tx, { ids, ofHero }));
   const missing = ids.find((id) => !found.has(id));
   if (missing !== undefined) throw notFound(`No team with id ${globalId('Team', missing)}`);

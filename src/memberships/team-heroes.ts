@@ -1,6 +1,7 @@
 import { maxBulk } from '../config';
 import { prisma } from '../db';
 import { lockHeroes, lockTeam } from '../db/locks';
+import { refuseRepeated } from './checks';
 import { badInput, notFound } from '../errors';
 import { Prisma, type Team } from '../generated/prisma/client';
 import { globalId } from '../ids';
@@ -39,11 +40,7 @@ function checkList(heroIds: readonly number[]): void {
   if (heroIds.length > maxBulk) {
     throw badInput(`At most ${maxBulk} heroes can be listed at once (MAX_BULK); got ${heroIds.length}`);
   }
-  const seen = new Set<number>();
-  for (const id of heroIds) {
-    if (seen.has(id)) throw badInput(`Hero ${globalId('Hero', id)} is listed more than once`);
-    seen.add(id);
-  }
+  refuseRepeated('Hero', heroIds);
 }
 
 /** NOT_FOUND for the team, or for the first listed hero that is not among `found`. */

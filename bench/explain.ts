@@ -9,7 +9,7 @@ import { teamGlobalId } from './queries';
 // request runs, an undo request restores the data, then the recorded statements are replayed under
 // EXPLAIN ANALYZE in a transaction that is rolled back. Counts, not times, are what to compare.
 //
-//   npm run bench:explain -- --scale 10000
+//   npm run bench:explain -- --scale 10000 [--database NAME] [--only q6,q6-age,...]
 
 interface Shape {
   key: string;
@@ -21,9 +21,56 @@ interface Shape {
 }
 
 const heroGlobalId = (id: number) => Buffer.from(`Hero:${id}`).toString('base64');
+/** A cursor of a page in this order, at any key: a page after it starts wherever the key falls. */
+const cursor = (field: string, id: number, key: string | number | null) =>
+  Buffer.from(JSON.stringify([field, id, key])).toString('base64url');
+
+/** The Giant team's page of 10 heroes in one ordering (Q6 and its variants). */
+function giantPage(key: string, label: string, page: string): Shape {
+  return {
+    key,
+    label,
+    query: `query ($id: ID!) { team(id: $id) { heroes(${page}) { totalCount edges { node { id name age } } } } }`,
+    variables: (data) => ({ id: teamGlobalId(data.giantTeamId) }),
+  };
+}
 const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
 
 const shapes: Shape[] = [
+  giantPage('q6', "Q6: the Giant team's first 10 heroes by name", 'first: 10, orderBy: { field: NAME }'),
+  giantPage(
+    'q6-desc',
+    "the Giant team's first 10 by name, descending",
+    'first: 10, orderBy: { field: NAME, direction: DESC }',
+  ),
+  giantPage(
+    'q6-last',
+    "the Giant team's last 10 by name, before a cursor",
+    `last: 10, before: "${cursor('NAME', 50_000, 'M')}", orderBy: { field: NAME }`,
+  ),
+  giantPage('q6-age', "the Giant team's first 10 by age", 'first: 10, orderBy: { field: AGE }'),
+  giantPage(
+    'q6-age-after',
+    "the Giant team's 10 by age after age 60 (the NULL ages come after)",
+    `first: 10, after: "${cursor('AGE', 5000, 60)}", orderBy: { field: AGE }`,
+  ),
+  giantPage('q6-age-last', "the Giant team's last 10 by age (the NULL ages)", 'last: 10, orderBy: { field: AGE }'),
+  giantPage(
+    'q6-age-desc-null',
+    "the Giant team's 10 by age descending, after a NULL age",
+    `first: 10, after: "${cursor('AGE', 50_000, null)}", orderBy: { field: AGE, direction: DESC }`,
+  ),
+  giantPage(
+    'q6-older',
+    "the Giant team's first 10 older than 30, by name",
+    'first: 10, where: { minAge: 31 }, orderBy: { field: NAME }',
+  ),
+  {
+    key: 'q5-one',
+    label: "a 50-hero team's first 10 by name",
+    query: `query ($id: ID!) { team(id: $id) { heroes(first: 10, orderBy: { field: NAME }) { edges { node { id name } } } } }`,
+    variables: () => ({ id: teamGlobalId(1) }),
+  },
   {
     key: 'both',
     label: 'heroes in both of two teams (team 1, 50 members, and the Giant team, 100,000), first 20 by id',
@@ -119,9 +166,13 @@ interface TriggerTime {
 }
 
 async function main() {
-  const scaleArg = process.argv.indexOf('--scale');
-  const scale = scaleArg > 0 ? Number(process.argv[scaleArg + 1]) : 10_000;
-  const data = await ensureDataset({ scale, log: (line) => console.error(line) });
+  const option = (name: string) => {
+    const at = process.argv.indexOf(name);
+    return at > 0 ? process.argv[at + 1] : undefined;
+  };
+  const scale = Number(option('--scale') ?? 10_000);
+  const only = option('--only')?.split(',');
+  const data = await ensureDataset({ scale, database: option('--database'), log: (line) => console.error(line) });
   // The server's modules read DATABASE_URL when they load.
   process.env.DATABASE_URL = data.url;
   process.env.NODE_ENV = 'production';
@@ -152,7 +203,7 @@ async function main() {
     '| --- | ---: | --- | --- | ---: |',
   ];
   try {
-    for (const shape of shapes) {
+    for (const shape of shapes.filter((one) => !only || only.includes(one.key))) {
       const recorded: { query: string; params: unknown[] }[] = [];
       const stop = onQuery((event) =>
         recorded.push({ query: event.query, params: JSON.parse(event.params) as unknown[] }),

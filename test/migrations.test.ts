@@ -51,7 +51,8 @@ describe('migrations', () => {
     const expected = (await scratch.query<Record<string, unknown>>(catalogSql)).rows;
     await scratch.close();
     expect(await prisma.$queryRawUnsafe(catalogSql)).toEqual(expected);
-  });
+    // Two schema-engine diffs and a scratch database: 20 s on a loaded 2-core machine.
+  }, 90_000);
 
   it('produce the next migration from schema.prisma when one is missing', async () => {
     const empty = mkdtempSync(path.join(tmpdir(), 'migrations-'));

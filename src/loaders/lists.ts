@@ -2,7 +2,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { readRows, readValues } from '../db';
 import { Prisma } from '../generated/prisma/client';
 import type { CompiledFilter } from './filters';
-import { and, type ConnectionArgs, type OrderArg, pageSpec, pageSql, toPage } from './pagination';
+import { and, type ConnectionArgs, type OrderArg, pageQuery, pageSpec, pageSql, toPage } from './pagination';
 import { asksForPage } from './selection';
 import type { NodeTable } from './tables';
 
@@ -19,9 +19,14 @@ export async function listPage<Row extends { id: number }>(
   const spec = pageSpec(args, args.orderBy, table.columns);
   const page = pageSql(spec, table.columns);
   const { rows } = asksForPage(info)
-    ? await readValues(Prisma.sql`
-          SELECT ${table.select} FROM ${table.from}
-          WHERE ${and([...(filter ? [filter.sql] : []), ...page.where])} ${page.orderLimit}`)
+    ? await readValues(
+        pageQuery(
+          page,
+          (condition) => Prisma.sql`
+            SELECT ${table.select} FROM ${table.from}
+            WHERE ${and([...(filter ? [filter.sql] : []), condition])}`,
+        ),
+      )
     : { rows: [] };
   return {
     ...toPage(

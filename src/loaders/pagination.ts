@@ -15,6 +15,8 @@ export interface Column {
   /** A timestamp's key is its milliseconds since the epoch (cursors hold it so). */
   readonly type: 'int' | 'text' | 'timestamp';
   readonly nullable: boolean;
+  /** Its name among the columns a page's SELECT returns. */
+  readonly output: string;
 }
 
 /** The orderable columns of a node type, by the GraphQL order field name; `ID` is required. */
@@ -149,32 +151,69 @@ function keyValue(column: Column, key: string | number): Prisma.Sql {
 }
 
 // NULL sorts as the largest value, as PostgreSQL orders by default (ASC NULLS LAST, DESC NULLS FIRST).
-function beyond(column: Column | null, id: Prisma.Sql, at: CursorPosition, greater: boolean): Prisma.Sql {
+// Every condition is one an index on (column, id) can start from: a row comparison, or a column IS
+// [NOT] NULL with an id range. Where the rows beyond a cursor are not one such range (the NULLs
+// after a non-null key), they are the union of two, one condition each.
+function beyond(column: Column | null, id: Prisma.Sql, at: CursorPosition, greater: boolean): Prisma.Sql[] {
   const op = Prisma.raw(greater ? '>' : '<');
-  if (column === null) return Prisma.sql`${id} ${op} ${at.id}`;
+  if (column === null) return [Prisma.sql`${id} ${op} ${at.id}`];
   if (at.key === null) {
     return greater
-      ? Prisma.sql`(${column.sql} IS NULL AND ${id} > ${at.id})`
-      : Prisma.sql`(${column.sql} IS NOT NULL OR ${id} < ${at.id})`;
+      ? [Prisma.sql`(${column.sql} IS NULL AND ${id} > ${at.id})`]
+      : [Prisma.sql`${column.sql} IS NOT NULL`, Prisma.sql`(${column.sql} IS NULL AND ${id} < ${at.id})`];
   }
-  const key = keyValue(column, at.key);
-  if (!column.nullable) return Prisma.sql`(${column.sql}, ${id}) ${op} (${key}, ${at.id})`;
-  return greater
-    ? Prisma.sql`(${column.sql} > ${key} OR ${column.sql} IS NULL OR (${column.sql} = ${key} AND ${id} > ${at.id}))`
-    : Prisma.sql`(${column.sql} < ${key} OR (${column.sql} = ${key} AND ${id} < ${at.id}))`;
+  // A row with a NULL column compares as neither greater nor smaller: the NULLs are added apart.
+  const row = Prisma.sql`(${column.sql}, ${id}) ${op} (${keyValue(column, at.key)}, ${at.id})`;
+  return column.nullable && greater ? [row, Prisma.sql`${column.sql} IS NULL`] : [row];
 }
 
-/** WHERE conditions, ORDER BY and LIMIT of one page; `columns.ID` is the tiebreaker. */
-export function pageSql(spec: PageSpec, columns: AnyColumns): { where: Prisma.Sql[]; orderLimit: Prisma.Sql } {
+/** The SQL of one page: which rows, in which order, how many. */
+export interface PageSql {
+  /**
+   * The rows of the page are those meeting any one of these conditions: almost always one, two or
+   * four when a cursor on a nullable column leaves rows on both sides of the NULLs.
+   */
+  readonly branches: Prisma.Sql[];
+  /** ORDER BY … LIMIT of the page, on the columns' SQL. */
+  readonly orderLimit: Prisma.Sql;
+  /** The same order on the output columns' names, to merge the branches' rows. */
+  readonly mergeOrderLimit: Prisma.Sql;
+}
+
+/** Conditions, order and size of one page; `columns.ID` is the tiebreaker. */
+export function pageSql(spec: PageSpec, columns: AnyColumns): PageSql {
   const column = spec.field === 'ID' ? null : columns[spec.field]!;
-  const id = columns.ID.sql;
+  const id = columns.ID;
   const ascending = spec.direction === 'ASC';
-  const where: Prisma.Sql[] = [];
-  if (spec.after) where.push(beyond(column, id, spec.after, ascending));
-  if (spec.before) where.push(beyond(column, id, spec.before, !ascending));
+  let branches: Prisma.Sql[][] = [[]];
+  for (const [at, greater] of [
+    [spec.after, ascending],
+    [spec.before, !ascending],
+  ] as const) {
+    if (!at) continue;
+    const alternatives = beyond(column, id.sql, at, greater);
+    branches = branches.flatMap((conditions) => alternatives.map((one) => [...conditions, one]));
+  }
   const dir = Prisma.raw(ascending !== spec.backward ? 'ASC' : 'DESC');
-  const orderBy = column ? Prisma.sql`${column.sql} ${dir}, ${id} ${dir}` : Prisma.sql`${id} ${dir}`;
-  return { where, orderLimit: Prisma.sql`ORDER BY ${orderBy} LIMIT ${spec.size + 1}` };
+  const limit = Prisma.sql`LIMIT ${spec.size + 1}`;
+  const order = (sql: (column: Column) => Prisma.Sql) =>
+    column ? Prisma.sql`ORDER BY ${sql(column)} ${dir}, ${sql(id)} ${dir}` : Prisma.sql`ORDER BY ${sql(id)} ${dir}`;
+  return {
+    branches: branches.map(and),
+    orderLimit: Prisma.sql`${order((c) => c.sql)} ${limit}`,
+    mergeOrderLimit: Prisma.sql`${order((c) => Prisma.raw(`x."${c.output}"`))} ${limit}`,
+  };
+}
+
+/**
+ * The statement of one page: `select(condition)` is a SELECT whose WHERE ends with the condition.
+ * Each branch is ordered and limited on its own, in an index where one serves, and their rows
+ * merged in order: a page after a cursor in a nullable column stays O(page) deep into the list.
+ */
+export function pageQuery(page: PageSql, select: (condition: Prisma.Sql) => Prisma.Sql): Prisma.Sql {
+  if (page.branches.length === 1) return Prisma.sql`${select(page.branches[0]!)} ${page.orderLimit}`;
+  const parts = page.branches.map((condition) => Prisma.sql`(${select(condition)} ${page.orderLimit})`);
+  return Prisma.sql`SELECT * FROM (${Prisma.join(parts, ' UNION ALL ')}) x ${page.mergeOrderLimit}`;
 }
 
 export function and(conditions: Prisma.Sql[]): Prisma.Sql {
@@ -202,7 +241,7 @@ export class Edge<Row extends { id: number }> {
 }
 
 /**
- * Turns the edges of the rows fetched by pageSql (at most size + 1, in fetch order) into a
+ * Turns the edges of the rows fetched by pageQuery (at most size + 1, in fetch order) into a
  * connection page; the array is the page's own (shortened and reversed in place).
  */
 export function pageOfEdges<E extends { cursor: string }>(spec: PageSpec, edges: E[]): Page<E> {
@@ -224,7 +263,7 @@ export function pageOfEdges<E extends { cursor: string }>(spec: PageSpec, edges:
   };
 }
 
-/** Turns the rows fetched by pageSql (at most size + 1, in fetch order) into a connection page. */
+/** Turns the rows fetched by pageQuery (at most size + 1, in fetch order) into a connection page. */
 export function toPage<Row extends { id: number }>(
   spec: PageSpec,
   rows: Row[],

@@ -18,9 +18,9 @@ export const heroTable = {
   }),
   width: 4,
   columns: {
-    ID: { sql: Prisma.sql`n.id`, type: 'int', nullable: false },
-    NAME: { sql: Prisma.sql`n.name`, type: 'text', nullable: false },
-    AGE: { sql: Prisma.sql`n.age`, type: 'int', nullable: true },
+    ID: { sql: Prisma.sql`n.id`, type: 'int', nullable: false, output: 'id' },
+    NAME: { sql: Prisma.sql`n.name`, type: 'text', nullable: false, output: 'name' },
+    AGE: { sql: Prisma.sql`n.age`, type: 'int', nullable: true, output: 'age' },
   } satisfies Columns<HeroOrderField>,
   sortKey: (field: string, hero: Hero) => (field === 'NAME' ? hero.name : field === 'AGE' ? hero.age : hero.id),
 };
@@ -39,8 +39,8 @@ export const teamTable = {
   }),
   width: 5,
   columns: {
-    ID: { sql: Prisma.sql`n.id`, type: 'int', nullable: false },
-    NAME: { sql: Prisma.sql`n.name`, type: 'text', nullable: false },
+    ID: { sql: Prisma.sql`n.id`, type: 'int', nullable: false, output: 'id' },
+    NAME: { sql: Prisma.sql`n.name`, type: 'text', nullable: false, output: 'name' },
   } satisfies Columns<TeamOrderField>,
   sortKey: (field: string, team: Team) => (field === 'NAME' ? team.name : team.id),
 };

@@ -21,7 +21,8 @@ const projects = [
     displayName: 'pglite',
     globals: { DATABASE_MODE: 'pglite' },
     // Cuts and slows a PostgreSQL connection through a proxy: there is no connection to cut in PGlite.
-    testPathIgnorePatterns: ['/test/faults\\.test\\.ts$'],
+    // The load tests hold PostgreSQL sessions on a lock: PGlite has one session and no pool.
+    testPathIgnorePatterns: ['/test/faults\\.test\\.ts$', '/test/load-shedding\\.test\\.ts$'],
   },
 ];
 if (process.env.TEST_DATABASE_URL) {

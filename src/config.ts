@@ -45,6 +45,10 @@ export interface Config {
   readonly poolMax: number;
   /** How long a request waits for a PostgreSQL connection before it fails. */
   readonly connectTimeoutMs: number;
+  /** Most requests waiting for a PostgreSQL connection; past it they are refused at once (503). */
+  readonly poolMaxWaiting: number;
+  /** Most GraphQL operations in execution at once; past it requests are refused at once (503). */
+  readonly maxOperationsInFlight: number;
   /** Longest a statement may run; PostgreSQL cancels it past this. */
   readonly statementTimeoutMs: number;
   /** How long SIGTERM waits for requests in flight before closing their connections. */
@@ -66,6 +70,8 @@ export const config: Config = Object.freeze({
   dataDir: readDataDir(),
   poolMax: readInt('PG_POOL_MAX', 10, 1, 1000),
   connectTimeoutMs: readInt('PG_CONNECT_TIMEOUT_MS', 2_000, 100, 600_000),
+  poolMaxWaiting: readInt('PG_POOL_MAX_WAITING', 100, 0, 100_000),
+  maxOperationsInFlight: readInt('MAX_OPERATIONS_IN_FLIGHT', 64, 1, 100_000),
   statementTimeoutMs: readInt('PG_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
   shutdownGraceMs: readInt('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
   logSql: readBool('LOG_SQL', false),

@@ -6,6 +6,7 @@ import type { PrismaPGlite } from 'pglite-prisma-adapter';
 import { config } from './config';
 import { DataFolderLock } from './db/data-folder-lock';
 import { postgresMigrationFactory } from './db/migrations';
+import { OverloadedError } from './load-shedding';
 import { type Prisma, PrismaClient } from './generated/prisma/client';
 
 export type QueryListener = (event: { query: string; params: string; duration: number }) => void;
@@ -29,19 +30,41 @@ function reportLostConnections(pool: Pool): Pool {
   return pool;
 }
 
+/**
+ * Refuses a connection at once when `max` requests already wait for one: they would wait their
+ * full connect timeout, then fail anyway, while holding the memory of their requests.
+ */
+function boundWaiting(pool: Pool, max: number): Pool {
+  const connect = pool.connect.bind(pool) as (callback?: (...args: unknown[]) => void) => unknown;
+  pool.connect = ((callback?: (...args: unknown[]) => void) => {
+    if (pool.waitingCount >= max) {
+      const error = new OverloadedError(
+        `${pool.waitingCount} requests wait for a connection, PG_POOL_MAX_WAITING=${max}`,
+      );
+      if (callback) return void process.nextTick(callback, error);
+      return Promise.reject(error);
+    }
+    return connect(callback);
+  }) as Pool['connect'];
+  return pool;
+}
+
 function createDatabase(): Database {
   if (config.databaseUrl) {
     // One pool for every query (migrations take a connection of their own: withMigrationDatabase).
     // Fail fast when PostgreSQL is away or the pool is exhausted, instead of queueing forever.
-    const pool = reportLostConnections(
-      new Pool({
-        connectionString: config.databaseUrl,
-        max: config.poolMax,
-        connectionTimeoutMillis: config.connectTimeoutMs,
-        idleTimeoutMillis: 30_000,
-        statement_timeout: config.statementTimeoutMs,
-        query_timeout: config.statementTimeoutMs + 1_000,
-      }),
+    const pool = boundWaiting(
+      reportLostConnections(
+        new Pool({
+          connectionString: config.databaseUrl,
+          max: config.poolMax,
+          connectionTimeoutMillis: config.connectTimeoutMs,
+          idleTimeoutMillis: 30_000,
+          statement_timeout: config.statementTimeoutMs,
+          query_timeout: config.statementTimeoutMs + 1_000,
+        }),
+      ),
+      config.poolMaxWaiting,
     );
     return {
       kind: 'postgresql',

@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { Prisma } from './generated/prisma/client';
+import { isOverload, overloadedError, reportOverload } from './load-shedding';
 
 /** The `extensions.code` values clients may see, besides the limits' own. */
 export const ErrorCode = {
@@ -40,6 +41,11 @@ function prismaCode(error: Prisma.PrismaClientKnownRequestError): string | undef
  */
 export function toClientError(error: unknown): GraphQLError | undefined {
   const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
+  // No connection to be had (the pool's queue full, or its connect timeout): capacity, not a fault.
+  if (isOverload(original)) {
+    reportOverload('no PostgreSQL connection to be had');
+    return overloadedError(error instanceof GraphQLError ? error.path : undefined);
+  }
   if (original instanceof Prisma.PrismaClientKnownRequestError) {
     const code = prismaCode(original);
     const known = code === undefined ? undefined : prismaCodes[code];

@@ -6,6 +6,7 @@ import { isReady } from './health';
 import { toClientError, useErrorCodes } from './errors';
 import { useJitExecution } from './jit';
 import { limitPlugins } from './limits';
+import { useLoadShedding } from './load-shedding';
 import { schema } from './schema';
 
 /** Template text without its first newline and common indentation (prettier indents it). */
@@ -92,6 +93,8 @@ export const yoga = createYoga({
   batching: false,
   maxRequestBodySize: limits.bodyBytes,
   plugins: [
+    // First: a request past the bound is refused before any work is spent on it.
+    useLoadShedding({ endpoint: '/graphql', maxInFlight: config.maxOperationsInFlight }),
     // Browsers may send "simple" GET and form POST requests across sites without a preflight;
     // requiring a custom header (or a JSON body, which is never simple) stops cross-site requests.
     useCSRFPrevention(),

@@ -1,0 +1,130 @@
+import { Client } from 'pg';
+import { type ServerProcess, startServer } from './support/server-process';
+
+// Overload answered honestly: past MAX_OPERATIONS_IN_FLIGHT operations in execution, or
+// PG_POOL_MAX_WAITING requests waiting for a connection, or a connection that does not come within
+// PG_CONNECT_TIMEOUT_MS, a request gets 503 with Retry-After and the code OVERLOADED at once, never
+// a masked error; health endpoints keep answering. Requests are held in execution by a lock on the
+// Hero table taken from the test (PostgreSQL only: PGlite has one connection and no one to wait).
+
+const query = JSON.stringify({ query: '{ heroes(first: 3) { edges { node { name } } } }' });
+
+async function post(server: ServerProcess) {
+  const response = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: query,
+  });
+  const body = (await response.json()) as {
+    data?: unknown;
+    errors?: { message: string; extensions?: { code?: string } }[];
+  };
+  return { status: response.status, retryAfter: response.headers.get('retry-after'), body };
+}
+
+/** Holds an ACCESS EXCLUSIVE lock on "Hero" until the returned function is called. */
+async function lockHeroes(): Promise<() => Promise<void>> {
+  const client = new Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query('LOCK TABLE "Hero" IN ACCESS EXCLUSIVE MODE');
+  return async () => {
+    await client.query('ROLLBACK');
+    await client.end();
+  };
+}
+
+/** Waits until PostgreSQL shows `count` sessions waiting for the lock on "Hero". */
+async function waitForBlocked(count: number): Promise<void> {
+  const client = new Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  try {
+    for (let i = 0; i < 200; i++) {
+      const { rows } = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      );
+      if (rows[0]!.n >= count) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`${count} blocked sessions never showed up`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function stop(server: ServerProcess) {
+  server.child.kill('SIGTERM');
+  await server.exited;
+}
+
+function expectOverloaded(answer: Awaited<ReturnType<typeof post>>) {
+  expect(answer.status).toBe(503);
+  expect(answer.retryAfter).toBe('1');
+  expect(answer.body.errors?.map((error) => error.extensions?.code)).toEqual(['OVERLOADED']);
+  expect(answer.body.errors?.[0]?.message).toMatch(/overloaded/i);
+}
+
+describe('past MAX_OPERATIONS_IN_FLIGHT', () => {
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await startServer({ DATABASE_URL: process.env.DATABASE_URL!, MAX_OPERATIONS_IN_FLIGHT: '2' });
+  }, 60_000);
+  afterAll(() => stop(server));
+
+  it('refuses the next request at once with 503, answers /live, and admits again once they finish', async () => {
+    const unlock = await lockHeroes();
+    const held = [post(server), post(server)];
+    await waitForBlocked(2);
+
+    const started = performance.now();
+    expectOverloaded(await post(server));
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect((await fetch(`${server.url}/live`)).status).toBe(200);
+
+    await unlock();
+    for (const answer of await Promise.all(held)) {
+      expect(answer.status).toBe(200);
+      expect(answer.body.errors).toBeUndefined();
+    }
+    const after = await post(server);
+    expect(after.status).toBe(200);
+    // One log line for the burst, not one per refusal, and no stack.
+    expect(server.output()).toContain('Overloaded: refusing requests with 503');
+    expect(server.output()).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('with every PostgreSQL connection taken', () => {
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await startServer({
+      DATABASE_URL: process.env.DATABASE_URL!,
+      PG_POOL_MAX: '1',
+      PG_POOL_MAX_WAITING: '1',
+      PG_CONNECT_TIMEOUT_MS: '1500',
+    });
+  }, 60_000);
+  afterAll(() => stop(server));
+
+  it('past PG_POOL_MAX_WAITING, refuses at once; a wait past PG_CONNECT_TIMEOUT_MS is the same 503', async () => {
+    const unlock = await lockHeroes();
+    try {
+      const holding = post(server); // takes the only connection and waits for the lock
+      await waitForBlocked(1);
+      const waiting = post(server); // waits for the connection
+      await new Promise((resolve) => setTimeout(resolve, 200));
+
+      const started = performance.now();
+      expectOverloaded(await post(server));
+      expect(performance.now() - started).toBeLessThan(1_000);
+
+      // The one waiting gives up after the connect timeout: the same answer, not a masked error.
+      expectOverloaded(await waiting);
+      await unlock();
+      expect((await holding).status).toBe(200);
+    } finally {
+      await unlock().catch(() => undefined);
+    }
+    expect((await post(server)).status).toBe(200);
+  }, 30_000);
+});

@@ -22,7 +22,11 @@ const projects = [
     globals: { DATABASE_MODE: 'pglite' },
     // Cuts and slows a PostgreSQL connection through a proxy: there is no connection to cut in PGlite.
     // The load tests hold PostgreSQL sessions on a lock: PGlite has one session and no pool.
-    testPathIgnorePatterns: ['/test/faults\\.test\\.ts$', '/test/load-shedding\\.test\\.ts$'],
+    testPathIgnorePatterns: [
+      '/test/faults\\.test\\.ts$',
+      '/test/load-shedding\\.test\\.ts$',
+      '/test/slow-clients\\.test\\.ts$',
+    ],
   },
 ];
 if (process.env.TEST_DATABASE_URL) {

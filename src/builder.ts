@@ -12,7 +12,7 @@ import type PrismaTypes from './generated/pothos-prisma-types';
 import { getDatamodel } from './generated/pothos-prisma-types';
 import { directFieldsPluginName } from './direct-fields';
 import { badInput } from './errors';
-import { decodeNodeId } from './ids';
+import { checkIdCount, decodeNodeId } from './ids';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -59,7 +59,10 @@ export const builder = new SchemaBuilder<{
     edgesFieldOptions: { nullable: false },
     nodeFieldOptions: { nullable: false },
     nodesQueryOptions: {
-      complexity: (args: { ids: readonly unknown[] }) => ({ field: 1, multiplier: args.ids.length }),
+      complexity: (args: { ids: readonly unknown[] }) => {
+        checkIdCount(args.ids.length, 'nodes(ids:)');
+        return { field: 1, multiplier: args.ids.length };
+      },
     },
   },
   validation: {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { ClientBounds } from './http-server';
 
 // A .env file fills in what the environment leaves unset (see .env.example); tests never read one.
 if (process.env.NODE_ENV !== 'test' && existsSync('.env')) process.loadEnvFile('.env');
@@ -49,6 +50,8 @@ export interface Config {
   readonly poolMaxWaiting: number;
   /** Most GraphQL operations in execution at once; past it requests are refused at once (503). */
   readonly maxOperationsInFlight: number;
+  /** What clients may make the HTTP server hold (src/http-server.ts). */
+  readonly http: ClientBounds;
   /** Longest a statement may run; PostgreSQL cancels it past this. */
   readonly statementTimeoutMs: number;
   /** How long SIGTERM waits for requests in flight before closing their connections. */
@@ -72,6 +75,15 @@ export const config: Config = Object.freeze({
   connectTimeoutMs: readInt('PG_CONNECT_TIMEOUT_MS', 2_000, 100, 600_000),
   poolMaxWaiting: readInt('PG_POOL_MAX_WAITING', 100, 0, 100_000),
   maxOperationsInFlight: readInt('MAX_OPERATIONS_IN_FLIGHT', 64, 1, 100_000),
+  http: {
+    sendTimeoutMs: readInt('HTTP_SEND_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    headersTimeoutMs: readInt('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 3_600_000),
+    requestTimeoutMs: readInt('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    keepAliveTimeoutMs: readInt('HTTP_KEEP_ALIVE_TIMEOUT_MS', 5_000, 0, 3_600_000),
+    maxConnections: readInt('MAX_CONNECTIONS', 1024, 1, 1_000_000),
+    maxPipelined: readInt('MAX_PIPELINED', 2, 1, 1000),
+    maxBufferedBytes: readInt('MAX_BUFFERED_BYTES', 256_000_000, 0, 100_000_000_000),
+  },
   statementTimeoutMs: readInt('PG_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
   shutdownGraceMs: readInt('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
   logSql: readBool('LOG_SQL', false),
@@ -102,6 +114,8 @@ export const limits = Object.freeze({
   directives: readInt('MAX_DIRECTIVES', 10, 0, 1000),
   tokens: readInt('MAX_TOKENS', 1000, 10, 100_000),
   complexity: readInt('MAX_COMPLEXITY', 50_000, 1, 100_000_000),
+  /** Longest list of ids in one argument: nodes(ids:) and the filters' ids. */
+  ids: readInt('MAX_IDS', 500, 1, 100_000),
   bodyBytes: readInt('MAX_BODY_BYTES', 100_000, 1_000, 100_000_000),
   introspection: readBool('INTROSPECTION', true),
   fieldSuggestions: readBool('FIELD_SUGGESTIONS', !config.production),

@@ -1,4 +1,6 @@
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
+import { GraphQLError } from 'graphql';
+import { limits } from './config';
 import { badInput } from './errors';
 
 /** The largest value of PostgreSQL's int4, the type of every id and of a hero's age. */
@@ -29,6 +31,18 @@ export function decodeNodeId(globalID: string): { typename: string; id: string }
   }
   parseDbId(decoded.id);
   return decoded;
+}
+
+/**
+ * Refuses a list of ids longer than MAX_IDS, from the cost calculation, before anything runs: each
+ * id is a lookup, and an unbounded list is unbounded work that the page sizes do not bound.
+ */
+export function checkIdCount(count: number, where: string): void {
+  if (count > limits.ids) {
+    throw new GraphQLError(`${where} lists ${count} ids; at most ${limits.ids} are accepted (MAX_IDS)`, {
+      extensions: { code: 'MAX_IDS_EXCEEDED' },
+    });
+  }
 }
 
 /** The global id clients know an object by, for messages that name it. */

@@ -38,23 +38,28 @@ export function isOverload(error: unknown): boolean {
   return false;
 }
 
-let burst: { started: number; shed: number } | null = null;
 const BURST_MS = 10_000;
 
 /**
- * Logs shedding once per burst: the first refusal, then a count every 10 s while it lasts, so a
- * storm of thousands of refusals costs a few log lines, not one (and a stack) per request.
+ * A log for events that come in storms: the first of a burst is printed, then a count every 10 s
+ * while it lasts, so thousands of refusals cost a few lines, not one (and a stack) each.
  */
-export function reportOverload(reason: string): void {
-  const now = Date.now();
-  if (burst && now - burst.started < BURST_MS) {
-    burst.shed++;
-    return;
-  }
-  if (burst && burst.shed > 0) console.warn(`Overloaded: ${burst.shed} more requests refused in the last burst`);
-  burst = { started: now, shed: 0 };
-  console.warn(`Overloaded: refusing requests with 503 (${reason})`);
+export function burstLog(what: string): (detail: string) => void {
+  let burst: { started: number; more: number } | null = null;
+  return (detail) => {
+    const now = Date.now();
+    if (burst && now - burst.started < BURST_MS) {
+      burst.more++;
+      return;
+    }
+    if (burst && burst.more > 0) console.warn(`${what}: ${burst.more} more in the last burst`);
+    burst = { started: now, more: 0 };
+    console.warn(`${what} (${detail})`);
+  };
 }
+
+/** Logs a refusal for lack of capacity, once per burst. */
+export const reportOverload = burstLog('Overloaded: refusing requests with 503');
 
 /** The error a client sees for work refused for lack of capacity: HTTP 503 with Retry-After. */
 export function overloadedError(path?: readonly (string | number)[]): GraphQLError {

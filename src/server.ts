@@ -1,9 +1,9 @@
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { config } from './config';
 import { closeDatabase, databaseKind, openDatabase } from './db';
 import { DataFolderInUseError } from './db/data-folder-lock';
+import { createHttpServer } from './http-server';
 import { prepareDatabase } from './db/prepare';
 import { markStopping } from './health';
 import { yoga } from './yoga';
@@ -24,7 +24,7 @@ async function main() {
     if (seeded) console.log('Loaded the sample heroes and teams into the empty database');
   }
 
-  const server = createServer(yoga);
+  const server = createHttpServer(yoga, config.http);
   server.listen(config.port, () => {
     const { port } = server.address() as AddressInfo;
     const where = databaseKind === 'pglite' ? `PGlite in ${config.dataDir}` : 'PostgreSQL';

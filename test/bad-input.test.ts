@@ -159,6 +159,27 @@ describe('operation limits', () => {
   });
 
   it.each([
+    ['nodes(ids:)', 'query ($ids: [ID!]!) { nodes(ids: $ids) { id } }'],
+    ['a filter', 'query ($ids: [ID!]) { heroes(where: { ids: $ids }) { totalCount } }'],
+    [
+      'a filter through the link',
+      'query ($ids: [ID!]) { heroes(where: { teams: { some: { team: { ids: $ids } } } }) { totalCount } }',
+    ],
+  ])(`${limits.ids + 1} ids in %s: MAX_IDS_EXCEEDED before any SQL; ${limits.ids} pass`, async (_what, query) => {
+    const ids = (count: number) => Array.from({ length: count }, (_, i) => teamId(i + 1));
+    const heroIds = (count: number) =>
+      ids(count).map((id) =>
+        Buffer.from(Buffer.from(id, 'base64').toString().replace('Team', 'Hero')).toString('base64'),
+      );
+    const list = query.includes('team:') || query.includes('nodes') ? ids : heroIds;
+    const refused = await recordSql(() => send(query, { ids: list(limits.ids + 1) }));
+    expect(codesOf(refused.result)).toContain('MAX_IDS_EXCEEDED');
+    expect(refused.result.body.errors?.[0]?.message).toContain(`at most ${limits.ids}`);
+    expect(refused.statements).toEqual([]);
+    expect((await send(query, { ids: list(limits.ids) })).body.errors).toBeUndefined();
+  });
+
+  it.each([
     ['a literal', '{ heroes(first: 2147483647) { totalCount } }', undefined],
     ['a variable', 'query ($n: Int) { heroes(first: $n) { totalCount } }', { n: 2147483647 }],
   ])('first: 2147483647 as %s: BAD_USER_INPUT naming the maximum', async (_what, query, variables) => {

@@ -1,6 +1,6 @@
 import { badInput } from '../errors';
 import { Prisma } from '../generated/prisma/client';
-import { decodeNodeId, parseDbId } from '../ids';
+import { checkIdCount, decodeNodeId, parseDbId } from '../ids';
 import { likePattern } from './tables';
 
 // HeroFilter and TeamFilter compiled to one SQL condition: plain columns compare in place, and
@@ -250,6 +250,10 @@ export function filterCost(filter: unknown, depth = 0): number {
       }
     } else if (key === 'not' || key === 'team' || key === 'hero') {
       cost += filterCost(value, depth + 1);
+    } else if (key === 'ids' && Array.isArray(value)) {
+      // Each id is a probe of an index: a long list costs by its length, and has a cap.
+      checkIdCount(value.length, 'A filter');
+      cost += 1 + Math.ceil(value.length / 10);
     } else {
       cost += 1;
     }

@@ -13,3 +13,8 @@ if (DATABASE_MODE === 'postgresql') {
   process.env.DATA_DIR = 'memory://';
 }
 process.env.NODE_ENV = 'test';
+// Tests send hundreds of operations at once on purpose (test/concurrency.test.ts) to check what
+// the writes do to each other: shedding them would test nothing. test/load-shedding.test.ts and
+// test/slow-clients.test.ts start servers with their own bounds.
+process.env.MAX_OPERATIONS_IN_FLIGHT = '100000';
+process.env.PG_POOL_MAX_WAITING = '100000';

@@ -1,0 +1,105 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { burstLog, OVERLOADED, reportOverload } from './load-shedding';
+
+// The HTTP server and its bounds on what clients can make it hold. An answer is produced whole,
+// then written to its socket; a client that never reads keeps it in the process's memory, and one
+// that pipelines many requests without reading gets all of them executed and held. So:
+// - a connection that neither sends nor reads for `sendTimeoutMs` is closed (its buffers freed);
+// - a connection may have at most `maxPipelined` requests whose answers are not yet written out;
+//   more are answered 503 (and the connection closed after them) without being executed;
+// - while the answers waiting in all connections' buffers exceed `maxBufferedBytes`, new
+//   GraphQL requests are answered 503 before they are parsed;
+// - headers, a whole request and an idle keep-alive connection have deliberate time limits, and
+//   the number of connections a cap.
+// Health endpoints are never refused, so that probes see a live process under any of this.
+
+export interface ClientBounds {
+  sendTimeoutMs: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+  maxPipelined: number;
+  maxBufferedBytes: number;
+}
+
+const healthPaths = new Set(['/live', '/ready', '/health']);
+
+function pathOf(url: string | undefined): string {
+  if (!url) return '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+const refusal = JSON.stringify({
+  errors: [{ message: 'The server is overloaded: retry shortly', extensions: { code: OVERLOADED } }],
+});
+
+function refuse(response: ServerResponse, reason: string, close: boolean): void {
+  reportOverload(reason);
+  response.writeHead(503, {
+    'content-type': 'application/json; charset=utf-8',
+    'retry-after': '1',
+    ...(close ? { connection: 'close' } : {}),
+  });
+  response.end(refusal);
+}
+
+const reportStalled = burstLog('Closed connections whose clients stopped reading their answers');
+
+export function createHttpServer(
+  handler: (request: IncomingMessage, response: ServerResponse) => void,
+  bounds: ClientBounds,
+): Server {
+  const sockets = new Set<Socket>();
+  // Requests of a connection whose answers are not yet written out (pipelined ones included).
+  const pending = new WeakMap<Socket, number>();
+
+  const buffered = () => {
+    let bytes = 0;
+    for (const socket of sockets) bytes += socket.writableLength;
+    return bytes;
+  };
+
+  const server = createServer((request, response) => {
+    const socket = request.socket;
+    const count = (pending.get(socket) ?? 0) + 1;
+    if (!healthPaths.has(pathOf(request.url))) {
+      if (count > bounds.maxPipelined) {
+        refuse(response, `${count} pipelined requests on one connection, MAX_PIPELINED=${bounds.maxPipelined}`, true);
+        return;
+      }
+      const bytes = buffered();
+      if (bytes > bounds.maxBufferedBytes) {
+        refuse(
+          response,
+          `${bytes} bytes of answers wait for their clients, MAX_BUFFERED_BYTES=${bounds.maxBufferedBytes}`,
+          false,
+        );
+        return;
+      }
+    }
+    pending.set(socket, count);
+    response.once('close', () => pending.set(socket, (pending.get(socket) ?? 1) - 1));
+    handler(request, response);
+  });
+
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  // Node closes a socket idle this long (nothing sent, nothing read: a client that stopped
+  // reading its answer); the listener only says so, once per burst.
+  server.timeout = bounds.sendTimeoutMs;
+  server.on('timeout', (socket: Socket) => {
+    const waiting = socket.writableLength;
+    if (waiting > 0) reportStalled(`nothing read for ${bounds.sendTimeoutMs} ms, ${waiting} bytes unsent`);
+    socket.destroy();
+  });
+  server.headersTimeout = bounds.headersTimeoutMs;
+  server.requestTimeout = bounds.requestTimeoutMs;
+  server.keepAliveTimeout = bounds.keepAliveTimeoutMs;
+  server.maxConnections = bounds.maxConnections;
+  return server;
+}

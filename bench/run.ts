@@ -710,11 +710,12 @@ function peerTable(run: DatasetRun, options: Options): string[] {
     '',
     `Medians of ${options.pairs} round${options.pairs === 1 ? '' : 's'} (server, peer, floor, one after the other, ` +
       'for each query); ratios are the median of the ratios of the same round. CPU ms/request: the process ' +
-      'itself / the PostgreSQL backends of the bench database.',
+      "itself / the PostgreSQL backends of the bench database, during that process's measurement.",
     '',
     '| query | answers | server req/s | peer req/s | **server/peer** | floor req/s | **server/floor** | ' +
       'server p50 / p99 ms | peer p50 / p99 ms | SQL statements/request server / peer | ' +
-      'CPU ms/request server | CPU ms/request peer | floor PostgreSQL CPU ms/request | peak RSS MB server / peer |',
+      'server CPU ms/request: process / PostgreSQL | peer CPU ms/request: process / PostgreSQL | ' +
+      'floor CPU ms/request: PostgreSQL | peak RSS MB server / peer |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | --- | --- | ---: | --- |',
   ];
   for (const query of queries) {

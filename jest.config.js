@@ -13,6 +13,8 @@ const base = {
   setupFiles: ['<rootDir>/test/support/env.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/support/database.ts'],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // The bench's peer (npm run bench -- --peer) installs its own node_modules there: not ours to crawl.
+  modulePathIgnorePatterns: ['<rootDir>/bench/peer/'],
 };
 
 const projects = [

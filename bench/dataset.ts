@@ -1,7 +1,7 @@
 import { Client, Pool } from 'pg';
 import { applyMigrations, postgresMigrationFactory } from '../src/db/migrations';
 
-// The benchmark's data set (see /work/shared/BENCHMARK.md), loaded into PostgreSQL with set-based
+// The benchmark's data set (see bench/README.md), loaded into PostgreSQL with set-based
 // SQL. Every value comes from md5 of a fixed seed and the row's id, so two loads of the same scale
 // hold identical rows, on any machine.
 //

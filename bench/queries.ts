@@ -1,18 +1,31 @@
 import type { DatasetShape } from './dataset';
 
-// The queries of /work/shared/BENCHMARK.md, each with its SQL floor: one hand-written statement
-// returning the same data as JSON (the `data` of the GraphQL answer, as text so the floor's client
-// does no parsing), and a check of the answer's shape.
+// The benchmark's queries (see bench/README.md), each with its SQL floor: one hand-written
+// statement returning the same data as JSON (the `data` of the GraphQL answer, as text so the
+// floor's client does no parsing), a check of the answer's shape, and the same request in the
+// dialect of the peer (PostGraphile 5 with pg-many-to-many, `npm run bench -- --peer`).
+//
+// Q1  100 heroes by id, each with its first 10 teams by id (isTraining, name, headquarters)
+// Q2  20 teams by id x their first 50 heroes by id x each hero's first 10 teams by id
+// Q3  the Giant team's (100,000 heroes) first 10 heroes, with totalCount; again on a 50-hero team
+// Q5  20 teams by id x their first 50 heroes ordered by NAME (isTraining, id, name, age)
+// Q6  the Giant team's first 10 heroes ordered by NAME, with totalCount
+// Ties in NAME break by id ascending.
 
 export interface Counts {
   [what: string]: number;
 }
 
+/** Whose GraphQL a request is written in: the project's or the peer's (PostGraphile). */
+export type Dialect = 'ours' | 'peer';
+
 export interface BenchQuery {
   key: string;
   label: string;
   graphql: string;
-  variables(shape: DatasetShape): Record<string, unknown> | undefined;
+  /** The same request in the peer's dialect (see normalizeAnswer for how its answer maps to ours). */
+  peerGraphql: string;
+  variables(shape: DatasetShape, dialect: Dialect): Record<string, unknown> | undefined;
   floorSql: string;
   floorParams(shape: DatasetShape): unknown[];
   /** Counts what an answer holds, throwing when it is not what the data set must give. */
@@ -21,6 +34,11 @@ export interface BenchQuery {
 
 export function teamGlobalId(id: number): string {
   return Buffer.from(`Team:${id}`).toString('base64');
+}
+
+/** The peer's global id of a row: base64 of the JSON array [type, id]. */
+export function peerNodeId(type: string, id: number): string {
+  return Buffer.from(JSON.stringify([type, id])).toString('base64');
 }
 
 const globalIdSql = (type: string, column: string) => `encode(convert_to('${type}:' || ${column}, 'UTF8'), 'base64')`;
@@ -57,10 +75,39 @@ const Q2 = `query Q2 { teams(first: 20, orderBy: {field: ID}) { edges { node { i
 
 const Q3 = `query Q3($id: ID!) { team(id: $id) { heroes(first: 10) { totalCount edges { node { name } } } } }`;
 
+const Q5 = `query Q5 { teams(first: 20, orderBy: {field: ID}) { edges { node { name
+  heroes(first: 50, orderBy: {field: NAME}) { edges { isTraining node { id name age } } } } } } }`;
+
+const Q6 = `query Q6($id: ID!) { team(id: $id) { heroes(first: 10, orderBy: {field: NAME}) { totalCount edges { node { name } } } } }`;
+
+// The peer's dialect: allHeroes/allTeams for the root lists, rowId for the database id, the link
+// as teamsByHeroTeamLinkHeroIdAndTeamId / heroesByHeroTeamLinkTeamIdAndHeroId, whose edges carry
+// the link's columns (isTraining) and whose orderBy takes the far table's columns; NAME ties are
+// broken by ROW_ID_ASC, as ours breaks them by id.
+const peerQ1 = `query Q1 { allHeroes(first: 100, orderBy: ROW_ID_ASC) { edges { node { rowId name
+  teamsByHeroTeamLinkHeroIdAndTeamId(first: 10, orderBy: ROW_ID_ASC) { edges { isTraining node { name headquarters } } } } } } }`;
+
+const peerQ2 = `query Q2 { allTeams(first: 20, orderBy: ROW_ID_ASC) { edges { node { rowId name
+  heroesByHeroTeamLinkTeamIdAndHeroId(first: 50, orderBy: ROW_ID_ASC) { edges { node { rowId name
+    teamsByHeroTeamLinkHeroIdAndTeamId(first: 10, orderBy: ROW_ID_ASC) { edges { node { name } } } } } } } } } }`;
+
+const peerQ3 = `query Q3($id: ID!) { team(id: $id) { heroesByHeroTeamLinkTeamIdAndHeroId(first: 10) { totalCount edges { node { name } } } } }`;
+
+const peerQ5 = `query Q5 { allTeams(first: 20, orderBy: ROW_ID_ASC) { edges { node { name
+  heroesByHeroTeamLinkTeamIdAndHeroId(first: 50, orderBy: [NAME_ASC, ROW_ID_ASC]) { edges { isTraining node { rowId name age } } } } } } }`;
+
+const peerQ6 = `query Q6($id: ID!) { team(id: $id) { heroesByHeroTeamLinkTeamIdAndHeroId(first: 10, orderBy: [NAME_ASC, ROW_ID_ASC]) { totalCount edges { node { name } } } } }`;
+
+/** Variables of the queries that name one team ($id): its global id in either dialect. */
+const teamVariable = (id: number, dialect: Dialect) => ({
+  id: dialect === 'ours' ? teamGlobalId(id) : peerNodeId('Team', id),
+});
+
 const q1: BenchQuery = {
   key: 'Q1',
   label: 'Q1: 100 heroes, their teams',
   graphql: Q1,
+  peerGraphql: peerQ1,
   variables: () => undefined,
   floorSql: `
     SELECT json_build_object('heroes', json_build_object('edges', coalesce(json_agg(
@@ -97,6 +144,7 @@ const q2: BenchQuery = {
   key: 'Q2',
   label: 'Q2: 20 teams, 50 heroes each, their teams',
   graphql: Q2,
+  peerGraphql: peerQ2,
   variables: () => undefined,
   floorSql: `
     SELECT json_build_object('teams', json_build_object('edges', coalesce(json_agg(
@@ -148,7 +196,8 @@ function q3(
     key,
     label,
     graphql: Q3,
-    variables: (shape) => ({ id: teamGlobalId(teamId(shape)) }),
+    peerGraphql: peerQ3,
+    variables: (shape, dialect) => teamVariable(teamId(shape), dialect),
     // The hand-written statement reads the counter the schema keeps (Team."heroCount"), as the
     // server does: counting 100,000 links would make the floor, not the server, slow.
     floorSql: `
@@ -173,6 +222,76 @@ function q3(
   return query;
 }
 
+const q5: BenchQuery = {
+  key: 'Q5',
+  label: 'Q5: 20 teams, 50 heroes each by name',
+  graphql: Q5,
+  peerGraphql: peerQ5,
+  variables: () => undefined,
+  floorSql: `
+    SELECT json_build_object('teams', json_build_object('edges', coalesce(json_agg(
+      json_build_object('node', json_build_object('name', t.name, 'heroes', json_build_object('edges', hs.edges)))
+      ORDER BY t.id), '[]')))::text AS data
+    FROM (SELECT id, name FROM "Team" ORDER BY id LIMIT 20) t
+    CROSS JOIN LATERAL (
+      SELECT coalesce(json_agg(json_build_object('isTraining', m."isTraining", 'node', json_build_object(
+               'id', ${globalIdSql('Hero', 'm.id')}, 'name', m.name, 'age', m.age)) ORDER BY m.name, m.id), '[]') AS edges
+      FROM (SELECT l."isTraining", h.id, h.name, h.age
+            FROM "HeroTeamLink" l JOIN "Hero" h ON h.id = l."heroId"
+            WHERE l."teamId" = t.id ORDER BY h.name, h.id LIMIT 50) m
+    ) hs`,
+  floorParams: () => [],
+  check(data) {
+    const teams = list(data, 'teams', 'edges');
+    expectLength(teams, 20, 'teams');
+    let heroes = 0;
+    let training = 0;
+    for (const team of teams) {
+      const members = list(team, 'node', 'heroes', 'edges');
+      expectLength(members, 50, `heroes of team ${field(team, 'node', 'name')}`);
+      for (const edge of members) {
+        const isTraining = field(edge, 'isTraining');
+        if (typeof isTraining !== 'boolean') throw new Error('isTraining is not a boolean');
+        if (isTraining) training++;
+        expectString(field(edge, 'node', 'name'), 'hero name');
+        const age = field(edge, 'node', 'age');
+        if (age !== null && typeof age !== 'number') throw new Error(`age is not a number or null: ${age}`);
+      }
+      heroes += members.length;
+    }
+    return { teams: teams.length, heroes, 'in training': training };
+  },
+};
+
+const q6: BenchQuery = {
+  key: 'Q6',
+  label: 'Q6: Giant team, first 10 by name',
+  graphql: Q6,
+  peerGraphql: peerQ6,
+  variables: (shape, dialect) => teamVariable(shape.giantTeamId, dialect),
+  // The team's id as the statement's parameter, not the outer row's column: PostgreSQL then plans
+  // the page for this team (walk the index on Hero.name, probe the link for each hero) instead of
+  // a plan for an average team (read the team's 100,000 links, sort them).
+  floorSql: `
+    SELECT json_build_object('team', (
+      SELECT json_build_object('heroes', json_build_object(
+        'totalCount', t."heroCount",
+        'edges', (SELECT coalesce(json_agg(json_build_object('node', json_build_object('name', m.name))
+                                  ORDER BY m.name, m.id), '[]')
+                  FROM (SELECT h.id, h.name FROM "HeroTeamLink" l JOIN "Hero" h ON h.id = l."heroId"
+                        WHERE l."teamId" = $1 ORDER BY h.name, h.id LIMIT 10) m)))
+      FROM "Team" t WHERE t.id = $1))::text AS data`,
+  floorParams: (shape) => [shape.giantTeamId],
+  check(data, shape) {
+    const total = field(data, 'team', 'heroes', 'totalCount');
+    if (total !== shape.giantSize) throw new Error(`Expected totalCount ${shape.giantSize}, got ${total}`);
+    const heroes = list(data, 'team', 'heroes', 'edges');
+    expectLength(heroes, 10, 'heroes');
+    for (const hero of heroes) expectString(field(hero, 'node', 'name'), 'hero name');
+    return { totalCount: total, heroes: heroes.length };
+  },
+};
+
 export const queries: BenchQuery[] = [
   q1,
   q2,
@@ -188,10 +307,69 @@ export const queries: BenchQuery[] = [
     (shape) => shape.normalTeamId,
     () => 50,
   ),
+  q5,
+  q6,
 ];
 
-/** The body a client posts for a query. */
-export function requestBody(query: BenchQuery, shape: DatasetShape): string {
-  const variables = query.variables(shape);
-  return JSON.stringify(variables ? { query: query.graphql, variables } : { query: query.graphql });
+/** The body a client posts for a query, in our dialect or the peer's. */
+export function requestBody(query: BenchQuery, shape: DatasetShape, dialect: Dialect = 'ours'): string {
+  const variables = query.variables(shape, dialect);
+  const text = dialect === 'ours' ? query.graphql : query.peerGraphql;
+  return JSON.stringify(variables ? { query: text, variables } : { query: text });
+}
+
+/** The peer's names of the fields whose names differ from ours. */
+const peerFieldNames: Record<string, string> = {
+  allHeroes: 'heroes',
+  allTeams: 'teams',
+  rowId: 'id',
+  teamsByHeroTeamLinkHeroIdAndTeamId: 'teams',
+  heroesByHeroTeamLinkTeamIdAndHeroId: 'heroes',
+};
+
+/**
+ * The `data` of an answer in one common form, to compare ours with the peer's: the peer's field
+ * names become ours, and every `id` becomes the database id (ours are global ids, base64 of
+ * "Type:id"; the peer's rowId is the database id already). Everything else (order, nulls, other
+ * values) is kept as it is, so two normalised answers are equal only with the same rows in the
+ * same order.
+ */
+export function normalizeAnswer(value: unknown, dialect: Dialect): unknown {
+  if (Array.isArray(value)) return value.map((item) => normalizeAnswer(item, dialect));
+  if (value === null || typeof value !== 'object') return value;
+  const result: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (dialect === 'ours' && key === 'id' && typeof item === 'string') {
+      const [, id] = /^\w+:(\d+)$/.exec(Buffer.from(item, 'base64').toString()) ?? [];
+      result.id = id === undefined ? item : Number(id);
+    } else {
+      result[dialect === 'peer' ? (peerFieldNames[key] ?? key) : key] = normalizeAnswer(item, dialect);
+    }
+  }
+  return result;
+}
+
+/** Where two normalised answers first differ, as a path and both values, or undefined if equal. */
+export function firstDifference(a: unknown, b: unknown, path = 'data'): string | undefined {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      if (i >= a.length || i >= b.length) return `${path}: ${a.length} items against ${b.length}`;
+      const found = firstDifference(a[i], b[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+    for (const key of keys) {
+      const found = firstDifference(
+        (a as Record<string, unknown>)[key],
+        (b as Record<string, unknown>)[key],
+        `${path}.${key}`,
+      );
+      if (found) return found;
+    }
+    return undefined;
+  }
+  return Object.is(a, b) ? undefined : `${path}: ${JSON.stringify(a)} against ${JSON.stringify(b)}`;
 }

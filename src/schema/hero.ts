@@ -42,12 +42,12 @@ export const HeroOrder = builder.inputType('HeroOrder', {
 });
 
 builder.queryFields((t) => ({
-  hero: t.prismaField({
+  hero: t.field({
     type: Hero,
     nullable: true,
     description: 'The hero with this id, or null.',
     args: { id: t.arg.globalID({ required: true, for: Hero }) },
-    resolve: (query, _root, args) => prisma.hero.findUnique({ ...query, where: { id: dbId(args.id) } }),
+    resolve: (_root, args, context) => context.nodes.Hero.load(dbId(args.id)),
   }),
   heroes: t.connection(
     {

@@ -38,12 +38,12 @@ export const TeamOrder = builder.inputType('TeamOrder', {
 });
 
 builder.queryFields((t) => ({
-  team: t.prismaField({
+  team: t.field({
     type: Team,
     nullable: true,
     description: 'The team with this id, or null.',
     args: { id: t.arg.globalID({ required: true, for: Team }) },
-    resolve: (query, _root, args) => prisma.team.findUnique({ ...query, where: { id: dbId(args.id) } }),
+    resolve: (_root, args, context) => context.nodes.Team.load(dbId(args.id)),
   }),
   teams: t.connection(
     {

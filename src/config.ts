@@ -43,6 +43,11 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   readonly poolMax: number;
+  /**
+   * Named prepared statements the loaders keep per PostgreSQL connection (least recently used ones
+   * are deallocated); 0 sends every statement unnamed, parsed and planned each time.
+   */
+  readonly preparedStatements: number;
   /** How long a request waits for a PostgreSQL connection before it fails. */
   readonly connectTimeoutMs: number;
   /** Longest a statement may run; PostgreSQL cancels it past this. */
@@ -65,6 +70,7 @@ export const config: Config = Object.freeze({
   databaseUrl: readDatabaseUrl(),
   dataDir: readDataDir(),
   poolMax: readInt('PG_POOL_MAX', 10, 1, 1000),
+  preparedStatements: readInt('PG_PREPARED_STATEMENTS', 100, 0, 10_000),
   connectTimeoutMs: readInt('PG_CONNECT_TIMEOUT_MS', 2_000, 100, 600_000),
   statementTimeoutMs: readInt('PG_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
   shutdownGraceMs: readInt('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),

@@ -5,7 +5,7 @@ import { createContext } from './context';
 import { isReady } from './health';
 import { toClientError, useErrorCodes } from './errors';
 import { useJitExecution } from './jit';
-import { limitPlugins } from './limits';
+import { limitPlugins, useBodySizeLimit } from './limits';
 import { schema } from './schema';
 
 /** Template text without its first newline and common indentation (prettier indents it). */
@@ -90,7 +90,8 @@ export const yoga = createYoga({
   logging: config.production ? 'info' : 'warn',
   // One operation per request: batching would multiply every limit below by the batch size.
   batching: false,
-  maxRequestBodySize: limits.bodyBytes,
+  // Checked by useBodySizeLimit instead, which answers the same at less cost.
+  maxRequestBodySize: false,
   plugins: [
     // Browsers may send "simple" GET and form POST requests across sites without a preflight;
     // requiring a custom header (or a JSON body, which is never simple) stops cross-site requests.
@@ -100,5 +101,7 @@ export const yoga = createYoga({
     ...(config.jit ? [useJitExecution(schema)] : []),
     // /live answers while the process runs; /health and /ready while it can serve (database up).
     useReadinessChecks(['/health', '/ready'], isReady),
+    // After every request parser is registered: it wraps the one chosen for the request.
+    useBodySizeLimit(limits.bodyBytes),
   ],
 });

@@ -66,11 +66,26 @@ interface ParsedStatements {
 /**
  * Runs a read as a named prepared statement: PostgreSQL parses and plans it once per connection
  * (after five runs it keeps a generic plan when that costs no more than the custom ones), instead
- * of on every request as unnamed statements are. Each connection keeps at most
- * `config.preparedStatements` of them; the least recently used one is deallocated to make room.
+ * of on every request as unnamed statements are. Each connection keeps at most `perConnection`
+ * of them; the least recently used one is deallocated to make room.
  */
-async function readPrepared(pool: Pool, text: string, values: unknown[]): Promise<Values> {
+export async function readPrepared(
+  pool: Pool,
+  text: string,
+  values: unknown[],
+  perConnection = config.preparedStatements,
+): Promise<Values> {
   const client = await pool.connect();
+  // As pg's pool.query does: a connection that breaks while checked out emits 'error' (unheard, it
+  // would end the process), and a connection that failed a statement is not reused.
+  let released = false;
+  const release = (error?: Error) => {
+    if (released) return;
+    released = true;
+    client.removeListener('error', release);
+    client.release(error);
+  };
+  client.once('error', release);
   try {
     const name = statementName(text);
     let prepared = preparedOn.get(client);
@@ -78,24 +93,23 @@ async function readPrepared(pool: Pool, text: string, values: unknown[]): Promis
     if (prepared.delete(name)) {
       prepared.add(name);
     } else {
-      if (prepared.size >= config.preparedStatements) {
+      if (prepared.size >= perConnection) {
         const oldest = prepared.values().next().value!;
         prepared.delete(oldest);
         const { parsedStatements, submittedNamedStatements } = (client as unknown as ParsedStatements).connection;
         if (parsedStatements[oldest] !== undefined) {
           delete parsedStatements[oldest];
           delete submittedNamedStatements[oldest];
-          await client.query(`DEALLOCATE ${oldest}`);
+          await client.query(`DEALLOCATE "${oldest}"`);
         }
       }
       prepared.add(name);
     }
     const result = await client.query<unknown[]>({ name, text, values, rowMode: 'array' });
-    client.release();
+    release();
     return { columnNames: result.fields.map((field) => field.name), rows: result.rows };
   } catch (error) {
-    // As pg's pool.query does: a connection that failed a statement is not reused.
-    client.release(error as Error);
+    release(error as Error);
     throw error;
   }
 }

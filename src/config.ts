@@ -44,6 +44,11 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   readonly poolMax: number;
+  /**
+   * Named prepared statements the loaders keep per PostgreSQL connection (least recently used ones
+   * are deallocated); 0 sends every statement unnamed, parsed and planned each time.
+   */
+  readonly preparedStatements: number;
   /** How long a request waits for a PostgreSQL connection before it fails. */
   readonly connectTimeoutMs: number;
   /** Most requests waiting for a PostgreSQL connection; past it they are refused at once (503). */
@@ -72,6 +77,7 @@ export const config: Config = Object.freeze({
   databaseUrl: readDatabaseUrl(),
   dataDir: readDataDir(),
   poolMax: readInt('PG_POOL_MAX', 10, 1, 1000),
+  preparedStatements: readInt('PG_PREPARED_STATEMENTS', 100, 0, 10_000),
   connectTimeoutMs: readInt('PG_CONNECT_TIMEOUT_MS', 2_000, 100, 600_000),
   poolMaxWaiting: readInt('PG_POOL_MAX_WAITING', 100, 0, 100_000),
   maxOperationsInFlight: readInt('MAX_OPERATIONS_IN_FLIGHT', 64, 1, 100_000),

@@ -52,6 +52,57 @@ function subscriptionsOnlyWhenServed(context: ValidationContext): ASTVisitor {
   };
 }
 
+function bodyTooLarge(): GraphQLError {
+  return new GraphQLError('Request body too large', {
+    extensions: { http: { status: 413 }, code: 'REQUEST_ENTITY_TOO_LARGE' },
+  });
+}
+
+/**
+ * Yoga's maxRequestBodySize, answering the same, without its cost on requests that state their
+ * length. Yoga pipes every body through a counting TransformStream (a stream pipeline, an
+ * AbortController and the DOMException its end creates: about 4% of a small query's CPU). A body
+ * with a Content-Length is checked by that header alone: Node's HTTP parser reads exactly that
+ * many bytes as the body, never more. Only a body without one (chunked) is counted as it streams.
+ */
+export function useBodySizeLimit(limit: number): Plugin {
+  return {
+    onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
+      const contentLength = request.headers.get('content-length');
+      if (contentLength != null) {
+        // One non-negative integer, nothing else (several joined by commas: request smuggling).
+        if (!/^\d+$/.test(contentLength)) {
+          throw new GraphQLError('Content-Length header is invalid.', {
+            extensions: { http: { status: 400 }, code: 'BAD_REQUEST' },
+          });
+        }
+        if (Number(contentLength) > limit) throw bodyTooLarge();
+        return;
+      }
+      if (!requestParser || !request.body) return;
+      const parse = requestParser;
+      setRequestParser((unlimited) => {
+        const body = unlimited.body;
+        if (!body) return parse(unlimited);
+        // A native ReadableStream pipes only through a native TransformStream (graphql-yoga#4583).
+        const Transform = body instanceof ReadableStream ? TransformStream : fetchAPI.TransformStream;
+        let bytesRead = 0;
+        const counted = body.pipeThrough(
+          new Transform<Uint8Array, Uint8Array>({
+            transform(chunk, controller) {
+              bytesRead += chunk.byteLength;
+              if (bytesRead > limit) controller.error(bodyTooLarge());
+              else controller.enqueue(chunk);
+            },
+          }),
+        );
+        const init = { method: unlimited.method, headers: unlimited.headers, signal: unlimited.signal, body: counted };
+        return parse(new fetchAPI.Request(unlimited.url, { ...init, duplex: 'half' } as RequestInit));
+      });
+    },
+  };
+}
+
 /** The checks every request goes through before execution, in the order they apply. */
 export function limitPlugins(): Plugin[] {
   const plugins: Plugin[] = [

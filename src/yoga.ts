@@ -5,7 +5,7 @@ import { createContext } from './context';
 import { isReady } from './health';
 import { toClientError, useErrorCodes } from './errors';
 import { useJitExecution } from './jit';
-import { limitPlugins } from './limits';
+import { limitPlugins, useBodySizeLimit } from './limits';
 import { useLoadShedding } from './load-shedding';
 import { schema } from './schema';
 
@@ -91,7 +91,8 @@ export const yoga = createYoga({
   logging: config.production ? 'info' : 'warn',
   // One operation per request: batching would multiply every limit below by the batch size.
   batching: false,
-  maxRequestBodySize: limits.bodyBytes,
+  // Checked by useBodySizeLimit instead, which answers the same at less cost.
+  maxRequestBodySize: false,
   plugins: [
     // First: a request past the bound is refused before any work is spent on it.
     useLoadShedding({ endpoint: '/graphql', maxInFlight: config.maxOperationsInFlight }),
@@ -103,5 +104,7 @@ export const yoga = createYoga({
     ...(config.jit ? [useJitExecution(schema)] : []),
     // /live answers while the process runs; /health and /ready while it can serve (database up).
     useReadinessChecks(['/health', '/ready'], isReady),
+    // After every request parser is registered: it wraps the one chosen for the request.
+    useBodySizeLimit(limits.bodyBytes),
   ],
 });

@@ -3,18 +3,34 @@ import { Prisma } from '../generated/prisma/client';
 import type { AnyColumns, Columns } from './pagination';
 
 // How each node type is read and ordered in hand-written SQL; `n` is the node table's alias.
+
+/** Each column as an array of its values over the rows: `array_agg(n.id), array_agg(n.name)…`. */
+function aggregated(columns: string[]): Prisma.Sql {
+  return Prisma.raw(columns.map((column) => `array_agg(${column})`).join(', '));
+}
+
+const heroColumns = ['n.id', 'n.name', 'n."secretName"', 'n.age'];
+const teamColumns = ['n.id', 'n.name', 'n.headquarters', 'n."heroCount"', 'n."trainingHeroCount"'];
 export type HeroOrderField = 'ID' | 'NAME' | 'AGE';
 export type TeamOrderField = 'ID' | 'NAME';
 
 export const heroTable = {
   from: Prisma.sql`"Hero" n`,
-  select: Prisma.sql`n.id, n.name, n."secretName", n.age`,
+  select: Prisma.raw(heroColumns.join(', ')),
   /** A hero from the values of `select`, starting at `at` in a row of values. */
   read: (values: unknown[], at: number): Hero => ({
     id: values[at] as number,
     name: values[at + 1] as string,
     secretName: values[at + 2] as string,
     age: values[at + 3] as number | null,
+  }),
+  aggregate: aggregated(heroColumns),
+  /** The `i`th hero of the arrays of `aggregate`. */
+  readColumns: (columns: unknown[][], i: number): Hero => ({
+    id: columns[0]![i] as number,
+    name: columns[1]![i] as string,
+    secretName: columns[2]![i] as string,
+    age: columns[3]![i] as number | null,
   }),
   width: 4,
   columns: {
@@ -28,7 +44,7 @@ export const heroTable = {
 export const teamTable = {
   from: Prisma.sql`"Team" n`,
   // The whole row, as Prisma reads it, counters included (they are ints: cheap to carry).
-  select: Prisma.sql`n.id, n.name, n.headquarters, n."heroCount", n."trainingHeroCount"`,
+  select: Prisma.raw(teamColumns.join(', ')),
   /** A team from the values of `select`, starting at `at` in a row of values. */
   read: (values: unknown[], at: number): Team => ({
     id: values[at] as number,
@@ -36,6 +52,15 @@ export const teamTable = {
     headquarters: values[at + 2] as string,
     heroCount: values[at + 3] as number,
     trainingHeroCount: values[at + 4] as number,
+  }),
+  aggregate: aggregated(teamColumns),
+  /** The `i`th team of the arrays of `aggregate`. */
+  readColumns: (columns: unknown[][], i: number): Team => ({
+    id: columns[0]![i] as number,
+    name: columns[1]![i] as string,
+    headquarters: columns[2]![i] as string,
+    heroCount: columns[3]![i] as number,
+    trainingHeroCount: columns[4]![i] as number,
   }),
   width: 5,
   columns: {
@@ -52,6 +77,10 @@ export type NodeTable<Row> = {
   read: (values: unknown[], at: number) => Row;
   /** How many columns `select` has. */
   width: number;
+  /** The columns of `select`, each aggregated into an array of its values over the rows. */
+  aggregate: Prisma.Sql;
+  /** A node from the arrays of `aggregate`: the `i`th value of each. */
+  readColumns: (columns: unknown[][], i: number) => Row;
   columns: AnyColumns;
   sortKey: (field: string, row: Row) => string | number | null;
 };

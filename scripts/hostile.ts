@@ -550,8 +550,17 @@ function printResult(r: Result) {
     `RSS: ${mb(r.rss.start)} at start, peak ${mb(r.rss.peak)}, ${mb(r.rss.end)} at the end, ${mb(r.rss.after)} 3 s later`,
   );
   console.log(`server log: ${r.logLines.length} lines`);
-  for (const line of r.logLines.slice(0, 12)) console.log(`  | ${line.slice(0, 300)}`);
-  if (r.logLines.length > 12) console.log(`  | … ${r.logLines.length - 12} more`);
+  // Lines that start an entry (not a stack frame or an error's fields), alike up to their numbers.
+  const kinds = new Map<string, number>();
+  for (const line of r.logLines) {
+    if (/^\s|^[}\]]/.test(line)) continue;
+    const kind = line
+      .replace(/\x1b\[[0-9;]*m/g, '')
+      .replace(/\d+/g, 'N')
+      .slice(0, 160);
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  }
+  for (const [kind, n] of kinds) console.log(`  | ${n} × ${kind}`);
   for (const note of r.notes) console.log(`note: ${note}`);
 }
 
@@ -756,7 +765,8 @@ async function main() {
             const [stats] = await Promise.all([hostile.done, polite]);
             notes.push(
               `the requests counted are the 2 polite clients'; non-reading connections: ${stats.opened} opened, ` +
-                `${stats.closedByServer} closed by the server before the end (and replaced), ${stats.connectErrors} failed to connect`,
+                `${stats.closedByServer} seen closed before the end (and replaced; a socket never read sees few closes), ` +
+                `${stats.connectErrors} failed to connect`,
             );
           },
         ),

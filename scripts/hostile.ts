@@ -1,0 +1,843 @@
+// Hostile clients against the server (its own process, in production mode, on a scratch PostgreSQL
+// database holding the bench data set plus rows made for big answers). Each scenario is bounded in
+// time; meanwhile GET /live is probed every 200 ms and the server's RSS sampled every 100 ms, from a
+// worker thread of their own so that the load generator's work does not delay them.
+//
+//   npm run hostile -- [--scale 10000] [--seconds 20] [--only storm,non-reading,costly]
+//                      [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
+//
+// Scenarios (--only takes names or prefixes: `costly` is the three costly-* ones):
+//   storm          200 clients in a loop, each sending the costliest query allowed (a 3-level cycle
+//                  teams → heroes → teams of cost just under MAX_COMPLEXITY), ignoring Retry-After;
+//   non-reading    60 raw TCP clients that pipeline three POSTs of a ~24 MB answer and never read,
+//                  and 100 that send one such POST and never read (a closed one is replaced until
+//                  the end); 2 polite clients meanwhile send a small query every 250 ms;
+//   costly-nodes   10 clients: nodes(ids:) with MAX_IDS distinct ids in each of MAX_ALIASES aliases;
+//   costly-like    10 clients: heroes(where: { nameContains: 200 characters of `%_` }) × 15 aliases;
+//   costly-giant   10 clients: 14 aliased pages of the Giant team (100,000 heroes) ordered by NAME
+//                  and by AGE from cursors deep in the list, first: 100.
+// The scratch database is dropped at the end, also after an error or Ctrl-C.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { Client } from 'pg';
+import { databaseUrl, datasetShape, ensureDataset } from '../bench/dataset';
+import { type ServerProcess, startServer } from '../test/support/server-process';
+
+const { values } = parseArgs({
+  options: {
+    scale: { type: 'string', default: '10000' },
+    seconds: { type: 'string', default: '20' },
+    'database-url': {
+      type: 'string',
+      default: process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
+    },
+    only: { type: 'string' },
+  },
+});
+const scale = Number(values.scale);
+const seconds = Number(values.seconds);
+if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--seconds must be a positive number`);
+const shape = datasetShape(scale);
+const admin = databaseUrl(values['database-url'], 'postgres');
+const dbName = `heroes_hostile_${process.pid}`;
+const command = `npm run hostile -- ${process.argv.slice(2).join(' ')}`.trim();
+
+const allScenarios = ['storm', 'non-reading', 'costly-nodes', 'costly-like', 'costly-giant'] as const;
+type ScenarioName = (typeof allScenarios)[number];
+const only = values.only?.split(',').map((name) => name.trim());
+const chosen = allScenarios.filter((name) => !only || only.some((o) => name === o || name.startsWith(`${o}-`)));
+if (chosen.length === 0) throw new Error(`--only ${values.only} names no scenario (${allScenarios.join(', ')})`);
+
+// Rows for big answers: heroes and teams whose names (and the teams' headquarters) are 200 × U+0001,
+// which JSON writes as \u0001: 1,200 bytes a name. Each extra hero is in 10 extra teams.
+const EXTRA_HEROES = 1000;
+const EXTRA_TEAMS = 100;
+const TEAMS_PER_EXTRA_HERO = 10;
+const LONG = '\u0001'.repeat(200);
+const firstExtraHero = shape.heroes + 1;
+const firstExtraTeam = shape.giantTeamId + 1;
+
+const base64 = (text: string) => Buffer.from(text).toString('base64');
+const base64url = (text: string) => Buffer.from(text).toString('base64url');
+const globalId = (type: 'Hero' | 'Team', id: number) => base64(`${type}:${id}`);
+const cursor = (field: string, id: number, key?: string | number | null) =>
+  base64url(JSON.stringify(field === 'ID' ? [field, id] : [field, id, key]));
+
+// ---------------------------------------------------------------------------------------------
+// State that cleanup must reach, whatever point the run got to.
+
+let server: ServerProcess | undefined;
+let probe: Worker | undefined;
+let databaseCreated = false;
+const openSockets = new Set<net.Socket>();
+const agents = new Set<http.Agent>();
+let cleaning: Promise<void> | undefined;
+
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const socket of openSockets) socket.destroy();
+    for (const agent of agents) agent.destroy();
+    await probe?.terminate().catch(() => {});
+    if (server && server.child.exitCode === null && server.child.signalCode === null) {
+      server.child.kill('SIGTERM');
+      const killer = setTimeout(() => server?.child.kill('SIGKILL'), 15_000);
+      await server.exited;
+      clearTimeout(killer);
+    }
+    if (databaseCreated) {
+      const setup = new Client({ connectionString: admin });
+      try {
+        await setup.connect();
+        await setup.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+        console.log(`dropped database ${dbName}`);
+      } catch (error) {
+        console.error(`could not drop database ${dbName}:`, error instanceof Error ? error.message : error);
+      } finally {
+        await setup.end().catch(() => {});
+      }
+    }
+  })();
+  return cleaning;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.log(`\n${signal}: stopping the server and dropping ${dbName}`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics.
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+class Tally {
+  readonly statuses = new Map<string, number>();
+  readonly codes = new Map<string, number>();
+  masked = 0;
+  readonly latencies: number[] = [];
+  readonly dataLatencies: number[] = [];
+  readonly examples = new Map<string, string>();
+
+  add(map: Map<string, number>, key: string, n = 1) {
+    map.set(key, (map.get(key) ?? 0) + n);
+  }
+
+  /** Records one answered request: its status and what its body says (masked: errors counted). */
+  answer(status: number, body: string, ms: number) {
+    this.add(this.statuses, String(status));
+    this.latencies.push(ms);
+    const outcome = classify(body);
+    // Per request: its distinct codes ("+" between them), "data" when it holds no error.
+    const distinct = [...new Set(outcome.codes)].sort();
+    if (distinct.length > 0) this.add(this.codes, distinct.join('+'));
+    else {
+      this.add(this.codes, outcome.data ? 'data' : 'NO_DATA_NO_ERRORS');
+      if (outcome.data) this.dataLatencies.push(ms);
+    }
+    this.masked += outcome.masked;
+    for (const code of outcome.codes) if (!this.examples.has(code)) this.examples.set(code, outcome.message);
+  }
+
+  failure(kind: string) {
+    this.add(this.statuses, kind);
+  }
+
+  get requests() {
+    let n = 0;
+    for (const count of this.statuses.values()) n += count;
+    return n;
+  }
+}
+
+/** What an answer says: its error codes, how many of them are masked, whether it carries data. */
+function classify(body: string): { codes: string[]; masked: number; data: boolean; message: string } {
+  // Data answers can be tens of MB: they are parsed only when they hold errors.
+  if (!body.includes('"errors"')) {
+    const data = body.startsWith('{"data":{') || body.includes('"data":{');
+    return { codes: [], masked: 0, data, message: '' };
+  }
+  let errors: { message?: string; extensions?: { code?: string } }[] = [];
+  let data = false;
+  try {
+    if (body.length < 4_000_000) {
+      const parsed = JSON.parse(body) as { errors?: typeof errors; data?: unknown };
+      errors = parsed.errors ?? [];
+      data = parsed.data !== null && parsed.data !== undefined;
+    } else {
+      // Too big to parse cheaply: the codes and messages by pattern.
+      for (const match of body.matchAll(/"message":"((?:[^"\\]|\\.)*)"[^{}]*?(?:"code":"([A-Z_]+)")?/g)) {
+        errors.push({ message: match[1], extensions: { code: match[2] } });
+      }
+      data = true;
+    }
+  } catch {
+    return { codes: ['NOT_JSON'], masked: 0, data: false, message: body.slice(0, 200) };
+  }
+  const codes = errors.map((error) => error.extensions?.code ?? 'NO_CODE');
+  const masked = errors.filter(
+    (error) => error.extensions?.code === 'INTERNAL_SERVER_ERROR' || /Unexpected error/.test(error.message ?? ''),
+  ).length;
+  return { codes, masked, data, message: (errors[0]?.message ?? '').slice(0, 200) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP, as well-behaved clients do it (keep-alive, reading every answer).
+
+interface Answer {
+  status: number;
+  body: string;
+  ms: number;
+}
+
+function post(agent: http.Agent, url: string, payload: string, timeoutMs: number): Promise<Answer> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      `${url}/graphql`,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        timeout: timeoutMs,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            ms: performance.now() - started,
+          }),
+        );
+        response.on('error', reject);
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error('client timeout')));
+    request.on('error', reject);
+    request.end(payload);
+  });
+}
+
+const body = (query: string, variables?: Record<string, unknown>) => JSON.stringify({ query, variables });
+
+/** `clients` loops, each sending what `next()` makes until the deadline; answers are tallied. */
+async function loadLoop(
+  url: string,
+  tally: Tally,
+  clients: number,
+  deadline: number,
+  next: () => string,
+  pauseMs = 0,
+): Promise<void> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  agents.add(agent);
+  const loop = async () => {
+    while (Date.now() < deadline) {
+      try {
+        const answer = await post(agent, url, next(), 60_000);
+        tally.answer(answer.status, answer.body, answer.ms);
+      } catch (error) {
+        tally.failure(
+          error instanceof Error && error.message === 'client timeout' ? 'client timeout' : 'network error',
+        );
+      }
+      if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, loop));
+  agent.destroy();
+  agents.delete(agent);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The /live prober and RSS sampler, on a thread of their own.
+
+interface ProbeReport {
+  live: number[];
+  liveFailures: number;
+  rss: number[];
+}
+
+const probeSource = `
+const { parentPort, workerData } = require('node:worker_threads');
+const http = require('node:http');
+const fs = require('node:fs');
+const { url, pid } = workerData;
+const live = [];
+const rss = [];
+let liveFailures = 0;
+const rssTimer = setInterval(() => {
+  try {
+    const match = /VmRSS:\\s+(\\d+) kB/.exec(fs.readFileSync('/proc/' + pid + '/status', 'utf8'));
+    if (match) rss.push(Number(match[1]) * 1024);
+  } catch {}
+}, 100);
+const liveTimer = setInterval(() => {
+  const started = performance.now();
+  // A new connection each time, as an orchestrator's probe makes it.
+  const request = http.get(url + '/live', { agent: false, timeout: 10000 }, (response) => {
+    response.resume();
+    response.on('end', () => {
+      live.push(performance.now() - started);
+      if (response.statusCode !== 200) liveFailures++;
+    });
+  });
+  request.on('timeout', () => request.destroy(new Error('timeout')));
+  request.on('error', () => {
+    live.push(performance.now() - started);
+    liveFailures++;
+  });
+}, 200);
+parentPort.on('message', () => {
+  clearInterval(rssTimer);
+  clearInterval(liveTimer);
+  // Probes still pending are as slow as they are so far.
+  parentPort.postMessage({ live, liveFailures, rss });
+});
+`;
+
+function startProbe(url: string, pid: number): { stop: () => Promise<ProbeReport> } {
+  const worker = new Worker(probeSource, { eval: true, workerData: { url, pid } });
+  probe = worker;
+  return {
+    stop: () =>
+      new Promise<ProbeReport>((resolve, reject) => {
+        worker.once('message', (report: ProbeReport) => {
+          void worker.terminate();
+          probe = undefined;
+          resolve(report);
+        });
+        worker.once('error', reject);
+        worker.postMessage('stop');
+      }),
+  };
+}
+
+function rssOf(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : NaN;
+}
+
+function hwmOf(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : NaN;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The operations.
+
+/** The storm's query: teams → heroes → teams, with the top page size making its cost. */
+function stormQuery(teams: number): string {
+  return `{ teams(first: ${teams}) { edges { node { id name heroes(first: 50) { edges { node { id name teams(first: 6) { edges { node { id name } } } } } } } } } }`;
+}
+
+/** The non-reading clients' query: 15 aliases over the long-name heroes with their long-name teams. */
+const BIG_ALIASES = 15;
+const BIG_PAGE = 62;
+function bigQuery(): string {
+  const aliases = Array.from({ length: BIG_ALIASES }, (_, i) => {
+    const after = cursor('ID', firstExtraHero - 1 + i * BIG_PAGE);
+    return `a${i}: heroes(first: ${BIG_PAGE}, after: "${after}") { edges { node { name teams(first: ${TEAMS_PER_EXTRA_HERO}) { edges { node { name headquarters } } } } } }`;
+  });
+  return `{ ${aliases.join(' ')} }`;
+}
+
+/**
+ * nodes(ids:) with `perAlias` distinct ids in each of `aliases` aliases; the request body is
+ * limited (MAX_BODY_BYTES, 100,000 by default), so the aliases share as many different lists as fit
+ * in it, of the shortest ids (heroes 1..9999); `round` shifts the ids each time.
+ */
+function nodesRequest(aliases: number, perAlias: number, round: number, maxBody = 95_000): string {
+  const pool = Math.min(shape.heroes, 9999);
+  const list = (k: number) =>
+    Array.from({ length: perAlias }, (_, j) => globalId('Hero', ((round * 7919 + k * perAlias + j) % pool) + 1));
+  const make = (distinct: number) => {
+    const vars = Array.from({ length: distinct }, (_, i) => `$i${i}: [ID!]!`).join(', ');
+    const fields = Array.from(
+      { length: aliases },
+      (_, i) => `n${i}: nodes(ids: $i${i % distinct}) { id ... on Hero { name age } ... on Team { name } }`,
+    ).join(' ');
+    const variables: Record<string, string[]> = {};
+    for (let i = 0; i < distinct; i++) variables[`i${i}`] = list(i);
+    return body(`query (${vars}) { ${fields} }`, variables);
+  };
+  let distinct = Math.min(aliases, Math.floor(pool / perAlias));
+  while (distinct > 1 && Buffer.byteLength(make(distinct)) > maxBody) distinct--;
+  return make(distinct);
+}
+
+function distinctNodeIds(payload: string): number {
+  const { variables } = JSON.parse(payload) as { variables: Record<string, string[]> };
+  return new Set(Object.values(variables).flat()).size;
+}
+
+const LIKE_PATTERN = '%_'.repeat(100);
+function likeRequest(aliases: number): string {
+  const fields = Array.from(
+    { length: aliases },
+    (_, i) => `l${i}: heroes(first: 100, where: { nameContains: $p }) { totalCount edges { node { id name } } }`,
+  ).join(' ');
+  return body(`query ($p: String!) { ${fields} }`, { p: LIKE_PATTERN });
+}
+
+function giantRequest(): string {
+  const names = ['Black Owl', 'Captain Wasp', 'Doctor Hawk', 'Iron Comet', 'Night Fox', 'Shadow Storm', 'Thunder Mole'];
+  const ages: (number | null)[] = [20, 33, 46, 59, 72, 85, null];
+  const pages = [
+    ...names.map(
+      (name, i) =>
+        `n${i}: heroes(first: 100, orderBy: { field: NAME, direction: ${i % 2 ? 'DESC' : 'ASC'} }, after: "${cursor('NAME', 50_000, name)}") { edges { cursor node { id name age } } }`,
+    ),
+    ...ages.map(
+      (age, i) =>
+        `g${i}: heroes(first: 100, orderBy: { field: AGE, direction: ${i % 2 ? 'DESC' : 'ASC'} }, after: "${cursor('AGE', 50_000, age)}") { edges { cursor node { id name age } } }`,
+    ),
+  ];
+  return body(`query ($t: ID!) { team(id: $t) { name ${pages.join(' ')} } }`, {
+    t: globalId('Team', shape.giantTeamId),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Non-reading clients: raw TCP, requests written and the socket never read.
+
+function rawPost(host: string, port: number, payload: string): string {
+  return (
+    `POST /graphql HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${Buffer.byteLength(payload)}\r\nConnection: keep-alive\r\n\r\n${payload}`
+  );
+}
+
+interface NonReadingStats {
+  opened: number;
+  closedByServer: number;
+  connectErrors: number;
+}
+
+function nonReadingClients(url: string, payload: string, deadline: number): { done: Promise<NonReadingStats> } {
+  const { hostname, port } = new URL(url);
+  const stats: NonReadingStats = { opened: 0, closedByServer: 0, connectErrors: 0 };
+  const one = rawPost(hostname, Number(port), payload);
+  const open = (requests: number): Promise<void> =>
+    new Promise((resolve) => {
+      if (Date.now() >= deadline) return resolve();
+      const socket = net.connect({ host: hostname, port: Number(port) });
+      // Never read: the kernel's receive buffer fills, then the server's send buffer, then the
+      // server's own memory holds the rest of the answers.
+      socket.pause();
+      openSockets.add(socket);
+      stats.opened++;
+      let connected = false;
+      socket.on('connect', () => {
+        connected = true;
+        socket.write(one.repeat(requests));
+      });
+      socket.on('error', () => {
+        if (!connected) stats.connectErrors++;
+      });
+      let givenUp = false;
+      socket.on('close', () => {
+        openSockets.delete(socket);
+        if (!givenUp && Date.now() < deadline) {
+          stats.closedByServer++;
+          // A hostile client comes back at once.
+          setTimeout(() => void open(requests).then(resolve), connected ? 0 : 100);
+        } else resolve();
+      });
+      // At the deadline the client gives up and closes its connection.
+      const timer = setTimeout(
+        () => {
+          givenUp = true;
+          socket.destroy();
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      socket.on('close', () => clearTimeout(timer));
+    });
+  const done = Promise.all([
+    ...Array.from({ length: 60 }, () => open(3)),
+    ...Array.from({ length: 100 }, () => open(1)),
+  ]).then(() => stats);
+  return { done };
+}
+
+// ---------------------------------------------------------------------------------------------
+// A scenario: the load, the probe, and what the server logged meanwhile.
+
+interface Result {
+  name: ScenarioName;
+  what: string;
+  tally: Tally;
+  live: { max: number; p99: number; count: number; failures: number };
+  rss: { start: number; peak: number; end: number; after: number };
+  logLines: string[];
+  notes: string[];
+}
+
+async function runScenario(
+  srv: ServerProcess,
+  name: ScenarioName,
+  what: string,
+  load: (deadline: number, tally: Tally, notes: string[]) => Promise<void>,
+): Promise<Result> {
+  const pid = srv.child.pid!;
+  const tally = new Tally();
+  const notes: string[] = [];
+  const logStart = srv.output().length;
+  const rssStart = rssOf(pid);
+  console.log(`\n== ${name}: ${what} (${seconds} s)`);
+  const prober = startProbe(srv.url, pid);
+  const started = Date.now();
+  await load(started + seconds * 1000, tally, notes);
+  const elapsed = (Date.now() - started) / 1000;
+  const report = await prober.stop();
+  const rssEnd = rssOf(pid);
+  // What the process holds once the clients are gone and it had a moment to collect.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const rssAfter = rssOf(pid);
+  const logLines = srv
+    .output()
+    .slice(logStart)
+    .split('\n')
+    .filter((line) => line.trim() !== '');
+  const live = [...report.live].sort((a, b) => a - b);
+  const result: Result = {
+    name,
+    what,
+    tally,
+    live: { max: live.at(-1) ?? NaN, p99: percentile(live, 99), count: live.length, failures: report.liveFailures },
+    rss: { start: rssStart, peak: Math.max(rssStart, rssEnd, ...report.rss), end: rssEnd, after: rssAfter },
+    logLines,
+    notes: [`ran ${elapsed.toFixed(1)} s`, ...notes],
+  };
+  printResult(result);
+  return result;
+}
+
+const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
+const ms = (value: number) => (Number.isNaN(value) ? '–' : `${Math.round(value)} ms`);
+const counts = (map: Map<string, number>) =>
+  [...map.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([key, n]) => `${key}: ${n}`)
+    .join(', ') || '–';
+
+function printResult(r: Result) {
+  const lat = [...r.tally.latencies].sort((a, b) => a - b);
+  const dataLat = [...r.tally.dataLatencies].sort((a, b) => a - b);
+  console.log(`requests: ${r.tally.requests}`);
+  console.log(`  by HTTP status: ${counts(r.tally.statuses)}`);
+  console.log(`  by extensions.code: ${counts(r.tally.codes)}`);
+  for (const [code, message] of r.tally.examples) console.log(`    ${code}: "${message}"`);
+  console.log(`  masked errors (INTERNAL_SERVER_ERROR / Unexpected error): ${r.tally.masked}`);
+  console.log(`  latency of answered requests: p50 ${ms(percentile(lat, 50))}, p99 ${ms(percentile(lat, 99))}`);
+  console.log(`  latency of answers with data: p50 ${ms(percentile(dataLat, 50))}, p99 ${ms(percentile(dataLat, 99))}`);
+  console.log(
+    `/live: ${r.live.count} probes, ${r.live.failures} failed, max ${ms(r.live.max)}, p99 ${ms(r.live.p99)}: ` +
+      (r.live.max < 1000 && r.live.failures === 0 ? 'under 1 s' : 'NOT under 1 s'),
+  );
+  console.log(
+    `RSS: ${mb(r.rss.start)} at start, peak ${mb(r.rss.peak)}, ${mb(r.rss.end)} at the end, ${mb(r.rss.after)} 3 s later`,
+  );
+  console.log(`server log: ${r.logLines.length} lines`);
+  // Lines that start an entry (not a stack frame or an error's fields), alike up to their numbers.
+  const kinds = new Map<string, number>();
+  for (const line of r.logLines) {
+    if (/^\s|^[}\]]/.test(line)) continue;
+    const kind = line
+      .replace(/\x1b\[[0-9;]*m/g, '')
+      .replace(/\d+/g, 'N')
+      .slice(0, 160);
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  }
+  for (const [kind, n] of kinds) console.log(`  | ${n} × ${kind}`);
+  for (const note of r.notes) console.log(`note: ${note}`);
+}
+
+function table(results: Result[]): string {
+  const rows = results.map((r) => {
+    const lat = [...r.tally.latencies].sort((a, b) => a - b);
+    return [
+      r.name,
+      String(r.tally.requests),
+      counts(r.tally.statuses),
+      counts(r.tally.codes),
+      String(r.tally.masked),
+      ms(percentile(lat, 50)),
+      ms(percentile(lat, 99)),
+      ms(r.live.max),
+      ms(r.live.p99),
+      r.live.max < 1000 && r.live.failures === 0 ? 'yes' : `no (${r.live.failures} failed)`,
+      mb(r.rss.peak),
+      String(r.logLines.length),
+    ];
+  });
+  const head = [
+    'scenario',
+    'requests',
+    'by HTTP status',
+    'by extensions.code',
+    'masked',
+    'p50',
+    'p99',
+    '/live max',
+    '/live p99',
+    '/live < 1 s',
+    'peak RSS',
+    'log lines',
+  ];
+  return [head, head.map(() => '---'), ...rows].map((row) => `| ${row.join(' | ')} |`).join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function addBigAnswerRows(url: string): Promise<void> {
+  const db = new Client({ connectionString: url });
+  await db.connect();
+  try {
+    await db.query('BEGIN');
+    await db.query(
+      `INSERT INTO "Team" (id, name, headquarters) SELECT t, $1, $1 FROM generate_series($2::int, $3::int) t`,
+      [LONG, firstExtraTeam, firstExtraTeam + EXTRA_TEAMS - 1],
+    );
+    await db.query(
+      `INSERT INTO "Hero" (id, name, "secretName", age) SELECT h, $1, $1, 30 FROM generate_series($2::int, $3::int) h`,
+      [LONG, firstExtraHero, firstExtraHero + EXTRA_HEROES - 1],
+    );
+    // Extra hero j is in the extra teams (j + 10 k) mod 100, k = 0..9: every extra team gets 100.
+    await db.query(
+      `INSERT INTO "HeroTeamLink" ("teamId", "heroId")
+       SELECT $1::int + ((h - $2::int) + 10 * k) % $3::int, h
+       FROM generate_series($2::int, $4::int) h CROSS JOIN generate_series(0, $5::int - 1) k`,
+      [firstExtraTeam, firstExtraHero, EXTRA_TEAMS, firstExtraHero + EXTRA_HEROES - 1, TEAMS_PER_EXTRA_HERO],
+    );
+    await db.query(`SELECT setval(pg_get_serial_sequence('"Hero"', 'id'), $1)`, [firstExtraHero + EXTRA_HEROES - 1]);
+    await db.query(`SELECT setval(pg_get_serial_sequence('"Team"', 'id'), $1)`, [firstExtraTeam + EXTRA_TEAMS - 1]);
+    await db.query('COMMIT');
+    await db.query('VACUUM ANALYZE "Hero", "Team", "HeroTeamLink"');
+  } finally {
+    await db.end();
+  }
+}
+
+/** Bounds the server reads from its environment: left unset, so that it runs with its defaults. */
+function defaultBounds(): Record<string, string> {
+  const blank: Record<string, string> = {};
+  for (const key of Object.keys(process.env)) {
+    if (/^(MAX_|HTTP_|PG_|DEFAULT_PAGE_SIZE$|HEAP_GROWING_PERCENT$|SHUTDOWN_GRACE_MS$)/.test(key)) blank[key] = '';
+  }
+  return blank;
+}
+
+async function main() {
+  const setup = new Client({ connectionString: admin });
+  await setup.connect();
+  await setup.query(`CREATE DATABASE "${dbName}"`);
+  databaseCreated = true;
+  await setup.end();
+
+  const dataset = await ensureDataset({ scale, database: dbName, adminUrl: admin, log: (line) => console.log(line) });
+  await addBigAnswerRows(dataset.url);
+  console.log(
+    `added ${EXTRA_HEROES} heroes (ids ${firstExtraHero}..) and ${EXTRA_TEAMS} teams (ids ${firstExtraTeam}..) ` +
+      `named 200 × U+0001, each extra hero in ${TEAMS_PER_EXTRA_HERO} extra teams`,
+  );
+
+  server = await startServer({
+    ...defaultBounds(),
+    DATABASE_URL: dataset.url,
+    NODE_ENV: 'production',
+    PG_POOL_MAX: '10',
+  });
+  const srv = server;
+  const pid = srv.child.pid!;
+  console.log(`server ${srv.url}, pid ${pid}, RSS ${mb(rssOf(pid))} idle`);
+  const checkAgent = new http.Agent({ keepAlive: true });
+  agents.add(checkAgent);
+  const once = (payload: string) => post(checkAgent, srv.url, payload, 120_000);
+  const checks: string[] = [];
+  const check = (line: string) => {
+    checks.push(line);
+    console.log(`check: ${line}`);
+  };
+
+  // The storm's query: its cost is just under MAX_COMPLEXITY, and the server accepts it alone. The
+  // cost is read from the refusal of the same query twice over (two aliases): twice its cost.
+  const STORM_TEAMS = 34;
+  const storm = body(stormQuery(STORM_TEAMS));
+  {
+    const inner = stormQuery(STORM_TEAMS).slice(2, -2);
+    const doubled = await once(body(`{ a: ${inner} b: ${inner} }`));
+    const cost = Number(/complexity (\d+)/.exec(doubled.body)?.[1]) / 2;
+    const alone = await once(storm);
+    const outcome = classify(alone.body);
+    check(
+      `storm query (teams(first: ${STORM_TEAMS}) → heroes(first: 50) → teams(first: 6)): cost ${cost} ` +
+        `of MAX_COMPLEXITY 50000; alone: HTTP ${alone.status}, ${outcome.codes.join(',') || 'data'}, ` +
+        `${Math.round(alone.body.length / 1000)} kB in ${ms(alone.ms)}`,
+    );
+    if (alone.status !== 200 || outcome.codes.length > 0 || !(cost < 50_000)) {
+      throw new Error(`the storm query is refused alone, or costs more than allowed`);
+    }
+  }
+
+  const big = body(bigQuery());
+  {
+    const alone = await once(big);
+    const outcome = classify(alone.body);
+    check(
+      `non-reading clients' query (${BIG_ALIASES} aliases × ${BIG_PAGE} long-name heroes × their ${TEAMS_PER_EXTRA_HERO} long-name teams): ` +
+        `HTTP ${alone.status}, ${outcome.codes.join(',') || 'data'}, ${(Buffer.byteLength(alone.body) / 1e6).toFixed(1)} MB in ${ms(alone.ms)}; ` +
+        `request ${Buffer.byteLength(big)} bytes; RSS now ${mb(rssOf(pid))}`,
+    );
+    if (alone.status !== 200 || outcome.codes.length > 0) throw new Error(`the big query is refused alone`);
+  }
+
+  const aliasesAllowed = 15;
+  {
+    const over = await once(nodesRequest(1, 501, 0));
+    check(`nodes(ids:) with 501 ids: HTTP ${over.status}, ${classify(over.body).codes.join(',')}`);
+    const tooMany = await once(nodesRequest(aliasesAllowed + 1, 10, 0));
+    check(
+      `nodes(ids:) in ${aliasesAllowed + 1} aliases: HTTP ${tooMany.status}, ${classify(tooMany.body).codes.join(',')}`,
+    );
+    const payload = nodesRequest(aliasesAllowed, 500, 0);
+    const alone = await once(payload);
+    check(
+      `nodes(ids:) × ${aliasesAllowed} aliases of 500 ids (${distinctNodeIds(payload)} distinct ids, request ` +
+        `${Buffer.byteLength(payload)} bytes): HTTP ${alone.status}, ${classify(alone.body).codes.join(',') || 'data'}, ` +
+        `${Math.round(alone.body.length / 1000)} kB in ${ms(alone.ms)}`,
+    );
+    const like = await once(likeRequest(aliasesAllowed));
+    check(
+      `nameContains of 200 × "%_" in ${aliasesAllowed} aliases: HTTP ${like.status}, ` +
+        `${classify(like.body).codes.join(',') || 'data'} in ${ms(like.ms)}`,
+    );
+    const giant = await once(giantRequest());
+    check(
+      `14 pages of the Giant team by NAME and AGE: HTTP ${giant.status}, ${classify(giant.body).codes.join(',') || 'data'}, ` +
+        `${Math.round(giant.body.length / 1000)} kB in ${ms(giant.ms)}`,
+    );
+  }
+  checkAgent.destroy();
+  agents.delete(checkAgent);
+  console.log(`RSS after the checks: ${mb(rssOf(pid))}`);
+
+  const results: Result[] = [];
+  for (const name of chosen) {
+    if (srv.child.exitCode !== null || srv.child.signalCode !== null) {
+      throw new Error(
+        `the server exited (${srv.child.exitCode ?? srv.child.signalCode}):\n${srv.output().slice(-3000)}`,
+      );
+    }
+    if (name === 'storm') {
+      results.push(
+        await runScenario(srv, name, '200 clients in a loop sending the costliest query', (deadline, tally) =>
+          loadLoop(srv.url, tally, 200, deadline, () => storm),
+        ),
+      );
+    } else if (name === 'non-reading') {
+      results.push(
+        await runScenario(
+          srv,
+          name,
+          '60 connections pipelining 3 big POSTs + 100 sending 1, none reading; 2 polite clients',
+          async (deadline, tally, notes) => {
+            const hostile = nonReadingClients(srv.url, big, deadline);
+            const polite = loadLoop(
+              srv.url,
+              tally,
+              2,
+              deadline,
+              () => body('{ teams(first: 5) { edges { node { name } } } }'),
+              250,
+            );
+            const [stats] = await Promise.all([hostile.done, polite]);
+            notes.push(
+              `the requests counted are the 2 polite clients'; non-reading connections: ${stats.opened} opened, ` +
+                `${stats.closedByServer} seen closed before the end (and replaced; a socket never read sees few closes), ` +
+                `${stats.connectErrors} failed to connect`,
+            );
+          },
+        ),
+      );
+    } else if (name === 'costly-nodes') {
+      let round = 0;
+      results.push(
+        await runScenario(
+          srv,
+          name,
+          `10 clients: nodes(ids:) × ${aliasesAllowed} aliases × 500 ids`,
+          (deadline, tally) => loadLoop(srv.url, tally, 10, deadline, () => nodesRequest(aliasesAllowed, 500, ++round)),
+        ),
+      );
+    } else if (name === 'costly-like') {
+      const payload = likeRequest(aliasesAllowed);
+      results.push(
+        await runScenario(
+          srv,
+          name,
+          `10 clients: nameContains 200 × "%_" × ${aliasesAllowed} aliases`,
+          (deadline, tally) => loadLoop(srv.url, tally, 10, deadline, () => payload),
+        ),
+      );
+    } else {
+      const payload = giantRequest();
+      results.push(
+        await runScenario(srv, name, '10 clients: 14 pages of the Giant team by NAME and AGE', (deadline, tally) =>
+          loadLoop(srv.url, tally, 10, deadline, () => payload),
+        ),
+      );
+    }
+  }
+
+  const hwm = hwmOf(pid);
+  const alive = srv.child.exitCode === null && srv.child.signalCode === null;
+  const output = [
+    `# Hostile clients, S = ${scale.toLocaleString('en')}`,
+    '',
+    '```sh',
+    command,
+    '```',
+    '',
+    `${new Date().toISOString()}; ${seconds} s per scenario; server in production mode (NODE_ENV=production, ` +
+      `PG_POOL_MAX=10, every other bound at its default), started through tsx as test/support/server-process.ts ` +
+      `does; database ${dbName} (bench data set S = ${scale} plus ${EXTRA_HEROES} heroes and ${EXTRA_TEAMS} teams ` +
+      `named 200 × U+0001). Latencies are of answered requests; /live is probed every 200 ms on a new ` +
+      `connection, RSS (VmRSS of the server process) sampled every 100 ms, both from a worker thread.`,
+    '',
+    ...checks.map((line) => `- ${line}`),
+    '',
+    table(results),
+    '',
+    ...results.flatMap((r) => [
+      `- ${r.name}: ${r.what}; ${r.notes.join('; ')}; RSS ${mb(r.rss.start)} at start, ${mb(r.rss.after)} 3 s after the end.`,
+    ]),
+    `- server peak RSS over the whole run (VmHWM): ${mb(hwm)}; still running at the end: ${alive}.`,
+    '',
+  ].join('\n');
+  console.log(`\n${output}`);
+  const file = path.resolve(__dirname, `../bench/results/hostile-${scale}.md`);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, output);
+  console.log(`saved ${path.relative(process.cwd(), file)}`);
+}
+
+main()
+  .then(() => cleanup())
+  .then(() => process.exit(0))
+  .catch(async (error: unknown) => {
+    console.error(error);
+    await cleanup();
+    process.exit(1);
+  });

@@ -55,6 +55,8 @@ export interface Config {
   readonly poolMaxWaiting: number;
   /** Most GraphQL operations in execution at once; past it requests are refused at once (503). */
   readonly maxOperationsInFlight: number;
+  /** Most summed cost (complexity) of the operations in execution; past it, 503. */
+  readonly maxCostInFlight: number;
   /** What clients may make the HTTP server hold (src/http-server.ts). */
   readonly http: ClientBounds;
   /** Longest a statement may run; PostgreSQL cancels it past this. */
@@ -81,6 +83,7 @@ export const config: Config = Object.freeze({
   connectTimeoutMs: readInt('PG_CONNECT_TIMEOUT_MS', 2_000, 100, 600_000),
   poolMaxWaiting: readInt('PG_POOL_MAX_WAITING', 100, 0, 100_000),
   maxOperationsInFlight: readInt('MAX_OPERATIONS_IN_FLIGHT', 64, 1, 100_000),
+  maxCostInFlight: readInt('MAX_COST_IN_FLIGHT', 500_000, 1, 1_000_000_000),
   http: {
     sendTimeoutMs: readInt('HTTP_SEND_TIMEOUT_MS', 30_000, 100, 3_600_000),
     headersTimeoutMs: readInt('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 3_600_000),

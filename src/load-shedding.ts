@@ -1,4 +1,5 @@
-import { GraphQLError } from 'graphql';
+import { complexityFromQuery } from '@pothos/plugin-complexity';
+import { type DocumentNode, GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 // What the server does when it gets more work than it can do: it says so at once, with 503, a
@@ -102,6 +103,54 @@ export function useLoadShedding(options: { endpoint: string; maxInFlight: number
     },
     onResponse({ request }) {
       if (admitted.delete(request)) inFlight--;
+    },
+  };
+}
+
+/**
+ * Bounds the summed cost (the complexity the limits compute) of the operations in execution. A
+ * count of operations alone let 64 maximal queries (cost 49,000 each) run at once: the event loop
+ * then took seconds to answer /live. By cost, a storm of maximal queries runs a few at a time and
+ * is refused past that, while small queries still fit. An operation is always admitted when
+ * nothing else runs, so no operation within the limits is refused for its size alone.
+ */
+export function useCostBudget(options: { schema: GraphQLSchema; budget: number }): Plugin {
+  let inFlight = 0;
+  // Without variables a document's cost never changes: Yoga hands the same parsed document for
+  // the same text, so it is computed once.
+  const fixedCosts = new WeakMap<DocumentNode, number>();
+  const costOf = (document: DocumentNode, variables: Record<string, unknown> | undefined) => {
+    const fixed = !variables || Object.keys(variables).length === 0;
+    const known = fixed ? fixedCosts.get(document) : undefined;
+    if (known !== undefined) return known;
+    let cost: number;
+    try {
+      cost = complexityFromQuery(document, { schema: options.schema, variables: variables ?? {} }).complexity;
+    } catch {
+      // A cost that cannot be computed (a list past MAX_IDS, say) is refused by the limits when the
+      // operation runs; it holds no budget.
+      cost = 0;
+    }
+    if (fixed) fixedCosts.set(document, cost);
+    return cost;
+  };
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const cost = costOf(args.document, args.variableValues ?? undefined);
+      if (inFlight > 0 && inFlight + cost > options.budget) {
+        reportOverload(`operations of cost ${inFlight} in execution, MAX_COST_IN_FLIGHT=${options.budget}`);
+        setResultAndStopExecution({ errors: [overloadedError()] });
+        return;
+      }
+      inFlight += cost;
+      let released = false;
+      return {
+        onExecuteDone() {
+          if (released) return;
+          released = true;
+          inFlight -= cost;
+        },
+      };
     },
   };
 }

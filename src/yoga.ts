@@ -1,12 +1,12 @@
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { createYoga, maskError, type Plugin } from 'graphql-yoga';
+import { createYoga, maskError, type Plugin, type YogaLogger } from 'graphql-yoga';
 import { config, limits } from './config';
 import { createContext } from './context';
 import { isReady } from './health';
 import { toClientError, useErrorCodes } from './errors';
 import { useJitExecution } from './jit';
 import { limitPlugins, useBodySizeLimit } from './limits';
-import { useLoadShedding } from './load-shedding';
+import { isOverload, useCostBudget, useLoadShedding } from './load-shedding';
 import { schema } from './schema';
 
 /** Template text without its first newline and common indentation (prettier indents it). */
@@ -71,6 +71,24 @@ function useReadinessChecks(endpoints: readonly string[], check: () => Promise<b
   };
 }
 
+/**
+ * Yoga's log, at `level` and above. Yoga logs every error it masks or replaces, with its stack;
+ * refusals for lack of capacity are expected under load and are counted once per burst by
+ * reportOverload instead (a storm would otherwise write thousands of stacks).
+ */
+function serverLog(level: 'debug' | 'info' | 'warn' | 'error'): YogaLogger {
+  const order = ['debug', 'info', 'warn', 'error'];
+  const at = (wanted: string) => order.indexOf(wanted) >= order.indexOf(level);
+  return {
+    debug: (...args: unknown[]) => at('debug') && console.debug(...args),
+    info: (...args: unknown[]) => at('info') && console.info(...args),
+    warn: (...args: unknown[]) => at('warn') && console.warn(...args),
+    error: (...args: unknown[]) => {
+      if (!args.some(isOverload)) console.error(...args);
+    },
+  };
+}
+
 export const yoga = createYoga({
   schema,
   context: createContext,
@@ -88,7 +106,7 @@ export const yoga = createYoga({
     isDev: false,
     maskError: (error, message, isDev) => toClientError(error) ?? maskError(error, message, isDev),
   },
-  logging: config.production ? 'info' : 'warn',
+  logging: serverLog(config.production ? 'info' : 'warn'),
   // One operation per request: batching would multiply every limit below by the batch size.
   batching: false,
   // Checked by useBodySizeLimit instead, which answers the same at less cost.
@@ -101,6 +119,8 @@ export const yoga = createYoga({
     useCSRFPrevention(),
     useErrorCodes(),
     ...limitPlugins(),
+    // After the limits: what is refused there holds no budget.
+    useCostBudget({ schema, budget: config.maxCostInFlight }),
     ...(config.jit ? [useJitExecution(schema)] : []),
     // /live answers while the process runs; /health and /ready while it can serve (database up).
     useReadinessChecks(['/health', '/ready'], isReady),

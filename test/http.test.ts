@@ -3,7 +3,7 @@ import { seedIfEmpty } from '../src/db/seed';
 import { Prisma } from '../src/generated/prisma/client';
 import { yoga } from '../src/yoga';
 import { graphql } from './gql';
-import { heroId, resetDatabase, tableCounts } from './support/factories';
+import { resetDatabase, tableCounts } from './support/factories';
 import { codes, executeOperation } from './support/graphql';
 
 afterEach(() => jest.restoreAllMocks());
@@ -45,10 +45,13 @@ describe('sample data', () => {
   });
 });
 
-const HeroName = graphql(`
-  query HeroName($id: ID!) {
-    hero(id: $id) {
-      name
+// Reads go through the loaders' own SQL; writes through Prisma Client, whose errors are mapped.
+const CreateTeam = graphql(`
+  mutation CreateTeamForErrors($name: String!) {
+    createTeam(input: { name: $name, headquarters: "HQ" }) {
+      team {
+        name
+      }
     }
   }
 `);
@@ -59,9 +62,9 @@ describe('errors', () => {
   it('masks unexpected errors: no message, stack, SQL or path reaches the client, only the log', async () => {
     const log = jest.spyOn(console, 'error').mockImplementation(() => undefined);
     jest
-      .spyOn(prisma.hero, 'findUnique')
+      .spyOn(prisma.team, 'create')
       .mockRejectedValue(new Error('password=hunter2 at /work/main/src/db.ts: SELECT * FROM "Hero"'));
-    const response = await executeOperation(HeroName, { id: heroId(1) });
+    const response = await executeOperation(CreateTeam, { name: 'Masked' });
     const text = JSON.stringify(response.body);
     expect(response.body.errors?.[0]?.message).toBe('Unexpected error.');
     for (const secret of ['hunter2', '/work/', 'SELECT', 'stack', 'db.ts']) expect(text).not.toContain(secret);
@@ -80,8 +83,8 @@ describe('errors', () => {
       ['P2003', 'NOT_FOUND'],
       ['P2025', 'NOT_FOUND'],
     ]) {
-      jest.spyOn(prisma.hero, 'findUnique').mockRejectedValueOnce(known(code!));
-      const response = await executeOperation(HeroName, { id: heroId(1) });
+      jest.spyOn(prisma.team, 'create').mockRejectedValueOnce(known(code!));
+      const response = await executeOperation(CreateTeam, { name: 'Mapped' });
       expect(codes(response)).toEqual([expected]);
       expect(JSON.stringify(response.body)).not.toContain('INSERT');
     }

@@ -1,4 +1,6 @@
+import { complexityFromQuery } from '@pothos/plugin-complexity';
 import { Client } from 'pg';
+import { schema } from '../src/schema';
 import { type ServerProcess, startServer } from './support/server-process';
 
 // Overload answered honestly: past MAX_OPERATIONS_IN_FLIGHT operations in execution, or
@@ -9,11 +11,11 @@ import { type ServerProcess, startServer } from './support/server-process';
 
 const query = JSON.stringify({ query: '{ heroes(first: 3) { edges { node { name } } } }' });
 
-async function post(server: ServerProcess) {
+async function post(server: ServerProcess, request = query) {
   const response = await fetch(`${server.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: query,
+    body: request,
   });
   const body = (await response.json()) as {
     data?: unknown;
@@ -127,4 +129,34 @@ describe('with every PostgreSQL connection taken', () => {
     }
     expect((await post(server)).status).toBe(200);
   }, 30_000);
+});
+
+describe('past MAX_COST_IN_FLIGHT', () => {
+  const big = '{ heroes(first: 40) { edges { node { name } } } }';
+  const medium = '{ heroes(first: 20) { edges { node { name } } } }';
+  const small = '{ heroes(first: 2) { edges { node { name } } } }';
+  const cost = (text: string) => complexityFromQuery(text, { schema }).complexity;
+  let server: ServerProcess;
+  beforeAll(async () => {
+    // Room for the big one and the small one, not for the big one and the medium one.
+    expect(cost(big) + cost(small)).toBeLessThan(cost(big) + cost(medium));
+    const budget = cost(big) + cost(small);
+    server = await startServer({ DATABASE_URL: process.env.DATABASE_URL!, MAX_COST_IN_FLIGHT: String(budget) });
+  }, 60_000);
+  afterAll(() => stop(server));
+
+  it('refuses what does not fit beside the operations running, admits what does, and runs anything alone', async () => {
+    const unlock = await lockHeroes();
+    const body = (text: string) => JSON.stringify({ query: text });
+    const held = post(server, body(big));
+    await waitForBlocked(1);
+    expectOverloaded(await post(server, body(medium)));
+    const fits = post(server, body(small)); // admitted: waits on the lock like the big one
+    await waitForBlocked(2);
+    await unlock();
+    expect((await held).status).toBe(200);
+    expect((await fits).status).toBe(200);
+    // Alone, an operation of any cost runs, however small the budget.
+    expect((await post(server, body(medium))).status).toBe(200);
+  });
 });

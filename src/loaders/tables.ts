@@ -84,8 +84,3 @@ export type NodeTable<Row> = {
   columns: AnyColumns;
   sortKey: (field: string, row: Row) => string | number | null;
 };
-
-/** An ILIKE pattern matching `text` anywhere, with its own wildcards escaped. */
-export function likePattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}

@@ -18,3 +18,4 @@ process.env.NODE_ENV = 'test';
 // test/slow-clients.test.ts start servers with their own bounds.
 process.env.MAX_OPERATIONS_IN_FLIGHT = '100000';
 process.env.PG_POOL_MAX_WAITING = '100000';
+process.env.MAX_COST_IN_FLIGHT = '1000000000';

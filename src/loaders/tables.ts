@@ -5,8 +5,8 @@ import type { AnyColumns, Columns } from './pagination';
 // How each node type is read and ordered in hand-written SQL; `n` is the node table's alias.
 
 /** Each column as an array of its values over the rows: `array_agg(n.id), array_agg(n.name)…`. */
-function aggregated(columns: string[]): Prisma.Sql {
-  return Prisma.raw(columns.map((column) => `array_agg(${column})`).join(', '));
+function aggregated(columns: string[], alias = 'n'): Prisma.Sql {
+  return Prisma.raw(columns.map((column) => `array_agg(${column.replace(/^n\./, `${alias}.`)})`).join(', '));
 }
 
 const heroColumns = ['n.id', 'n.name', 'n."secretName"', 'n.age'];
@@ -25,6 +25,7 @@ export const heroTable = {
     age: values[at + 3] as number | null,
   }),
   aggregate: aggregated(heroColumns),
+  aggregateRows: aggregated(heroColumns, 'r'),
   /** The `i`th hero of the arrays of `aggregate`. */
   readColumns: (columns: unknown[][], i: number): Hero => ({
     id: columns[0]![i] as number,
@@ -54,6 +55,7 @@ export const teamTable = {
     trainingHeroCount: values[at + 4] as number,
   }),
   aggregate: aggregated(teamColumns),
+  aggregateRows: aggregated(teamColumns, 'r'),
   /** The `i`th team of the arrays of `aggregate`. */
   readColumns: (columns: unknown[][], i: number): Team => ({
     id: columns[0]![i] as number,
@@ -79,6 +81,8 @@ export type NodeTable<Row> = {
   width: number;
   /** The columns of `select`, each aggregated into an array of its values over the rows. */
   aggregate: Prisma.Sql;
+  /** The same, over the rows `r` of a statement that selected `select`. */
+  aggregateRows: Prisma.Sql;
   /** A node from the arrays of `aggregate`: the `i`th value of each. */
   readColumns: (columns: unknown[][], i: number) => Row;
   columns: AnyColumns;

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { burstLog, OVERLOADED, reportOverload } from './load-shedding';
+import { burstLog, refusal, reportOverload } from './load-shedding';
 
 // The HTTP server and its bounds on what clients can make it hold. An answer is produced whole,
 // then written to its socket; a client that never reads keeps it in the process's memory, and one
@@ -32,18 +32,10 @@ function pathOf(url: string | undefined): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
-const refusal = JSON.stringify({
-  errors: [{ message: 'The server is overloaded: retry shortly', extensions: { code: OVERLOADED } }],
-});
-
 function refuse(response: ServerResponse, reason: string, close: boolean): void {
   reportOverload(reason);
-  response.writeHead(503, {
-    'content-type': 'application/json; charset=utf-8',
-    'retry-after': '1',
-    ...(close ? { connection: 'close' } : {}),
-  });
-  response.end(refusal);
+  response.writeHead(503, close ? { ...refusal.headers, connection: 'close' } : refusal.headers);
+  response.end(refusal.body);
 }
 
 const reportStalled = burstLog('Closed connections whose clients stopped reading their answers');

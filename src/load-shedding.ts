@@ -4,9 +4,10 @@ import type { Plugin } from 'graphql-yoga';
 
 // What the server does when it gets more work than it can do: it says so at once, with 503, a
 // Retry-After and the code OVERLOADED, rather than queueing requests until they time out as masked
-// errors. Two bounds: operations in execution (checked before a request is even parsed) and
-// requests waiting for a PostgreSQL connection; a connection that does not come in time is the
-// same answer. Health endpoints are never shed.
+// errors. The bounds: operations in execution (checked before a request is even parsed), their
+// summed cost, and statements waiting for a PostgreSQL connection; a connection that does not come
+// in time is the same answer. Health endpoints are never shed. src/http-server.ts refuses with the
+// same answer what clients make it hold.
 
 export const OVERLOADED = 'OVERLOADED';
 
@@ -14,6 +15,12 @@ export const OVERLOADED = 'OVERLOADED';
 const RETRY_AFTER_SECONDS = 1;
 
 const message = 'The server is overloaded: retry shortly';
+
+/** The whole answer to a request refused before it is parsed. */
+export const refusal = {
+  body: JSON.stringify({ errors: [{ message, extensions: { code: OVERLOADED } }] }),
+  headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(RETRY_AFTER_SECONDS) },
+} as const;
 
 /** Thrown where work is refused for lack of capacity (the pool's queue is full). */
 export class OverloadedError extends Error {
@@ -81,21 +88,12 @@ export function overloadedError(path?: readonly (string | number)[]): GraphQLErr
 export function useLoadShedding(options: { endpoint: string; maxInFlight: number }): Plugin {
   let inFlight = 0;
   const admitted = new WeakSet<Request>();
-  const body = JSON.stringify({ errors: [{ message, extensions: { code: OVERLOADED } }] });
   return {
     onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname !== options.endpoint) return;
       if (inFlight >= options.maxInFlight) {
         reportOverload(`${inFlight} operations in execution, MAX_OPERATIONS_IN_FLIGHT=${options.maxInFlight}`);
-        endResponse(
-          new fetchAPI.Response(body, {
-            status: 503,
-            headers: {
-              'content-type': 'application/json; charset=utf-8',
-              'retry-after': String(RETRY_AFTER_SECONDS),
-            },
-          }),
-        );
+        endResponse(new fetchAPI.Response(refusal.body, { status: 503, headers: refusal.headers }));
         return;
       }
       inFlight++;

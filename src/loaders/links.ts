@@ -121,6 +121,13 @@ function pageWanted(info: GraphQLResolveInfo, orderBy: OrderArg<string> | null |
   return orderBy?.field === 'JOINED_AT' || selects(info, ['edges', 'joinedAt']) ? 'page with joinedAt' : 'page';
 }
 
+/** What a page statement reads besides the page: a training filter, joinedAt, a filter. */
+interface PageRead {
+  isTraining: boolean | null | undefined;
+  joinedAt: boolean;
+  filter: LinkFilter | null;
+}
+
 /** A filter on the far side of the link, compiled once for every parent that asks for it. */
 interface LinkFilter {
   key: string;
@@ -262,11 +269,7 @@ export class LinkLoader<Node extends { id: number }> {
       : Prisma.sql`"HeroTeamLink" l`;
   }
 
-  private async loadPages(
-    parentIds: readonly number[],
-    spec: PageSpec,
-    read: { isTraining: boolean | null | undefined; joinedAt: boolean; filter: LinkFilter | null },
-  ): Promise<MemberPage<Node>[]> {
+  private async loadPages(parentIds: readonly number[], spec: PageSpec, read: PageRead): Promise<MemberPage<Node>[]> {
     const { parent, child, table } = this.side;
     const { isTraining, filter } = read;
     // An edge whose joinedAt was not read carries NaN, which the DateTime scalar refuses loudly.
@@ -340,12 +343,10 @@ export class LinkLoader<Node extends { id: number }> {
           FROM ${this.links(compiled, 'always')}
           WHERE ${parent} = p.id AND ${conditions(condition)}`,
       );
-      const pages = this.side.counters
-        ? this.sortedOrWalked(ids, spec, sorted, read)
-        : Prisma.sql`
-          SELECT p.id AS "parentId", m.*
-          FROM unnest(${ids}::int[]) AS p(id)
-          CROSS JOIN LATERAL (${sorted}) m`;
+      const pages = Prisma.sql`
+        SELECT p.id AS "parentId", m.*
+        FROM unnest(${ids}::int[]) AS p(id)
+        ${this.side.counters ? this.sortedOrWalked(spec, sorted, joinedAt, read) : Prisma.sql`CROSS JOIN LATERAL (${sorted}) m`}`;
       // One JSON value of columns, as for the link's orderings (Q5, 1,000 rows: far less CPU than
       // the driver decoding rows); the aggregates take the rows in the order the pages give them.
       const { rows } = await readValues(Prisma.sql`
@@ -373,7 +374,7 @@ export class LinkLoader<Node extends { id: number }> {
   }
 
   /**
-   * The page statement for parents whose sizes the counters give, choosing per parent between
+   * The pages `m` of parents `p` whose sizes the counters give, choosing per parent between
    * reading and sorting its links (`sorted`) and walking the nodes' index on the ordering column,
    * probing the link for each node, until the page is full. For a page of k rows among H nodes, a
    * parent with c members costs about c rows read one way and k·H/c probes the other: the walk
@@ -383,15 +384,9 @@ export class LinkLoader<Node extends { id: number }> {
    * with a filter only when the parent holds at least a quarter of them (at most 4 times what the
    * sort reads).
    */
-  private sortedOrWalked(
-    ids: number[],
-    spec: PageSpec,
-    sorted: Prisma.Sql,
-    read: { isTraining: boolean | null | undefined; joinedAt: boolean; filter: LinkFilter | null },
-  ): Prisma.Sql {
+  private sortedOrWalked(spec: PageSpec, sorted: Prisma.Sql, joinedAt: Prisma.Sql, read: PageRead): Prisma.Sql {
     const { parent, child, table, counters } = this.side;
     const { isTraining, filter } = read;
-    const joinedAt = read.joinedAt ? Prisma.sql`, ${joinedAtMs} AS "joinedAt"` : Prisma.empty;
     const walked = pageQuery(
       pageSql(spec, table.columns),
       (condition) => Prisma.sql`
@@ -416,8 +411,6 @@ export class LinkLoader<Node extends { id: number }> {
     // The conditions on g.walk do not depend on the rows of their branch: PostgreSQL checks them
     // once per parent (a one-time filter) and runs only the branch that is chosen.
     return Prisma.sql`
-      SELECT p.id AS "parentId", m.*
-      FROM unnest(${ids}::int[]) AS p(id)
       -- OFFSET 0: one index lookup per parent, never a join that reads the whole table.
       CROSS JOIN LATERAL (SELECT ${walk} AS walk FROM ${counters!.from} WHERE c.id = p.id OFFSET 0) g
       CROSS JOIN LATERAL (

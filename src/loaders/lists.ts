@@ -31,7 +31,7 @@ export async function listPage<Row extends { id: number }>(
   return {
     ...toPage(
       spec,
-      rows.map((values) => table.read(values, 0)),
+      rows.map((values) => table.read(values)),
       (row) => table.sortKey(spec.field, row),
     ),
     totalCount: async () => {

@@ -26,7 +26,7 @@ export class NodeLoader<Row extends { id: number }> {
     );
     const found = new Map<number, Row>();
     for (const values of rows) {
-      const row = table.read(values, 0);
+      const row = table.read(values);
       found.set(row.id, row);
     }
     return ids.map((id) => found.get(id) ?? null);

@@ -17,12 +17,12 @@ export type TeamOrderField = 'ID' | 'NAME';
 export const heroTable = {
   from: Prisma.sql`"Hero" n`,
   select: Prisma.raw(heroColumns.join(', ')),
-  /** A hero from the values of `select`, starting at `at` in a row of values. */
-  read: (values: unknown[], at: number): Hero => ({
-    id: values[at] as number,
-    name: values[at + 1] as string,
-    secretName: values[at + 2] as string,
-    age: values[at + 3] as number | null,
+  /** A hero from the values of `select`: a row of them, in order. */
+  read: (values: unknown[]): Hero => ({
+    id: values[0] as number,
+    name: values[1] as string,
+    secretName: values[2] as string,
+    age: values[3] as number | null,
   }),
   aggregate: aggregated(heroColumns),
   aggregateRows: aggregated(heroColumns, 'r'),
@@ -33,7 +33,6 @@ export const heroTable = {
     secretName: columns[2]![i] as string,
     age: columns[3]![i] as number | null,
   }),
-  width: 4,
   columns: {
     ID: { sql: Prisma.sql`n.id`, type: 'int', nullable: false, output: 'id' },
     NAME: { sql: Prisma.sql`n.name`, type: 'text', nullable: false, output: 'name' },
@@ -46,13 +45,13 @@ export const teamTable = {
   from: Prisma.sql`"Team" n`,
   // The whole row, as Prisma reads it, counters included (they are ints: cheap to carry).
   select: Prisma.raw(teamColumns.join(', ')),
-  /** A team from the values of `select`, starting at `at` in a row of values. */
-  read: (values: unknown[], at: number): Team => ({
-    id: values[at] as number,
-    name: values[at + 1] as string,
-    headquarters: values[at + 2] as string,
-    heroCount: values[at + 3] as number,
-    trainingHeroCount: values[at + 4] as number,
+  /** A team from the values of `select`: a row of them, in order. */
+  read: (values: unknown[]): Team => ({
+    id: values[0] as number,
+    name: values[1] as string,
+    headquarters: values[2] as string,
+    heroCount: values[3] as number,
+    trainingHeroCount: values[4] as number,
   }),
   aggregate: aggregated(teamColumns),
   aggregateRows: aggregated(teamColumns, 'r'),
@@ -64,7 +63,6 @@ export const teamTable = {
     heroCount: columns[3]![i] as number,
     trainingHeroCount: columns[4]![i] as number,
   }),
-  width: 5,
   columns: {
     ID: { sql: Prisma.sql`n.id`, type: 'int', nullable: false, output: 'id' },
     NAME: { sql: Prisma.sql`n.name`, type: 'text', nullable: false, output: 'name' },
@@ -75,10 +73,8 @@ export const teamTable = {
 export type NodeTable<Row> = {
   from: Prisma.Sql;
   select: Prisma.Sql;
-  /** A node from the values of `select`, starting at `at` in a row of values. */
-  read: (values: unknown[], at: number) => Row;
-  /** How many columns `select` has. */
-  width: number;
+  /** A node from the values of `select`: a row of them, in order. */
+  read: (values: unknown[]) => Row;
   /** The columns of `select`, each aggregated into an array of its values over the rows. */
   aggregate: Prisma.Sql;
   /** The same, over the rows `r` of a statement that selected `select`. */

@@ -13,6 +13,7 @@ import { getDatamodel } from './generated/pothos-prisma-types';
 import { directFieldsPluginName } from './direct-fields';
 import { badInput } from './errors';
 import { checkIdCount, decodeNodeId } from './ids';
+import { LimitCode } from './limits';
 
 /** A node by decoded global id, through the request's batched loaders, marked with its type. */
 async function loadNode(context: Context, { typename, id }: { typename: string; id: string | number }) {
@@ -53,7 +54,7 @@ export const builder = new SchemaBuilder<{
     complexityError: (_kind, result) =>
       new GraphQLError(
         `Query complexity ${result.complexity} exceeds the limit of ${result.maxComplexity} (MAX_COMPLEXITY); ask for smaller pages or fewer levels`,
-        { extensions: { code: 'MAX_COMPLEXITY_EXCEEDED' } },
+        { extensions: { code: LimitCode.MAX_COMPLEXITY } },
       ),
   },
   relay: {

@@ -2,6 +2,7 @@ import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import { GraphQLError } from 'graphql';
 import { limits } from './config';
 import { badInput } from './errors';
+import { LimitCode } from './limits';
 
 /** The largest value of PostgreSQL's int4, the type of every id and of a hero's age. */
 export const INT4_MAX = 2_147_483_647;
@@ -40,7 +41,7 @@ export function decodeNodeId(globalID: string): { typename: string; id: string }
 export function checkIdCount(count: number, where: string): void {
   if (count > limits.ids) {
     throw new GraphQLError(`${where} lists ${count} ids; at most ${limits.ids} are accepted (MAX_IDS)`, {
-      extensions: { code: 'MAX_IDS_EXCEEDED' },
+      extensions: { code: LimitCode.MAX_IDS },
     });
   }
 }

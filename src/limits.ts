@@ -16,6 +16,7 @@ export const LimitCode = {
   MAX_DIRECTIVES: 'MAX_DIRECTIVES_EXCEEDED',
   MAX_TOKENS: 'MAX_TOKENS_EXCEEDED',
   MAX_COMPLEXITY: 'MAX_COMPLEXITY_EXCEEDED',
+  MAX_IDS: 'MAX_IDS_EXCEEDED',
 } as const;
 
 // GraphQL Armor reports its rejections as "Syntax Error: …" without a code; each becomes a

@@ -17,7 +17,7 @@
 //   costly-giant   10 clients: 14 aliased pages of the Giant team (100,000 heroes) ordered by NAME
 //                  and by AGE from cursors deep in the list, first: 100.
 // The scratch database is dropped at the end, also after an error or Ctrl-C.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -25,6 +25,8 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { Client } from 'pg';
 import { databaseUrl, datasetShape, ensureDataset } from '../bench/dataset';
+import { memoryMb } from '../bench/proc';
+import { percentile } from '../bench/stats';
 import { type ServerProcess, startServer } from '../test/support/server-process';
 
 const { values } = parseArgs({
@@ -113,11 +115,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 // ---------------------------------------------------------------------------------------------
 // Statistics.
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 class Tally {
   readonly statuses = new Map<string, number>();
@@ -323,14 +320,14 @@ function startProbe(url: string, pid: number): { stop: () => Promise<ProbeReport
   };
 }
 
+/** The server's resident set now, in bytes. */
 function rssOf(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) * 1024 : NaN;
+  return (memoryMb(pid)?.current ?? NaN) * 1024 * 1024;
 }
 
+/** The server's peak resident set (VmHWM), in bytes. */
 function hwmOf(pid: number): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) * 1024 : NaN;
+  return (memoryMb(pid)?.peak ?? NaN) * 1024 * 1024;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ const base = {
       { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
     ],
   },
-  // The schema engine's WebAssembly glue is an ES module; everything else in node_modules is not.
-  transformIgnorePatterns: ['/node_modules/(?!@prisma/schema-engine-wasm/)'],
+  // The schema engine's WebAssembly glue and jose are ES modules; everything else in node_modules is not.
+  transformIgnorePatterns: ['/node_modules/(?!(@prisma/schema-engine-wasm|jose)/)'],
   setupFiles: ['<rootDir>/test/support/env.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/support/database.ts'],
   testMatch: ['<rootDir>/test/**/*.test.ts'],

@@ -2,16 +2,18 @@ import SchemaBuilder, { brandWithType } from '@pothos/core';
 import ComplexityPlugin from '@pothos/plugin-complexity';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { GraphQLError } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
+import { hasRole } from './access/roles';
 import { config, limits } from './config';
 import type { Context } from './context';
 import { prisma } from './db';
 import type PrismaTypes from './generated/pothos-prisma-types';
 import { getDatamodel } from './generated/pothos-prisma-types';
 import { directFieldsPluginName } from './direct-fields';
-import { badInput } from './errors';
+import { badInput, forbidden, signInRequired } from './errors';
 import { checkIdCount, decodeNodeId } from './ids';
 import { LimitCode } from './limits';
 
@@ -34,8 +36,23 @@ export const builder = new SchemaBuilder<{
   DefaultNodeNullability: false;
   // Every connection can count its whole list; the count runs only when a client asks for it.
   Connection: { totalCount: () => Promise<number> };
+  // What fields ask for (authScopes); each is the role of that name or a stronger one.
+  AuthScopes: { viewer: boolean; editor: boolean; admin: boolean };
 }>({
-  plugins: [PrismaPlugin, RelayPlugin, ValidationPlugin, ComplexityPlugin, directFieldsPluginName],
+  // Scope-auth first, so that its check runs before any other plugin's resolver wrapper.
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin, ComplexityPlugin, directFieldsPluginName],
+  // Scopes are checked on the root fields only (the Query and Mutation types below): a field of a
+  // Hero or Team is reached through a root field already checked, and stays unwrapped (no cost).
+  scopeAuth: {
+    authScopes: ({ caller }) => ({
+      viewer: hasRole(caller, 'viewer'),
+      editor: hasRole(caller, 'editor'),
+      admin: hasRole(caller, 'admin'),
+    }),
+    // Anonymous callers are told to sign in, callers with a token that it is not enough; neither
+    // names the scopes the field needed.
+    unauthorizedError: (_parent, context) => (context.caller.authenticated ? forbidden() : signInRequired()),
+  },
   defaultFieldNullability: false,
   prisma: {
     client: prisma,
@@ -83,5 +100,6 @@ export const builder = new SchemaBuilder<{
 
 builder.addScalarType('DateTime', DateTimeResolver);
 
-builder.queryType({});
-builder.mutationType({});
+// Reading needs viewer; every mutation needs editor, and deletes admin (their own authScopes).
+builder.queryType({ authScopes: { viewer: true } });
+builder.mutationType({ authScopes: { editor: true } });

@@ -1,5 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { isRole, type Role, roles } from './access/roles';
+import { loadManifest } from './access/trusted-documents';
 import type { ClientBounds } from './http-server';
 
 // A .env file fills in what the environment leaves unset (see .env.example); tests never read one.
@@ -37,6 +39,112 @@ function readDataDir(): string {
   return raw.startsWith('memory://') ? raw : path.resolve(raw);
 }
 
+function readText(name: string): string | undefined {
+  const raw = process.env[name];
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
+
+/** ANONYMOUS_ROLE: what a request without a token may do; null (`none`) refuses it. */
+function readAnonymousRole(production: boolean): Role | null {
+  const raw = readText('ANONYMOUS_ROLE');
+  if (raw === undefined) return production ? 'viewer' : 'admin';
+  if (raw === 'none') return null;
+  if (!isRole(raw)) throw new Error(`ANONYMOUS_ROLE must be one of ${roles.join(', ')} or none, got "${raw}"`);
+  return raw;
+}
+
+/** The one source of keys tokens are checked with: a shared secret (HS256) or a JWKS (RS256, ES256). */
+export type JwtKeys =
+  | { readonly kind: 'secret'; readonly secret: string }
+  | { readonly kind: 'jwks-file'; readonly path: string; readonly jwks: { keys: Record<string, unknown>[] } }
+  | { readonly kind: 'jwks-url'; readonly url: URL; readonly cooldownMs: number };
+
+export interface JwtConfig {
+  readonly keys: JwtKeys;
+  readonly issuer: string | undefined;
+  /** Accepted audiences (JWT_AUDIENCE, comma-separated): the token's `aud` must name one. */
+  readonly audience: readonly string[] | undefined;
+  /** The claim holding the caller's roles, an array of strings. */
+  readonly rolesClaim: string;
+}
+
+function readJwks(file: string): { keys: Record<string, unknown>[] } {
+  let jwks: unknown;
+  try {
+    jwks = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`JWT_JWKS_FILE: cannot read a JSON key set from ${file}: ${(error as Error).message}`);
+  }
+  const keys = (jwks as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0 || !keys.every((key) => key && typeof key === 'object' && 'kty' in key)) {
+    throw new Error(`JWT_JWKS_FILE: ${file} is not a JWKS: expected { "keys": [ { "kty": … }, … ] }`);
+  }
+  return { keys: keys as Record<string, unknown>[] };
+}
+
+/** JWT_*: null when no key is configured (then no token can be checked, and none is accepted). */
+function readJwt(): JwtConfig | null {
+  const secret = readText('JWT_SECRET');
+  const file = readText('JWT_JWKS_FILE');
+  const url = readText('JWT_JWKS_URL');
+  const given = [secret && 'JWT_SECRET', file && 'JWT_JWKS_FILE', url && 'JWT_JWKS_URL'].filter(Boolean);
+  if (given.length > 1) {
+    throw new Error(`Set one of JWT_SECRET, JWT_JWKS_FILE and JWT_JWKS_URL, not ${given.join(' and ')}`);
+  }
+  let keys: JwtKeys;
+  if (secret !== undefined) {
+    // HS256 with a short secret can be brute-forced offline from any token it signed.
+    if (Buffer.byteLength(secret) < 32) throw new Error('JWT_SECRET must be at least 32 characters long');
+    keys = { kind: 'secret', secret };
+  } else if (file !== undefined) {
+    const resolved = path.resolve(file);
+    keys = { kind: 'jwks-file', path: resolved, jwks: readJwks(resolved) };
+  } else if (url !== undefined) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new Error(`JWT_JWKS_URL must be an http(s) URL, got "${url}"`);
+    }
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+      throw new Error(`JWT_JWKS_URL must be an http(s) URL, got "${url}"`);
+    }
+    keys = { kind: 'jwks-url', url: parsed, cooldownMs: readInt('JWT_JWKS_COOLDOWN_MS', 30_000, 0, 3_600_000) };
+  } else {
+    for (const name of ['JWT_ISSUER', 'JWT_AUDIENCE']) {
+      if (readText(name)) throw new Error(`${name} is set but no key is: set JWT_SECRET, JWT_JWKS_FILE or JWT_JWKS_URL`);
+    }
+    return null;
+  }
+  const audience = readText('JWT_AUDIENCE')
+    ?.split(',')
+    .map((value) => value.trim())
+    .filter(Boolean);
+  return {
+    keys,
+    issuer: readText('JWT_ISSUER'),
+    audience: audience?.length ? audience : undefined,
+    rolesClaim: readText('JWT_ROLES_CLAIM') ?? 'roles',
+  };
+}
+
+/** Who may do what (src/access/). */
+export interface AccessConfig {
+  /** The role of a request without a token; null: such requests are refused (401). */
+  readonly anonymousRole: Role | null;
+  /** How tokens are checked; null: no key, so every token is refused. */
+  readonly jwt: JwtConfig | null;
+  /** TRUSTED_DOCUMENTS: the manifest's documents by their SHA-256 (hex); null runs any document. */
+  readonly trustedDocuments: { readonly path: string; readonly documents: ReadonlyMap<string, string> } | null;
+}
+
+function readTrustedDocuments(): AccessConfig['trustedDocuments'] {
+  const file = readText('TRUSTED_DOCUMENTS');
+  if (file === undefined) return null;
+  const resolved = path.resolve(file);
+  return { path: resolved, documents: loadManifest(resolved) };
+}
+
 export interface Config {
   readonly production: boolean;
   readonly port: number;
@@ -71,10 +179,13 @@ export interface Config {
   readonly migrateOnStart: boolean;
   /** V8's --heap-growing-percent for the server process; 0 leaves V8's own heuristics. */
   readonly heapGrowingPercent: number;
+  readonly access: AccessConfig;
 }
 
+const production = process.env.NODE_ENV === 'production';
+
 export const config: Config = Object.freeze({
-  production: process.env.NODE_ENV === 'production',
+  production,
   port: readInt('PORT', 4000, 0, 65535),
   databaseUrl: readDatabaseUrl(),
   dataDir: readDataDir(),
@@ -100,6 +211,11 @@ export const config: Config = Object.freeze({
   jit: readBool('GRAPHQL_JIT', true),
   migrateOnStart: readBool('MIGRATE_ON_START', true),
   heapGrowingPercent: readInt('HEAP_GROWING_PERCENT', 150, 0, 1000),
+  access: Object.freeze({
+    anonymousRole: readAnonymousRole(production),
+    jwt: readJwt(),
+    trustedDocuments: readTrustedDocuments(),
+  }),
 });
 
 export const pageSizes = Object.freeze({

@@ -1,3 +1,6 @@
+import type { YogaInitialContext } from 'graphql-yoga';
+import { requestCaller } from './access/authentication';
+import { anonymousCaller, type Caller } from './access/roles';
 import { createLinkLoaders } from './loaders/links';
 import { createNodeLoaders } from './loaders/nodes';
 
@@ -6,8 +9,14 @@ export interface Context {
   loaders: ReturnType<typeof createLinkLoaders>;
   /** Heroes and teams by id, batched per type. */
   nodes: ReturnType<typeof createNodeLoaders>;
+  /** Who sends the request (src/access/authentication.ts); `caller.role` is its strongest role. */
+  caller: Caller;
 }
 
-export function createContext(): Context {
-  return { loaders: createLinkLoaders(), nodes: createNodeLoaders() };
+// For a request that did not pass useAuthentication (none should): no role, so nothing runs.
+const fallback = anonymousCaller(null);
+
+export function createContext(initial?: Partial<YogaInitialContext>): Context {
+  const caller = (initial?.request && requestCaller(initial.request)) || fallback;
+  return { loaders: createLinkLoaders(), nodes: createNodeLoaders(), caller };
 }

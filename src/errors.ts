@@ -8,6 +8,10 @@ export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   CONFLICT: 'CONFLICT',
+  /** No valid token where one is needed: a bad token (HTTP 401), or an anonymous caller refused. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** A valid token whose roles are not enough. */
+  FORBIDDEN: 'FORBIDDEN',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -17,6 +21,26 @@ export function clientError(code: ErrorCode, message: string): GraphQLError {
 
 export const notFound = (message: string) => clientError(ErrorCode.NOT_FOUND, message);
 export const badInput = (message: string) => clientError(ErrorCode.BAD_USER_INPUT, message);
+
+/** What an anonymous caller gets for an operation its role does not allow. */
+export const signInRequired = () =>
+  clientError(ErrorCode.UNAUTHENTICATED, 'Not allowed without a token: send Authorization: Bearer <token>');
+
+/** What an authenticated caller gets for an operation its roles do not allow; it names no role. */
+export const forbidden = () => clientError(ErrorCode.FORBIDDEN, 'Not allowed for this token');
+
+/**
+ * A request refused before it is parsed for want of a valid token: HTTP 401 with the challenge of
+ * RFC 6750 (`WWW-Authenticate: Bearer`, with `error="invalid_token"` when a token was sent).
+ */
+export function unauthenticated(message: string, invalidToken: boolean): GraphQLError {
+  const challenge = invalidToken
+    ? `Bearer error="invalid_token", error_description="${message.replace(/["\\]/g, '')}"`
+    : 'Bearer';
+  return new GraphQLError(message, {
+    extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401, headers: { 'WWW-Authenticate': challenge } } },
+  });
+}
 
 const prismaCodes: Record<string, [ErrorCode, string]> = {
   P2002: [ErrorCode.CONFLICT, 'The change conflicts with existing data'],
@@ -57,6 +81,10 @@ export function toClientError(error: unknown): GraphQLError | undefined {
   }
   if (!(error instanceof GraphQLError) || !(original instanceof GraphQLError)) return undefined;
 
+  // Scope-auth's own refusal, should one come without our unauthorizedError (src/builder.ts).
+  if (original.name === 'ForbiddenError' && !original.extensions?.code) {
+    return new GraphQLError(forbidden().message, { path: error.path, extensions: { code: ErrorCode.FORBIDDEN } });
+  }
   if (original.name === 'PothosValidationError' && !original.extensions?.code) {
     // Set in place: the located error shares this object, and returning the same error keeps
     // Yoga from logging an expected client mistake as a server error.

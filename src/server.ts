@@ -15,8 +15,19 @@ import { yoga } from './yoga';
 // Set here rather than on the command line, so every way of starting the server gets it.
 if (config.heapGrowingPercent > 0) setFlagsFromString(`--heap-growing-percent=${config.heapGrowingPercent}`);
 
+/** One line when anonymous callers may write: the development default (admin) keeps the quick start open. */
+function warnIfOpen() {
+  const role = config.access.anonymousRole;
+  if (role !== 'admin' && role !== 'editor') return;
+  const why = process.env.ANONYMOUS_ROLE ? `ANONYMOUS_ROLE=${role}` : 'the default outside NODE_ENV=production';
+  console.warn(
+    `Warning: anonymous callers are ${role} (${why}): anyone who reaches this server may change${role === 'admin' ? ' and delete' : ''} data; set ANONYMOUS_ROLE=viewer or none, or NODE_ENV=production, before exposing it`,
+  );
+}
+
 async function main() {
   const started = performance.now();
+  warnIfOpen();
   openDatabase();
   if (config.migrateOnStart) {
     const { applied, seeded } = await prepareDatabase({ seed: true });

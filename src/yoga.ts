@@ -1,5 +1,7 @@
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, maskError, type Plugin, type YogaLogger } from 'graphql-yoga';
+import { requestCaller, useAuthentication } from './access/authentication';
+import { useTrustedDocuments } from './access/trusted-documents';
 import { config, limits } from './config';
 import { createContext } from './context';
 import { isReady } from './health';
@@ -95,7 +97,8 @@ export const yoga = createYoga({
   graphqlEndpoint: '/graphql',
   landingPage: false,
   healthCheckEndpoint: '/live',
-  graphiql: config.graphiql ? { title: 'Heroes & Teams', defaultQuery } : false,
+  // The headers tab takes a token: {"Authorization": "Bearer <token>"} (README, Access).
+  graphiql: config.graphiql ? { title: 'Heroes & Teams', defaultQuery, isHeadersEditorEnabled: true } : false,
   // GraphiQL's own bundle, served inline: the default page would fetch it from a CDN, which
   // machines without internet access (ours, CI) cannot reach. Loaded on first use: it is 9 MB.
   renderGraphiQL: (options) =>
@@ -117,6 +120,17 @@ export const yoga = createYoga({
     // Browsers may send "simple" GET and form POST requests across sites without a preflight;
     // requiring a custom header (or a JSON body, which is never simple) stops cross-site requests.
     useCSRFPrevention(),
+    // Who is calling, before anything is parsed: a bad token is answered 401 here.
+    useAuthentication(config.access),
+    // Then, with TRUSTED_DOCUMENTS, only the manifest's documents (any document for admin callers).
+    ...(config.access.trustedDocuments
+      ? [
+          useTrustedDocuments(
+            config.access.trustedDocuments.documents,
+            (request) => requestCaller(request)?.role === 'admin',
+          ),
+        ]
+      : []),
     useErrorCodes(),
     ...limitPlugins(),
     // After the limits: what is refused there holds no budget.

@@ -142,6 +142,8 @@ builder.relayMutationField(
   'deleteHero',
   { inputFields: (t) => ({ id: t.globalID({ required: true, for: Hero }) }) },
   {
+    // Deleting takes admin (the Mutation type asks editor of every mutation).
+    authScopes: { admin: true },
     resolve: async (_root, { input }, ctx) => {
       const id = dbId(input.id);
       await deleteHero(id);

@@ -107,6 +107,8 @@ builder.relayMutationField(
   'deleteTeam',
   { inputFields: (t) => ({ id: t.globalID({ required: true, for: Team }) }) },
   {
+    // Deleting takes admin (the Mutation type asks editor of every mutation).
+    authScopes: { admin: true },
     resolve: async (_root, { input }, ctx) => {
       const id = dbId(input.id);
       const { count } = await prisma.team.deleteMany({ where: { id } });

@@ -1,0 +1,147 @@
+import type { Plugin } from 'graphql-yoga';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors as joseErrors,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from 'jose';
+import type { AccessConfig, JwtConfig } from '../config';
+import { unauthenticated } from '../errors';
+import { burstLog } from '../load-shedding';
+import { anonymousCaller, type Caller, strongestRole } from './roles';
+
+// Who sends a request: the bearer token of its Authorization header, checked with jose, or nobody
+// (the anonymous role). Decided once per GraphQL request in Yoga's onParams, before the document
+// is parsed: a bad token, or no token where anonymous callers are refused, is answered 401 and
+// nothing runs. What each role may do is the schema's business (authScopes, src/builder.ts).
+
+type Verify = (token: string) => Promise<JWTPayload>;
+
+/** Algorithms each kind of key accepts; `none` never is. */
+const secretAlgorithms = ['HS256'];
+const keySetAlgorithms = ['RS256', 'ES256'];
+
+/** A token checker for the configured keys; null when there are none (no token can be checked). */
+export function createVerifier(jwt: JwtConfig | null): Verify | null {
+  if (!jwt) return null;
+  let key: Uint8Array | JWTVerifyGetKey;
+  let algorithms: string[];
+  switch (jwt.keys.kind) {
+    case 'secret':
+      key = new TextEncoder().encode(jwt.keys.secret);
+      algorithms = secretAlgorithms;
+      break;
+    case 'jwks-file':
+      key = createLocalJWKSet(jwt.keys.jwks as Parameters<typeof createLocalJWKSet>[0]);
+      algorithms = keySetAlgorithms;
+      break;
+    case 'jwks-url':
+      // Cached; a token whose kid is unknown refetches the set (at most once per cooldown).
+      key = createRemoteJWKSet(jwt.keys.url, { cooldownDuration: jwt.keys.cooldownMs });
+      algorithms = keySetAlgorithms;
+      break;
+  }
+  const options = {
+    algorithms,
+    issuer: jwt.issuer,
+    audience: jwt.audience ? [...jwt.audience] : undefined,
+    requiredClaims: ['exp'],
+  };
+  return async (token) =>
+    (await (typeof key === 'function' ? jwtVerify(token, key, options) : jwtVerify(token, key, options))).payload;
+}
+
+const reportKeysUnavailable = burstLog('Cannot fetch the keys of JWT_JWKS_URL: refusing tokens with 401');
+
+/** Why a token was refused, in words a client may see (no key material, no stack). */
+function reason(error: unknown): string {
+  if (!(error instanceof joseErrors.JOSEError)) {
+    // A JWKS URL that cannot be fetched: the server's problem, logged; the client can only retry.
+    reportKeysUnavailable(error instanceof Error ? error.message : String(error));
+    return 'The keys to check the token cannot be fetched: try again later';
+  }
+  switch (error.code) {
+    case 'ERR_JWT_EXPIRED':
+      return 'The token has expired';
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED': {
+      const claim = (error as joseErrors.JWTClaimValidationFailed).claim;
+      if (claim === 'nbf') return 'The token is not valid yet';
+      if (claim === 'iss') return 'The token has the wrong issuer';
+      if (claim === 'aud') return 'The token has the wrong audience';
+      return `The token's ${claim} claim is not valid`;
+    }
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+      return "The token's algorithm is not accepted";
+    case 'ERR_JWKS_NO_MATCHING_KEY':
+      return 'The token was not signed by a known key';
+    case 'ERR_JWKS_TIMEOUT':
+      reportKeysUnavailable('timeout');
+      return 'The keys to check the token cannot be fetched: try again later';
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      return "The token's signature is not valid";
+    default:
+      return 'The token is not a valid JWT';
+  }
+}
+
+// A JWT in compact form: three base64url parts, the signature not empty (`alg: none` has none).
+const bearer = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+) *$/i;
+
+/** The caller a valid token names: its roles from the roles claim (an array of strings, else none). */
+function callerOf(payload: JWTPayload, rolesClaim: string): Caller {
+  const claimed = payload[rolesClaim];
+  const names = Array.isArray(claimed) ? claimed.filter((name): name is string => typeof name === 'string') : [];
+  return Object.freeze({
+    role: strongestRole(names),
+    roles: Object.freeze(names),
+    subject: typeof payload.sub === 'string' ? payload.sub : undefined,
+    authenticated: true,
+  });
+}
+
+const callers = new WeakMap<Request, Caller>();
+
+/** The caller of a request that passed authentication (undefined for any other request). */
+export function requestCaller(request: Request): Caller | undefined {
+  return callers.get(request);
+}
+
+/**
+ * Authenticates every GraphQL request before it is parsed: a request with an Authorization header
+ * must carry a valid bearer token (401 otherwise, and always when no key is configured); one
+ * without is anonymous, with ANONYMOUS_ROLE, or refused (401) when that is `none`.
+ */
+export function useAuthentication(access: Pick<AccessConfig, 'anonymousRole' | 'jwt'>): Plugin {
+  const verify = createVerifier(access.jwt);
+  const rolesClaim = access.jwt?.rolesClaim ?? 'roles';
+  const anonymous = anonymousCaller(access.anonymousRole);
+  return {
+    onParams({ request }) {
+      const header = request.headers.get('authorization');
+      if (header === null) {
+        if (anonymous.role === null) {
+          throw unauthenticated('This server needs a token: send Authorization: Bearer <token>', false);
+        }
+        callers.set(request, anonymous);
+        return;
+      }
+      const token = bearer.exec(header)?.[1];
+      if (token === undefined) {
+        throw unauthenticated('The Authorization header must be "Bearer <JWT>"', true);
+      }
+      if (!verify) {
+        throw unauthenticated('This server has no key to check tokens with: send the request without one', true);
+      }
+      return verify(token).then(
+        (payload) => {
+          callers.set(request, callerOf(payload, rolesClaim));
+        },
+        (error: unknown) => {
+          throw unauthenticated(reason(error), true);
+        },
+      );
+    },
+  };
+}

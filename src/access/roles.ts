@@ -1,0 +1,40 @@
+// The role lattice: every role can do what the roles below it can. Nothing here reads the
+// environment or a request; src/access/authentication.ts decides who the caller is, the schema
+// names only the scopes (src/builder.ts maps them to these roles).
+
+/** Known roles, weakest first: viewer reads, editor also writes, admin also deletes. */
+export const roles = ['viewer', 'editor', 'admin'] as const;
+export type Role = (typeof roles)[number];
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (roles as readonly string[]).includes(value);
+}
+
+/** Who sends the request, on the GraphQL context as `caller`. */
+export interface Caller {
+  /** The strongest known role the caller has; null when none (a token with unknown roles only). */
+  readonly role: Role | null;
+  /** The roles as the token claims them, unknown ones included (anonymous: the anonymous role). */
+  readonly roles: readonly string[];
+  /** The token's `sub`, when it has one. */
+  readonly subject?: string;
+  /** Whether the caller sent a valid token (false: anonymous). */
+  readonly authenticated: boolean;
+}
+
+/** The strongest known role of a list; unknown names count for nothing. */
+export function strongestRole(names: readonly string[]): Role | null {
+  let best = -1;
+  for (const name of names) best = Math.max(best, roles.indexOf(name as Role));
+  return best < 0 ? null : roles[best]!;
+}
+
+/** Whether the caller's role is `needed` or stronger. */
+export function hasRole(caller: Caller, needed: Role): boolean {
+  return caller.role !== null && roles.indexOf(caller.role) >= roles.indexOf(needed);
+}
+
+/** The caller without a token: `role` (ANONYMOUS_ROLE) or, when anonymous callers are refused, null. */
+export function anonymousCaller(role: Role | null): Caller {
+  return Object.freeze({ role, roles: role ? [role] : [], authenticated: false });
+}

@@ -76,7 +76,11 @@ function readJwks(file: string): { keys: Record<string, unknown>[] } {
     throw new Error(`JWT_JWKS_FILE: cannot read a JSON key set from ${file}: ${(error as Error).message}`);
   }
   const keys = (jwks as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(keys) || keys.length === 0 || !keys.every((key) => key && typeof key === 'object' && 'kty' in key)) {
+  if (
+    !Array.isArray(keys) ||
+    keys.length === 0 ||
+    !keys.every((key) => key && typeof key === 'object' && 'kty' in key)
+  ) {
     throw new Error(`JWT_JWKS_FILE: ${file} is not a JWKS: expected { "keys": [ { "kty": … }, … ] }`);
   }
   return { keys: keys as Record<string, unknown>[] };
@@ -112,7 +116,8 @@ function readJwt(): JwtConfig | null {
     keys = { kind: 'jwks-url', url: parsed, cooldownMs: readInt('JWT_JWKS_COOLDOWN_MS', 30_000, 0, 3_600_000) };
   } else {
     for (const name of ['JWT_ISSUER', 'JWT_AUDIENCE']) {
-      if (readText(name)) throw new Error(`${name} is set but no key is: set JWT_SECRET, JWT_JWKS_FILE or JWT_JWKS_URL`);
+      if (readText(name))
+        throw new Error(`${name} is set but no key is: set JWT_SECRET, JWT_JWKS_FILE or JWT_JWKS_URL`);
     }
     return null;
   }

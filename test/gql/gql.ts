@@ -14,6 +14,27 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  mutation AccessKeysCreateTeam($name: String!) {\n    createTeam(input: { name: $name, headquarters: \"Keys\" }) {\n      team {\n        id\n      }\n    }\n  }\n": typeof types.AccessKeysCreateTeamDocument,
+    "\n  mutation AccessKeysDeleteTeam($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n": typeof types.AccessKeysDeleteTeamDocument,
+    "\n  query AccessKeysTeams($name: String) {\n    teams(where: { nameContains: $name }) {\n      totalCount\n    }\n  }\n": typeof types.AccessKeysTeamsDocument,
+    "\n  mutation DeleteTeamInProcess($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n": typeof types.DeleteTeamInProcessDocument,
+    "\n  mutation AccessFixture($team: ID!, $name: String!) {\n    member: createHero(input: { name: $name, secretName: \"m\", teams: [{ teamId: $team }] }) {\n      hero {\n        id\n      }\n    }\n    loner: createHero(input: { name: $name, secretName: \"l\" }) {\n      hero {\n        id\n      }\n    }\n  }\n": typeof types.AccessFixtureDocument,
+    "\n  mutation AccessFixtureTeam($name: String!) {\n    createTeam(input: { name: $name, headquarters: \"HQ\" }) {\n      team {\n        id\n      }\n    }\n  }\n": typeof types.AccessFixtureTeamDocument,
+    "\n  query AccessSnapshot($ids: [ID!]!) {\n    heroes {\n      totalCount\n    }\n    teams {\n      totalCount\n    }\n    nodes(ids: $ids) {\n      id\n      ... on Team {\n        name\n        headquarters\n        heroes {\n          totalCount\n          edges {\n            isTraining\n            joinedAt\n            node {\n              id\n            }\n          }\n        }\n      }\n      ... on Hero {\n        name\n        secretName\n        age\n        teams {\n          edges {\n            isTraining\n            joinedAt\n            node {\n              id\n            }\n          }\n        }\n      }\n    }\n  }\n": typeof types.AccessSnapshotDocument,
+    "\n    mutation AccessCreateTeam($name: String!) {\n      createTeam(input: { name: $name, headquarters: \"Elsewhere\" }) {\n        team {\n          id\n        }\n      }\n    }\n  ": typeof types.AccessCreateTeamDocument,
+    "\n    mutation AccessUpdateTeam($team: ID!) {\n      updateTeam(input: { id: $team, name: \"Renamed\" }) {\n        team {\n          id\n        }\n      }\n    }\n  ": typeof types.AccessUpdateTeamDocument,
+    "\n    mutation AccessDeleteTeam($team: ID!) {\n      deleteTeam(input: { id: $team }) {\n        deletedId\n      }\n    }\n  ": typeof types.AccessDeleteTeamDocument,
+    "\n    mutation AccessCreateHero($name: String!) {\n      createHero(input: { name: $name, secretName: \"new\" }) {\n        hero {\n          id\n        }\n      }\n    }\n  ": typeof types.AccessCreateHeroDocument,
+    "\n    mutation AccessUpdateHero($member: ID!) {\n      updateHero(input: { id: $member, age: 99 }) {\n        hero {\n          id\n        }\n      }\n    }\n  ": typeof types.AccessUpdateHeroDocument,
+    "\n    mutation AccessDeleteHero($member: ID!) {\n      deleteHero(input: { id: $member }) {\n        deletedId\n      }\n    }\n  ": typeof types.AccessDeleteHeroDocument,
+    "\n    mutation AccessAddHeroToTeam($loner: ID!, $team: ID!) {\n      addHeroToTeam(input: { heroId: $loner, teamId: $team }) {\n        isTraining\n      }\n    }\n  ": typeof types.AccessAddHeroToTeamDocument,
+    "\n    mutation AccessUpdateMembership($member: ID!, $team: ID!) {\n      updateMembership(input: { heroId: $member, teamId: $team, isTraining: true }) {\n        isTraining\n      }\n    }\n  ": typeof types.AccessUpdateMembershipDocument,
+    "\n    mutation AccessRemoveHeroFromTeam($member: ID!, $team: ID!) {\n      removeHeroFromTeam(input: { heroId: $member, teamId: $team }) {\n        removed\n      }\n    }\n  ": typeof types.AccessRemoveHeroFromTeamDocument,
+    "\n    mutation AccessSetHeroTeams($loner: ID!, $team: ID!) {\n      setHeroTeams(input: { heroId: $loner, teams: [{ teamId: $team }] }) {\n        hero {\n          id\n        }\n      }\n    }\n  ": typeof types.AccessSetHeroTeamsDocument,
+    "\n    mutation AccessAddHeroesToTeam($loner: ID!, $team: ID!) {\n      addHeroesToTeam(input: { teamId: $team, heroes: [{ heroId: $loner }] }) {\n        added\n      }\n    }\n  ": typeof types.AccessAddHeroesToTeamDocument,
+    "\n    mutation AccessRemoveHeroesFromTeam($member: ID!, $team: ID!) {\n      removeHeroesFromTeam(input: { teamId: $team, heroIds: [$member] }) {\n        removed\n      }\n    }\n  ": typeof types.AccessRemoveHeroesFromTeamDocument,
+    "\n    mutation AccessSetTeamHeroes($loner: ID!, $team: ID!) {\n      setTeamHeroes(input: { teamId: $team, heroes: [{ heroId: $loner }] }) {\n        added\n        removed\n      }\n    }\n  ": typeof types.AccessSetTeamHeroesDocument,
+    "\n  query AccessHeroes($name: String) {\n    heroes(where: { nameContains: $name }) {\n      totalCount\n    }\n  }\n": typeof types.AccessHeroesDocument,
     "\n  query Depth1($first: Int!) {\n    heroes(first: $first) {\n      edges {\n        node {\n          id\n          name\n        }\n      }\n    }\n  }\n": typeof types.Depth1Document,
     "\n  query Depth2($first: Int!) {\n    heroes(first: $first, orderBy: { field: ID }) {\n      edges {\n        node {\n          id\n          name\n          teams(first: 10, orderBy: { field: ID }) {\n            edges {\n              isTraining\n              node {\n                name\n                headquarters\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": typeof types.Depth2Document,
     "\n  query Depth3($first: Int!) {\n    teams(first: $first, orderBy: { field: ID }) {\n      edges {\n        node {\n          id\n          name\n          heroes(first: 10, orderBy: { field: ID }) {\n            edges {\n              node {\n                id\n                name\n                teams(first: 10, orderBy: { field: ID }) {\n                  edges {\n                    node {\n                      name\n                    }\n                  }\n                }\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": typeof types.Depth3Document,
@@ -95,9 +116,32 @@ type Documents = {
     "\n  query TeamWithHeroes($id: ID!, $isTraining: Boolean, $orderBy: HeroOrder, $last: Int, $before: String) {\n    team(id: $id) {\n      name\n      headquarters\n      heroes(isTraining: $isTraining, orderBy: $orderBy, last: $last, before: $before) {\n        totalCount\n        edges {\n          isTraining\n          node {\n            name\n          }\n        }\n        pageInfo {\n          hasPreviousPage\n          startCursor\n        }\n      }\n    }\n  }\n": typeof types.TeamWithHeroesDocument,
     "\n  query Node($id: ID!) {\n    node(id: $id) {\n      __typename\n      id\n      ... on Hero {\n        name\n      }\n      ... on Team {\n        headquarters\n      }\n    }\n  }\n": typeof types.NodeDocument,
     "\n  query Nodes($ids: [ID!]!) {\n    nodes(ids: $ids) {\n      __typename\n      id\n    }\n  }\n": typeof types.NodesDocument,
+    "\n  query TrustedTeams {\n    teams(first: 5, orderBy: { field: NAME }) {\n      edges {\n        node {\n          name\n        }\n      }\n    }\n  }\n": typeof types.TrustedTeamsDocument,
+    "\n  mutation TrustedCreateTeam($name: String!) {\n    createTeam(input: { name: $name, headquarters: \"Trusted\" }) {\n      team {\n        name\n      }\n    }\n  }\n": typeof types.TrustedCreateTeamDocument,
     "query TeamsAndHeroes {\n  teams(first: 10, orderBy: {field: NAME}) {\n    totalCount\n    edges {\n      node {\n        id\n        name\n        headquarters\n        heroes(first: 20, isTraining: false, orderBy: {field: AGE, direction: DESC}) {\n          totalCount\n          edges {\n            isTraining\n            node {\n              id\n              name\n              age\n            }\n          }\n          pageInfo {\n            hasNextPage\n            endCursor\n          }\n        }\n      }\n    }\n  }\n  heroes(where: {nameContains: \"man\", minAge: 30}) {\n    edges {\n      node {\n        name\n        age\n      }\n    }\n  }\n}\n\nmutation CreateMsMarvel {\n  createHero(\n    input: {name: \"Ms. Marvel\", secretName: \"Kamala Khan\", age: 16, teams: [{teamId: \"VGVhbTox\", isTraining: true}]}\n  ) {\n    hero {\n      id\n      teams {\n        edges {\n          isTraining\n          node {\n            name\n          }\n        }\n      }\n    }\n  }\n}\n\nmutation JoinZForce {\n  addHeroToTeam(input: {heroId: \"SGVybzox\", teamId: \"VGVhbToy\"}) {\n    isTraining\n    hero {\n      teams {\n        totalCount\n      }\n    }\n    team {\n      heroes {\n        totalCount\n      }\n    }\n  }\n}\n\nmutation SetTeamMembers($team: ID!, $heroes: [HeroMembershipInput!]!) {\n  setTeamHeroes(input: {teamId: $team, heroes: $heroes}) {\n    added\n    removed\n    updated\n    team {\n      heroes(first: 20) {\n        totalCount\n        edges {\n          isTraining\n          node {\n            name\n          }\n        }\n      }\n    }\n  }\n}\n\nquery FiltersThroughTheLink($P: ID!, $Z: ID!, $team: ID!) {\n  inBoth: heroes(\n    where: {and: [{teams: {some: {team: {ids: [$P]}}}}, {teams: {some: {team: {ids: [$Z]}}}}]}\n  ) {\n    edges {\n      node {\n        name\n      }\n    }\n  }\n  inNoTeam: heroes(where: {teams: {none: {}}}) {\n    totalCount\n  }\n  withTrainee: teams(where: {heroes: {some: {isTraining: true}}}) {\n    edges {\n      node {\n        name\n      }\n    }\n  }\n  team(id: $team) {\n    olderThan30: heroes(where: {minAge: 31}, orderBy: {field: NAME}) {\n      edges {\n        node {\n          name\n          age\n        }\n      }\n    }\n    newest: heroes(first: 10, orderBy: {field: JOINED_AT, direction: DESC}) {\n      edges {\n        joinedAt\n        node {\n          name\n        }\n      }\n    }\n  }\n}": typeof types.TeamsAndHeroesDocument,
 };
 const documents: Documents = {
+    "\n  mutation AccessKeysCreateTeam($name: String!) {\n    createTeam(input: { name: $name, headquarters: \"Keys\" }) {\n      team {\n        id\n      }\n    }\n  }\n": types.AccessKeysCreateTeamDocument,
+    "\n  mutation AccessKeysDeleteTeam($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n": types.AccessKeysDeleteTeamDocument,
+    "\n  query AccessKeysTeams($name: String) {\n    teams(where: { nameContains: $name }) {\n      totalCount\n    }\n  }\n": types.AccessKeysTeamsDocument,
+    "\n  mutation DeleteTeamInProcess($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n": types.DeleteTeamInProcessDocument,
+    "\n  mutation AccessFixture($team: ID!, $name: String!) {\n    member: createHero(input: { name: $name, secretName: \"m\", teams: [{ teamId: $team }] }) {\n      hero {\n        id\n      }\n    }\n    loner: createHero(input: { name: $name, secretName: \"l\" }) {\n      hero {\n        id\n      }\n    }\n  }\n": types.AccessFixtureDocument,
+    "\n  mutation AccessFixtureTeam($name: String!) {\n    createTeam(input: { name: $name, headquarters: \"HQ\" }) {\n      team {\n        id\n      }\n    }\n  }\n": types.AccessFixtureTeamDocument,
+    "\n  query AccessSnapshot($ids: [ID!]!) {\n    heroes {\n      totalCount\n    }\n    teams {\n      totalCount\n    }\n    nodes(ids: $ids) {\n      id\n      ... on Team {\n        name\n        headquarters\n        heroes {\n          totalCount\n          edges {\n            isTraining\n            joinedAt\n            node {\n              id\n            }\n          }\n        }\n      }\n      ... on Hero {\n        name\n        secretName\n        age\n        teams {\n          edges {\n            isTraining\n            joinedAt\n            node {\n              id\n            }\n          }\n        }\n      }\n    }\n  }\n": types.AccessSnapshotDocument,
+    "\n    mutation AccessCreateTeam($name: String!) {\n      createTeam(input: { name: $name, headquarters: \"Elsewhere\" }) {\n        team {\n          id\n        }\n      }\n    }\n  ": types.AccessCreateTeamDocument,
+    "\n    mutation AccessUpdateTeam($team: ID!) {\n      updateTeam(input: { id: $team, name: \"Renamed\" }) {\n        team {\n          id\n        }\n      }\n    }\n  ": types.AccessUpdateTeamDocument,
+    "\n    mutation AccessDeleteTeam($team: ID!) {\n      deleteTeam(input: { id: $team }) {\n        deletedId\n      }\n    }\n  ": types.AccessDeleteTeamDocument,
+    "\n    mutation AccessCreateHero($name: String!) {\n      createHero(input: { name: $name, secretName: \"new\" }) {\n        hero {\n          id\n        }\n      }\n    }\n  ": types.AccessCreateHeroDocument,
+    "\n    mutation AccessUpdateHero($member: ID!) {\n      updateHero(input: { id: $member, age: 99 }) {\n        hero {\n          id\n        }\n      }\n    }\n  ": types.AccessUpdateHeroDocument,
+    "\n    mutation AccessDeleteHero($member: ID!) {\n      deleteHero(input: { id: $member }) {\n        deletedId\n      }\n    }\n  ": types.AccessDeleteHeroDocument,
+    "\n    mutation AccessAddHeroToTeam($loner: ID!, $team: ID!) {\n      addHeroToTeam(input: { heroId: $loner, teamId: $team }) {\n        isTraining\n      }\n    }\n  ": types.AccessAddHeroToTeamDocument,
+    "\n    mutation AccessUpdateMembership($member: ID!, $team: ID!) {\n      updateMembership(input: { heroId: $member, teamId: $team, isTraining: true }) {\n        isTraining\n      }\n    }\n  ": types.AccessUpdateMembershipDocument,
+    "\n    mutation AccessRemoveHeroFromTeam($member: ID!, $team: ID!) {\n      removeHeroFromTeam(input: { heroId: $member, teamId: $team }) {\n        removed\n      }\n    }\n  ": types.AccessRemoveHeroFromTeamDocument,
+    "\n    mutation AccessSetHeroTeams($loner: ID!, $team: ID!) {\n      setHeroTeams(input: { heroId: $loner, teams: [{ teamId: $team }] }) {\n        hero {\n          id\n        }\n      }\n    }\n  ": types.AccessSetHeroTeamsDocument,
+    "\n    mutation AccessAddHeroesToTeam($loner: ID!, $team: ID!) {\n      addHeroesToTeam(input: { teamId: $team, heroes: [{ heroId: $loner }] }) {\n        added\n      }\n    }\n  ": types.AccessAddHeroesToTeamDocument,
+    "\n    mutation AccessRemoveHeroesFromTeam($member: ID!, $team: ID!) {\n      removeHeroesFromTeam(input: { teamId: $team, heroIds: [$member] }) {\n        removed\n      }\n    }\n  ": types.AccessRemoveHeroesFromTeamDocument,
+    "\n    mutation AccessSetTeamHeroes($loner: ID!, $team: ID!) {\n      setTeamHeroes(input: { teamId: $team, heroes: [{ heroId: $loner }] }) {\n        added\n        removed\n      }\n    }\n  ": types.AccessSetTeamHeroesDocument,
+    "\n  query AccessHeroes($name: String) {\n    heroes(where: { nameContains: $name }) {\n      totalCount\n    }\n  }\n": types.AccessHeroesDocument,
     "\n  query Depth1($first: Int!) {\n    heroes(first: $first) {\n      edges {\n        node {\n          id\n          name\n        }\n      }\n    }\n  }\n": types.Depth1Document,
     "\n  query Depth2($first: Int!) {\n    heroes(first: $first, orderBy: { field: ID }) {\n      edges {\n        node {\n          id\n          name\n          teams(first: 10, orderBy: { field: ID }) {\n            edges {\n              isTraining\n              node {\n                name\n                headquarters\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": types.Depth2Document,
     "\n  query Depth3($first: Int!) {\n    teams(first: $first, orderBy: { field: ID }) {\n      edges {\n        node {\n          id\n          name\n          heroes(first: 10, orderBy: { field: ID }) {\n            edges {\n              node {\n                id\n                name\n                teams(first: 10, orderBy: { field: ID }) {\n                  edges {\n                    node {\n                      name\n                    }\n                  }\n                }\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": types.Depth3Document,
@@ -179,6 +223,8 @@ const documents: Documents = {
     "\n  query TeamWithHeroes($id: ID!, $isTraining: Boolean, $orderBy: HeroOrder, $last: Int, $before: String) {\n    team(id: $id) {\n      name\n      headquarters\n      heroes(isTraining: $isTraining, orderBy: $orderBy, last: $last, before: $before) {\n        totalCount\n        edges {\n          isTraining\n          node {\n            name\n          }\n        }\n        pageInfo {\n          hasPreviousPage\n          startCursor\n        }\n      }\n    }\n  }\n": types.TeamWithHeroesDocument,
     "\n  query Node($id: ID!) {\n    node(id: $id) {\n      __typename\n      id\n      ... on Hero {\n        name\n      }\n      ... on Team {\n        headquarters\n      }\n    }\n  }\n": types.NodeDocument,
     "\n  query Nodes($ids: [ID!]!) {\n    nodes(ids: $ids) {\n      __typename\n      id\n    }\n  }\n": types.NodesDocument,
+    "\n  query TrustedTeams {\n    teams(first: 5, orderBy: { field: NAME }) {\n      edges {\n        node {\n          name\n        }\n      }\n    }\n  }\n": types.TrustedTeamsDocument,
+    "\n  mutation TrustedCreateTeam($name: String!) {\n    createTeam(input: { name: $name, headquarters: \"Trusted\" }) {\n      team {\n        name\n      }\n    }\n  }\n": types.TrustedCreateTeamDocument,
     "query TeamsAndHeroes {\n  teams(first: 10, orderBy: {field: NAME}) {\n    totalCount\n    edges {\n      node {\n        id\n        name\n        headquarters\n        heroes(first: 20, isTraining: false, orderBy: {field: AGE, direction: DESC}) {\n          totalCount\n          edges {\n            isTraining\n            node {\n              id\n              name\n              age\n            }\n          }\n          pageInfo {\n            hasNextPage\n            endCursor\n          }\n        }\n      }\n    }\n  }\n  heroes(where: {nameContains: \"man\", minAge: 30}) {\n    edges {\n      node {\n        name\n        age\n      }\n    }\n  }\n}\n\nmutation CreateMsMarvel {\n  createHero(\n    input: {name: \"Ms. Marvel\", secretName: \"Kamala Khan\", age: 16, teams: [{teamId: \"VGVhbTox\", isTraining: true}]}\n  ) {\n    hero {\n      id\n      teams {\n        edges {\n          isTraining\n          node {\n            name\n          }\n        }\n      }\n    }\n  }\n}\n\nmutation JoinZForce {\n  addHeroToTeam(input: {heroId: \"SGVybzox\", teamId: \"VGVhbToy\"}) {\n    isTraining\n    hero {\n      teams {\n        totalCount\n      }\n    }\n    team {\n      heroes {\n        totalCount\n      }\n    }\n  }\n}\n\nmutation SetTeamMembers($team: ID!, $heroes: [HeroMembershipInput!]!) {\n  setTeamHeroes(input: {teamId: $team, heroes: $heroes}) {\n    added\n    removed\n    updated\n    team {\n      heroes(first: 20) {\n        totalCount\n        edges {\n          isTraining\n          node {\n            name\n          }\n        }\n      }\n    }\n  }\n}\n\nquery FiltersThroughTheLink($P: ID!, $Z: ID!, $team: ID!) {\n  inBoth: heroes(\n    where: {and: [{teams: {some: {team: {ids: [$P]}}}}, {teams: {some: {team: {ids: [$Z]}}}}]}\n  ) {\n    edges {\n      node {\n        name\n      }\n    }\n  }\n  inNoTeam: heroes(where: {teams: {none: {}}}) {\n    totalCount\n  }\n  withTrainee: teams(where: {heroes: {some: {isTraining: true}}}) {\n    edges {\n      node {\n        name\n      }\n    }\n  }\n  team(id: $team) {\n    olderThan30: heroes(where: {minAge: 31}, orderBy: {field: NAME}) {\n      edges {\n        node {\n          name\n          age\n        }\n      }\n    }\n    newest: heroes(first: 10, orderBy: {field: JOINED_AT, direction: DESC}) {\n      edges {\n        joinedAt\n        node {\n          name\n        }\n      }\n    }\n  }\n}": types.TeamsAndHeroesDocument,
 };
 
@@ -196,6 +242,90 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AccessKeysCreateTeam($name: String!) {\n    createTeam(input: { name: $name, headquarters: \"Keys\" }) {\n      team {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation AccessKeysCreateTeam($name: String!) {\n    createTeam(input: { name: $name, headquarters: \"Keys\" }) {\n      team {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AccessKeysDeleteTeam($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n"): (typeof documents)["\n  mutation AccessKeysDeleteTeam($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AccessKeysTeams($name: String) {\n    teams(where: { nameContains: $name }) {\n      totalCount\n    }\n  }\n"): (typeof documents)["\n  query AccessKeysTeams($name: String) {\n    teams(where: { nameContains: $name }) {\n      totalCount\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteTeamInProcess($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n"): (typeof documents)["\n  mutation DeleteTeamInProcess($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AccessFixture($team: ID!, $name: String!) {\n    member: createHero(input: { name: $name, secretName: \"m\", teams: [{ teamId: $team }] }) {\n      hero {\n        id\n      }\n    }\n    loner: createHero(input: { name: $name, secretName: \"l\" }) {\n      hero {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation AccessFixture($team: ID!, $name: String!) {\n    member: createHero(input: { name: $name, secretName: \"m\", teams: [{ teamId: $team }] }) {\n      hero {\n        id\n      }\n    }\n    loner: createHero(input: { name: $name, secretName: \"l\" }) {\n      hero {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AccessFixtureTeam($name: String!) {\n    createTeam(input: { name: $name, headquarters: \"HQ\" }) {\n      team {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation AccessFixtureTeam($name: String!) {\n    createTeam(input: { name: $name, headquarters: \"HQ\" }) {\n      team {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AccessSnapshot($ids: [ID!]!) {\n    heroes {\n      totalCount\n    }\n    teams {\n      totalCount\n    }\n    nodes(ids: $ids) {\n      id\n      ... on Team {\n        name\n        headquarters\n        heroes {\n          totalCount\n          edges {\n            isTraining\n            joinedAt\n            node {\n              id\n            }\n          }\n        }\n      }\n      ... on Hero {\n        name\n        secretName\n        age\n        teams {\n          edges {\n            isTraining\n            joinedAt\n            node {\n              id\n            }\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query AccessSnapshot($ids: [ID!]!) {\n    heroes {\n      totalCount\n    }\n    teams {\n      totalCount\n    }\n    nodes(ids: $ids) {\n      id\n      ... on Team {\n        name\n        headquarters\n        heroes {\n          totalCount\n          edges {\n            isTraining\n            joinedAt\n            node {\n              id\n            }\n          }\n        }\n      }\n      ... on Hero {\n        name\n        secretName\n        age\n        teams {\n          edges {\n            isTraining\n            joinedAt\n            node {\n              id\n            }\n          }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation AccessCreateTeam($name: String!) {\n      createTeam(input: { name: $name, headquarters: \"Elsewhere\" }) {\n        team {\n          id\n        }\n      }\n    }\n  "): (typeof documents)["\n    mutation AccessCreateTeam($name: String!) {\n      createTeam(input: { name: $name, headquarters: \"Elsewhere\" }) {\n        team {\n          id\n        }\n      }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation AccessUpdateTeam($team: ID!) {\n      updateTeam(input: { id: $team, name: \"Renamed\" }) {\n        team {\n          id\n        }\n      }\n    }\n  "): (typeof documents)["\n    mutation AccessUpdateTeam($team: ID!) {\n      updateTeam(input: { id: $team, name: \"Renamed\" }) {\n        team {\n          id\n        }\n      }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation AccessDeleteTeam($team: ID!) {\n      deleteTeam(input: { id: $team }) {\n        deletedId\n      }\n    }\n  "): (typeof documents)["\n    mutation AccessDeleteTeam($team: ID!) {\n      deleteTeam(input: { id: $team }) {\n        deletedId\n      }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation AccessCreateHero($name: String!) {\n      createHero(input: { name: $name, secretName: \"new\" }) {\n        hero {\n          id\n        }\n      }\n    }\n  "): (typeof documents)["\n    mutation AccessCreateHero($name: String!) {\n      createHero(input: { name: $name, secretName: \"new\" }) {\n        hero {\n          id\n        }\n      }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation AccessUpdateHero($member: ID!) {\n      updateHero(input: { id: $member, age: 99 }) {\n        hero {\n          id\n        }\n      }\n    }\n  "): (typeof documents)["\n    mutation AccessUpdateHero($member: ID!) {\n      updateHero(input: { id: $member, age: 99 }) {\n        hero {\n          id\n        }\n      }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation AccessDeleteHero($member: ID!) {\n      deleteHero(input: { id: $member }) {\n        deletedId\n      }\n    }\n  "): (typeof documents)["\n    mutation AccessDeleteHero($member: ID!) {\n      deleteHero(input: { id: $member }) {\n        deletedId\n      }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation AccessAddHeroToTeam($loner: ID!, $team: ID!) {\n      addHeroToTeam(input: { heroId: $loner, teamId: $team }) {\n        isTraining\n      }\n    }\n  "): (typeof documents)["\n    mutation AccessAddHeroToTeam($loner: ID!, $team: ID!) {\n      addHeroToTeam(input: { heroId: $loner, teamId: $team }) {\n        isTraining\n      }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation AccessUpdateMembership($member: ID!, $team: ID!) {\n      updateMembership(input: { heroId: $member, teamId: $team, isTraining: true }) {\n        isTraining\n      }\n    }\n  "): (typeof documents)["\n    mutation AccessUpdateMembership($member: ID!, $team: ID!) {\n      updateMembership(input: { heroId: $member, teamId: $team, isTraining: true }) {\n        isTraining\n      }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation AccessRemoveHeroFromTeam($member: ID!, $team: ID!) {\n      removeHeroFromTeam(input: { heroId: $member, teamId: $team }) {\n        removed\n      }\n    }\n  "): (typeof documents)["\n    mutation AccessRemoveHeroFromTeam($member: ID!, $team: ID!) {\n      removeHeroFromTeam(input: { heroId: $member, teamId: $team }) {\n        removed\n      }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation AccessSetHeroTeams($loner: ID!, $team: ID!) {\n      setHeroTeams(input: { heroId: $loner, teams: [{ teamId: $team }] }) {\n        hero {\n          id\n        }\n      }\n    }\n  "): (typeof documents)["\n    mutation AccessSetHeroTeams($loner: ID!, $team: ID!) {\n      setHeroTeams(input: { heroId: $loner, teams: [{ teamId: $team }] }) {\n        hero {\n          id\n        }\n      }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation AccessAddHeroesToTeam($loner: ID!, $team: ID!) {\n      addHeroesToTeam(input: { teamId: $team, heroes: [{ heroId: $loner }] }) {\n        added\n      }\n    }\n  "): (typeof documents)["\n    mutation AccessAddHeroesToTeam($loner: ID!, $team: ID!) {\n      addHeroesToTeam(input: { teamId: $team, heroes: [{ heroId: $loner }] }) {\n        added\n      }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation AccessRemoveHeroesFromTeam($member: ID!, $team: ID!) {\n      removeHeroesFromTeam(input: { teamId: $team, heroIds: [$member] }) {\n        removed\n      }\n    }\n  "): (typeof documents)["\n    mutation AccessRemoveHeroesFromTeam($member: ID!, $team: ID!) {\n      removeHeroesFromTeam(input: { teamId: $team, heroIds: [$member] }) {\n        removed\n      }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation AccessSetTeamHeroes($loner: ID!, $team: ID!) {\n      setTeamHeroes(input: { teamId: $team, heroes: [{ heroId: $loner }] }) {\n        added\n        removed\n      }\n    }\n  "): (typeof documents)["\n    mutation AccessSetTeamHeroes($loner: ID!, $team: ID!) {\n      setTeamHeroes(input: { teamId: $team, heroes: [{ heroId: $loner }] }) {\n        added\n        removed\n      }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AccessHeroes($name: String) {\n    heroes(where: { nameContains: $name }) {\n      totalCount\n    }\n  }\n"): (typeof documents)["\n  query AccessHeroes($name: String) {\n    heroes(where: { nameContains: $name }) {\n      totalCount\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -520,6 +650,14 @@ export function graphql(source: "\n  query Node($id: ID!) {\n    node(id: $id) {
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query Nodes($ids: [ID!]!) {\n    nodes(ids: $ids) {\n      __typename\n      id\n    }\n  }\n"): (typeof documents)["\n  query Nodes($ids: [ID!]!) {\n    nodes(ids: $ids) {\n      __typename\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TrustedTeams {\n    teams(first: 5, orderBy: { field: NAME }) {\n      edges {\n        node {\n          name\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query TrustedTeams {\n    teams(first: 5, orderBy: { field: NAME }) {\n      edges {\n        node {\n          name\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation TrustedCreateTeam($name: String!) {\n    createTeam(input: { name: $name, headquarters: \"Trusted\" }) {\n      team {\n        name\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation TrustedCreateTeam($name: String!) {\n    createTeam(input: { name: $name, headquarters: \"Trusted\" }) {\n      team {\n        name\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

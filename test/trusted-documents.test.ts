@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Kind, type OperationDefinitionNode, parse } from 'graphql';
+import { graphql } from './gql';
+import { codesOf, data, hsToken, post, secret, startAccessServer, stopServer } from './support/access';
+import type { ServerProcess } from './support/server-process';
+
+// TRUSTED_DOCUMENTS: the server runs only the documents of the manifest `npm run codegen` writes
+// (test/gql/persisted-documents.json: every operation of the tests and the README's examples),
+// sent by hash; anything else is refused before it is parsed, except from admin callers.
+
+const manifestPath = path.resolve(__dirname, 'gql/persisted-documents.json');
+const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, string>;
+
+const TrustedTeams = graphql(`
+  query TrustedTeams {
+    teams(first: 5, orderBy: { field: NAME }) {
+      edges {
+        node {
+          name
+        }
+      }
+    }
+  }
+`);
+const TrustedCreateTeam = graphql(`
+  mutation TrustedCreateTeam($name: String!) {
+    createTeam(input: { name: $name, headquarters: "Trusted" }) {
+      team {
+        name
+      }
+    }
+  }
+`);
+
+/** The hash a client sends: the document's, as codegen put it on the typed document. */
+const hashOf = (document: unknown) => (document as { __meta__: { hash: string } }).__meta__.hash;
+const byHash = (hash: string, variables: Record<string, unknown> = {}) => ({
+  variables,
+  extensions: { persistedQuery: { version: 1, sha256Hash: hash } },
+});
+
+let server: ServerProcess;
+let editor: string;
+let admin: string;
+
+beforeAll(async () => {
+  server = await startAccessServer({
+    NODE_ENV: 'production',
+    JWT_SECRET: secret,
+    TRUSTED_DOCUMENTS: path.relative(path.resolve(__dirname, '..'), manifestPath),
+  });
+  [editor, admin] = await Promise.all([hsToken(['editor']), hsToken(['admin'])]);
+}, 90_000);
+afterAll(() => stopServer(server));
+
+it('runs a trusted document sent by hash, with or without the sha256: prefix', async () => {
+  const hash = hashOf(TrustedTeams);
+  expect(hash).toMatch(/^sha256:[0-9a-f]{64}$/);
+  expect(manifest[hash]).toContain('query TrustedTeams');
+  const answer = await post(server, byHash(hash));
+  expect(data(answer)).toEqual({ teams: { edges: expect.any(Array) } });
+  expect(data(await post(server, byHash(hash.slice('sha256:'.length))))).toEqual(data(answer));
+});
+
+it('still asks a trusted mutation for its role', async () => {
+  const request = byHash(hashOf(TrustedCreateTeam), { name: 'By hash' });
+  expect(codesOf(await post(server, request))).toEqual(['UNAUTHENTICATED']);
+  expect(data(await post(server, request, `Bearer ${editor}`))).toEqual({ createTeam: { team: { name: 'By hash' } } });
+});
+
+it('refuses an unknown hash, a document sent as text and a request with neither, before parsing', async () => {
+  const refusals = {
+    unknownHash: await post(server, byHash('0'.repeat(64))),
+    text: await post(server, { query: '{ teams { totalCount } }' }),
+    textOfATrustedDocument: await post(server, { query: manifest[hashOf(TrustedTeams)] }),
+    syntaxError: await post(server, { query: '{ teams(' }),
+    editorText: await post(server, { query: '{ teams { totalCount } }' }, `Bearer ${editor}`),
+    neither: await post(server, { variables: {} }),
+  };
+  expect(
+    Object.fromEntries(Object.entries(refusals).map(([kind, answer]) => [kind, [answer.status, ...codesOf(answer)]])),
+  ).toEqual({
+    unknownHash: [400, 'PERSISTED_QUERY_NOT_IN_LIST'],
+    text: [400, 'PERSISTED_QUERY_ONLY'],
+    textOfATrustedDocument: [400, 'PERSISTED_QUERY_ONLY'],
+    syntaxError: [400, 'PERSISTED_QUERY_ONLY'],
+    editorText: [400, 'PERSISTED_QUERY_ONLY'],
+    neither: [400, 'PERSISTED_QUERY_ID_REQUIRED'],
+  });
+  for (const answer of Object.values(refusals)) expect(answer.body.data).toBeUndefined();
+});
+
+it('lets admin callers send any document (GraphiQL), and a bad token is still 401 first', async () => {
+  expect(data(await post(server, { query: '{ teams { totalCount } }' }, `Bearer ${admin}`))).toEqual({
+    teams: { totalCount: expect.any(Number) },
+  });
+  const parseError = await post(server, { query: '{ teams(' }, `Bearer ${admin}`);
+  expect(codesOf(parseError)).toEqual(['GRAPHQL_PARSE_FAILED']);
+  const badToken = await post(server, { query: '{ teams { totalCount } }' }, 'Bearer not.a.token');
+  expect([badToken.status, ...codesOf(badToken)]).toEqual([401, 'UNAUTHENTICATED']);
+});
+
+it("holds the README's examples, which run by hash", async () => {
+  const readme = readFileSync(path.resolve(__dirname, '../README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/^```graphql\n([\s\S]*?)^```$/gm)].map((match) => match[1]!);
+  const operations = blocks
+    .flatMap((block) => parse(block).definitions)
+    .filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
+  const hashes = new Map<string, string>();
+  for (const operation of operations) {
+    const name = operation.name?.value;
+    expect(name).toBeDefined();
+    const entry = Object.entries(manifest).find(([, document]) =>
+      document.startsWith(`${operation.operation} ${name}`),
+    );
+    if (!entry) throw new Error(`README's ${name} is not in the manifest: run npm run codegen`);
+    hashes.set(name!, entry[0]);
+  }
+  expect([...hashes.keys()].sort()).toEqual([
+    'CreateMsMarvel',
+    'FiltersThroughTheLink',
+    'JoinZForce',
+    'SetTeamMembers',
+    'TeamsAndHeroes',
+  ]);
+  const P = 'VGVhbTox';
+  const Z = 'VGVhbToy';
+  const variables: Record<string, Record<string, unknown>> = {
+    FiltersThroughTheLink: { P, Z, team: P },
+    SetTeamMembers: { team: Z, heroes: [{ heroId: 'SGVybzox', isTraining: false }] },
+  };
+  for (const [name, hash] of hashes) {
+    const answer = await post(server, byHash(hash, variables[name] ?? {}), `Bearer ${editor}`);
+    expect([name, answer.status, answer.body.errors]).toEqual([name, 200, undefined]);
+  }
+});

@@ -36,9 +36,13 @@ if (process.env.TEST_DATABASE_URL) {
     ...base,
     displayName: 'postgresql',
     globals: { DATABASE_MODE: 'postgresql' },
-    // Checks of the code itself, not of the database, and of PGlite's data folder, run once.
+    // Checks of the code itself, not of the database, and of PGlite's data folder, run once: token
+    // keys and trusted documents are decided before the database is reached (the role of each
+    // mutation, whose refusals must write nothing, runs on both: test/access.test.ts).
     testPathIgnorePatterns: [
       '/test/schema\\.test\\.ts$',
+      '/test/access-keys\\.test\\.ts$',
+      '/test/trusted-documents\\.test\\.ts$',
       '/test/relay\\.test\\.ts$',
       '/test/unit/',
       '/test/data-folder-lock\\.test\\.ts$',

@@ -124,6 +124,8 @@ it("holds the README's examples, which run by hash", async () => {
     'SetTeamMembers',
     'TeamsAndHeroes',
   ]);
+  // The README's example of a request by hash names TeamsAndHeroes' hash.
+  expect(readme).toContain(hashes.get('TeamsAndHeroes')!.slice('sha256:'.length));
   const P = 'VGVhbTox';
   const Z = 'VGVhbToy';
   const variables: Record<string, Record<string, unknown>> = {

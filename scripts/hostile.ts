@@ -38,8 +38,17 @@ const { values } = parseArgs({
       default: process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
     },
     only: { type: 'string' },
+    // A server variable to set instead of its default, e.g. --set MAX_COST_IN_FLIGHT=150000.
+    set: { type: 'string', multiple: true },
   },
 });
+const overrides = Object.fromEntries(
+  (values.set ?? []).map((pair) => {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new Error(`--set ${pair}: expected NAME=VALUE`);
+    return [pair.slice(0, at), pair.slice(at + 1)];
+  }),
+);
 const scale = Number(values.scale);
 const seconds = Number(values.seconds);
 if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--seconds must be a positive number`);
@@ -655,6 +664,7 @@ async function main() {
     DATABASE_URL: dataset.url,
     NODE_ENV: 'production',
     PG_POOL_MAX: '10',
+    ...overrides,
   });
   const srv = server;
   const pid = srv.child.pid!;
@@ -808,7 +818,9 @@ async function main() {
     '```',
     '',
     `${new Date().toISOString()}; ${seconds} s per scenario; server in production mode (NODE_ENV=production, ` +
-      `PG_POOL_MAX=10, every other bound at its default), started through tsx as test/support/server-process.ts ` +
+      `PG_POOL_MAX=10${Object.entries(overrides)
+        .map(([name, value]) => `, ${name}=${value}`)
+        .join('')}, every other bound at its default), started through tsx as test/support/server-process.ts ` +
       `does; database ${dbName} (bench data set S = ${scale} plus ${EXTRA_HEROES} heroes and ${EXTRA_TEAMS} teams ` +
       `named 200 × U+0001). Latencies are of answered requests; /live is probed every 200 ms on a new ` +
       `connection, RSS (VmRSS of the server process) sampled every 100 ms, both from a worker thread.`,

@@ -51,7 +51,7 @@ export interface Config {
   readonly preparedStatements: number;
   /** How long a request waits for a PostgreSQL connection before it fails. */
   readonly connectTimeoutMs: number;
-  /** Most requests waiting for a PostgreSQL connection; past it they are refused at once (503). */
+  /** Most statements waiting for a PostgreSQL connection; past it they are refused at once (503). */
   readonly poolMaxWaiting: number;
   /** Most GraphQL operations in execution at once; past it requests are refused at once (503). */
   readonly maxOperationsInFlight: number;

@@ -7,7 +7,7 @@ import { makeTeams, resetDatabase, teamId } from './support/factories';
 import { ok, recordSql } from './support/graphql';
 
 // nameContains is a case-insensitive substring of the name, served by the trigram indexes on
-// lower(name) (migration 20261202000000_name_trigram_indexes) when the text has a trigram.
+// lower(name) (migration 20261201041500_name_trigram_indexes) when the text has a trigram.
 
 const SearchHeroes = graphql(`
   query SearchHeroes($text: String!) {

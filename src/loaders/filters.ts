@@ -170,7 +170,7 @@ class Compiler {
       if (this.nameIndex && hasTrigram(text)) {
         // A substring of the lowercased name, as LIKE '%text%' on lower(name), the text's own
         // wildcards escaped: the form the trigram index on lower(name) serves (migration
-        // 20261202000000_name_trigram_indexes). Not ILIKE, which lowercases the pattern again on
+        // 20261201041500_name_trigram_indexes). Not ILIKE, which lowercases the pattern again on
         // every row (a 200-character text over 100,000 heroes: 941 ms of PostgreSQL).
         this.indexedSearch = true;
         where.push(Prisma.sql`lower(${column('name')}) LIKE lower(${containsPattern(text)})`);

@@ -9,7 +9,9 @@ import { teamGlobalId } from './queries';
 // request runs, an undo request restores the data, then the recorded statements are replayed under
 // EXPLAIN ANALYZE in a transaction that is rolled back. Counts, not times, are what to compare.
 //
-//   npm run bench:explain -- --scale 10000 [--database NAME] [--only q6,q6-age,...]
+//   npm run bench:explain -- --scale 10000 [--database NAME] [--only q6,q6-age,...] [--plans]
+//
+// --plans prints each statement's plan as text too (to stderr).
 
 interface Shape {
   key: string;
@@ -35,6 +37,51 @@ function giantPage(key: string, label: string, page: string): Shape {
   };
 }
 const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
+
+/**
+ * nameContains on the root list (a page of 100 with totalCount, as scripts/hostile.ts sends it 15
+ * times over), and on the link: a 50-hero team's members and the Giant team's, by name.
+ */
+function nameSearches(): Shape[] {
+  const texts = [
+    ['long', '200 characters of `%_`', '%_'.repeat(100)],
+    ['3', 'a 3-letter text, "owl" (one hero in 12)', 'owl'],
+    ['3-none', 'a 3-letter text no hero has, "xyz"', 'xyz'],
+    ['word', 'a word, "panther" (one hero in 12)', 'panther'],
+    ['2', 'a 2-letter text, "er" (most heroes)', 'er'],
+    ['1', 'a 1-letter text, "q" (no hero)', 'q'],
+  ] as const;
+  return [
+    ...texts.map(([key, label, text]) => ({
+      key: `name-${key}`,
+      label: `heroes(first: 100) whose name contains ${label}, with totalCount`,
+      query: `query ($s: String!) { heroes(first: 100, where: { nameContains: $s }) { totalCount edges { node { id name } } } }`,
+      variables: () => ({ s: text }),
+    })),
+    ...(['owl', 'q'] as const).flatMap((text) => [
+      {
+        key: `name-team-${text}`,
+        label: `a 50-hero team's heroes whose name contains "${text}", by name, with totalCount`,
+        query: `query ($id: ID!, $s: String!) { team(id: $id) { heroes(first: 10, where: { nameContains: $s }, orderBy: { field: NAME }) {
+          totalCount edges { node { id name } } } } }`,
+        variables: () => ({ id: teamGlobalId(1), s: text }),
+      },
+      {
+        key: `name-giant-${text}`,
+        label: `the Giant team's heroes whose name contains "${text}", by name, with totalCount`,
+        query: `query ($id: ID!, $s: String!) { team(id: $id) { heroes(first: 10, where: { nameContains: $s }, orderBy: { field: NAME }) {
+          totalCount edges { node { id name } } } } }`,
+        variables: (data: Dataset) => ({ id: teamGlobalId(data.giantTeamId), s: text }),
+      },
+    ]),
+    {
+      key: 'name-teams',
+      label: 'Hero 1\'s teams whose name contains "force"',
+      query: `query ($id: ID!) { hero(id: $id) { teams(first: 10, where: { nameContains: "force" }) { totalCount edges { node { id name } } } } }`,
+      variables: () => ({ id: heroGlobalId(1) }),
+    },
+  ];
+}
 
 const shapes: Shape[] = [
   giantPage('q6', "Q6: the Giant team's first 10 heroes by name", 'first: 10, orderBy: { field: NAME }'),
@@ -105,6 +152,7 @@ const shapes: Shape[] = [
       totalCount edges { node { name age } } } } }`,
     variables: () => ({ id: teamGlobalId(1) }),
   },
+  ...nameSearches(),
   {
     key: 'bulk',
     label: 'addHeroesToTeam: 1,000 heroes who are not members yet, into team 1',
@@ -172,6 +220,7 @@ async function main() {
   };
   const scale = Number(option('--scale') ?? 10_000);
   const only = option('--only')?.split(',');
+  const showPlans = process.argv.includes('--plans');
   const data = await ensureDataset({ scale, database: option('--database'), log: (line) => console.error(line) });
   // The server's modules read DATABASE_URL when they load.
   process.env.DATABASE_URL = data.url;
@@ -233,6 +282,15 @@ async function main() {
             ),
           );
           const [plan] = rows[0]!['QUERY PLAN'];
+          if (showPlans) {
+            const text = await client.query<{ 'QUERY PLAN': string }>(
+              `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) ${query}`,
+              params.map((value) =>
+                Array.isArray(value) || value === null || typeof value !== 'object' ? value : JSON.stringify(value),
+              ),
+            );
+            console.error(text.rows.map((row) => `      ${row['QUERY PLAN']}`).join('\n'));
+          }
           measured.push({
             statement: query.replace(/\s+/g, ' ').trim(),
             ms: plan!['Execution Time'],

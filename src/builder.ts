@@ -17,6 +17,9 @@ import { badInput, forbidden, signInRequired } from './errors';
 import { checkIdCount, decodeNodeId } from './ids';
 import { LimitCode } from './limits';
 
+/** What each id of `nodes(ids:)` costs besides the object it returns. */
+export const ID_LOOKUP_COST = 5;
+
 /** A node by decoded global id, through the request's batched loaders, marked with its type. */
 async function loadNode(context: Context, { typename, id }: { typename: string; id: string | number }) {
   const node = await context.nodes[typename as keyof Context['nodes']].load(Number(id));
@@ -85,13 +88,9 @@ export const builder = new SchemaBuilder<{
     edgesFieldOptions: { nullable: false },
     nodeFieldOptions: { nullable: false },
     nodeQueryOptions: { resolve: (_root, args, context) => loadNode(context, args.id) },
-    nodesQueryOptions: {
-      resolve: (_root, args, context) => Promise.all(args.ids.map((id) => loadNode(context, id))),
-      complexity: (args: { ids: readonly unknown[] }) => {
-        checkIdCount(args.ids.length, 'nodes(ids:)');
-        return { field: 1, multiplier: args.ids.length };
-      },
-    },
+    // Defined below with plain ID arguments: Pothos' own decodes each id through a WeakMap entry
+    // and a schema lookup, a fifth of the CPU of 500 ids.
+    nodesQueryOptions: false,
   },
   validation: {
     validationError: (result) => badInput(result.issues.map((issue) => issue.message).join('; ')),
@@ -102,4 +101,21 @@ builder.addScalarType('DateTime', DateTimeResolver);
 
 // Reading needs viewer; every mutation needs editor, and deletes admin (their own authScopes).
 builder.queryType({ authScopes: { viewer: true } });
+
+builder.queryField('nodes', (t) =>
+  t.field({
+    type: [builder.nodeInterfaceRef()],
+    nullable: { list: false, items: true },
+    args: { ids: t.arg.idList({ required: true }) },
+    // Each id is an object below it, and also a lookup of its own (decoding, a row to find and
+    // read, its type to resolve), which costs more than an object read on a page: in one run,
+    // 15 aliases of 500 ids ({ id ...on Hero { name age } }, 4 per object) took 1.36 times the
+    // time of a maximal page cycle of cost 49,471, about 9 per id.
+    complexity: (args) => {
+      checkIdCount(args.ids.length, 'nodes(ids:)');
+      return { field: 1 + ID_LOOKUP_COST * args.ids.length, multiplier: args.ids.length };
+    },
+    resolve: (_root, args, context) => Promise.all(args.ids.map((id) => loadNode(context, decodeNodeId(String(id))))),
+  }),
+);
 builder.mutationType({ authScopes: { editor: true } });

@@ -164,12 +164,14 @@ export interface Config {
   readonly preparedStatements: number;
   /** How long a request waits for a PostgreSQL connection before it fails. */
   readonly connectTimeoutMs: number;
-  /** Most requests waiting for a PostgreSQL connection; past it they are refused at once (503). */
+  /** Most statements waiting for a PostgreSQL connection; past it they are refused at once (503). */
   readonly poolMaxWaiting: number;
   /** Most GraphQL operations in execution at once; past it requests are refused at once (503). */
   readonly maxOperationsInFlight: number;
-  /** Most summed cost (complexity) of the operations in execution; past it, 503. */
+  /** Most summed cost (complexity) of the operations in execution; past it, they wait. */
   readonly maxCostInFlight: number;
+  /** How long an operation waits for the cost in execution to make room for it; past it, 503. */
+  readonly costWaitMs: number;
   /** What clients may make the HTTP server hold (src/http-server.ts). */
   readonly http: ClientBounds;
   /** Longest a statement may run; PostgreSQL cancels it past this. */
@@ -199,7 +201,8 @@ export const config: Config = Object.freeze({
   connectTimeoutMs: readInt('PG_CONNECT_TIMEOUT_MS', 2_000, 100, 600_000),
   poolMaxWaiting: readInt('PG_POOL_MAX_WAITING', 100, 0, 100_000),
   maxOperationsInFlight: readInt('MAX_OPERATIONS_IN_FLIGHT', 64, 1, 100_000),
-  maxCostInFlight: readInt('MAX_COST_IN_FLIGHT', 500_000, 1, 1_000_000_000),
+  maxCostInFlight: readInt('MAX_COST_IN_FLIGHT', 200_000, 1, 1_000_000_000),
+  costWaitMs: readInt('MAX_COST_WAIT_MS', 1_000, 0, 600_000),
   http: {
     sendTimeoutMs: readInt('HTTP_SEND_TIMEOUT_MS', 30_000, 100, 3_600_000),
     headersTimeoutMs: readInt('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 3_600_000),
@@ -208,6 +211,7 @@ export const config: Config = Object.freeze({
     maxConnections: readInt('MAX_CONNECTIONS', 1024, 1, 1_000_000),
     maxPipelined: readInt('MAX_PIPELINED', 2, 1, 1000),
     maxBufferedBytes: readInt('MAX_BUFFERED_BYTES', 256_000_000, 0, 100_000_000_000),
+    maxEventLoopDelayMs: readInt('MAX_EVENT_LOOP_DELAY_MS', 300, 0, 600_000),
   },
   statementTimeoutMs: readInt('PG_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
   shutdownGraceMs: readInt('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),

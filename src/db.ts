@@ -3,10 +3,10 @@ import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { ArgType, SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { Pool, type PoolClient } from 'pg';
-import type { PrismaPGlite } from 'pglite-prisma-adapter';
 import { config } from './config';
 import { DataFolderLock } from './db/data-folder-lock';
 import { postgresMigrationFactory } from './db/migrations';
+import { openPGlite, pgliteAdapterFactory } from './db/pglite';
 import { OverloadedError } from './load-shedding';
 import { type Prisma, PrismaClient } from './generated/prisma/client';
 
@@ -20,8 +20,8 @@ export interface Values {
 
 interface Database {
   kind: 'postgresql' | 'pglite';
-  /** Reads rows straight from the pool, as named prepared statements (PostgreSQL only). */
-  read?: (text: string, values: unknown[]) => Promise<Values>;
+  /** Reads rows straight from the pool, as named prepared statements or unnamed (PostgreSQL only). */
+  read?: (text: string, values: unknown[], named: boolean) => Promise<Values>;
   /** Opens what can be opened before the first query: the embedded database and its folder's lock. */
   open(): void;
   factory: SqlMigrationAwareDriverAdapterFactory;
@@ -134,6 +134,12 @@ export async function readPrepared(
   }
 }
 
+/** Runs a read as an unnamed statement: PostgreSQL plans it for these values, every time. */
+async function readUnnamed(pool: Pool, text: string, values: unknown[]): Promise<Values> {
+  const result = await pool.query<unknown[]>({ text, values, rowMode: 'array' });
+  return { columnNames: result.fields.map((field) => field.name), rows: result.rows };
+}
+
 function createDatabase(): Database {
   if (config.databaseUrl) {
     // One pool for every query (migrations take a connection of their own: withMigrationDatabase).
@@ -155,7 +161,10 @@ function createDatabase(): Database {
       kind: 'postgresql',
       open: () => undefined,
       factory: new PrismaPg(pool),
-      read: config.preparedStatements > 0 ? (text, values) => readPrepared(pool, text, values) : undefined,
+      read:
+        config.preparedStatements > 0
+          ? (text, values, named) => (named ? readPrepared(pool, text, values) : readUnnamed(pool, text, values))
+          : undefined,
       forMigrations: () => {
         const own = reportLostConnections(new Pool({ connectionString: config.databaseUrl, max: 1 }));
         return { factory: postgresMigrationFactory(own), close: () => own.end() };
@@ -166,17 +175,15 @@ function createDatabase(): Database {
   // Opening PGlite creates its data folder and takes seconds, so it waits for the first query:
   // importing the schema (to print it, say) must not touch the database.
   let pglite: PGlite | undefined;
-  let opened: PrismaPGlite | undefined;
+  let opened: SqlMigrationAwareDriverAdapterFactory | undefined;
   let lock: DataFolderLock | undefined;
-  // Required here, not imported above: a server on PostgreSQL never loads PGlite.
+  // Opened here, not at import: a server on PostgreSQL never loads PGlite (src/db/pglite.ts).
   const open = () => {
     if (opened) return opened;
-    const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
-    const adapter = require('pglite-prisma-adapter') as typeof import('pglite-prisma-adapter');
     // Before PGlite touches the folder: a second process on it would corrupt it.
     if (!config.dataDir.startsWith('memory://')) lock = DataFolderLock.acquire(config.dataDir);
-    pglite = new PGlite(config.dataDir);
-    opened = new adapter.PrismaPGlite(pglite);
+    pglite = openPGlite(config.dataDir);
+    opened = pgliteAdapterFactory(pglite);
     return opened;
   };
   const factory: SqlMigrationAwareDriverAdapterFactory = {
@@ -251,6 +258,15 @@ prisma.$on('query', emitQuery);
 
 let reader: Promise<SqlDriverAdapter> | undefined;
 
+export interface ReadOptions {
+  /**
+   * Plan the statement for its values on every run: sent unnamed on PostgreSQL, instead of as a
+   * named prepared statement whose generic plan, made once for any values, would stick. For
+   * statements whose best plan depends on a value (a nameContains text: see CompiledFilter).
+   */
+  planPerValue?: boolean;
+}
+
 /**
  * Reads rows without Prisma Client's decoding of raw results: for the 6,000 rows of a link page that
  * took 13.5 ms through `$queryRaw` against 8.6 ms in `pg` itself. On PostgreSQL, straight from the
@@ -258,14 +274,14 @@ let reader: Promise<SqlDriverAdapter> | undefined;
  * the driver adapter's for what the loaders read: int4, text, bool, float8); on PGlite, through the
  * driver adapter behind `prisma`. For the hot read paths (loaders); writes stay with Prisma Client.
  * The statements are reported to `onQuery` listeners like Prisma's own. Each row is the array of
- * its values, in the order of `columnNames`.
+ * its values, in the order of `columnNames`. `planPerValue` sends it unnamed (see ReadOptions).
  */
-export async function readValues(query: Prisma.Sql): Promise<Values> {
+export async function readValues(query: Prisma.Sql, options: ReadOptions = {}): Promise<Values> {
   const args = query.values;
   const started = performance.now();
   let result: Values;
   if (database.read) {
-    result = await database.read(query.text, args);
+    result = await database.read(query.text, args, !options.planPerValue);
   } else {
     const adapter = await (reader ??= adapterFactory.connect());
     const argTypes: ArgType[] = args.map((value) => ({
@@ -281,8 +297,8 @@ export async function readValues(query: Prisma.Sql): Promise<Values> {
 }
 
 /** Rows as objects keyed by column name (see readValues). */
-export async function readRows<Row>(query: Prisma.Sql): Promise<Row[]> {
-  const { columnNames, rows } = await readValues(query);
+export async function readRows<Row>(query: Prisma.Sql, options: ReadOptions = {}): Promise<Row[]> {
+  const { columnNames, rows } = await readValues(query, options);
   return rows.map((values) => {
     const row: Record<string, unknown> = {};
     for (let i = 0; i < columnNames.length; i++) row[columnNames[i]!] = values[i];

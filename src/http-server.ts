@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { burstLog, refusal, reportOverload } from './load-shedding';
+import { burstLog, EventLoopDelay, refusal, reportOverload } from './load-shedding';
 
 // The HTTP server and its bounds on what clients can make it hold. An answer is produced whole,
 // then written to its socket; a client that never reads keeps it in the process's memory, and one
@@ -10,6 +10,8 @@ import { burstLog, refusal, reportOverload } from './load-shedding';
 //   more are answered 503 (and the connection closed after them) without being executed;
 // - while the answers waiting in all connections' buffers exceed `maxBufferedBytes`, new
 //   GraphQL requests are answered 503 before they are parsed;
+// - while the event loop runs late by more than `maxEventLoopDelayMs` (src/load-shedding.ts),
+//   new GraphQL requests are answered 503 before they are parsed;
 // - headers, a whole request and an idle keep-alive connection have deliberate time limits, and
 //   the number of connections a cap.
 // Health endpoints are never refused, so that probes see a live process under any of this.
@@ -22,6 +24,8 @@ export interface ClientBounds {
   maxConnections: number;
   maxPipelined: number;
   maxBufferedBytes: number;
+  /** Event-loop delay past which GraphQL requests are refused before parsing; 0: never. */
+  maxEventLoopDelayMs: number;
 }
 
 const healthPaths = new Set(['/live', '/ready', '/health']);
@@ -32,27 +36,35 @@ function pathOf(url: string | undefined): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
+const refusalBytes = Buffer.byteLength(refusal.body);
+
 function refuse(response: ServerResponse, reason: string, close: boolean): void {
   reportOverload(reason);
-  response.writeHead(503, close ? { ...refusal.headers, connection: 'close' } : refusal.headers);
+  const headers = { ...refusal.headers, 'content-length': String(refusalBytes) };
+  response.writeHead(503, close ? { ...headers, connection: 'close' } : headers);
   response.end(refusal.body);
 }
 
 const reportStalled = burstLog('Closed connections whose clients stopped reading their answers');
 
+// Every connection of every server this process runs: what their answers hold is one memory.
+const sockets = new Set<Socket>();
+
+/** Bytes of answers written to connections and not yet taken by their clients. */
+export function bufferedAnswerBytes(): number {
+  let bytes = 0;
+  for (const socket of sockets) bytes += socket.writableLength;
+  return bytes;
+}
+
 export function createHttpServer(
   handler: (request: IncomingMessage, response: ServerResponse) => void,
   bounds: ClientBounds,
 ): Server {
-  const sockets = new Set<Socket>();
   // Requests of a connection whose answers are not yet written out (pipelined ones included).
   const pending = new WeakMap<Socket, number>();
 
-  const buffered = () => {
-    let bytes = 0;
-    for (const socket of sockets) bytes += socket.writableLength;
-    return bytes;
-  };
+  const delay = bounds.maxEventLoopDelayMs > 0 ? new EventLoopDelay() : undefined;
 
   const server = createServer((request, response) => {
     const socket = request.socket;
@@ -62,11 +74,20 @@ export function createHttpServer(
         refuse(response, `${count} pipelined requests on one connection, MAX_PIPELINED=${bounds.maxPipelined}`, true);
         return;
       }
-      const bytes = buffered();
+      const bytes = bufferedAnswerBytes();
       if (bytes > bounds.maxBufferedBytes) {
         refuse(
           response,
           `${bytes} bytes of answers wait for their clients, MAX_BUFFERED_BYTES=${bounds.maxBufferedBytes}`,
+          false,
+        );
+        return;
+      }
+      const late = delay?.now() ?? 0;
+      if (late > bounds.maxEventLoopDelayMs) {
+        refuse(
+          response,
+          `the event loop runs ${Math.round(late)} ms late, MAX_EVENT_LOOP_DELAY_MS=${bounds.maxEventLoopDelayMs}`,
           false,
         );
         return;
@@ -77,6 +98,7 @@ export function createHttpServer(
     handler(request, response);
   });
 
+  if (delay) server.once('close', () => delay.stop());
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));

@@ -81,6 +81,42 @@ export function overloadedError(path?: readonly (string | number)[]): GraphQLErr
 }
 
 /**
+ * How late the event loop runs: the longest it has lately been kept from coming back to a timer
+ * ticking every `TICK_MS`. Work admitted earlier (answers built and serialised synchronously,
+ * refusals by the hundred) delays every request behind it, /live included; while the loop is this
+ * late, admitting more GraphQL work only lengthens the queue, so the HTTP server refuses it before
+ * parsing until the loop catches up. Checked from a request's own handler, the time since the last
+ * tick also sees a delay that is happening now (a long poll phase), not only one that has ended.
+ * Hand-written rather than Fastify's under-pressure, which only runs in Fastify, and without
+ * perf_hooks' monitorEventLoopDelay, whose histogram says how late the loop was, not how late it is.
+ */
+export class EventLoopDelay {
+  private static readonly TICK_MS = 20;
+  private lastTick = performance.now();
+  /** The last tick's delay, kept until a tick on time replaces it. */
+  private lastDelay = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor() {
+    this.timer = setInterval(() => {
+      const now = performance.now();
+      this.lastDelay = Math.max(0, now - this.lastTick - EventLoopDelay.TICK_MS);
+      this.lastTick = now;
+    }, EventLoopDelay.TICK_MS);
+    this.timer.unref();
+  }
+
+  /** Milliseconds the event loop is, or just was, behind. */
+  now(): number {
+    return Math.max(this.lastDelay, performance.now() - this.lastTick - EventLoopDelay.TICK_MS);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/**
  * Bounds the GraphQL requests in execution at `endpoint`. One past the bound is answered before
  * Yoga parses it: the cheapest refusal there is, so a storm cannot take the CPU that the requests
  * already admitted (and /live, /ready) need.
@@ -108,12 +144,34 @@ export function useLoadShedding(options: { endpoint: string; maxInFlight: number
 /**
  * Bounds the summed cost (the complexity the limits compute) of the operations in execution. A
  * count of operations alone let 64 maximal queries (cost 49,000 each) run at once: the event loop
- * then took seconds to answer /live. By cost, a storm of maximal queries runs a few at a time and
- * is refused past that, while small queries still fit. An operation is always admitted when
- * nothing else runs, so no operation within the limits is refused for its size alone.
+ * then took seconds to answer /live. By cost, a storm of maximal queries runs a few at a time,
+ * while small queries still fit beside them. An operation that does not fit waits, in order of
+ * arrival, up to `waitMs` for the operations ahead of it to finish (it costs nothing meanwhile; the
+ * count of operations in flight bounds how many wait), and past that is refused with 503. An
+ * operation is always admitted when nothing else runs, so none within the limits is refused for
+ * its size alone.
  */
-export function useCostBudget(options: { schema: GraphQLSchema; budget: number }): Plugin {
+export function useCostBudget(options: {
+  schema: GraphQLSchema;
+  budget: number;
+  waitMs: number;
+  /**
+   * Why no operation may start now whatever its cost (answers already held for clients that do
+   * not read them), or null. Checked again when a waiting operation's turn comes, because it may
+   * have arrived before the reason did.
+   */
+  blocked?: () => string | null;
+}): Plugin {
   let inFlight = 0;
+  const queue: { cost: number; admit: (admitted: boolean) => void }[] = [];
+  const fits = (cost: number) => (inFlight === 0 || inFlight + cost <= options.budget) && !options.blocked?.();
+  const admitQueued = () => {
+    for (let next = queue[0]; next && fits(next.cost); next = queue[0]) {
+      queue.shift();
+      inFlight += next.cost;
+      next.admit(true);
+    }
+  };
   // Without variables a document's cost never changes: Yoga hands the same parsed document for
   // the same text, so it is computed once.
   const fixedCosts = new WeakMap<DocumentNode, number>();
@@ -132,23 +190,50 @@ export function useCostBudget(options: { schema: GraphQLSchema; budget: number }
     if (fixed) fixedCosts.set(document, cost);
     return cost;
   };
+  const running = (cost: number) => {
+    let released = false;
+    return {
+      onExecuteDone() {
+        if (released) return;
+        released = true;
+        inFlight -= cost;
+        admitQueued();
+      },
+    };
+  };
   return {
     onExecute({ args, setResultAndStopExecution }) {
       const cost = costOf(args.document, args.variableValues ?? undefined);
-      if (inFlight > 0 && inFlight + cost > options.budget) {
-        reportOverload(`operations of cost ${inFlight} in execution, MAX_COST_IN_FLIGHT=${options.budget}`);
-        setResultAndStopExecution({ errors: [overloadedError()] });
-        return;
+      if (queue.length === 0 && fits(cost)) {
+        inFlight += cost;
+        return running(cost);
       }
-      inFlight += cost;
-      let released = false;
-      return {
-        onExecuteDone() {
-          if (released) return;
-          released = true;
-          inFlight -= cost;
-        },
+      const refuse = () => {
+        reportOverload(
+          options.blocked?.() ?? `operations of cost ${inFlight} in execution, MAX_COST_IN_FLIGHT=${options.budget}`,
+        );
+        setResultAndStopExecution({ errors: [overloadedError()] });
       };
+      if (options.waitMs === 0) return refuse();
+      return new Promise<boolean>((resolve) => {
+        const entry = {
+          cost,
+          admit: (admitted: boolean) => {
+            clearTimeout(timer);
+            resolve(admitted);
+          },
+        };
+        const timer = setTimeout(() => {
+          queue.splice(queue.indexOf(entry), 1);
+          // Room may have come without an operation ending (clients read what was held).
+          const admitted = fits(cost);
+          if (admitted) inFlight += cost;
+          resolve(admitted);
+          // The head may have been the one that did not fit: those behind it may.
+          admitQueued();
+        }, options.waitMs);
+        queue.push(entry);
+      }).then((admitted) => (admitted ? running(cost) : refuse()));
     },
   };
 }

@@ -5,6 +5,7 @@ import { useTrustedDocuments } from './access/trusted-documents';
 import { config, limits } from './config';
 import { createContext } from './context';
 import { isReady } from './health';
+import { bufferedAnswerBytes } from './http-server';
 import { toClientError, useErrorCodes } from './errors';
 import { useJitExecution } from './jit';
 import { limitPlugins, useBodySizeLimit } from './limits';
@@ -134,7 +135,19 @@ export const yoga = createYoga({
     useErrorCodes(),
     ...limitPlugins(),
     // After the limits: what is refused there holds no budget.
-    useCostBudget({ schema, budget: config.maxCostInFlight }),
+    useCostBudget({
+      schema,
+      budget: config.maxCostInFlight,
+      waitMs: config.costWaitMs,
+      // A request admitted before clients stopped reading may reach execution after: it would add
+      // its answer to those already held (src/http-server.ts refuses at arrival only).
+      blocked: () => {
+        const bytes = bufferedAnswerBytes();
+        return bytes > config.http.maxBufferedBytes
+          ? `${bytes} bytes of answers wait for their clients, MAX_BUFFERED_BYTES=${config.http.maxBufferedBytes}`
+          : null;
+      },
+    }),
     ...(config.jit ? [useJitExecution(schema)] : []),
     // /live answers while the process runs; /health and /ready while it can serve (database up).
     useReadinessChecks(['/health', '/ready'], isReady),

@@ -1,6 +1,7 @@
 import { complexityFromQuery } from '@pothos/plugin-complexity';
 import { limits } from '../src/config';
 import { prisma } from '../src/db';
+import { ID_LOOKUP_COST } from '../src/builder';
 import { schema } from '../src/schema';
 import { resetDatabase, tableCounts, teamId } from './support/factories';
 import { recordSql } from './support/graphql';
@@ -156,6 +157,14 @@ describe('operation limits', () => {
       teams(first: $n) { edges { node { heroes(first: $n) { totalCount } } } } } } } } } } }`;
     expect(codesOf(await send(query, { n: 100 }))).toEqual(['MAX_COMPLEXITY_EXCEEDED']);
     expect((await send(query, { n: 2 })).body.errors).toBeUndefined();
+  });
+
+  it('each id of nodes(ids:) costs its lookup besides its object', () => {
+    const ids = (count: number) => Array.from({ length: count }, (_, i) => teamId(i + 1));
+    const query = 'query ($ids: [ID!]!) { nodes(ids: $ids) { id } }';
+    const cost = (count: number) => complexityFromQuery(query, { schema, variables: { ids: ids(count) } }).complexity;
+    // One for the field, then per id: its object's one field and its lookup.
+    expect(cost(100) - cost(0)).toBe(100 * (1 + ID_LOOKUP_COST));
   });
 
   it.each([

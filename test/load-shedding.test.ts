@@ -141,21 +141,34 @@ describe('past MAX_COST_IN_FLIGHT', () => {
     // Room for the big one and the small one, not for the big one and the medium one.
     expect(cost(big) + cost(small)).toBeLessThan(cost(big) + cost(medium));
     const budget = cost(big) + cost(small);
-    server = await startServer({ DATABASE_URL: process.env.DATABASE_URL!, MAX_COST_IN_FLIGHT: String(budget) });
+    server = await startServer({
+      DATABASE_URL: process.env.DATABASE_URL!,
+      MAX_COST_IN_FLIGHT: String(budget),
+      MAX_COST_WAIT_MS: '1000',
+    });
   }, 60_000);
   afterAll(() => stop(server));
 
-  it('refuses what does not fit beside the operations running, admits what does, and runs anything alone', async () => {
+  it('lets what does not fit wait for room, refuses it when none comes in time, admits what fits, and runs anything alone', async () => {
     const unlock = await lockHeroes();
     const body = (text: string) => JSON.stringify({ query: text });
-    const held = post(server, body(big));
-    await waitForBlocked(1);
-    expectOverloaded(await post(server, body(medium)));
-    const fits = post(server, body(small)); // admitted: waits on the lock like the big one
-    await waitForBlocked(2);
-    await unlock();
-    expect((await held).status).toBe(200);
-    expect((await fits).status).toBe(200);
+    try {
+      const held = post(server, body(big));
+      await waitForBlocked(1);
+      // No room comes within MAX_COST_WAIT_MS: the big one holds it.
+      expectOverloaded(await post(server, body(medium)));
+      const fits = post(server, body(small)); // admitted: waits on the lock like the big one
+      await waitForBlocked(2);
+      // Waits for room; the big one's end makes it.
+      const waiting = post(server, body(medium));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await unlock();
+      expect((await held).status).toBe(200);
+      expect((await fits).status).toBe(200);
+      expect((await waiting).status).toBe(200);
+    } finally {
+      await unlock().catch(() => undefined);
+    }
     // Alone, an operation of any cost runs, however small the budget.
     expect((await post(server, body(medium))).status).toBe(200);
   });

@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { databaseKind, prisma, withMigrationDatabase } from '../src/db';
 import { applyMigrations, diffMigrationsToSchema, migrationsDir, readMigrations } from '../src/db/migrations';
+import { openPGlite, pgliteAdapterFactory } from '../src/db/pglite';
 
 // The test setup has applied the committed migrations to this file's database, as `npm start` does.
 
@@ -46,8 +45,8 @@ describe('migrations', () => {
     // The engine cannot introspect PostgreSQL through @prisma/adapter-pg ("Column type 'char' could
     // not be deserialized"), so: no drift on a scratch PGlite, and this database's catalog is that one's.
     expect(await diffMigrationsToSchema()).toBe('');
-    const scratch = new PGlite();
-    await applyMigrations(new PrismaPGlite(scratch));
+    const scratch = openPGlite();
+    await applyMigrations(pgliteAdapterFactory(scratch));
     const expected = (await scratch.query<Record<string, unknown>>(catalogSql)).rows;
     await scratch.close();
     expect(await prisma.$queryRawUnsafe(catalogSql)).toEqual(expected);
@@ -71,15 +70,15 @@ describe('migrations', () => {
     for (const name of names.slice(0, counters)) {
       cpSync(path.join(migrationsDir, name), path.join(before, name), { recursive: true });
     }
-    const scratch = new PGlite();
+    const scratch = openPGlite();
     try {
-      await applyMigrations(new PrismaPGlite(scratch), before);
+      await applyMigrations(pgliteAdapterFactory(scratch), before);
       await scratch.exec(`
         INSERT INTO "Team" (name, headquarters) VALUES ('A', 'a'), ('B', 'b'), ('C', 'c');
         INSERT INTO "Hero" (name, "secretName") SELECT 'h' || g, 's' FROM generate_series(1, 5) g;
         INSERT INTO "HeroTeamLink" ("teamId", "heroId", "isTraining")
         SELECT t, h, h % 2 = 0 FROM generate_series(1, 2) t, generate_series(1, t + 2) h;`);
-      expect(await applyMigrations(new PrismaPGlite(scratch))).toEqual(names.slice(counters));
+      expect(await applyMigrations(pgliteAdapterFactory(scratch))).toEqual(names.slice(counters));
       const { rows } = await scratch.query<{ id: number; heroCount: number; trainingHeroCount: number }>(
         'SELECT id, "heroCount", "trainingHeroCount" FROM "Team" ORDER BY id',
       );

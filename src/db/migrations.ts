@@ -8,6 +8,7 @@ import {
 } from '@prisma/driver-adapter-utils';
 import type { DatabaseError, Pool } from 'pg';
 import type * as SchemaEngineWasm from '@prisma/schema-engine-wasm';
+import { openPGlite, pgliteAdapterFactory } from './pglite';
 
 /**
  * The driver adapter factory migrations need on PostgreSQL, over a pool of one connection (the
@@ -183,11 +184,10 @@ export async function applyMigrations(
 export async function diffMigrationsToSchema(
   options: { database?: SqlMigrationAwareDriverAdapterFactory; dir?: string } = {},
 ): Promise<string> {
-  // Required here: the server, which only applies migrations, never loads PGlite for them.
-  const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
-  const { PrismaPGlite } = require('pglite-prisma-adapter') as typeof import('pglite-prisma-adapter');
-  const scratch = options.database ? undefined : new PGlite();
-  const engine = await openEngine(options.database ?? new PrismaPGlite(scratch!));
+  // Opened here (src/db/pglite.ts requires PGlite when called): the server, which only applies
+  // migrations, never loads PGlite for them.
+  const scratch = options.database ? undefined : openPGlite();
+  const engine = await openEngine(options.database ?? pgliteAdapterFactory(scratch!));
   try {
     await engine.applyMigrations({ migrationsList: readMigrations(options.dir), filters: noFilters });
     const schema = readSchema();

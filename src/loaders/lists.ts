@@ -18,6 +18,7 @@ export async function listPage<Row extends { id: number }>(
 ) {
   const spec = pageSpec(args, args.orderBy, table.columns);
   const page = pageSql(spec, table.columns);
+  const read = { planPerValue: filter?.planPerValue };
   const { rows } = asksForPage(info)
     ? await readValues(
         pageQuery(
@@ -26,6 +27,7 @@ export async function listPage<Row extends { id: number }>(
             SELECT ${table.select} FROM ${table.from}
             WHERE ${and([...(filter ? [filter.sql] : []), condition])}`,
         ),
+        read,
       )
     : { rows: [] };
   return {
@@ -35,8 +37,11 @@ export async function listPage<Row extends { id: number }>(
       (row) => table.sortKey(spec.field, row),
     ),
     totalCount: async () => {
-      const [row] = await readRows<{ count: number }>(Prisma.sql`
-        SELECT count(*)::int AS count FROM ${table.from} WHERE ${filter?.sql ?? Prisma.sql`TRUE`}`);
+      const [row] = await readRows<{ count: number }>(
+        Prisma.sql`
+        SELECT count(*)::int AS count FROM ${table.from} WHERE ${filter?.sql ?? Prisma.sql`TRUE`}`,
+        read,
+      );
       return row?.count ?? 0;
     },
   };

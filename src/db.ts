@@ -8,6 +8,9 @@ import { config } from './config';
 import { DataFolderLock } from './db/data-folder-lock';
 import { postgresMigrationFactory } from './db/migrations';
 import { OverloadedError } from './load-shedding';
+import { logger } from './logger';
+import type { PoolStats } from './metrics';
+import { countStatement } from './request-tracking';
 import { type Prisma, PrismaClient } from './generated/prisma/client';
 
 export type QueryListener = (event: { query: string; params: string; duration: number }) => void;
@@ -22,6 +25,8 @@ interface Database {
   kind: 'postgresql' | 'pglite';
   /** Reads rows straight from the pool, as named prepared statements (PostgreSQL only). */
   read?: (text: string, values: unknown[]) => Promise<Values>;
+  /** The pool's connections and waiters (PostgreSQL only). */
+  poolStats?: () => PoolStats;
   /** Opens what can be opened before the first query: the embedded database and its folder's lock. */
   open(): void;
   factory: SqlMigrationAwareDriverAdapterFactory;
@@ -35,7 +40,7 @@ interface Database {
  * unhandled, that would crash the process. The pool replaces it on the next checkout.
  */
 function reportLostConnections(pool: Pool): Pool {
-  pool.on('error', (error) => console.error(`PostgreSQL connection lost: ${error.message}`));
+  pool.on('error', (error) => logger.error(`PostgreSQL connection lost: ${error.message}`));
   return pool;
 }
 
@@ -156,6 +161,12 @@ function createDatabase(): Database {
       open: () => undefined,
       factory: new PrismaPg(pool),
       read: config.preparedStatements > 0 ? (text, values) => readPrepared(pool, text, values) : undefined,
+      poolStats: () => ({
+        total: pool.totalCount,
+        idle: pool.idleCount,
+        waiting: pool.waitingCount,
+        max: config.poolMax,
+      }),
       forMigrations: () => {
         const own = reportLostConnections(new Pool({ connectionString: config.databaseUrl, max: 1 }));
         return { factory: postgresMigrationFactory(own), close: () => own.end() };
@@ -202,6 +213,9 @@ const database = createDatabase();
 
 export const databaseKind = database.kind;
 
+/** The PostgreSQL pool's connections and waiters, for the metrics; undefined on PGlite. */
+export const poolStats = database.poolStats;
+
 /**
  * Opens the embedded database now rather than at the first query, so that a server whose data
  * folder is in use refuses to start (DataFolderInUseError) instead of failing its first request.
@@ -246,8 +260,13 @@ function emitQuery(event: { query: string; params: string; duration: number }): 
   for (const listener of queryListeners) listener(event);
 }
 
-// Prisma's $on cannot be undone, so one listener fans out to subscribers that can be.
-prisma.$on('query', emitQuery);
+// Prisma's $on cannot be undone, so one listener fans out to subscribers that can be. Every
+// statement Prisma Client sends (the writes) counts against the request that sent it, as the reads
+// of readValues do.
+prisma.$on('query', (event) => {
+  countStatement();
+  emitQuery(event);
+});
 
 let reader: Promise<SqlDriverAdapter> | undefined;
 
@@ -274,6 +293,7 @@ export async function readValues(query: Prisma.Sql): Promise<Values> {
     }));
     result = await adapter.queryRaw({ sql: query.text, args, argTypes });
   }
+  countStatement();
   if (queryListeners.size > 0) {
     emitQuery({ query: query.text, params: JSON.stringify(args), duration: performance.now() - started });
   }
@@ -296,5 +316,10 @@ export function onQuery(listener: QueryListener): () => void {
 }
 
 if (config.logSql) {
-  onQuery((event) => console.log(`[sql ${event.duration}ms] ${event.query} -- ${event.params}`));
+  onQuery((event) =>
+    logger.info(
+      { sql: event.query, params: event.params, durationMs: Math.round(event.duration * 1000) / 1000 },
+      'sql',
+    ),
+  );
 }

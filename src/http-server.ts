@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { burstLog, refusal, reportOverload } from './load-shedding';
+import { countShed, type ShedReason } from './metrics';
 
 // The HTTP server and its bounds on what clients can make it hold. An answer is produced whole,
 // then written to its socket; a client that never reads keeps it in the process's memory, and one
@@ -32,7 +33,8 @@ function pathOf(url: string | undefined): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
-function refuse(response: ServerResponse, reason: string, close: boolean): void {
+function refuse(response: ServerResponse, why: ShedReason, reason: string, close: boolean): void {
+  countShed(why);
   reportOverload(reason);
   response.writeHead(503, close ? { ...refusal.headers, connection: 'close' } : refusal.headers);
   response.end(refusal.body);
@@ -59,13 +61,19 @@ export function createHttpServer(
     const count = (pending.get(socket) ?? 0) + 1;
     if (!healthPaths.has(pathOf(request.url))) {
       if (count > bounds.maxPipelined) {
-        refuse(response, `${count} pipelined requests on one connection, MAX_PIPELINED=${bounds.maxPipelined}`, true);
+        refuse(
+          response,
+          'pipelined',
+          `${count} pipelined requests on one connection, MAX_PIPELINED=${bounds.maxPipelined}`,
+          true,
+        );
         return;
       }
       const bytes = buffered();
       if (bytes > bounds.maxBufferedBytes) {
         refuse(
           response,
+          'buffered_bytes',
           `${bytes} bytes of answers wait for their clients, MAX_BUFFERED_BYTES=${bounds.maxBufferedBytes}`,
           false,
         );

@@ -37,7 +37,7 @@ function sample(text: string, series: string): number {
   return line === undefined ? 0 : Number(line.slice(series.length + 1));
 }
 
-const heroesWithTeams = /* GraphQL */ `
+const heroesWithTeams = `
   query MetricsHeroes {
     heroes(first: 10) {
       edges {

@@ -33,12 +33,14 @@ export function logRequest(record: RequestRecord): void {
 }
 
 /**
- * Yoga's log. Yoga logs every error it masks (or replaces), with its stack: here once per error,
- * at error, with the id of the request it happened in. Refusals for lack of capacity are expected
- * under load and are counted once per burst by reportOverload instead (a storm would otherwise
- * write thousands of stacks). The rest of what Yoga says goes to the log at its own level.
+ * Yoga's log. Yoga logs every error it masks or replaces, with its stack: here each unexpected one
+ * once, at error, with the id of the request it happened in. Not logged: refusals for lack of
+ * capacity, expected under load and counted once per burst by reportOverload instead (a storm
+ * would otherwise write thousands of stacks), and errors that `isClientError` says are answered
+ * with a code of their own (a unique violation answered CONFLICT). The rest of what Yoga says goes
+ * to the log at its own level.
  */
-export function yogaLogger(): YogaLogger {
+export function yogaLogger(isClientError: (error: unknown) => boolean): YogaLogger {
   const logged = new WeakSet<object>();
   return {
     // Yoga says a few things at debug on every request: nothing is built unless they are written.
@@ -46,7 +48,7 @@ export function yogaLogger(): YogaLogger {
     info: (...args: unknown[]) => logger.isLevelEnabled('info') && logger.info({ args }, 'yoga'),
     warn: (...args: unknown[]) => logger.warn({ args }, 'yoga'),
     error: (...args: unknown[]) => {
-      if (args.some(isOverload)) return;
+      if (args.some(isOverload) || args.some(isClientError)) return;
       const requestId = currentRequest()?.id ?? null;
       for (const arg of args) {
         if (arg !== null && typeof arg === 'object') {

@@ -94,7 +94,7 @@ export const yoga = createYoga({
     isDev: false,
     maskError: (error, message, isDev) => toClientError(error) ?? maskError(error, message, isDev),
   },
-  logging: yogaLogger(),
+  logging: yogaLogger((error) => toClientError(error) !== undefined),
   // One operation per request: batching would multiply every limit below by the batch size.
   batching: false,
   // Checked by useBodySizeLimit instead, which answers the same at less cost.

@@ -7,11 +7,6 @@ import { currentRequest, type RequestRecord } from './request-tracking';
 // server's logger (src/logger.ts). Never the request's body, variables, token or headers besides
 // the two named below: what a line holds is listed in logRequest.
 
-/** Who called, when the access-control work has put a caller in the context; else null. */
-function roleOf(context: unknown): string | null {
-  return (context as { caller?: { role?: string | null } } | undefined)?.caller?.role ?? null;
-}
-
 /** Writes the request's line, at info. */
 export function logRequest(record: RequestRecord): void {
   if (!logger.isLevelEnabled('info')) return;
@@ -25,7 +20,7 @@ export function logRequest(record: RequestRecord): void {
       durationMs: Math.round(record.durationMs * 100) / 100,
       statements: record.statements,
       errors: record.errorCodes,
-      role: roleOf(record.context),
+      role: record.role,
       traceparent: record.traceparent,
     },
     'request',

@@ -290,7 +290,8 @@ function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
-const signalLine = /^(SIG\w+): finishing requests/m;
+// Anywhere in a line: the server writes it as JSON in production.
+const signalLine = /(SIG\w+): finishing requests/;
 
 /** Whether the server received a signal or exited; if so, waits (at most 30 s) until it is gone. */
 async function stoppedFromOutside(server: Server): Promise<boolean> {

@@ -665,6 +665,8 @@ async function main() {
     DATABASE_URL: dataset.url,
     NODE_ENV: 'production',
     PG_POOL_MAX: '10',
+    // The log's warnings and errors, which the report lists by kind; not a line per request.
+    LOG_LEVEL: 'warn',
     ...overrides,
   });
   const srv = server;

@@ -25,6 +25,23 @@ function readBool(name: string, fallback: boolean): boolean {
   throw new Error(`${name} must be true or false, got "${raw}"`);
 }
 
+function readChoice<T extends string>(name: string, choices: readonly T[], fallback: T): T {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = raw.toLowerCase() as T;
+  if (!choices.includes(value)) throw new Error(`${name} must be one of ${choices.join(', ')}, got "${raw}"`);
+  return value;
+}
+
+/** The path of the metrics: a plain path of its own, not one the server answers otherwise. */
+function readMetricsPath(): string {
+  const raw = process.env.METRICS_PATH || '/metrics';
+  if (!/^\/[A-Za-z0-9._~\/-]*$/.test(raw) || ['/graphql', '/live', '/ready', '/health'].includes(raw)) {
+    throw new Error(`METRICS_PATH must be a path of its own, like /metrics, got "${raw}"`);
+  }
+  return raw;
+}
+
 function readDatabaseUrl(): string | undefined {
   const raw = process.env.DATABASE_URL;
   if (raw === undefined || raw === '') return undefined;
@@ -187,7 +204,17 @@ export interface Config {
   /** V8's --heap-growing-percent for the server process; 0 leaves V8's own heuristics. */
   readonly heapGrowingPercent: number;
   readonly access: AccessConfig;
+  /** Serve Prometheus metrics at metricsPath (src/metrics.ts). */
+  readonly metrics: boolean;
+  readonly metricsPath: string;
+  /** Least level of the log lines written (src/logger.ts). */
+  readonly logLevel: LogLevel;
+  /** One JSON object per line, or a short line for people to read. */
+  readonly logFormat: 'json' | 'pretty';
 }
+
+export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
 
 const production = process.env.NODE_ENV === 'production';
 
@@ -225,6 +252,15 @@ export const config: Config = Object.freeze({
     jwt: readJwt(),
     trustedDocuments: readTrustedDocuments(),
   }),
+  metrics: readBool('METRICS', true),
+  metricsPath: readMetricsPath(),
+  // Tests send thousands of requests in process: a line each would bury what they print.
+  logLevel: readChoice('LOG_LEVEL', logLevels, process.env.NODE_ENV === 'test' ? 'warn' : 'info'),
+  logFormat: readChoice(
+    'LOG_FORMAT',
+    ['json', 'pretty'] as const,
+    process.env.NODE_ENV === 'production' ? 'json' : 'pretty',
+  ),
 });
 
 export const pageSizes = Object.freeze({

@@ -8,6 +8,9 @@ import { DataFolderLock } from './db/data-folder-lock';
 import { postgresMigrationFactory } from './db/migrations';
 import { openPGlite, pgliteAdapterFactory } from './db/pglite';
 import { OverloadedError } from './load-shedding';
+import { logger } from './logger';
+import type { PoolStats } from './metrics';
+import { countStatement } from './request-tracking';
 import { type Prisma, PrismaClient } from './generated/prisma/client';
 
 export type QueryListener = (event: { query: string; params: string; duration: number }) => void;
@@ -22,6 +25,8 @@ interface Database {
   kind: 'postgresql' | 'pglite';
   /** Reads rows straight from the pool, as named prepared statements or unnamed (PostgreSQL only). */
   read?: (text: string, values: unknown[], named: boolean) => Promise<Values>;
+  /** The pool's connections and waiters (PostgreSQL only). */
+  poolStats?: () => PoolStats;
   /** Opens what can be opened before the first query: the embedded database and its folder's lock. */
   open(): void;
   factory: SqlMigrationAwareDriverAdapterFactory;
@@ -35,7 +40,7 @@ interface Database {
  * unhandled, that would crash the process. The pool replaces it on the next checkout.
  */
 function reportLostConnections(pool: Pool): Pool {
-  pool.on('error', (error) => console.error(`PostgreSQL connection lost: ${error.message}`));
+  pool.on('error', (error) => logger.error(`PostgreSQL connection lost: ${error.message}`));
   return pool;
 }
 
@@ -165,6 +170,12 @@ function createDatabase(): Database {
         config.preparedStatements > 0
           ? (text, values, named) => (named ? readPrepared(pool, text, values) : readUnnamed(pool, text, values))
           : undefined,
+      poolStats: () => ({
+        total: pool.totalCount,
+        idle: pool.idleCount,
+        waiting: pool.waitingCount,
+        max: config.poolMax,
+      }),
       forMigrations: () => {
         const own = reportLostConnections(new Pool({ connectionString: config.databaseUrl, max: 1 }));
         return { factory: postgresMigrationFactory(own), close: () => own.end() };
@@ -208,6 +219,9 @@ function createDatabase(): Database {
 const database = createDatabase();
 
 export const databaseKind = database.kind;
+
+/** The PostgreSQL pool's connections and waiters, for the metrics; undefined on PGlite. */
+export const poolStats = database.poolStats;
 
 /**
  * Opens the embedded database now rather than at the first query, so that a server whose data
@@ -253,8 +267,13 @@ function emitQuery(event: { query: string; params: string; duration: number }): 
   for (const listener of queryListeners) listener(event);
 }
 
-// Prisma's $on cannot be undone, so one listener fans out to subscribers that can be.
-prisma.$on('query', emitQuery);
+// Prisma's $on cannot be undone, so one listener fans out to subscribers that can be. Every
+// statement Prisma Client sends (the writes) counts against the request that sent it, as the reads
+// of readValues do.
+prisma.$on('query', (event) => {
+  countStatement();
+  emitQuery(event);
+});
 
 let reader: Promise<SqlDriverAdapter> | undefined;
 
@@ -290,6 +309,7 @@ export async function readValues(query: Prisma.Sql, options: ReadOptions = {}): 
     }));
     result = await adapter.queryRaw({ sql: query.text, args, argTypes });
   }
+  countStatement();
   if (queryListeners.size > 0) {
     emitQuery({ query: query.text, params: JSON.stringify(args), duration: performance.now() - started });
   }
@@ -312,5 +332,10 @@ export function onQuery(listener: QueryListener): () => void {
 }
 
 if (config.logSql) {
-  onQuery((event) => console.log(`[sql ${event.duration}ms] ${event.query} -- ${event.params}`));
+  onQuery((event) =>
+    logger.info(
+      { sql: event.query, params: event.params, durationMs: Math.round(event.duration * 1000) / 1000 },
+      'sql',
+    ),
+  );
 }

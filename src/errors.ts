@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { Prisma } from './generated/prisma/client';
 import { isOverload, overloadedError, reportOverload } from './load-shedding';
+import { countShed } from './metrics';
 
 /** The `extensions.code` values clients may see, besides the limits' own. */
 export const ErrorCode = {
@@ -67,6 +68,7 @@ export function toClientError(error: unknown): GraphQLError | undefined {
   const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
   // No connection to be had (the pool's queue full, or its connect timeout): capacity, not a fault.
   if (isOverload(original)) {
+    countShed('no_connection');
     reportOverload('no PostgreSQL connection to be had');
     return overloadedError(error instanceof GraphQLError ? error.path : undefined);
   }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { burstLog, EventLoopDelay, refusal, reportOverload } from './load-shedding';
+import { countShed, type ShedReason } from './metrics';
 
 // The HTTP server and its bounds on what clients can make it hold. An answer is produced whole,
 // then written to its socket; a client that never reads keeps it in the process's memory, and one
@@ -38,7 +39,8 @@ function pathOf(url: string | undefined): string {
 
 const refusalBytes = Buffer.byteLength(refusal.body);
 
-function refuse(response: ServerResponse, reason: string, close: boolean): void {
+function refuse(response: ServerResponse, why: ShedReason, reason: string, close: boolean): void {
+  countShed(why);
   reportOverload(reason);
   const headers = { ...refusal.headers, 'content-length': String(refusalBytes) };
   response.writeHead(503, close ? { ...headers, connection: 'close' } : headers);
@@ -71,13 +73,19 @@ export function createHttpServer(
     const count = (pending.get(socket) ?? 0) + 1;
     if (!healthPaths.has(pathOf(request.url))) {
       if (count > bounds.maxPipelined) {
-        refuse(response, `${count} pipelined requests on one connection, MAX_PIPELINED=${bounds.maxPipelined}`, true);
+        refuse(
+          response,
+          'pipelined',
+          `${count} pipelined requests on one connection, MAX_PIPELINED=${bounds.maxPipelined}`,
+          true,
+        );
         return;
       }
       const bytes = bufferedAnswerBytes();
       if (bytes > bounds.maxBufferedBytes) {
         refuse(
           response,
+          'buffered_bytes',
           `${bytes} bytes of answers wait for their clients, MAX_BUFFERED_BYTES=${bounds.maxBufferedBytes}`,
           false,
         );
@@ -87,6 +95,7 @@ export function createHttpServer(
       if (late > bounds.maxEventLoopDelayMs) {
         refuse(
           response,
+          'event_loop_delay',
           `the event loop runs ${Math.round(late)} ms late, MAX_EVENT_LOOP_DELAY_MS=${bounds.maxEventLoopDelayMs}`,
           false,
         );

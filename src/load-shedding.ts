@@ -1,6 +1,8 @@
 import { complexityFromQuery } from '@pothos/plugin-complexity';
 import { type DocumentNode, GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { logger } from './logger';
+import { countShed } from './metrics';
 
 // What the server does when it gets more work than it can do: it says so at once, with 503, a
 // Retry-After and the code OVERLOADED, rather than queueing requests until they time out as masked
@@ -60,9 +62,9 @@ export function burstLog(what: string): (detail: string) => void {
       burst.more++;
       return;
     }
-    if (burst && burst.more > 0) console.warn(`${what}: ${burst.more} more in the last burst`);
+    if (burst && burst.more > 0) logger.warn(`${what}: ${burst.more} more in the last burst`);
     burst = { started: now, more: 0 };
-    console.warn(`${what} (${detail})`);
+    logger.warn(`${what} (${detail})`);
   };
 }
 
@@ -128,6 +130,7 @@ export function useLoadShedding(options: { endpoint: string; maxInFlight: number
     onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname !== options.endpoint) return;
       if (inFlight >= options.maxInFlight) {
+        countShed('operations_in_flight');
         reportOverload(`${inFlight} operations in execution, MAX_OPERATIONS_IN_FLIGHT=${options.maxInFlight}`);
         endResponse(new fetchAPI.Response(refusal.body, { status: 503, headers: refusal.headers }));
         return;
@@ -209,6 +212,7 @@ export function useCostBudget(options: {
         return running(cost);
       }
       const refuse = () => {
+        countShed(options.blocked?.() ? 'buffered_bytes' : 'cost_in_flight');
         reportOverload(
           options.blocked?.() ?? `operations of cost ${inFlight} in execution, MAX_COST_IN_FLIGHT=${options.budget}`,
         );

@@ -6,6 +6,7 @@ import { DataFolderInUseError } from './db/data-folder-lock';
 import { createHttpServer } from './http-server';
 import { prepareDatabase } from './db/prepare';
 import { markStopping } from './health';
+import { logger } from './logger';
 import { yoga } from './yoga';
 
 // Under load, the objects of answers in flight outlive a young-generation collection and are
@@ -31,8 +32,8 @@ async function main() {
   openDatabase();
   if (config.migrateOnStart) {
     const { applied, seeded } = await prepareDatabase({ seed: true });
-    if (applied.length > 0) console.log(`Applied migrations: ${applied.join(', ')}`);
-    if (seeded) console.log('Loaded the sample heroes and teams into the empty database');
+    if (applied.length > 0) logger.info(`Applied migrations: ${applied.join(', ')}`);
+    if (seeded) logger.info('Loaded the sample heroes and teams into the empty database');
   }
 
   const server = createHttpServer(yoga, config.http);
@@ -40,7 +41,9 @@ async function main() {
     const { port } = server.address() as AddressInfo;
     const where = databaseKind === 'pglite' ? `PGlite in ${config.dataDir}` : 'PostgreSQL';
     const ms = Math.round(performance.now() - started);
-    console.log(`GraphQL server on http://localhost:${port}${yoga.graphqlEndpoint} (${where}, ready in ${ms} ms)`);
+    // At warn when LOG_LEVEL is warn or above: test/support/server-process.ts waits for this line.
+    const say = logger.isLevelEnabled('info') ? logger.info.bind(logger) : logger.warn.bind(logger);
+    say(`GraphQL server on http://localhost:${port}${yoga.graphqlEndpoint} (${where}, ready in ${ms} ms)`);
   });
 
   let stopping = false;
@@ -48,16 +51,16 @@ async function main() {
     if (stopping) return;
     stopping = true;
     markStopping();
-    console.log(`${signal}: finishing requests in flight, then stopping`);
+    logger.warn(`${signal}: finishing requests in flight, then stopping`);
     // Requests in flight finish and get their answers; keep-alive connections close when idle.
     server.close(() => {
       closeDatabase()
-        .catch((error: unknown) => console.error(error))
+        .catch((error: unknown) => logger.error({ err: error }, 'Closing the database failed'))
         .finally(() => process.exit(0));
     });
     server.closeIdleConnections();
     setTimeout(() => {
-      console.error(`Requests still running after ${config.shutdownGraceMs} ms: closing their connections`);
+      logger.warn(`Requests still running after ${config.shutdownGraceMs} ms: closing their connections`);
       server.closeAllConnections();
     }, config.shutdownGraceMs).unref();
   };
@@ -67,6 +70,7 @@ async function main() {
 
 main().catch((error: unknown) => {
   // A folder in use is the operator's to sort out: the message says what to do, a stack would not.
-  console.error(error instanceof DataFolderInUseError ? error.message : error);
+  if (error instanceof DataFolderInUseError) logger.fatal(error.message);
+  else logger.fatal({ err: error }, 'The server could not start');
   process.exit(1);
 });

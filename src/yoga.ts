@@ -1,15 +1,19 @@
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { createYoga, maskError, type Plugin, type YogaLogger } from 'graphql-yoga';
+import { createYoga, maskError, type Plugin } from 'graphql-yoga';
 import { requestCaller, useAuthentication } from './access/authentication';
 import { useTrustedDocuments } from './access/trusted-documents';
 import { config, limits } from './config';
 import { createContext } from './context';
+import { poolStats } from './db';
 import { isReady } from './health';
 import { bufferedAnswerBytes } from './http-server';
 import { toClientError, useErrorCodes } from './errors';
 import { useJitExecution } from './jit';
 import { limitPlugins, useBodySizeLimit } from './limits';
-import { isOverload, useCostBudget, useLoadShedding } from './load-shedding';
+import { useCostBudget, useLoadShedding } from './load-shedding';
+import { observeRequest, useMetricsEndpoint, watchPool } from './metrics';
+import { logRequest, yogaLogger } from './request-log';
+import { useRequestTracking } from './request-tracking';
 import { schema } from './schema';
 
 /** Template text without its first newline and common indentation (prettier indents it). */
@@ -74,23 +78,7 @@ function useReadinessChecks(endpoints: readonly string[], check: () => Promise<b
   };
 }
 
-/**
- * Yoga's log, at `level` and above. Yoga logs every error it masks or replaces, with its stack;
- * refusals for lack of capacity are expected under load and are counted once per burst by
- * reportOverload instead (a storm would otherwise write thousands of stacks).
- */
-function serverLog(level: 'debug' | 'info' | 'warn' | 'error'): YogaLogger {
-  const order = ['debug', 'info', 'warn', 'error'];
-  const at = (wanted: string) => order.indexOf(wanted) >= order.indexOf(level);
-  return {
-    debug: (...args: unknown[]) => at('debug') && console.debug(...args),
-    info: (...args: unknown[]) => at('info') && console.info(...args),
-    warn: (...args: unknown[]) => at('warn') && console.warn(...args),
-    error: (...args: unknown[]) => {
-      if (!args.some(isOverload)) console.error(...args);
-    },
-  };
-}
+watchPool(poolStats);
 
 export const yoga = createYoga({
   schema,
@@ -110,13 +98,15 @@ export const yoga = createYoga({
     isDev: false,
     maskError: (error, message, isDev) => toClientError(error) ?? maskError(error, message, isDev),
   },
-  logging: serverLog(config.production ? 'info' : 'warn'),
+  logging: yogaLogger((error) => toClientError(error) !== undefined),
   // One operation per request: batching would multiply every limit below by the batch size.
   batching: false,
   // Checked by useBodySizeLimit instead, which answers the same at less cost.
   maxRequestBodySize: false,
   plugins: [
-    // First: a request past the bound is refused before any work is spent on it.
+    // Before anything else: a scrape is not a GraphQL request and costs only its own answer.
+    ...(config.metrics ? [useMetricsEndpoint(config.metricsPath)] : []),
+    // First of the rest: a request past the bound is refused before any work is spent on it.
     useLoadShedding({ endpoint: '/graphql', maxInFlight: config.maxOperationsInFlight }),
     // Browsers may send "simple" GET and form POST requests across sites without a preflight;
     // requiring a custom header (or a JSON body, which is never simple) stops cross-site requests.
@@ -153,5 +143,9 @@ export const yoga = createYoga({
     useReadinessChecks(['/health', '/ready'], isReady),
     // After every request parser is registered: it wraps the one chosen for the request.
     useBodySizeLimit(limits.bodyBytes),
+    // Each GraphQL request's id, operation, statements, errors and status, for its log line and
+    // metrics. It wraps the whole request whatever its place; last, so that it sees the errors'
+    // codes as useErrorCodes completes them.
+    useRequestTracking({ endpoint: '/graphql', onDone: [observeRequest, logRequest] }),
   ],
 });

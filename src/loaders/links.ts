@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { GraphQLResolveInfo } from 'graphql';
 import { readRows, readValues } from '../db';
+import { batchSizeOf } from '../metrics';
 import type { Hero, Team } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
 import { type CompiledFilter, compileFilter, type HeroFilter, type NodeKind, type TeamFilter } from './filters';
@@ -24,6 +25,8 @@ import { heroTable, type NodeTable, teamTable } from './tables';
 
 // One side of the many-to-many link: the nodes reached from a parent through HeroTeamLink.
 interface LinkSide<Node> {
+  /** The field it serves, as the metrics name its loaders (`Hero.teams`). */
+  field: string;
   /** The type of the nodes reached, as filters name it. */
   kind: NodeKind;
   /** The link column holding the parent's id. */
@@ -39,12 +42,14 @@ interface LinkSide<Node> {
 }
 
 const teamsOfHero: LinkSide<Team> = {
+  field: 'Hero.teams',
   kind: 'Team',
   parent: Prisma.sql`l."heroId"`,
   child: Prisma.sql`l."teamId"`,
   table: teamTable,
 };
 const heroesOfTeam: LinkSide<Hero> = {
+  field: 'Team.heroes',
   kind: 'Hero',
   parent: Prisma.sql`l."teamId"`,
   child: Prisma.sql`l."heroId"`,
@@ -205,9 +210,13 @@ export class LinkLoader<Node extends { id: number }> {
   });
   private readonly filteredCounts = new Map<string, DataLoader<number, LinkCounts>>();
   private readonly columns: AnyColumns;
+  private readonly pageBatches: { observe(keys: number): void };
+  private readonly countBatches: { observe(keys: number): void };
 
   constructor(private readonly side: LinkSide<Node>) {
     this.columns = linkColumns(side);
+    this.pageBatches = batchSizeOf(side.field);
+    this.countBatches = batchSizeOf(`${side.field}.totalCount`);
   }
 
   /**
@@ -278,6 +287,7 @@ export class LinkLoader<Node extends { id: number }> {
   }
 
   private async loadPages(parentIds: readonly number[], spec: PageSpec, read: PageRead): Promise<MemberPage<Node>[]> {
+    this.pageBatches.observe(parentIds.length);
     const { parent, child, table } = this.side;
     const { isTraining, filter } = read;
     // An edge whose joinedAt was not read carries NaN, which the DateTime scalar refuses loudly.
@@ -429,6 +439,7 @@ export class LinkLoader<Node extends { id: number }> {
   }
 
   private async loadCounts(parentIds: readonly number[], filter: CompiledFilter | null): Promise<LinkCounts[]> {
+    this.countBatches.observe(parentIds.length);
     const { parent, counters } = this.side;
     const ids = parentIds as number[];
     const rows = await readRows<LinkCounts & { parentId: number }>(

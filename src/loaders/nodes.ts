@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { readValues } from '../db';
+import { batchSizeOf } from '../metrics';
 import type { Hero, Team } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
 import { heroTable, type NodeTable, teamTable } from './tables';
@@ -13,13 +14,21 @@ import { heroTable, type NodeTable, teamTable } from './tables';
 export class NodeLoader<Row extends { id: number }> {
   private readonly loader = new DataLoader<number, Row | null>((ids) => this.read(ids), { maxBatchSize: 1000 });
 
-  constructor(private readonly table: NodeTable<Row>) {}
+  private readonly batches: { observe(keys: number): void };
+
+  constructor(
+    private readonly table: NodeTable<Row>,
+    type: 'Hero' | 'Team',
+  ) {
+    this.batches = batchSizeOf(type);
+  }
 
   load(id: number): Promise<Row | null> {
     return this.loader.load(id);
   }
 
   private async read(ids: readonly number[]): Promise<(Row | null)[]> {
+    this.batches.observe(ids.length);
     const { table } = this;
     const { rows } = await readValues(
       Prisma.sql`SELECT ${table.select} FROM ${table.from} WHERE n.id = ANY(${ids as number[]}::int[])`,
@@ -34,5 +43,5 @@ export class NodeLoader<Row extends { id: number }> {
 }
 
 export function createNodeLoaders() {
-  return { Hero: new NodeLoader<Hero>(heroTable), Team: new NodeLoader<Team>(teamTable) };
+  return { Hero: new NodeLoader<Hero>(heroTable, 'Hero'), Team: new NodeLoader<Team>(teamTable, 'Team') };
 }

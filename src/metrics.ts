@@ -1,0 +1,174 @@
+import type { Plugin } from 'graphql-yoga';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { currentRequest, type RequestRecord } from './request-tracking';
+
+// Prometheus metrics, served in its text format at METRICS_PATH (src/yoga.ts). Written on
+// prom-client directly rather than with @graphql-yoga/plugin-prometheus: that plugin labels its
+// HTTP histogram with the request's whole URL and every operation name as sent (both unbounded),
+// times parse, validate, context and execute separately (hooks and observations we do not need),
+// does not see requests refused before they are parsed, and counts errors by phase, not by code.
+// What the server needs is one observation per request (from src/request-tracking.ts), the
+// loaders' batch sizes, the pool read at scrape time and the refusals.
+
+export const registry = new Registry();
+
+/** A label value from a set a client could grow: the first `max` values seen, then "other". */
+function boundedLabels(max: number): (value: string) => string {
+  const seen = new Set<string>();
+  return (value) => {
+    if (seen.has(value)) return value;
+    if (seen.size >= max) return 'other';
+    seen.add(value);
+    return value;
+  };
+}
+
+const MAX_OPERATION_NAMES = 100;
+const operationLabel = boundedLabels(MAX_OPERATION_NAMES);
+const codeLabel = boundedLabels(50);
+
+const requestDuration = new Histogram({
+  name: 'graphql_request_duration_seconds',
+  help:
+    'GraphQL requests to /graphql, from their arrival to their answer, by operation name (the first ' +
+    `${MAX_OPERATION_NAMES} names of parsed documents, then "other"; "anonymous"; "none" before parsing), ` +
+    'operation type and outcome (success, error, shed, unexpected)',
+  labelNames: ['operation', 'type', 'outcome'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+
+const errors = new Counter({
+  name: 'graphql_errors_total',
+  help: 'Errors answered to GraphQL requests, by extensions.code',
+  labelNames: ['code'] as const,
+  registers: [registry],
+});
+
+const statementsPerRequest = new Histogram({
+  name: 'graphql_sql_statements_per_request',
+  help: 'SQL statements a GraphQL request sent (reads and writes)',
+  buckets: [0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64],
+  registers: [registry],
+});
+
+const batchSizes = new Histogram({
+  name: 'dataloader_batch_size',
+  help: 'Keys in one batch of a DataLoader (one SQL statement each), by loader',
+  labelNames: ['loader'] as const,
+  buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+  registers: [registry],
+});
+
+const shed = new Counter({
+  name: 'http_requests_shed_total',
+  help:
+    'Requests answered 503 OVERLOADED for lack of capacity, by reason: operations_in_flight, ' +
+    'cost_in_flight, no_connection (load-shedding.ts), pipelined, buffered_bytes (http-server.ts)',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+
+export type ShedReason =
+  'operations_in_flight' | 'cost_in_flight' | 'no_connection' | 'pipelined' | 'buffered_bytes' | 'event_loop_delay';
+
+// Every reason present from the start, at 0, so that rates work from the first refusal on.
+for (const reason of [
+  'operations_in_flight',
+  'cost_in_flight',
+  'no_connection',
+  'pipelined',
+  'buffered_bytes',
+  'event_loop_delay',
+] satisfies ShedReason[]) {
+  shed.labels(reason);
+}
+
+/** Counts a refusal for lack of capacity: once per request, whatever number of its fields met it. */
+export function countShed(reason: ShedReason): void {
+  const record = currentRequest();
+  if (record) {
+    if (record.shed !== null) return;
+    record.shed = reason;
+  }
+  shed.labels(reason).inc();
+}
+
+const batchSizesByLoader = new Map<string, { observe(keys: number): void }>();
+
+/** A loader's batch histogram (loaders are made per request): `observe(keys)` for each batch it sends. */
+export function batchSizeOf(loader: string): { observe(keys: number): void } {
+  let histogram = batchSizesByLoader.get(loader);
+  if (!histogram) batchSizesByLoader.set(loader, (histogram = batchSizes.labels(loader)));
+  return histogram;
+}
+
+/** Records a GraphQL request once its answer is ready (an onDone of useRequestTracking). */
+export function observeRequest(record: RequestRecord): void {
+  const operation = record.operationType === null ? 'none' : operationLabel(record.operationName ?? 'anonymous');
+  requestDuration.labels(operation, record.operationType ?? 'none', record.outcome).observe(record.durationMs / 1000);
+  for (const code of record.errorCodes) errors.labels(codeLabel(code)).inc();
+  statementsPerRequest.observe(record.statements);
+}
+
+export interface PoolStats {
+  /** Connections open, in use or idle. */
+  total: number;
+  idle: number;
+  /** Statements waiting for a connection. */
+  waiting: number;
+  max: number;
+}
+
+/**
+ * The database connections, read when scraped from `read`, the PostgreSQL pool's counts. The
+ * embedded PGlite database has no pool (one session in the process, never waited for): without
+ * `read` only db_pool_max is given, 1.
+ */
+export function watchPool(read: (() => PoolStats) | undefined): void {
+  new Gauge({
+    name: 'db_pool_max',
+    help: 'Most connections the pool opens (PG_POOL_MAX; 1 for the embedded PGlite)',
+    registers: [registry],
+    collect() {
+      this.set(read ? read().max : 1);
+    },
+  });
+  if (!read) return;
+  const gauge = (name: string, help: string, value: (stats: PoolStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(value(read()));
+      },
+    });
+  gauge('db_pool_connections_in_use', 'PostgreSQL connections checked out of the pool', (s) => s.total - s.idle);
+  gauge('db_pool_connections_idle', 'PostgreSQL connections open and idle in the pool', (s) => s.idle);
+  gauge('db_pool_requests_waiting', 'Statements waiting for a PostgreSQL connection', (s) => s.waiting);
+}
+
+let defaultsCollected = false;
+
+/**
+ * Answers GET `path` with the metrics, before anything else looks at the request (no GraphQL
+ * request is counted for it, and it costs what the registry costs to print). Adds the process's
+ * own metrics (CPU, memory, heap, event loop lag, GC, handles) from prom-client.
+ */
+export function useMetricsEndpoint(path: string): Plugin {
+  if (!defaultsCollected) {
+    defaultsCollected = true;
+    collectDefaultMetrics({ register: registry });
+  }
+  return {
+    onRequest({ url, fetchAPI, endResponse }) {
+      if (url.pathname !== path) return;
+      return registry
+        .metrics()
+        .then((text) =>
+          endResponse(new fetchAPI.Response(text, { headers: { 'content-type': registry.contentType } })),
+        );
+    },
+  };
+}

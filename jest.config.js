@@ -24,8 +24,10 @@ const projects = [
     globals: { DATABASE_MODE: 'pglite' },
     // Cuts and slows a PostgreSQL connection through a proxy: there is no connection to cut in PGlite.
     // The load tests hold PostgreSQL sessions on a lock: PGlite has one session and no pool.
+    // Two server processes cannot share one PGlite database.
     testPathIgnorePatterns: [
       '/test/faults\\.test\\.ts$',
+      '/test/realtime-servers\\.test\\.ts$',
       '/test/load-shedding\\.test\\.ts$',
       '/test/slow-clients\\.test\\.ts$',
     ],

@@ -21,7 +21,7 @@ import { LimitCode } from './limits';
 export const ID_LOOKUP_COST = 5;
 
 /** A node by decoded global id, through the request's batched loaders, marked with its type. */
-async function loadNode(context: Context, { typename, id }: { typename: string; id: string | number }) {
+export async function loadNode(context: Context, { typename, id }: { typename: string; id: string | number }) {
   const node = await context.nodes[typename as keyof Context['nodes']].load(Number(id));
   // The Node interface resolves its type from this brand, as it does for what Prisma loads.
   if (node) brandWithType(node, typename as never);

@@ -51,6 +51,15 @@ function readDatabaseUrl(): string | undefined {
   return raw;
 }
 
+/** DATABASE_LISTEN_URL: where the LISTEN connection goes (not through PgBouncer in transaction mode). */
+function readListenUrl(databaseUrl: string | undefined): string | undefined {
+  const raw = process.env.DATABASE_LISTEN_URL;
+  if (raw === undefined || raw === '') return databaseUrl;
+  if (!/^postgres(ql)?:\/\//.test(raw)) throw new Error('DATABASE_LISTEN_URL must be a postgresql:// URL');
+  if (!databaseUrl) throw new Error('DATABASE_LISTEN_URL is set but DATABASE_URL is not (PGlite listens in process)');
+  return raw;
+}
+
 function readDataDir(): string {
   const raw = process.env.DATA_DIR || './data';
   return raw.startsWith('memory://') ? raw : path.resolve(raw);
@@ -172,6 +181,8 @@ export interface Config {
   readonly port: number;
   /** PostgreSQL URL; when absent the embedded PGlite database in dataDir is used. */
   readonly databaseUrl: string | undefined;
+  /** Where the one LISTEN connection of the change events goes (PostgreSQL only). */
+  readonly listenUrl: string | undefined;
   readonly dataDir: string;
   readonly poolMax: number;
   /**
@@ -209,6 +220,11 @@ export interface Config {
   readonly metricsPath: string;
   /** Least level of the log lines written (src/logger.ts). */
   readonly logLevel: LogLevel;
+  /** Subscriptions (src/realtime/). */
+  readonly realtime: {
+    /** Most events one subscription may have waiting for its client; past it, it is ended. */
+    readonly maxQueuedEvents: number;
+  };
   /** One JSON object per line, or a short line for people to read. */
   readonly logFormat: 'json' | 'pretty';
 }
@@ -218,10 +234,13 @@ export type LogLevel = (typeof logLevels)[number];
 
 const production = process.env.NODE_ENV === 'production';
 
+const databaseUrl = readDatabaseUrl();
+
 export const config: Config = Object.freeze({
   production,
   port: readInt('PORT', 4000, 0, 65535),
-  databaseUrl: readDatabaseUrl(),
+  databaseUrl,
+  listenUrl: readListenUrl(databaseUrl),
   dataDir: readDataDir(),
   poolMax: readInt('PG_POOL_MAX', 10, 1, 1000),
   preparedStatements: readInt('PG_PREPARED_STATEMENTS', 100, 0, 10_000),
@@ -254,6 +273,9 @@ export const config: Config = Object.freeze({
   }),
   metrics: readBool('METRICS', true),
   metricsPath: readMetricsPath(),
+  realtime: Object.freeze({
+    maxQueuedEvents: readInt('MAX_QUEUED_EVENTS', 5_000, 1, 10_000_000),
+  }),
   // Tests send thousands of requests in process: a line each would bury what they print.
   logLevel: readChoice('LOG_LEVEL', logLevels, process.env.NODE_ENV === 'test' ? 'warn' : 'info'),
   logFormat: readChoice(

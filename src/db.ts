@@ -27,6 +27,8 @@ interface Database {
   read?: (text: string, values: unknown[], named: boolean) => Promise<Values>;
   /** The pool's connections and waiters (PostgreSQL only). */
   poolStats?: () => PoolStats;
+  /** Listens on a channel of the embedded database's one session (PGlite only); resolves to its end. */
+  listen?: (channel: string, onPayload: (payload: string) => void) => Promise<() => Promise<void>>;
   /** Opens what can be opened before the first query: the embedded database and its folder's lock. */
   open(): void;
   factory: SqlMigrationAwareDriverAdapterFactory;
@@ -206,6 +208,10 @@ function createDatabase(): Database {
   return {
     kind: 'pglite',
     open: () => void open(),
+    listen: async (channel, onPayload) => {
+      open();
+      return pglite!.listen(channel, onPayload);
+    },
     factory,
     // One process, one session: the engine shares it, and its lock blocks no one else.
     forMigrations: () => ({ factory, close: async () => undefined }),
@@ -255,8 +261,24 @@ export async function withMigrationDatabase<T>(
   }
 }
 
+/**
+ * On PGlite, listens on `channel` in the embedded database's session: its NOTIFYs arrive with the
+ * answers of the statements that commit them. Undefined on PostgreSQL, where a listener needs a
+ * connection of its own (src/realtime/event-source.ts).
+ */
+export const listenInProcess = database.listen;
+
+const beforeCloseHooks = new Set<() => Promise<void>>();
+
+/** Runs `hook` when the database is closed, before it is (the LISTEN connection, say). */
+export function beforeCloseDatabase(hook: () => Promise<void>): () => void {
+  beforeCloseHooks.add(hook);
+  return () => beforeCloseHooks.delete(hook);
+}
+
 /** Disconnects Prisma and closes the pool or the embedded database. */
 export async function closeDatabase(): Promise<void> {
+  for (const hook of [...beforeCloseHooks]) await hook();
   await prisma.$disconnect();
   await database.close();
 }

@@ -43,7 +43,8 @@ function namedType(node: TypeNode): string {
 /**
  * Executes operations compiled by graphql-jit, except those with a variable of a recursive input
  * type (a filter passed as `$where`), which graphql-js executes: jit cannot compile their variables.
- * Filters written inline in the document are compiled as usual.
+ * Filters written inline in the document are compiled as usual. Documents with a subscription are
+ * left to graphql-js too (src/realtime/subscribe.ts).
  */
 export function useJitExecution(schema: GraphQLSchema): Plugin {
   const recursive = recursiveInputTypes(schema);
@@ -51,7 +52,11 @@ export function useJitExecution(schema: GraphQLSchema): Plugin {
   const compilable = (document: DocumentNode): boolean => {
     let verdict = verdicts.get(document);
     if (verdict === undefined) {
+      // Subscriptions run on graphql-js (src/realtime/subscribe.ts), each event with its shared loaders.
       verdict = !document.definitions.some(
+        (definition) => definition.kind === Kind.OPERATION_DEFINITION && definition.operation === 'subscription',
+      );
+      verdict &&= !document.definitions.some(
         (definition) =>
           definition.kind === Kind.OPERATION_DEFINITION &&
           definition.variableDefinitions?.some((variable) => recursive.has(namedType(variable.type))),

@@ -6,7 +6,7 @@ import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import type { GraphQLArmorCallbackConfiguration } from '@escape.tech/graphql-armor-types';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { type ASTVisitor, GraphQLError, type ValidationContext } from 'graphql';
+import { GraphQLError, type ValidationContext } from 'graphql';
 import { limits } from './config';
 
 /** Codes of the rejections an operation can meet before it runs. */
@@ -31,25 +31,6 @@ function rejectWith(code: string): GraphQLArmorCallbackConfiguration {
         else throw coded;
       },
     ],
-  };
-}
-
-/**
- * A subscription sent to a schema without a Subscription type failed in execution, as a masked
- * error and HTTP 500; it is a request this server cannot serve, refused like any invalid document.
- */
-function subscriptionsOnlyWhenServed(context: ValidationContext): ASTVisitor {
-  return {
-    OperationDefinition(node) {
-      if (node.operation === 'subscription' && !context.getSchema().getSubscriptionType()) {
-        context.reportError(
-          new GraphQLError('This server does not serve subscriptions', {
-            nodes: node,
-            extensions: { code: 'SUBSCRIPTIONS_NOT_SUPPORTED' },
-          }),
-        );
-      }
-    },
   };
 }
 
@@ -107,7 +88,6 @@ export function useBodySizeLimit(limit: number): Plugin {
 /** The checks every request goes through before execution, in the order they apply. */
 export function limitPlugins(): Plugin[] {
   const plugins: Plugin[] = [
-    { onValidate: ({ addValidationRule }) => addValidationRule(subscriptionsOnlyWhenServed) },
     maxTokensPlugin({ n: limits.tokens, ...rejectWith(LimitCode.MAX_TOKENS) }),
     maxDepthPlugin({ n: limits.depth, flattenFragments: true, ...rejectWith(LimitCode.MAX_DEPTH) }),
     maxAliasesPlugin({ n: limits.aliases, ...rejectWith(LimitCode.MAX_ALIASES) }),

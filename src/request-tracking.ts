@@ -30,7 +30,12 @@ export interface RequestRecord {
   errorCodes: string[];
   /** Why the request was refused for lack of capacity, once it was counted (metrics.ts). */
   shed: string | null;
-  /** Filled in when the answer is ready. */
+  /**
+   * A subscription's stream: 'open' from its start, 'answered' once its response has begun,
+   * 'ended' once its last event went out. Its line and metrics come when it ends.
+   */
+  stream: 'open' | 'answered' | 'ended' | null;
+  /** Filled in when the answer is ready (a subscription's stream: when it ends). */
   status: number;
   durationMs: number;
   outcome: Outcome;
@@ -43,10 +48,34 @@ export function currentRequest(): RequestRecord | undefined {
   return scope.getStore();
 }
 
+/** Runs `work` outside any request: what it does (its statements) counts against none. */
+export function outsideRequest<T>(work: () => T): T {
+  return scope.exit(work);
+}
+
 /** Counts a SQL statement against the request that sent it. */
 export function countStatement(): void {
   const record = scope.getStore();
   if (record) record.statements++;
+}
+
+/** The record of a request arriving now, with the client's `x-request-id` and `traceparent` headers. */
+export function newRecord(requestId: string | null, traceparent: string | null): RequestRecord {
+  return {
+    id: requestIdFrom(requestId),
+    traceparent: traceparentFrom(traceparent),
+    started: performance.now(),
+    statements: 0,
+    operationName: null,
+    operationType: null,
+    role: null,
+    errorCodes: [],
+    shed: null,
+    stream: null,
+    status: 0,
+    durationMs: 0,
+    outcome: 'success',
+  };
 }
 
 /** A request id a client may choose: bounded, and of characters safe in any log or header. */
@@ -83,7 +112,7 @@ function roleOf(context: unknown): string | null {
   return (context as { caller?: { role?: string | null } } | undefined)?.caller?.role ?? null;
 }
 
-function outcomeOf(codes: readonly string[], status: number): Outcome {
+export function outcomeOf(codes: readonly string[], status: number): Outcome {
   if (codes.includes('INTERNAL_SERVER_ERROR')) return 'unexpected';
   if (codes.includes('OVERLOADED')) return 'shed';
   if (status >= 500) return 'unexpected';
@@ -104,20 +133,7 @@ export function useRequestTracking(options: {
     instrumentation: {
       request({ request }, wrapped) {
         if (pathOf(request.url) !== options.endpoint) return wrapped();
-        const record: RequestRecord = {
-          id: requestIdFrom(request.headers.get('x-request-id')),
-          traceparent: traceparentFrom(request.headers.get('traceparent')),
-          started: performance.now(),
-          statements: 0,
-          operationName: null,
-          operationType: null,
-          role: null,
-          errorCodes: [],
-          shed: null,
-          status: 0,
-          durationMs: 0,
-          outcome: 'success',
-        };
+        const record = newRecord(request.headers.get('x-request-id'), request.headers.get('traceparent'));
         records.set(request, record);
         return scope.run(record, wrapped);
       },
@@ -140,6 +156,31 @@ export function useRequestTracking(options: {
       const record = scope.getStore();
       if (record) record.role = roleOf(args.contextValue);
     },
+    onSubscribe({ args }) {
+      const record = scope.getStore();
+      if (!record) return;
+      record.role = roleOf(args.contextValue);
+      return {
+        onSubscribeResult({ result }) {
+          if (!result || typeof (result as AsyncIterable<unknown>)[Symbol.asyncIterator] !== 'function') return;
+          record.stream = 'open';
+          return {
+            // The codes of the events' errors (EVENT_QUEUE_FULL), for the line at the end.
+            onNext({ result: event }) {
+              for (const error of (event.errors as readonly GraphQLError[] | undefined) ?? []) {
+                const code = error.extensions?.code;
+                record.errorCodes.push(typeof code === 'string' ? code : 'UNKNOWN');
+              }
+            },
+            onEnd() {
+              const answered = record.stream === 'answered';
+              record.stream = 'ended';
+              if (answered) finish(record);
+            },
+          };
+        },
+      };
+    },
     onResultProcess({ request, result }) {
       const record = records.get(request);
       if (!record || Array.isArray(result) || !result || typeof result !== 'object' || !('errors' in result)) return;
@@ -153,12 +194,21 @@ export function useRequestTracking(options: {
       if (!record) return;
       records.delete(request);
       record.status = response.status;
-      record.durationMs = performance.now() - record.started;
-      // Refused before it was parsed (load-shedding.ts): the answer's code, not seen as a result.
-      if (response.status === 503 && record.errorCodes.length === 0) record.errorCodes.push('OVERLOADED');
-      record.outcome = outcomeOf(record.errorCodes, record.status);
       response.headers.set('x-request-id', record.id);
-      for (const done of options.onDone) done(record);
+      // A subscription's stream is answered now, and reported when it ends.
+      if (record.stream === 'open' && response.status === 200) {
+        record.stream = 'answered';
+        return;
+      }
+      finish(record);
     },
   };
+
+  function finish(record: RequestRecord): void {
+    record.durationMs = performance.now() - record.started;
+    // Refused before it was parsed (load-shedding.ts): the answer's code, not seen as a result.
+    if (record.status === 503 && record.errorCodes.length === 0) record.errorCodes.push('OVERLOADED');
+    record.outcome = outcomeOf(record.errorCodes, record.status);
+    for (const done of options.onDone) done(record);
+  }
 }

@@ -14,6 +14,7 @@ import { useCostBudget, useLoadShedding } from './load-shedding';
 import { observeRequest, useMetricsEndpoint, watchPool } from './metrics';
 import { logRequest, yogaLogger } from './request-log';
 import { useRequestTracking } from './request-tracking';
+import { useSharedEventLoaders } from './realtime/subscribe';
 import { schema } from './schema';
 
 /** Template text without its first newline and common indentation (prettier indents it). */
@@ -139,6 +140,9 @@ export const yoga = createYoga({
       },
     }),
     ...(config.jit ? [useJitExecution(schema)] : []),
+    // Subscriptions: each event executed with the loaders its subscribers share (after jit, which
+    // leaves subscriptions alone).
+    useSharedEventLoaders(schema),
     // /live answers while the process runs; /health and /ready while it can serve (database up).
     useReadinessChecks(['/health', '/ready'], isReady),
     // After every request parser is registered: it wraps the one chosen for the request.

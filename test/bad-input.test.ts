@@ -5,6 +5,7 @@ import { ID_LOOKUP_COST } from '../src/builder';
 import { schema } from '../src/schema';
 import { resetDatabase, tableCounts, teamId } from './support/factories';
 import { recordSql } from './support/graphql';
+import { hub } from '../src/realtime';
 import { yoga } from '../src/yoga';
 
 // Hostile and malformed requests: each gets the right status and code, leaks nothing internal,
@@ -296,17 +297,18 @@ describe('forged cursors, on every connection', () => {
 });
 
 describe('requests this server does not serve', () => {
-  it('a subscription: SUBSCRIPTIONS_NOT_SUPPORTED, 400 to a GraphQL-over-HTTP client, before anything runs', async () => {
-    const body = JSON.stringify({ query: 'subscription { heroes { totalCount } }' });
+  it('a subscription asked for as a single answer: 406 NOT_ACCEPTABLE (it needs a stream), nothing subscribed', async () => {
+    const body = JSON.stringify({ query: 'subscription { membershipChanged { kind } }' });
     const answer = await post(body, {
       'content-type': 'application/json',
       accept: 'application/graphql-response+json',
     });
-    expect(answer.status).toBe(400);
-    expect(codesOf(answer)).toEqual(['SUBSCRIPTIONS_NOT_SUPPORTED']);
+    expect(answer.status).toBe(406);
+    expect(codesOf(answer)).toEqual(['NOT_ACCEPTABLE']);
+    expect(answer.body.errors?.[0]?.message).toContain('text/event-stream');
     const legacy = await post(body, { 'content-type': 'application/json', accept: 'application/json' });
-    expect(codesOf(legacy)).toEqual(['SUBSCRIPTIONS_NOT_SUPPORTED']);
-    expect(legacy.status).not.toBe(500);
+    expect(codesOf(legacy)).toEqual(['NOT_ACCEPTABLE']);
+    expect(hub.size).toBe(0);
   });
 
   it('text with a lone surrogate (valid JSON, not Unicode): BAD_USER_INPUT, nothing stored', async () => {

@@ -4,5 +4,6 @@ import './team';
 import './hero';
 import './membership';
 import './team-memberships';
+import './subscriptions';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -1,0 +1,299 @@
+import { GraphQLError } from 'graphql';
+import { createLinkLoaders } from '../loaders/links';
+import { createNodeLoaders } from '../loaders/nodes';
+import { logger } from '../logger';
+import { type MembershipChange, type NodeChange, type NodeType, type Notification, parseNotification } from './events';
+
+// The process's subscribers and the fan-out of change events to them. One source (the LISTEN
+// connection, src/realtime/event-source.ts) hands in every notification; each event goes only to
+// the subscriptions whose arguments match it, found through indexes (by hero, by team, by both, by
+// node), so an event costs what its subscribers cost, not what all the process's subscriptions
+// would. Nothing is read from the database here: the events' heroes and teams are read when a
+// subscription's selection asks for them, through loaders made once per notification and shared
+// by every subscriber of its events (EventLoaders), so the statements of an event do not grow with
+// its subscribers.
+
+/** Loaders shared by every subscriber of the events of one notification, made on first use. */
+export class EventLoaders {
+  private made: { loaders: ReturnType<typeof createLinkLoaders>; nodes: ReturnType<typeof createNodeLoaders> } | null =
+    null;
+
+  private get all() {
+    return (this.made ??= { loaders: createLinkLoaders(), nodes: createNodeLoaders() });
+  }
+
+  get loaders() {
+    return this.all.loaders;
+  }
+
+  get nodes() {
+    return this.all.nodes;
+  }
+}
+
+export interface MembershipEvent {
+  readonly kind: MembershipChange;
+  readonly heroId: number;
+  readonly teamId: number;
+  readonly isTraining: boolean;
+  readonly shared: EventLoaders;
+}
+
+export interface NodeEvent {
+  readonly kind: NodeChange;
+  readonly type: NodeType;
+  readonly id: number;
+  readonly shared: EventLoaders;
+}
+
+/** What a subscription's source stream yields: an event, or the error that ends it. */
+export type Delivery<Event> = Event | GraphQLError;
+
+/**
+ * One subscription's stream of events: a queue its consumer (the subscription's execution, one
+ * event at a time) reads from. It holds at most `maxQueued` events: a consumer further behind than
+ * that (a client that stopped reading) is ended with EVENT_QUEUE_FULL rather than let its queue
+ * grow without bound.
+ */
+export class EventStream<Event> implements AsyncIterableIterator<Delivery<Event>> {
+  private queue: Delivery<Event>[] = [];
+  private head = 0;
+  private waiting: ((result: IteratorResult<Delivery<Event>>) => void) | null = null;
+  private ending = false;
+  private ended = false;
+
+  constructor(
+    private readonly maxQueued: number,
+    private readonly onEnd: () => void,
+  ) {}
+
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  push(event: Event): void {
+    if (this.ending) return;
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = null;
+      resolve({ value: event, done: false });
+      return;
+    }
+    if (this.queued >= this.maxQueued) {
+      this.fail(
+        new GraphQLError(
+          `This subscription fell ${this.maxQueued} events behind (MAX_QUEUED_EVENTS) and was ended: subscribe again and read the current state`,
+          { extensions: { code: 'EVENT_QUEUE_FULL' } },
+        ),
+      );
+      return;
+    }
+    this.queue.push(event);
+  }
+
+  /** Delivers `error` after the events queued, then ends the stream. */
+  fail(error: GraphQLError): void {
+    if (this.ending) return;
+    this.queue.push(error);
+    this.complete();
+  }
+
+  /** Ends the stream once its consumer has read the events queued. */
+  complete(): void {
+    if (this.ending) return;
+    this.ending = true;
+    this.onEnd();
+    if (this.waiting && this.queued === 0) this.finish();
+    else if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = null;
+      resolve({ value: this.take(), done: false });
+    }
+  }
+
+  private take(): Delivery<Event> {
+    const value = this.queue[this.head]!;
+    this.queue[this.head++] = undefined as never;
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return value;
+  }
+
+  private finish(): void {
+    this.ended = true;
+    this.queue = [];
+    this.head = 0;
+    const resolve = this.waiting;
+    this.waiting = null;
+    resolve?.({ value: undefined, done: true });
+  }
+
+  next(): Promise<IteratorResult<Delivery<Event>>> {
+    if (this.queued > 0) return Promise.resolve({ value: this.take(), done: false });
+    if (this.ending || this.ended) {
+      this.ended = true;
+      return Promise.resolve({ value: undefined, done: true });
+    }
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+    });
+  }
+
+  return(): Promise<IteratorResult<Delivery<Event>>> {
+    if (!this.ending) {
+      this.ending = true;
+      this.onEnd();
+    }
+    this.finish();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(): Promise<IteratorResult<Delivery<Event>>> {
+    return this.return();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+export interface MembershipFilter {
+  heroId?: number;
+  teamId?: number;
+}
+
+/** A set per key, dropped when its last member leaves. */
+class Index<Key, Member> {
+  private readonly sets = new Map<Key, Set<Member>>();
+
+  add(key: Key, member: Member): void {
+    let set = this.sets.get(key);
+    if (!set) this.sets.set(key, (set = new Set()));
+    set.add(member);
+  }
+
+  delete(key: Key, member: Member): void {
+    const set = this.sets.get(key);
+    if (set?.delete(member) && set.size === 0) this.sets.delete(key);
+  }
+
+  get(key: Key): Set<Member> | undefined {
+    return this.sets.get(key);
+  }
+}
+
+type MembershipStream = EventStream<MembershipEvent>;
+type NodeStream = EventStream<NodeEvent>;
+
+export interface HubOptions {
+  /** Most events one subscription may have waiting for its consumer (MAX_QUEUED_EVENTS). */
+  maxQueued: number;
+}
+
+export class Hub {
+  private readonly allMemberships = new Set<MembershipStream>();
+  private readonly byHero = new Index<number, MembershipStream>();
+  private readonly byTeam = new Index<number, MembershipStream>();
+  private readonly byPair = new Index<string, MembershipStream>();
+  private readonly byNode = new Index<string, NodeStream>();
+  private readonly open = new Set<EventStream<never>>();
+
+  constructor(private readonly options: HubOptions) {}
+
+  /** Open subscriptions. */
+  get size(): number {
+    return this.open.size;
+  }
+
+  /** A stream of the membership changes `filter` keeps: of one hero, one team, both, or all. */
+  memberships(filter: MembershipFilter): MembershipStream {
+    const { heroId, teamId } = filter;
+    let remove: () => void;
+    if (heroId !== undefined && teamId !== undefined) {
+      const key = `${heroId}:${teamId}`;
+      remove = () => this.byPair.delete(key, stream);
+    } else if (heroId !== undefined) {
+      remove = () => this.byHero.delete(heroId, stream);
+    } else if (teamId !== undefined) {
+      remove = () => this.byTeam.delete(teamId, stream);
+    } else {
+      remove = () => this.allMemberships.delete(stream);
+    }
+    const stream: MembershipStream = new EventStream(this.options.maxQueued, () => {
+      remove();
+      this.open.delete(stream as never);
+    });
+    if (heroId !== undefined && teamId !== undefined) this.byPair.add(`${heroId}:${teamId}`, stream);
+    else if (heroId !== undefined) this.byHero.add(heroId, stream);
+    else if (teamId !== undefined) this.byTeam.add(teamId, stream);
+    else this.allMemberships.add(stream);
+    this.open.add(stream as never);
+    return stream;
+  }
+
+  /** A stream of the changes of one hero or team. */
+  node(type: NodeType, id: number): NodeStream {
+    const key = `${type}:${id}`;
+    const stream: NodeStream = new EventStream(this.options.maxQueued, () => {
+      this.byNode.delete(key, stream);
+      this.open.delete(stream as never);
+    });
+    this.byNode.add(key, stream);
+    this.open.add(stream as never);
+    return stream;
+  }
+
+  /** Hands one notification's events to their subscribers, in the order of its rows. */
+  publish(payload: string): void {
+    const notification = parseNotification(payload);
+    if (!notification) {
+      logger.warn({ payload: payload.slice(0, 200) }, 'Realtime: a change notification that cannot be read');
+      return;
+    }
+    if (this.open.size === 0) return;
+    this.deliver(notification);
+  }
+
+  private deliver(notification: Notification): void {
+    let shared: EventLoaders | undefined;
+    if (notification.of === 'membership') {
+      const { kind, rows } = notification;
+      for (let i = 0; i < rows.length; i += 3) {
+        const heroId = rows[i]!;
+        const teamId = rows[i + 1]!;
+        const all = this.allMemberships;
+        const ofHero = this.byHero.get(heroId);
+        const ofTeam = this.byTeam.get(teamId);
+        const ofPair = this.byPair.get(`${heroId}:${teamId}`);
+        if (all.size === 0 && !ofHero && !ofTeam && !ofPair) continue;
+        const event: MembershipEvent = {
+          kind,
+          heroId,
+          teamId,
+          isTraining: rows[i + 2] === 1,
+          shared: (shared ??= new EventLoaders()),
+        };
+        // Each subscription is in exactly one of these: none gets an event twice.
+        for (const stream of all) stream.push(event);
+        if (ofHero) for (const stream of ofHero) stream.push(event);
+        if (ofTeam) for (const stream of ofTeam) stream.push(event);
+        if (ofPair) for (const stream of ofPair) stream.push(event);
+      }
+      return;
+    }
+    const { kind, type, ids } = notification;
+    for (const id of ids) {
+      const streams = this.byNode.get(`${type}:${id}`);
+      if (!streams) continue;
+      const event: NodeEvent = { kind, type, id, shared: (shared ??= new EventLoaders()) };
+      for (const stream of streams) stream.push(event);
+    }
+  }
+
+  /** Ends every subscription (their streams complete once read): the server is stopping. */
+  completeAll(): void {
+    for (const stream of [...this.open]) stream.complete();
+  }
+}

@@ -1,0 +1,117 @@
+import {
+  createSourceEventStream,
+  execute,
+  type ExecutionArgs,
+  type ExecutionResult,
+  GraphQLError,
+  type GraphQLSchema,
+} from 'graphql';
+import { complexityFromQuery } from '@pothos/plugin-complexity';
+import type { Plugin } from 'graphql-yoga';
+import { limits } from '../config';
+import type { Context } from '../context';
+import { LimitCode } from '../limits';
+import { outsideRequest } from '../request-tracking';
+import { EventLoaders } from './hub';
+
+// How a subscription runs: graphql-js' subscribe (graphql-jit, which executes queries and mutations,
+// does not serve subscriptions here: src/jit.ts), except that each event is executed with a context
+// whose loaders (`nodes`, `loaders`) are the event's notification's, shared by all its subscribers:
+// a hundred subscribers asking for an event's hero read it in one statement, as one does. An event's
+// execution is not counted against the request that opened the stream (it is shared work: the
+// request's line and metrics say what its setup cost), and holds no share of MAX_COST_IN_FLIGHT:
+// its cost is bounded by MAX_COMPLEXITY, checked when the subscription starts.
+
+type EventStreamResult = AsyncIterableIterator<ExecutionResult>;
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof (value as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] === 'function';
+}
+
+/** graphql-js' subscribe, with each event executed in a context holding its shared loaders. */
+export async function subscribeWithSharedLoaders(args: ExecutionArgs): Promise<EventStreamResult | ExecutionResult> {
+  const source = await createSourceEventStream(args);
+  if (!isAsyncIterable(source)) return source as ExecutionResult;
+  const events = source[Symbol.asyncIterator]();
+  const context = args.contextValue as Context;
+  const run = (payload: unknown) => {
+    const shared = (payload as { shared?: unknown } | null)?.shared;
+    const contextValue =
+      shared instanceof EventLoaders ? { ...context, loaders: shared.loaders, nodes: shared.nodes } : context;
+    return outsideRequest(() => execute({ ...args, rootValue: payload, contextValue }));
+  };
+  const stream: EventStreamResult = {
+    async next() {
+      const result = await events.next();
+      if (result.done) return { value: undefined, done: true };
+      return { value: await run(result.value), done: false };
+    },
+    async return() {
+      await events.return?.();
+      return { value: undefined, done: true };
+    },
+    async throw(error?: unknown) {
+      await events.return?.();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return stream;
+    },
+  };
+  return stream;
+}
+
+/** Whether an HTTP request takes Server-Sent Events (a subscription's only HTTP transport here). */
+function acceptsEventStream(request: Request): boolean {
+  return (request.headers.get('accept') ?? '').includes('text/event-stream');
+}
+
+/**
+ * Runs subscriptions with subscribeWithSharedLoaders. An HTTP request for a subscription that does
+ * not accept `text/event-stream` is refused before anything subscribes (Yoga would subscribe, then
+ * answer 406 with no body and never end the subscription): 406 NOT_ACCEPTABLE saying how to ask.
+ */
+export function useSharedEventLoaders(schema: GraphQLSchema): Plugin {
+  return {
+    onSubscribe({ args, setSubscribeFn, setResultAndStopExecution }) {
+      // The cost limit, before anything subscribes: Pothos checks it when a root field resolves,
+      // which for a subscription is at every event, after the stream was answered.
+      try {
+        const { complexity } = complexityFromQuery(args.document, {
+          schema,
+          variables: (args.variableValues as Record<string, unknown> | undefined) ?? {},
+        });
+        if (complexity > limits.complexity) {
+          setResultAndStopExecution({
+            errors: [
+              new GraphQLError(
+                `Query complexity ${complexity} exceeds the limit of ${limits.complexity} (MAX_COMPLEXITY); ask for smaller pages or fewer levels`,
+                { extensions: { code: LimitCode.MAX_COMPLEXITY } },
+              ),
+            ],
+          });
+          return;
+        }
+      } catch (error) {
+        // A limit the calculation itself enforces (MAX_IDS_EXCEEDED); anything else is left to execution.
+        if (error instanceof GraphQLError && error.extensions?.code) {
+          setResultAndStopExecution({ errors: [error] });
+          return;
+        }
+      }
+      const request = (args.contextValue as { request?: Request }).request;
+      if (request && !acceptsEventStream(request)) {
+        setResultAndStopExecution({
+          errors: [
+            new GraphQLError(
+              'Subscriptions are served as Server-Sent Events (send Accept: text/event-stream) or over WebSocket (graphql-transport-ws)',
+              { extensions: { code: 'NOT_ACCEPTABLE', http: { status: 406 } } },
+            ),
+          ],
+        });
+        return;
+      }
+      setSubscribeFn(subscribeWithSharedLoaders as Parameters<typeof setSubscribeFn>[0]);
+    },
+  };
+}

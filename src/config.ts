@@ -224,6 +224,12 @@ export interface Config {
   readonly realtime: {
     /** Most events one subscription may have waiting for its client; past it, it is ended. */
     readonly maxQueuedEvents: number;
+    /** Most subscriptions open in the process, over both transports. */
+    readonly maxSubscriptions: number;
+    /** Most subscriptions open on one WebSocket connection. */
+    readonly maxSubscriptionsPerConnection: number;
+    /** How often a WebSocket connection is pinged; one that has not answered by the next ping is closed. */
+    readonly wsKeepAliveMs: number;
   };
   /** One JSON object per line, or a short line for people to read. */
   readonly logFormat: 'json' | 'pretty';
@@ -275,6 +281,9 @@ export const config: Config = Object.freeze({
   metricsPath: readMetricsPath(),
   realtime: Object.freeze({
     maxQueuedEvents: readInt('MAX_QUEUED_EVENTS', 5_000, 1, 10_000_000),
+    maxSubscriptions: readInt('MAX_SUBSCRIPTIONS', 10_000, 1, 10_000_000),
+    maxSubscriptionsPerConnection: readInt('MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1, 100_000),
+    wsKeepAliveMs: readInt('WS_KEEP_ALIVE_MS', 12_000, 100, 3_600_000),
   }),
   // Tests send thousands of requests in process: a line each would bury what they print.
   logLevel: readChoice('LOG_LEVEL', logLevels, process.env.NODE_ENV === 'test' ? 'warn' : 'info'),

@@ -16,7 +16,11 @@ export interface Context {
 // For a request that did not pass useAuthentication (none should): no role, so nothing runs.
 const fallback = anonymousCaller(null);
 
-export function createContext(initial?: Partial<YogaInitialContext>): Context {
-  const caller = (initial?.request && requestCaller(initial.request)) || fallback;
+/**
+ * The context of an operation: over HTTP the caller of its request; over WebSocket
+ * (src/realtime/websocket.ts) the caller its connection authenticated as, given as `caller`.
+ */
+export function createContext(initial?: Partial<YogaInitialContext> & { caller?: Caller }): Context {
+  const caller = (initial?.request && requestCaller(initial.request)) || initial?.caller || fallback;
   return { loaders: createLinkLoaders(), nodes: createNodeLoaders(), caller };
 }

@@ -64,13 +64,20 @@ const shed = new Counter({
   name: 'http_requests_shed_total',
   help:
     'Requests answered 503 OVERLOADED for lack of capacity, by reason: operations_in_flight, ' +
-    'cost_in_flight, no_connection (load-shedding.ts), pipelined, buffered_bytes (http-server.ts)',
+    'cost_in_flight, no_connection (load-shedding.ts), pipelined, buffered_bytes (http-server.ts), ' +
+    'subscriptions (MAX_SUBSCRIPTIONS, realtime/hub.ts)',
   labelNames: ['reason'] as const,
   registers: [registry],
 });
 
 export type ShedReason =
-  'operations_in_flight' | 'cost_in_flight' | 'no_connection' | 'pipelined' | 'buffered_bytes' | 'event_loop_delay';
+  | 'operations_in_flight'
+  | 'cost_in_flight'
+  | 'no_connection'
+  | 'pipelined'
+  | 'buffered_bytes'
+  | 'event_loop_delay'
+  | 'subscriptions';
 
 // Every reason present from the start, at 0, so that rates work from the first refusal on.
 for (const reason of [
@@ -80,6 +87,7 @@ for (const reason of [
   'pipelined',
   'buffered_bytes',
   'event_loop_delay',
+  'subscriptions',
 ] satisfies ShedReason[]) {
   shed.labels(reason);
 }

@@ -114,7 +114,7 @@ function roleOf(context: unknown): string | null {
 
 export function outcomeOf(codes: readonly string[], status: number): Outcome {
   if (codes.includes('INTERNAL_SERVER_ERROR')) return 'unexpected';
-  if (codes.includes('OVERLOADED')) return 'shed';
+  if (codes.includes('OVERLOADED') || codes.includes('MAX_SUBSCRIPTIONS_EXCEEDED')) return 'shed';
   if (status >= 500) return 'unexpected';
   return codes.length > 0 || status >= 400 ? 'error' : 'success';
 }

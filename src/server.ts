@@ -7,6 +7,8 @@ import { createHttpServer } from './http-server';
 import { prepareDatabase } from './db/prepare';
 import { markStopping } from './health';
 import { logger } from './logger';
+import { hub } from './realtime';
+import { serveWebSocket } from './realtime/websocket';
 import { yoga } from './yoga';
 
 // Under load, the objects of answers in flight outlive a young-generation collection and are
@@ -37,6 +39,8 @@ async function main() {
   }
 
   const server = createHttpServer(yoga, config.http);
+  // Subscriptions over WebSocket (graphql-ws) at the same /graphql (src/realtime/websocket.ts).
+  const websocket = serveWebSocket(server, yoga);
   server.listen(config.port, () => {
     const { port } = server.address() as AddressInfo;
     const where = databaseKind === 'pglite' ? `PGlite in ${config.dataDir}` : 'PostgreSQL';
@@ -52,6 +56,12 @@ async function main() {
     stopping = true;
     markStopping();
     logger.warn(`${signal}: finishing requests in flight, then stopping`);
+    // Subscriptions end: each stream sends what it has queued, then completes (SSE: `event:
+    // complete`; WebSocket: `complete`, then the connection closes with 1001).
+    hub.completeAll();
+    void websocket.close(config.shutdownGraceMs);
+    // A stream's connection is idle once its answer has ended: closed then, not at the keep-alive timeout.
+    setInterval(() => server.closeIdleConnections(), 50).unref();
     // Requests in flight finish and get their answers; keep-alive connections close when idle.
     server.close(() => {
       closeDatabase()

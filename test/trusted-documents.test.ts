@@ -123,6 +123,7 @@ it("holds the README's examples, which run by hash", async () => {
     'JoinZForce',
     'SetTeamMembers',
     'TeamsAndHeroes',
+    'WatchTeam',
   ]);
   // The README's example of a request by hash names TeamsAndHeroes' hash.
   expect(readme).toContain(hashes.get('TeamsAndHeroes')!.slice('sha256:'.length));
@@ -132,6 +133,15 @@ it("holds the README's examples, which run by hash", async () => {
     FiltersThroughTheLink: { P, Z, team: P },
     SetTeamMembers: { team: Z, heroes: [{ heroId: 'SGVybzox', isTraining: false }] },
   };
+  // The subscription, as a stream (Server-Sent Events): it opens.
+  const stream = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${editor}` },
+    body: JSON.stringify(byHash(hashes.get('WatchTeam')!, { team: P })),
+  });
+  expect([stream.status, stream.headers.get('content-type')]).toEqual([200, 'text/event-stream']);
+  await stream.body?.cancel();
+  hashes.delete('WatchTeam');
   for (const [name, hash] of hashes) {
     const answer = await post(server, byHash(hash, variables[name] ?? {}), `Bearer ${editor}`);
     expect([name, answer.status, answer.body.errors]).toEqual([name, 200, undefined]);

@@ -109,39 +109,57 @@ export function requestCaller(request: Request): Caller | undefined {
 }
 
 /**
+ * The caller an `Authorization` header names: a valid bearer token's, or, without a header, the
+ * anonymous caller. Throws UNAUTHENTICATED (HTTP 401) for a bad token, for any token when no key is
+ * configured, and for no token when anonymous callers are refused. Synchronous when no token is
+ * checked. For HTTP requests (useAuthentication) and WebSocket connections (their connection_init).
+ */
+export function createAuthenticator(
+  access: Pick<AccessConfig, 'anonymousRole' | 'jwt'>,
+): (header: string | null) => Caller | Promise<Caller> {
+  const verify = createVerifier(access.jwt);
+  const rolesClaim = access.jwt?.rolesClaim ?? 'roles';
+  const anonymous = anonymousCaller(access.anonymousRole);
+  return (header) => {
+    if (header === null) {
+      if (anonymous.role === null) {
+        throw unauthenticated('This server needs a token: send Authorization: Bearer <token>', false);
+      }
+      return anonymous;
+    }
+    const token = bearer.exec(header)?.[1];
+    if (token === undefined) {
+      throw unauthenticated('The Authorization header must be "Bearer <JWT>"', true);
+    }
+    if (!verify) {
+      throw unauthenticated('This server has no key to check tokens with: send the request without one', true);
+    }
+    return verify(token).then(
+      (payload) => callerOf(payload, rolesClaim),
+      (error: unknown) => {
+        throw unauthenticated(reason(error), true);
+      },
+    );
+  };
+}
+
+/**
  * Authenticates every GraphQL request before it is parsed: a request with an Authorization header
  * must carry a valid bearer token (401 otherwise, and always when no key is configured); one
  * without is anonymous, with ANONYMOUS_ROLE, or refused (401) when that is `none`.
  */
 export function useAuthentication(access: Pick<AccessConfig, 'anonymousRole' | 'jwt'>): Plugin {
-  const verify = createVerifier(access.jwt);
-  const rolesClaim = access.jwt?.rolesClaim ?? 'roles';
-  const anonymous = anonymousCaller(access.anonymousRole);
+  const authenticate = createAuthenticator(access);
   return {
     onParams({ request }) {
-      const header = request.headers.get('authorization');
-      if (header === null) {
-        if (anonymous.role === null) {
-          throw unauthenticated('This server needs a token: send Authorization: Bearer <token>', false);
-        }
-        callers.set(request, anonymous);
+      const caller = authenticate(request.headers.get('authorization'));
+      if (!(caller instanceof Promise)) {
+        callers.set(request, caller);
         return;
       }
-      const token = bearer.exec(header)?.[1];
-      if (token === undefined) {
-        throw unauthenticated('The Authorization header must be "Bearer <JWT>"', true);
-      }
-      if (!verify) {
-        throw unauthenticated('This server has no key to check tokens with: send the request without one', true);
-      }
-      return verify(token).then(
-        (payload) => {
-          callers.set(request, callerOf(payload, rolesClaim));
-        },
-        (error: unknown) => {
-          throw unauthenticated(reason(error), true);
-        },
-      );
+      return caller.then((checked) => {
+        callers.set(request, checked);
+      });
     },
   };
 }

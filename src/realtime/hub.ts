@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { createLinkLoaders } from '../loaders/links';
 import { createNodeLoaders } from '../loaders/nodes';
 import { logger } from '../logger';
+import { countShed } from '../metrics';
 import { type MembershipChange, type NodeChange, type NodeType, type Notification, parseNotification } from './events';
 
 // The process's subscribers and the fan-out of change events to them. One source (the LISTEN
@@ -190,6 +191,8 @@ type NodeStream = EventStream<NodeEvent>;
 export interface HubOptions {
   /** Most events one subscription may have waiting for its consumer (MAX_QUEUED_EVENTS). */
   maxQueued: number;
+  /** Most subscriptions open at once (MAX_SUBSCRIPTIONS). */
+  maxSubscriptions: number;
 }
 
 export class Hub {
@@ -199,6 +202,7 @@ export class Hub {
   private readonly byPair = new Index<string, MembershipStream>();
   private readonly byNode = new Index<string, NodeStream>();
   private readonly open = new Set<EventStream<never>>();
+  private stopping = false;
 
   constructor(private readonly options: HubOptions) {}
 
@@ -207,8 +211,24 @@ export class Hub {
     return this.open.size;
   }
 
+  /** Refuses one more subscription past MAX_SUBSCRIPTIONS: 503, as for other work past a bound. */
+  private checkRoom(): void {
+    if (this.stopping) {
+      throw new GraphQLError('The server is stopping: subscribe again shortly', {
+        extensions: { code: 'OVERLOADED', http: { status: 503, headers: { 'Retry-After': '1' } } },
+      });
+    }
+    if (this.open.size < this.options.maxSubscriptions) return;
+    countShed('subscriptions');
+    throw new GraphQLError(
+      `This server has ${this.open.size} subscriptions open, MAX_SUBSCRIPTIONS=${this.options.maxSubscriptions}: retry later`,
+      { extensions: { code: 'MAX_SUBSCRIPTIONS_EXCEEDED', http: { status: 503, headers: { 'Retry-After': '1' } } } },
+    );
+  }
+
   /** A stream of the membership changes `filter` keeps: of one hero, one team, both, or all. */
   memberships(filter: MembershipFilter): MembershipStream {
+    this.checkRoom();
     const { heroId, teamId } = filter;
     let remove: () => void;
     if (heroId !== undefined && teamId !== undefined) {
@@ -235,6 +255,7 @@ export class Hub {
 
   /** A stream of the changes of one hero or team. */
   node(type: NodeType, id: number): NodeStream {
+    this.checkRoom();
     const key = `${type}:${id}`;
     const stream: NodeStream = new EventStream(this.options.maxQueued, () => {
       this.byNode.delete(key, stream);
@@ -292,8 +313,12 @@ export class Hub {
     }
   }
 
-  /** Ends every subscription (their streams complete once read): the server is stopping. */
+  /**
+   * Ends every subscription (their streams complete once read) and refuses new ones (503
+   * OVERLOADED): the server is stopping.
+   */
   completeAll(): void {
+    this.stopping = true;
     for (const stream of [...this.open]) stream.complete();
   }
 }

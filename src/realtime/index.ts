@@ -7,7 +7,10 @@ import { Hub } from './hub';
 // first subscription (a process that serves none holds no LISTEN connection) and stops when the
 // database closes, which first ends every subscription.
 
-export const hub = new Hub({ maxQueued: config.realtime.maxQueuedEvents });
+export const hub = new Hub({
+  maxQueued: config.realtime.maxQueuedEvents,
+  maxSubscriptions: config.realtime.maxSubscriptions,
+});
 
 let source: ChangeSource | undefined;
 

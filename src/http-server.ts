@@ -10,7 +10,8 @@ import { countShed, type ShedReason } from './metrics';
 // - a connection may have at most `maxPipelined` requests whose answers are not yet written out;
 //   more are answered 503 (and the connection closed after them) without being executed;
 // - while the answers waiting in all connections' buffers exceed `maxBufferedBytes`, new
-//   GraphQL requests are answered 503 before they are parsed;
+//   GraphQL requests are answered 503 before they are parsed, and the connections whose clients
+//   have read nothing for 5 s are closed first;
 // - while the event loop runs late by more than `maxEventLoopDelayMs` (src/load-shedding.ts),
 //   new GraphQL requests are answered 503 before they are parsed;
 // - headers, a whole request and an idle keep-alive connection have deliberate time limits, and
@@ -50,13 +51,41 @@ function refuse(response: ServerResponse, why: ShedReason, reason: string, close
 const reportStalled = burstLog('Closed connections whose clients stopped reading their answers');
 
 // Every connection of every server this process runs: what their answers hold is one memory.
+// (Answers to pipelined requests do not pile up behind them: Node stops reading a connection's
+// requests while its answers wait past the socket's high-water mark.)
 const sockets = new Set<Socket>();
 
 /** Bytes of answers written to connections and not yet taken by their clients. */
 export function bufferedAnswerBytes(): number {
   let bytes = 0;
-  for (const socket of sockets) bytes += socket.writableLength;
+  for (const socket of sockets) if (!socket.destroyed) bytes += socket.writableLength;
   return bytes;
+}
+
+/** While answers past the bound are held, a client that has read nothing for this long is cut. */
+const STALLED_MS = 5_000;
+const progress = new WeakMap<Socket, { waiting: number; since: number }>();
+
+/**
+ * Closes the connections whose clients have taken none of their answers' bytes for STALLED_MS,
+ * seen over successive calls: while they hold the memory every other client is refused, so they
+ * go first, before HTTP_SEND_TIMEOUT_MS would close them. A client that reads, however slowly,
+ * makes progress and stays.
+ */
+function closeStalled(sendTimeoutMs: number): void {
+  const now = Date.now();
+  const stalledMs = Math.min(STALLED_MS, sendTimeoutMs);
+  for (const socket of sockets) {
+    if (socket.writableLength === 0 || socket.destroyed) continue;
+    // What waits shrinks as the client reads (bytesWritten would not tell: it counts what waits).
+    const seen = progress.get(socket);
+    if (!seen || seen.waiting !== socket.writableLength) {
+      progress.set(socket, { waiting: socket.writableLength, since: now });
+    } else if (now - seen.since >= stalledMs) {
+      reportStalled(`nothing read for ${stalledMs} ms while answers past MAX_BUFFERED_BYTES wait`);
+      socket.destroy();
+    }
+  }
 }
 
 export function createHttpServer(
@@ -81,7 +110,11 @@ export function createHttpServer(
         );
         return;
       }
-      const bytes = bufferedAnswerBytes();
+      let bytes = bufferedAnswerBytes();
+      if (bytes > bounds.maxBufferedBytes) {
+        closeStalled(bounds.sendTimeoutMs);
+        bytes = bufferedAnswerBytes();
+      }
       if (bytes > bounds.maxBufferedBytes) {
         refuse(
           response,

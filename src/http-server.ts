@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { burstLog, EventLoopDelay, refusal, reportOverload } from './load-shedding';
+import { burstLog, EventLoopDelay, refusal, reportOverload, type ResidentMemory } from './load-shedding';
 import { countShed, type ShedReason } from './metrics';
 
 // The HTTP server and its bounds on what clients can make it hold. An answer is produced whole,
@@ -12,6 +12,7 @@ import { countShed, type ShedReason } from './metrics';
 // - while the answers waiting in all connections' buffers exceed `maxBufferedBytes`, new
 //   GraphQL requests are answered 503 before they are parsed, and the connections whose clients
 //   have read nothing for 5 s are closed first;
+// - while the process's resident memory is past `maxMemoryBytes`, the same;
 // - while the event loop runs late by more than `maxEventLoopDelayMs` (src/load-shedding.ts),
 //   new GraphQL requests are answered 503 before they are parsed;
 // - headers, a whole request and an idle keep-alive connection have deliberate time limits, and
@@ -28,6 +29,8 @@ export interface ClientBounds {
   maxBufferedBytes: number;
   /** Event-loop delay past which GraphQL requests are refused before parsing; 0: never. */
   maxEventLoopDelayMs: number;
+  /** Resident memory past which GraphQL requests are refused before parsing; 0: never. */
+  maxMemoryBytes: number;
 }
 
 const healthPaths = new Set(['/live', '/ready', '/health']);
@@ -91,6 +94,7 @@ function closeStalled(sendTimeoutMs: number): void {
 export function createHttpServer(
   handler: (request: IncomingMessage, response: ServerResponse) => void,
   bounds: ClientBounds,
+  memory?: ResidentMemory,
 ): Server {
   // Requests of a connection whose answers are not yet written out (pipelined ones included).
   const pending = new WeakMap<Socket, number>();
@@ -120,6 +124,16 @@ export function createHttpServer(
           response,
           'buffered_bytes',
           `${bytes} bytes of answers wait for their clients, MAX_BUFFERED_BYTES=${bounds.maxBufferedBytes}`,
+          false,
+        );
+        return;
+      }
+      const resident = memory?.now() ?? 0;
+      if (bounds.maxMemoryBytes > 0 && resident > bounds.maxMemoryBytes) {
+        refuse(
+          response,
+          'memory',
+          `${Math.round(resident / 1e6)} MB resident, MAX_MEMORY_MB=${Math.round(bounds.maxMemoryBytes / 1e6)}`,
           false,
         );
         return;

@@ -70,7 +70,13 @@ const shed = new Counter({
 });
 
 export type ShedReason =
-  'operations_in_flight' | 'cost_in_flight' | 'no_connection' | 'pipelined' | 'buffered_bytes' | 'event_loop_delay';
+  | 'operations_in_flight'
+  | 'cost_in_flight'
+  | 'no_connection'
+  | 'pipelined'
+  | 'buffered_bytes'
+  | 'event_loop_delay'
+  | 'memory';
 
 // Every reason present from the start, at 0, so that rates work from the first refusal on.
 for (const reason of [
@@ -80,6 +86,7 @@ for (const reason of [
   'pipelined',
   'buffered_bytes',
   'event_loop_delay',
+  'memory',
 ] satisfies ShedReason[]) {
   shed.labels(reason);
 }

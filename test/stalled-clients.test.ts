@@ -27,6 +27,7 @@ beforeAll(async () => {
       maxPipelined: 2,
       maxBufferedBytes: 1_000_000,
       maxEventLoopDelayMs: 0,
+      maxMemoryBytes: 0,
     },
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

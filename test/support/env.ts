@@ -20,5 +20,5 @@ process.env.MAX_OPERATIONS_IN_FLIGHT = '100000';
 process.env.PG_POOL_MAX_WAITING = '100000';
 process.env.MAX_COST_IN_FLIGHT = '1000000000';
 // A busy test machine can deschedule a server process for longer than the default bound;
-// test/event-loop-delay.test.ts sets its own.
+// test/process-pressure.test.ts sets its own.
 process.env.MAX_EVENT_LOOP_DELAY_MS = '0';

@@ -239,7 +239,7 @@ export const config: Config = Object.freeze({
     maxPipelined: readInt('MAX_PIPELINED', 2, 1, 1000),
     maxBufferedBytes: readInt('MAX_BUFFERED_BYTES', 256_000_000, 0, 100_000_000_000),
     maxEventLoopDelayMs: readInt('MAX_EVENT_LOOP_DELAY_MS', 300, 0, 600_000),
-    maxMemoryBytes: readInt('MAX_MEMORY_MB', 768, 0, 1_000_000) * 1_000_000,
+    maxMemoryBytes: readInt('MAX_MEMORY_MB', 512, 0, 1_000_000) * 1_000_000,
   },
   statementTimeoutMs: readInt('PG_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
   shutdownGraceMs: readInt('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),

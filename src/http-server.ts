@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { burstLog, EventLoopDelay, refusal, reportOverload, type ResidentMemory } from './load-shedding';
+import { burstLog, EventLoopDelay, refusal, reportOverload, type MemoryInUse } from './load-shedding';
 import { countShed, type ShedReason } from './metrics';
 
 // The HTTP server and its bounds on what clients can make it hold. An answer is produced whole,
@@ -12,7 +12,8 @@ import { countShed, type ShedReason } from './metrics';
 // - while the answers waiting in all connections' buffers exceed `maxBufferedBytes`, new
 //   GraphQL requests are answered 503 before they are parsed, and the connections whose clients
 //   have read nothing for 5 s are closed first;
-// - while the process's resident memory is past `maxMemoryBytes`, the same;
+// - while the memory the process uses is past `maxMemoryBytes`, the same (stalled connections
+//   are closed first here too);
 // - while the event loop runs late by more than `maxEventLoopDelayMs` (src/load-shedding.ts),
 //   new GraphQL requests are answered 503 before they are parsed;
 // - headers, a whole request and an idle keep-alive connection have deliberate time limits, and
@@ -29,7 +30,7 @@ export interface ClientBounds {
   maxBufferedBytes: number;
   /** Event-loop delay past which GraphQL requests are refused before parsing; 0: never. */
   maxEventLoopDelayMs: number;
-  /** Resident memory past which GraphQL requests are refused before parsing; 0: never. */
+  /** Memory in use (heap and buffers) past which GraphQL requests are refused before parsing; 0: never. */
   maxMemoryBytes: number;
 }
 
@@ -94,7 +95,7 @@ function closeStalled(sendTimeoutMs: number): void {
 export function createHttpServer(
   handler: (request: IncomingMessage, response: ServerResponse) => void,
   bounds: ClientBounds,
-  memory?: ResidentMemory,
+  memory?: MemoryInUse,
 ): Server {
   // Requests of a connection whose answers are not yet written out (pipelined ones included).
   const pending = new WeakMap<Socket, number>();
@@ -128,12 +129,14 @@ export function createHttpServer(
         );
         return;
       }
-      const resident = memory?.now() ?? 0;
-      if (bounds.maxMemoryBytes > 0 && resident > bounds.maxMemoryBytes) {
+      const used = memory?.now() ?? 0;
+      if (bounds.maxMemoryBytes > 0 && used > bounds.maxMemoryBytes) {
+        // Clients that stopped reading hold much of it: they go first, as above.
+        closeStalled(bounds.sendTimeoutMs);
         refuse(
           response,
           'memory',
-          `${Math.round(resident / 1e6)} MB resident, MAX_MEMORY_MB=${Math.round(bounds.maxMemoryBytes / 1e6)}`,
+          `${Math.round(used / 1e6)} MB in use, MAX_MEMORY_MB=${Math.round(bounds.maxMemoryBytes / 1e6)}`,
           false,
         );
         return;

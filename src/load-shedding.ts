@@ -119,14 +119,20 @@ export class EventLoopDelay {
 }
 
 /**
- * The process's resident memory, sampled every 100 ms (reading it is a system call): answers in
- * execution and answers held for clients that do not read them are what grows it, and neither
- * the cost of an operation nor the bytes in connections sees all of it (a 24 MB answer costs
- * about 100 MB while it is built and serialised).
+ * The memory the process uses (V8's heap and the buffers outside it, sockets' included), sampled
+ * every 100 ms: answers in execution and answers held for clients that do not read them are what
+ * grows it, and neither the cost of an operation nor the bytes in connections sees all of it (a
+ * 24 MB answer uses about 100 MB while it is built and serialised). Not the resident set: V8 keeps
+ * pages it has collected, so that stays high long after the memory is free again.
  */
-export class ResidentMemory {
-  private bytes = process.memoryUsage.rss();
-  private readonly timer = setInterval(() => (this.bytes = process.memoryUsage.rss()), 100).unref();
+export class MemoryInUse {
+  private bytes = MemoryInUse.read();
+  private readonly timer = setInterval(() => (this.bytes = MemoryInUse.read()), 100).unref();
+
+  private static read(): number {
+    const { heapUsed, external } = process.memoryUsage();
+    return heapUsed + external;
+  }
 
   now(): number {
     return this.bytes;
@@ -137,11 +143,11 @@ export class ResidentMemory {
   }
 }
 
-let sharedMemory: ResidentMemory | undefined;
+let sharedMemory: MemoryInUse | undefined;
 
-/** The one sampler of the process's resident memory, started on first use. */
-export function residentMemory(): ResidentMemory {
-  return (sharedMemory ??= new ResidentMemory());
+/** The one sampler of the memory the process uses, started on first use. */
+export function memoryInUse(): MemoryInUse {
+  return (sharedMemory ??= new MemoryInUse());
 }
 
 /**

@@ -4,7 +4,7 @@ import { config } from './config';
 import { closeDatabase, databaseKind, openDatabase } from './db';
 import { DataFolderInUseError } from './db/data-folder-lock';
 import { createHttpServer } from './http-server';
-import { residentMemory } from './load-shedding';
+import { memoryInUse } from './load-shedding';
 import { prepareDatabase } from './db/prepare';
 import { markStopping } from './health';
 import { logger } from './logger';
@@ -37,7 +37,7 @@ async function main() {
     if (seeded) logger.info('Loaded the sample heroes and teams into the empty database');
   }
 
-  const server = createHttpServer(yoga, config.http, residentMemory());
+  const server = createHttpServer(yoga, config.http, memoryInUse());
   server.listen(config.port, () => {
     const { port } = server.address() as AddressInfo;
     const where = databaseKind === 'pglite' ? `PGlite in ${config.dataDir}` : 'PostgreSQL';

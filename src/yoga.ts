@@ -10,7 +10,7 @@ import { bufferedAnswerBytes } from './http-server';
 import { toClientError, useErrorCodes } from './errors';
 import { useJitExecution } from './jit';
 import { limitPlugins, useBodySizeLimit } from './limits';
-import { residentMemory, useCostBudget, useLoadShedding } from './load-shedding';
+import { memoryInUse, useCostBudget, useLoadShedding } from './load-shedding';
 import { observeRequest, useMetricsEndpoint, watchPool } from './metrics';
 import { logRequest, yogaLogger } from './request-log';
 import { useRequestTracking } from './request-tracking';
@@ -137,9 +137,9 @@ export const yoga = createYoga({
         if (bytes > config.http.maxBufferedBytes) {
           return `${bytes} bytes of answers wait for their clients, MAX_BUFFERED_BYTES=${config.http.maxBufferedBytes}`;
         }
-        const resident = config.http.maxMemoryBytes > 0 ? residentMemory().now() : 0;
-        if (resident > config.http.maxMemoryBytes) {
-          return `${Math.round(resident / 1e6)} MB resident, MAX_MEMORY_MB=${Math.round(config.http.maxMemoryBytes / 1e6)}`;
+        const used = config.http.maxMemoryBytes > 0 ? memoryInUse().now() : 0;
+        if (used > config.http.maxMemoryBytes) {
+          return `${Math.round(used / 1e6)} MB in use, MAX_MEMORY_MB=${Math.round(config.http.maxMemoryBytes / 1e6)}`;
         }
         return null;
       },

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { connect, type Socket } from 'node:net';
 import type { Server } from 'node:http';
 import { createHttpServer } from '../src/http-server';
-import { ResidentMemory } from '../src/load-shedding';
+import { MemoryInUse } from '../src/load-shedding';
 
 // Refusals before Yoga for the process's own state. While the event loop runs late (answers built
 // synchronously, refusals by the hundred), admitting
@@ -139,7 +139,7 @@ describe('past MAX_MEMORY_MB', () => {
         maxEventLoopDelayMs: 0,
         maxMemoryBytes: 1_000_000,
       },
-      new ResidentMemory(),
+      new MemoryInUse(),
     );
     await new Promise<void>((resolve) => small.listen(0, '127.0.0.1', resolve));
     smallPort = (small.address() as AddressInfo).port;

@@ -12,8 +12,8 @@ import { countShed, type ShedReason } from './metrics';
 // - while the answers waiting in all connections' buffers exceed `maxBufferedBytes`, new
 //   GraphQL requests are answered 503 before they are parsed, and the connections whose clients
 //   have read nothing for 5 s are closed first;
-// - while the memory the process uses is past `maxMemoryBytes`, the same (stalled connections
-//   are closed first here too);
+// - while V8's heap uses more than `maxMemoryBytes`, the same (stalled connections are closed
+//   first here too);
 // - while the event loop runs late by more than `maxEventLoopDelayMs` (src/load-shedding.ts),
 //   new GraphQL requests are answered 503 before they are parsed;
 // - headers, a whole request and an idle keep-alive connection have deliberate time limits, and
@@ -30,7 +30,7 @@ export interface ClientBounds {
   maxBufferedBytes: number;
   /** Event-loop delay past which GraphQL requests are refused before parsing; 0: never. */
   maxEventLoopDelayMs: number;
-  /** Memory in use (heap and buffers) past which GraphQL requests are refused before parsing; 0: never. */
+  /** V8 heap in use past which GraphQL requests are refused before parsing; 0: never. */
   maxMemoryBytes: number;
 }
 
@@ -136,7 +136,7 @@ export function createHttpServer(
         refuse(
           response,
           'memory',
-          `${Math.round(used / 1e6)} MB in use, MAX_MEMORY_MB=${Math.round(bounds.maxMemoryBytes / 1e6)}`,
+          `${Math.round(used / 1e6)} MB of heap in use, MAX_MEMORY_MB=${Math.round(bounds.maxMemoryBytes / 1e6)}`,
           false,
         );
         return;

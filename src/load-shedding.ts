@@ -119,20 +119,15 @@ export class EventLoopDelay {
 }
 
 /**
- * The memory the process uses (V8's heap and the buffers outside it, sockets' included), sampled
- * every 100 ms: answers in execution and answers held for clients that do not read them are what
- * grows it, and neither the cost of an operation nor the bytes in connections sees all of it (a
- * 24 MB answer uses about 100 MB while it is built and serialised). Not the resident set: V8 keeps
- * pages it has collected, so that stays high long after the memory is free again.
+ * The memory V8's heap uses, sampled every 100 ms: answers in execution are what grows it (a
+ * 24 MB answer takes about 100 MB while it is parsed, built and serialised), and neither the cost
+ * of an operation nor the bytes in connections (MAX_BUFFERED_BYTES) sees it. Not the resident set,
+ * which V8 keeps high long after collecting, nor the buffers outside the heap, which hold the
+ * embedded database's WebAssembly memory (hundreds of MB for a big PGlite database).
  */
 export class MemoryInUse {
-  private bytes = MemoryInUse.read();
-  private readonly timer = setInterval(() => (this.bytes = MemoryInUse.read()), 100).unref();
-
-  private static read(): number {
-    const { heapUsed, external } = process.memoryUsage();
-    return heapUsed + external;
-  }
+  private bytes = process.memoryUsage().heapUsed;
+  private readonly timer = setInterval(() => (this.bytes = process.memoryUsage().heapUsed), 100).unref();
 
   now(): number {
     return this.bytes;
@@ -145,7 +140,7 @@ export class MemoryInUse {
 
 let sharedMemory: MemoryInUse | undefined;
 
-/** The one sampler of the memory the process uses, started on first use. */
+/** The one sampler of the heap's memory in use, started on first use. */
 export function memoryInUse(): MemoryInUse {
   return (sharedMemory ??= new MemoryInUse());
 }

@@ -139,7 +139,7 @@ export const yoga = createYoga({
         }
         const used = config.http.maxMemoryBytes > 0 ? memoryInUse().now() : 0;
         if (used > config.http.maxMemoryBytes) {
-          return `${Math.round(used / 1e6)} MB in use, MAX_MEMORY_MB=${Math.round(config.http.maxMemoryBytes / 1e6)}`;
+          return `${Math.round(used / 1e6)} MB of heap in use, MAX_MEMORY_MB=${Math.round(config.http.maxMemoryBytes / 1e6)}`;
         }
         return null;
       },

@@ -129,14 +129,13 @@ export function createHttpServer(
         );
         return;
       }
-      const used = memory?.now() ?? 0;
-      if (bounds.maxMemoryBytes > 0 && used > bounds.maxMemoryBytes) {
+      if (memory && bounds.maxMemoryBytes > 0 && memory.past(bounds.maxMemoryBytes)) {
         // Clients that stopped reading hold much of it: they go first, as above.
         closeStalled(bounds.sendTimeoutMs);
         refuse(
           response,
           'memory',
-          `${Math.round(used / 1e6)} MB of heap in use, MAX_MEMORY_MB=${Math.round(bounds.maxMemoryBytes / 1e6)}`,
+          `${Math.round(memory.now() / 1e6)} MB of heap in use, MAX_MEMORY_MB=${Math.round(bounds.maxMemoryBytes / 1e6)}`,
           false,
         );
         return;

@@ -137,9 +137,8 @@ export const yoga = createYoga({
         if (bytes > config.http.maxBufferedBytes) {
           return `${bytes} bytes of answers wait for their clients, MAX_BUFFERED_BYTES=${config.http.maxBufferedBytes}`;
         }
-        const used = config.http.maxMemoryBytes > 0 ? memoryInUse().now() : 0;
-        if (used > config.http.maxMemoryBytes) {
-          return `${Math.round(used / 1e6)} MB of heap in use, MAX_MEMORY_MB=${Math.round(config.http.maxMemoryBytes / 1e6)}`;
+        if (config.http.maxMemoryBytes > 0 && memoryInUse().past(config.http.maxMemoryBytes)) {
+          return `${Math.round(memoryInUse().now() / 1e6)} MB of heap in use, MAX_MEMORY_MB=${Math.round(config.http.maxMemoryBytes / 1e6)}`;
         }
         return null;
       },

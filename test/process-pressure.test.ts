@@ -161,3 +161,20 @@ describe('past MAX_MEMORY_MB', () => {
     expect(await live.text()).toBe('ran');
   });
 });
+
+it('counts what survives a collection, not garbage waiting for one, against MAX_MEMORY_MB', async () => {
+  const memory = new MemoryInUse();
+  try {
+    const bound = process.memoryUsage().heapUsed + 50_000_000;
+    // About 150 MB of garbage that V8 has no reason to collect yet.
+    let garbage: string[] | null = Array.from({ length: 1_500_000 }, (_, i) => `garbage ${i} `.repeat(4));
+    garbage = null;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(garbage).toBeNull();
+    expect(memory.now()).toBeGreaterThan(bound);
+    expect(memory.past(bound)).toBe(false);
+    expect(memory.now()).toBeLessThan(bound);
+  } finally {
+    memory.stop();
+  }
+});

@@ -113,6 +113,13 @@ const shapes: Shape[] = [
     'first: 10, where: { minAge: 31 }, orderBy: { field: NAME }',
   ),
   {
+    key: 'q5',
+    label: "Q5: 20 teams' first 50 heroes by name",
+    query: `{ teams(first: 20, orderBy: { field: ID }) { edges { node { name
+      heroes(first: 50, orderBy: { field: NAME }) { edges { isTraining node { id name age } } } } } } }`,
+    variables: () => ({}),
+  },
+  {
     key: 'q5-one',
     label: "a 50-hero team's first 10 by name",
     query: `query ($id: ID!) { team(id: $id) { heroes(first: 10, orderBy: { field: NAME }) { edges { node { id name } } } } }`,

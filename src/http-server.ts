@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { burstLog, EventLoopDelay, refusal, reportOverload } from './load-shedding';
+import { burstLog, EventLoopDelay, refusal, reportOverload, type MemoryInUse } from './load-shedding';
 import { countShed, type ShedReason } from './metrics';
 
 // The HTTP server and its bounds on what clients can make it hold. An answer is produced whole,
@@ -10,7 +10,10 @@ import { countShed, type ShedReason } from './metrics';
 // - a connection may have at most `maxPipelined` requests whose answers are not yet written out;
 //   more are answered 503 (and the connection closed after them) without being executed;
 // - while the answers waiting in all connections' buffers exceed `maxBufferedBytes`, new
-//   GraphQL requests are answered 503 before they are parsed;
+//   GraphQL requests are answered 503 before they are parsed, and the connections whose clients
+//   have read nothing for 5 s are closed first;
+// - while V8's heap uses more than `maxMemoryBytes`, the same (stalled connections are closed
+//   first here too);
 // - while the event loop runs late by more than `maxEventLoopDelayMs` (src/load-shedding.ts),
 //   new GraphQL requests are answered 503 before they are parsed;
 // - headers, a whole request and an idle keep-alive connection have deliberate time limits, and
@@ -27,6 +30,8 @@ export interface ClientBounds {
   maxBufferedBytes: number;
   /** Event-loop delay past which GraphQL requests are refused before parsing; 0: never. */
   maxEventLoopDelayMs: number;
+  /** V8 heap in use past which GraphQL requests are refused before parsing; 0: never. */
+  maxMemoryBytes: number;
 }
 
 const healthPaths = new Set(['/live', '/ready', '/health']);
@@ -50,18 +55,47 @@ function refuse(response: ServerResponse, why: ShedReason, reason: string, close
 const reportStalled = burstLog('Closed connections whose clients stopped reading their answers');
 
 // Every connection of every server this process runs: what their answers hold is one memory.
+// (Answers to pipelined requests do not pile up behind them: Node stops reading a connection's
+// requests while its answers wait past the socket's high-water mark.)
 const sockets = new Set<Socket>();
 
 /** Bytes of answers written to connections and not yet taken by their clients. */
 export function bufferedAnswerBytes(): number {
   let bytes = 0;
-  for (const socket of sockets) bytes += socket.writableLength;
+  for (const socket of sockets) if (!socket.destroyed) bytes += socket.writableLength;
   return bytes;
+}
+
+/** While answers past the bound are held, a client that has read nothing for this long is cut. */
+const STALLED_MS = 5_000;
+const progress = new WeakMap<Socket, { waiting: number; since: number }>();
+
+/**
+ * Closes the connections whose clients have taken none of their answers' bytes for STALLED_MS,
+ * seen over successive calls: while they hold the memory every other client is refused, so they
+ * go first, before HTTP_SEND_TIMEOUT_MS would close them. A client that reads, however slowly,
+ * makes progress and stays.
+ */
+function closeStalled(sendTimeoutMs: number): void {
+  const now = Date.now();
+  const stalledMs = Math.min(STALLED_MS, sendTimeoutMs);
+  for (const socket of sockets) {
+    if (socket.writableLength === 0 || socket.destroyed) continue;
+    // What waits shrinks as the client reads (bytesWritten would not tell: it counts what waits).
+    const seen = progress.get(socket);
+    if (!seen || seen.waiting !== socket.writableLength) {
+      progress.set(socket, { waiting: socket.writableLength, since: now });
+    } else if (now - seen.since >= stalledMs) {
+      reportStalled(`nothing read for ${stalledMs} ms while answers past MAX_BUFFERED_BYTES wait`);
+      socket.destroy();
+    }
+  }
 }
 
 export function createHttpServer(
   handler: (request: IncomingMessage, response: ServerResponse) => void,
   bounds: ClientBounds,
+  memory?: MemoryInUse,
 ): Server {
   // Requests of a connection whose answers are not yet written out (pipelined ones included).
   const pending = new WeakMap<Socket, number>();
@@ -81,12 +115,27 @@ export function createHttpServer(
         );
         return;
       }
-      const bytes = bufferedAnswerBytes();
+      let bytes = bufferedAnswerBytes();
+      if (bytes > bounds.maxBufferedBytes) {
+        closeStalled(bounds.sendTimeoutMs);
+        bytes = bufferedAnswerBytes();
+      }
       if (bytes > bounds.maxBufferedBytes) {
         refuse(
           response,
           'buffered_bytes',
           `${bytes} bytes of answers wait for their clients, MAX_BUFFERED_BYTES=${bounds.maxBufferedBytes}`,
+          false,
+        );
+        return;
+      }
+      if (memory && bounds.maxMemoryBytes > 0 && memory.past(bounds.maxMemoryBytes)) {
+        // Clients that stopped reading hold much of it: they go first, as above.
+        closeStalled(bounds.sendTimeoutMs);
+        refuse(
+          response,
+          'memory',
+          `${Math.round(memory.now() / 1e6)} MB of heap in use, MAX_MEMORY_MB=${Math.round(bounds.maxMemoryBytes / 1e6)}`,
           false,
         );
         return;

@@ -77,6 +77,7 @@ export type ShedReason =
   | 'pipelined'
   | 'buffered_bytes'
   | 'event_loop_delay'
+  | 'memory'
   | 'subscriptions';
 
 // Every reason present from the start, at 0, so that rates work from the first refusal on.
@@ -87,6 +88,7 @@ for (const reason of [
   'pipelined',
   'buffered_bytes',
   'event_loop_delay',
+  'memory',
   'subscriptions',
 ] satisfies ShedReason[]) {
   shed.labels(reason);

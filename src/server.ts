@@ -4,6 +4,7 @@ import { config } from './config';
 import { closeDatabase, databaseKind, openDatabase } from './db';
 import { DataFolderInUseError } from './db/data-folder-lock';
 import { createHttpServer } from './http-server';
+import { memoryInUse } from './load-shedding';
 import { prepareDatabase } from './db/prepare';
 import { markStopping } from './health';
 import { logger } from './logger';
@@ -38,7 +39,7 @@ async function main() {
     if (seeded) logger.info('Loaded the sample heroes and teams into the empty database');
   }
 
-  const server = createHttpServer(yoga, config.http);
+  const server = createHttpServer(yoga, config.http, memoryInUse());
   // Subscriptions over WebSocket (graphql-ws) at the same /graphql (src/realtime/websocket.ts).
   const websocket = serveWebSocket(server, yoga);
   server.listen(config.port, () => {

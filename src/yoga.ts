@@ -10,7 +10,7 @@ import { bufferedAnswerBytes } from './http-server';
 import { toClientError, useErrorCodes } from './errors';
 import { useJitExecution } from './jit';
 import { limitPlugins, useBodySizeLimit } from './limits';
-import { useCostBudget, useLoadShedding } from './load-shedding';
+import { memoryInUse, useCostBudget, useLoadShedding } from './load-shedding';
 import { observeRequest, useMetricsEndpoint, watchPool } from './metrics';
 import { logRequest, yogaLogger } from './request-log';
 import { useRequestTracking } from './request-tracking';
@@ -130,13 +130,18 @@ export const yoga = createYoga({
       schema,
       budget: config.maxCostInFlight,
       waitMs: config.costWaitMs,
-      // A request admitted before clients stopped reading may reach execution after: it would add
-      // its answer to those already held (src/http-server.ts refuses at arrival only).
+      // A request admitted before clients stopped reading, or before memory filled up, may reach
+      // execution after: it would add its answer to what is already held (src/http-server.ts
+      // refuses at arrival only).
       blocked: () => {
         const bytes = bufferedAnswerBytes();
-        return bytes > config.http.maxBufferedBytes
-          ? `${bytes} bytes of answers wait for their clients, MAX_BUFFERED_BYTES=${config.http.maxBufferedBytes}`
-          : null;
+        if (bytes > config.http.maxBufferedBytes) {
+          return `${bytes} bytes of answers wait for their clients, MAX_BUFFERED_BYTES=${config.http.maxBufferedBytes}`;
+        }
+        if (config.http.maxMemoryBytes > 0 && memoryInUse().past(config.http.maxMemoryBytes)) {
+          return `${Math.round(memoryInUse().now() / 1e6)} MB of heap in use, MAX_MEMORY_MB=${Math.round(config.http.maxMemoryBytes / 1e6)}`;
+        }
+        return null;
       },
     }),
     ...(config.jit ? [useJitExecution(schema)] : []),

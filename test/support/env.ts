@@ -19,6 +19,8 @@ process.env.NODE_ENV = 'test';
 process.env.MAX_OPERATIONS_IN_FLIGHT = '100000';
 process.env.PG_POOL_MAX_WAITING = '100000';
 process.env.MAX_COST_IN_FLIGHT = '1000000000';
-// A busy test machine can deschedule a server process for longer than the default bound;
-// test/event-loop-delay.test.ts sets its own.
+// A busy test machine can deschedule a server process for longer than the default bound, and a
+// Jest worker's heap holds every test module it has loaded; test/process-pressure.test.ts sets
+// its own bounds.
 process.env.MAX_EVENT_LOOP_DELAY_MS = '0';
+process.env.MAX_MEMORY_MB = '0';

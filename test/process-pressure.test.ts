@@ -2,11 +2,14 @@ import type { AddressInfo } from 'node:net';
 import { connect, type Socket } from 'node:net';
 import type { Server } from 'node:http';
 import { createHttpServer } from '../src/http-server';
+import { MemoryInUse } from '../src/load-shedding';
 
-// While the event loop runs late (answers built synchronously, refusals by the hundred), admitting
+// Refusals before Yoga for the process's own state. While the event loop runs late (answers built
+// synchronously, refusals by the hundred), admitting
 // more GraphQL work only lengthens the queue in front of every request, /live included: past
 // MAX_EVENT_LOOP_DELAY_MS the HTTP server refuses new GraphQL requests before they reach Yoga, and
 // health endpoints are still answered. The loop is made late here by blocking it from the test.
+// Past MAX_MEMORY_MB of resident memory, the same.
 
 let server: Server;
 let port: number;
@@ -28,6 +31,7 @@ beforeAll(async () => {
       maxPipelined: 10,
       maxBufferedBytes: 1_000_000,
       maxEventLoopDelayMs: 100,
+      maxMemoryBytes: 0,
     },
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -112,4 +116,65 @@ it('admits again once the loop has caught up', async () => {
   const socket = await open();
   socket.write(get('/graphql?query=%7B__typename%7D'));
   expect(await answer(socket)).toMatchObject({ status: 200, body: 'ran' });
+});
+
+describe('past MAX_MEMORY_MB', () => {
+  let small: Server;
+  let smallPort: number;
+  beforeAll(async () => {
+    // A bound below what any Node process holds: always past it.
+    small = createHttpServer(
+      (_request, response) => {
+        response.writeHead(200, { 'content-type': 'text/plain', 'content-length': '3' });
+        response.end('ran');
+      },
+      {
+        sendTimeoutMs: 5_000,
+        headersTimeoutMs: 5_000,
+        requestTimeoutMs: 5_000,
+        keepAliveTimeoutMs: 1_000,
+        maxConnections: 100,
+        maxPipelined: 10,
+        maxBufferedBytes: 1_000_000,
+        maxEventLoopDelayMs: 0,
+        maxMemoryBytes: 1_000_000,
+      },
+      new MemoryInUse(),
+    );
+    await new Promise<void>((resolve) => small.listen(0, '127.0.0.1', resolve));
+    smallPort = (small.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    small.closeAllConnections();
+    await new Promise((resolve) => small.close(resolve));
+  });
+
+  it('refuses GraphQL requests with 503 OVERLOADED before they reach Yoga, and answers /live', async () => {
+    const graphql = await fetch(`http://127.0.0.1:${smallPort}/graphql?query=%7B__typename%7D`);
+    expect(graphql.status).toBe(503);
+    expect(graphql.headers.get('retry-after')).toBe('1');
+    expect(((await graphql.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe(
+      'OVERLOADED',
+    );
+    const live = await fetch(`http://127.0.0.1:${smallPort}/live`);
+    expect(live.status).toBe(200);
+    expect(await live.text()).toBe('ran');
+  });
+});
+
+it('counts what survives a collection, not garbage waiting for one, against MAX_MEMORY_MB', async () => {
+  const memory = new MemoryInUse();
+  try {
+    const bound = process.memoryUsage().heapUsed + 50_000_000;
+    // About 150 MB of garbage that V8 has no reason to collect yet.
+    let garbage: string[] | null = Array.from({ length: 1_500_000 }, (_, i) => `garbage ${i} `.repeat(4));
+    garbage = null;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(garbage).toBeNull();
+    expect(memory.now()).toBeGreaterThan(bound);
+    expect(memory.past(bound)).toBe(false);
+    expect(memory.now()).toBeLessThan(bound);
+  } finally {
+    memory.stop();
+  }
 });

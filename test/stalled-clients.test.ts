@@ -1,0 +1,83 @@
+import type { Server } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { bufferedAnswerBytes, createHttpServer } from '../src/http-server';
+
+// Past MAX_BUFFERED_BYTES of answers held for clients that do not read them, every other client is
+// refused; so the connections whose clients have read nothing for 5 s are cut first, and clients
+// that read are served again well before HTTP_SEND_TIMEOUT_MS. In process, with answers made by
+// the test instead of GraphQL.
+
+const bigBytes = 20_000_000;
+let server: Server;
+let port: number;
+
+beforeAll(async () => {
+  server = createHttpServer(
+    (request, response) => {
+      const body = request.url === '/big' ? Buffer.alloc(bigBytes, 'a') : Buffer.from('ok');
+      response.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(body.length) });
+      response.end(body);
+    },
+    {
+      sendTimeoutMs: 60_000,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 5_000,
+      maxConnections: 100,
+      maxPipelined: 2,
+      maxBufferedBytes: 1_000_000,
+      maxEventLoopDelayMs: 0,
+      maxMemoryBytes: 0,
+    },
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+function open(): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+
+async function status(path: string): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  await response.arrayBuffer();
+  return response.status;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+it('cuts the clients that have read nothing for 5 s while answers past MAX_BUFFERED_BYTES wait, then serves others', async () => {
+  const stalled = await Promise.all([open(), open()]);
+  const closed = stalled.map((socket) => {
+    socket.pause(); // reads nothing
+    socket.on('error', () => undefined);
+    socket.write(get('/big'));
+    return new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  });
+  for (let i = 0; i < 50 && bufferedAnswerBytes() < bigBytes; i++) await sleep(50);
+  expect(bufferedAnswerBytes()).toBeGreaterThan(bigBytes);
+
+  // Past MAX_BUFFERED_BYTES, others are refused while the stalled clients have not yet been
+  // silent for 5 s; health endpoints are not.
+  expect(await status('/small')).toBe(503);
+  expect(await status('/live')).toBe(200);
+  await sleep(2_000);
+  expect(await status('/small')).toBe(503);
+  await sleep(3_200);
+  // Silent for 5 s: cut on the next check, and the request that made it is served.
+  expect(await status('/small')).toBe(200);
+  // Reading again, the clients find their connections closed.
+  for (const socket of stalled) socket.resume();
+  await Promise.all(closed);
+  expect(bufferedAnswerBytes()).toBeLessThan(1_000_000);
+}, 20_000);

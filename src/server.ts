@@ -37,7 +37,7 @@ async function main() {
     if (seeded) logger.info('Loaded the sample heroes and teams into the empty database');
   }
 
-  const server = createHttpServer(yoga, config.http, memoryInUse());
+  const server = createHttpServer(yoga, config.http, memoryInUse(), config.metrics ? [config.metricsPath] : []);
   server.listen(config.port, () => {
     const { port } = server.address() as AddressInfo;
     const where = databaseKind === 'pglite' ? `PGlite in ${config.dataDir}` : 'PostgreSQL';

@@ -101,20 +101,24 @@ describe('past MAX_MEMORY_MB', () => {
       answerWith(() => 'ran'),
       { maxMemoryBytes: 1_000_000 },
       new MemoryInUse(),
+      ['/metrics'],
     );
   });
   afterAll(() => small.close());
 
-  it('refuses GraphQL requests with 503 OVERLOADED before they reach Yoga, and answers /live', async () => {
+  it('refuses GraphQL requests with 503 OVERLOADED before they reach Yoga, and answers /live and /metrics', async () => {
     const graphql = await fetch(`http://127.0.0.1:${small.port}/graphql?query=%7B__typename%7D`);
     expect(graphql.status).toBe(503);
     expect(graphql.headers.get('retry-after')).toBe('1');
     expect(((await graphql.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe(
       'OVERLOADED',
     );
-    const live = await fetch(`http://127.0.0.1:${small.port}/live`);
-    expect(live.status).toBe(200);
-    expect(await live.text()).toBe('ran');
+    // Nor the metrics, which matter most then.
+    for (const path of ['/live', '/metrics']) {
+      const answer = await fetch(`http://127.0.0.1:${small.port}${path}`);
+      expect(answer.status).toBe(200);
+      expect(await answer.text()).toBe('ran');
+    }
   });
 });
 

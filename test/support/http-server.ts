@@ -31,8 +31,9 @@ export async function startHttpServer(
   handler: (request: IncomingMessage, response: ServerResponse) => void,
   bounds: Partial<ClientBounds>,
   memory?: MemoryInUse,
+  unrefused?: readonly string[],
 ): Promise<TestServer> {
-  const server = createHttpServer(handler, { ...loose, ...bounds }, memory);
+  const server = createHttpServer(handler, { ...loose, ...bounds }, memory, unrefused);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {

@@ -9,7 +9,8 @@
 // Scenarios (--only takes names or prefixes: `costly` is the three costly-* ones):
 //   storm          200 clients in a loop, each sending the costliest query allowed (a 3-level cycle
 //                  teams → heroes → teams of cost just under MAX_COMPLEXITY), ignoring Retry-After;
-//   non-reading    60 raw TCP clients that pipeline three POSTs of a ~24 MB answer and never read,
+//   non-reading    60 raw TCP clients that pipeline three POSTs of the biggest answer the server
+//                  gives (24 MB asked for, under MAX_RESPONSE_BYTES once that refuses it) and never read,
 //                  and 100 that send one such POST and never read (a closed one is replaced until
 //                  the end); 2 polite clients meanwhile send a small query every 250 ms;
 //   costly-nodes   10 clients: nodes(ids:) with MAX_IDS distinct ids in as many aliases as the cost
@@ -348,13 +349,16 @@ function stormQuery(teams: number): string {
   return `{ teams(first: ${teams}) { edges { node { id name heroes(first: 50) { edges { node { id name teams(first: 6) { edges { node { id name } } } } } } } } } }`;
 }
 
-/** The non-reading clients' query: 15 aliases over the long-name heroes with their long-name teams. */
+/**
+ * The non-reading clients' query: 15 aliases over the long-name heroes with their long-name teams,
+ * `page` heroes each (62: a 24 MB answer, as the issue's probe asked for).
+ */
 const BIG_ALIASES = 15;
 const BIG_PAGE = 62;
-function bigQuery(): string {
+function bigQuery(page: number): string {
   const aliases = Array.from({ length: BIG_ALIASES }, (_, i) => {
-    const after = cursor('ID', firstExtraHero - 1 + i * BIG_PAGE);
-    return `a${i}: heroes(first: ${BIG_PAGE}, after: "${after}") { edges { node { name teams(first: ${TEAMS_PER_EXTRA_HERO}) { edges { node { name headquarters } } } } } }`;
+    const after = cursor('ID', firstExtraHero - 1 + i * page);
+    return `a${i}: heroes(first: ${page}, after: "${after}") { edges { node { name teams(first: ${TEAMS_PER_EXTRA_HERO}) { edges { node { name headquarters } } } } } }`;
   });
   return `{ ${aliases.join(' ')} }`;
 }
@@ -701,16 +705,24 @@ async function main() {
     }
   }
 
-  const big = body(bigQuery());
-  {
+  // The probe's 24 MB answer, then the biggest the server still answers (MAX_RESPONSE_BYTES), which
+  // is what the non-reading clients ask for.
+  let bigPage = BIG_PAGE;
+  let big = body(bigQuery(bigPage));
+  for (;;) {
     const alone = await once(big);
     const outcome = classify(alone.body);
     check(
-      `non-reading clients' query (${BIG_ALIASES} aliases × ${BIG_PAGE} long-name heroes × their ${TEAMS_PER_EXTRA_HERO} long-name teams): ` +
+      `non-reading clients' query (${BIG_ALIASES} aliases × ${bigPage} long-name heroes × their ${TEAMS_PER_EXTRA_HERO} long-name teams): ` +
         `HTTP ${alone.status}, ${outcome.codes.join(',') || 'data'}, ${(Buffer.byteLength(alone.body) / 1e6).toFixed(1)} MB in ${ms(alone.ms)}; ` +
         `request ${Buffer.byteLength(big)} bytes; RSS now ${mb(rssOf(pid))}`,
     );
-    if (alone.status !== 200 || outcome.codes.length > 0) throw new Error(`the big query is refused alone`);
+    if (alone.status === 200 && outcome.codes.length === 0) break;
+    if (!outcome.codes.includes('MAX_RESPONSE_BYTES_EXCEEDED') || bigPage <= 1) {
+      throw new Error(`the big query is refused alone`);
+    }
+    bigPage = Math.floor(bigPage * 0.8);
+    big = body(bigQuery(bigPage));
   }
 
   const aliasesAllowed = 15;

@@ -319,6 +319,8 @@ export const limits = Object.freeze({
   /** Longest list of ids in one argument: nodes(ids:) and the filters' ids. */
   ids: readInt('MAX_IDS', 500, 1, 100_000),
   bodyBytes: readInt('MAX_BODY_BYTES', 100_000, 1_000, 100_000_000),
+  /** Largest answer in bytes; a bigger one is replaced by MAX_RESPONSE_BYTES_EXCEEDED. */
+  responseBytes: readInt('MAX_RESPONSE_BYTES', 10_000_000, 1_000, 10_000_000_000),
   introspection: readBool('INTROSPECTION', true),
   fieldSuggestions: readBool('FIELD_SUGGESTIONS', !config.production),
 });

@@ -18,7 +18,8 @@ import { countShed, type ShedReason } from './metrics';
 //   new GraphQL requests are answered 503 before they are parsed;
 // - headers, a whole request and an idle keep-alive connection have deliberate time limits, and
 //   the number of connections a cap.
-// Health endpoints are never refused, so that probes see a live process under any of this.
+// Health endpoints (and the metrics) are never refused, so that probes see a live process and
+// scrapes what it does under any of this.
 
 export interface ClientBounds {
   sendTimeoutMs: number;
@@ -34,7 +35,7 @@ export interface ClientBounds {
   maxMemoryBytes: number;
 }
 
-const healthPaths = new Set(['/live', '/ready', '/health']);
+const healthPaths = ['/live', '/ready', '/health'];
 
 function pathOf(url: string | undefined): string {
   if (!url) return '/';
@@ -96,7 +97,10 @@ export function createHttpServer(
   handler: (request: IncomingMessage, response: ServerResponse) => void,
   bounds: ClientBounds,
   memory?: MemoryInUse,
+  /** Paths besides the health endpoints that are never refused (the metrics: overload is when they matter). */
+  unrefused: readonly string[] = [],
 ): Server {
+  const exempt = new Set([...healthPaths, ...unrefused]);
   // Requests of a connection whose answers are not yet written out (pipelined ones included).
   const pending = new WeakMap<Socket, number>();
 
@@ -105,7 +109,7 @@ export function createHttpServer(
   const server = createServer((request, response) => {
     const socket = request.socket;
     const count = (pending.get(socket) ?? 0) + 1;
-    if (!healthPaths.has(pathOf(request.url))) {
+    if (!exempt.has(pathOf(request.url))) {
       if (count > bounds.maxPipelined) {
         refuse(
           response,

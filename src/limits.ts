@@ -17,6 +17,7 @@ export const LimitCode = {
   MAX_TOKENS: 'MAX_TOKENS_EXCEEDED',
   MAX_COMPLEXITY: 'MAX_COMPLEXITY_EXCEEDED',
   MAX_IDS: 'MAX_IDS_EXCEEDED',
+  MAX_RESPONSE_BYTES: 'MAX_RESPONSE_BYTES_EXCEEDED',
 } as const;
 
 // GraphQL Armor reports its rejections as "Syntax Error: …" without a code; each becomes a
@@ -96,4 +97,35 @@ export function limitPlugins(): Plugin[] {
   if (!limits.fieldSuggestions) plugins.push(blockFieldSuggestionsPlugin());
   if (!limits.introspection) plugins.push(useDisableIntrospection() as Plugin);
   return plugins;
+}
+
+/**
+ * Bounds the bytes of a GraphQL answer. The cost limit counts objects, not their size: 200-character
+ * names of control characters, 6 bytes each in JSON, make an answer within MAX_COMPLEXITY 24 MB,
+ * which a client that does not read it leaves in the process's memory. Past the bound the answer,
+ * already built, is dropped for an error (data null, HTTP 200 as for any execution error), before
+ * it reaches the connection. Read from Content-Length, which every answer of ours has.
+ */
+export function useResponseSizeLimit(endpoint: string, limit: number): Plugin {
+  return {
+    onResponse({ request, response, setResponse, fetchAPI }) {
+      const length = Number(response.headers.get('content-length'));
+      if (!(length > limit) || new URL(request.url).pathname !== endpoint) return;
+      const body = JSON.stringify({
+        data: null,
+        errors: [
+          {
+            message: `The answer is ${length} bytes, more than the ${limit} allowed (MAX_RESPONSE_BYTES): ask for fewer or smaller pages`,
+            extensions: { code: LimitCode.MAX_RESPONSE_BYTES },
+          },
+        ],
+      });
+      setResponse(
+        new fetchAPI.Response(body, {
+          status: 200,
+          headers: { 'content-type': response.headers.get('content-type') ?? 'application/json; charset=utf-8' },
+        }),
+      );
+    },
+  };
 }

@@ -39,7 +39,7 @@ async function main() {
     if (seeded) logger.info('Loaded the sample heroes and teams into the empty database');
   }
 
-  const server = createHttpServer(yoga, config.http, memoryInUse());
+  const server = createHttpServer(yoga, config.http, memoryInUse(), config.metrics ? [config.metricsPath] : []);
   // Subscriptions over WebSocket (graphql-ws) at the same /graphql (src/realtime/websocket.ts).
   const websocket = serveWebSocket(server, yoga);
   server.listen(config.port, () => {

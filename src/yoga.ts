@@ -9,7 +9,7 @@ import { isReady } from './health';
 import { bufferedAnswerBytes } from './http-server';
 import { toClientError, useErrorCodes } from './errors';
 import { useJitExecution } from './jit';
-import { limitPlugins, useBodySizeLimit } from './limits';
+import { limitPlugins, useBodySizeLimit, useResponseSizeLimit } from './limits';
 import { memoryInUse, useCostBudget, useLoadShedding } from './load-shedding';
 import { observeRequest, useMetricsEndpoint, watchPool } from './metrics';
 import { logRequest, yogaLogger } from './request-log';
@@ -152,6 +152,7 @@ export const yoga = createYoga({
     useReadinessChecks(['/health', '/ready'], isReady),
     // After every request parser is registered: it wraps the one chosen for the request.
     useBodySizeLimit(limits.bodyBytes),
+    useResponseSizeLimit('/graphql', limits.responseBytes),
     // Each GraphQL request's id, operation, statements, errors and status, for its log line and
     // metrics. It wraps the whole request whatever its place; last, so that it sees the errors'
     // codes as useErrorCodes completes them.

@@ -1,54 +1,29 @@
-import type { AddressInfo } from 'node:net';
-import { connect, type Socket } from 'node:net';
-import type { Server } from 'node:http';
-import { createHttpServer } from '../src/http-server';
+import type { Socket } from 'node:net';
 import { MemoryInUse } from '../src/load-shedding';
+import { answerWith, startHttpServer, type TestServer } from './support/http-server';
 
 // Refusals before Yoga for the process's own state. While the event loop runs late (answers built
-// synchronously, refusals by the hundred), admitting
-// more GraphQL work only lengthens the queue in front of every request, /live included: past
-// MAX_EVENT_LOOP_DELAY_MS the HTTP server refuses new GraphQL requests before they reach Yoga, and
-// health endpoints are still answered. The loop is made late here by blocking it from the test.
-// Past MAX_MEMORY_MB of resident memory, the same.
+// synchronously, refusals by the hundred), admitting more GraphQL work only lengthens the queue in
+// front of every request, /live included: past MAX_EVENT_LOOP_DELAY_MS the HTTP server refuses new
+// GraphQL requests before they reach Yoga, and health endpoints are still answered. The loop is
+// made late here by blocking it from the test. Past MAX_MEMORY_MB of heap in use, the same.
 
-let server: Server;
-let port: number;
+let server: TestServer;
 let handled = 0;
 
 beforeAll(async () => {
-  server = createHttpServer(
-    (_request, response) => {
+  server = await startHttpServer(
+    answerWith(() => {
       handled++;
-      response.writeHead(200, { 'content-type': 'text/plain', 'content-length': '3' });
-      response.end('ran');
-    },
-    {
-      sendTimeoutMs: 5_000,
-      headersTimeoutMs: 5_000,
-      requestTimeoutMs: 5_000,
-      keepAliveTimeoutMs: 1_000,
-      maxConnections: 100,
-      maxPipelined: 10,
-      maxBufferedBytes: 1_000_000,
-      maxEventLoopDelayMs: 100,
-      maxMemoryBytes: 0,
-    },
+      return 'ran';
+    }),
+    { maxEventLoopDelayMs: 100 },
   );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => server.close());
 
-function open(): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => resolve(socket));
-    socket.once('error', reject);
-  });
-}
+const open = () => server.open();
 
 /** The status line and body of the one answer on `socket`. */
 function answer(socket: Socket): Promise<{ status: number; body: string; retryAfter: string | null }> {
@@ -119,46 +94,31 @@ it('admits again once the loop has caught up', async () => {
 });
 
 describe('past MAX_MEMORY_MB', () => {
-  let small: Server;
-  let smallPort: number;
+  let small: TestServer;
+  // A bound below what any Node process holds: always past it.
   beforeAll(async () => {
-    // A bound below what any Node process holds: always past it.
-    small = createHttpServer(
-      (_request, response) => {
-        response.writeHead(200, { 'content-type': 'text/plain', 'content-length': '3' });
-        response.end('ran');
-      },
-      {
-        sendTimeoutMs: 5_000,
-        headersTimeoutMs: 5_000,
-        requestTimeoutMs: 5_000,
-        keepAliveTimeoutMs: 1_000,
-        maxConnections: 100,
-        maxPipelined: 10,
-        maxBufferedBytes: 1_000_000,
-        maxEventLoopDelayMs: 0,
-        maxMemoryBytes: 1_000_000,
-      },
+    small = await startHttpServer(
+      answerWith(() => 'ran'),
+      { maxMemoryBytes: 1_000_000 },
       new MemoryInUse(),
+      ['/metrics'],
     );
-    await new Promise<void>((resolve) => small.listen(0, '127.0.0.1', resolve));
-    smallPort = (small.address() as AddressInfo).port;
   });
-  afterAll(async () => {
-    small.closeAllConnections();
-    await new Promise((resolve) => small.close(resolve));
-  });
+  afterAll(() => small.close());
 
-  it('refuses GraphQL requests with 503 OVERLOADED before they reach Yoga, and answers /live', async () => {
-    const graphql = await fetch(`http://127.0.0.1:${smallPort}/graphql?query=%7B__typename%7D`);
+  it('refuses GraphQL requests with 503 OVERLOADED before they reach Yoga, and answers /live and /metrics', async () => {
+    const graphql = await fetch(`http://127.0.0.1:${small.port}/graphql?query=%7B__typename%7D`);
     expect(graphql.status).toBe(503);
     expect(graphql.headers.get('retry-after')).toBe('1');
     expect(((await graphql.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe(
       'OVERLOADED',
     );
-    const live = await fetch(`http://127.0.0.1:${smallPort}/live`);
-    expect(live.status).toBe(200);
-    expect(await live.text()).toBe('ran');
+    // Nor the metrics, which matter most then.
+    for (const path of ['/live', '/metrics']) {
+      const answer = await fetch(`http://127.0.0.1:${small.port}${path}`);
+      expect(answer.status).toBe(200);
+      expect(await answer.text()).toBe('ran');
+    }
   });
 });
 

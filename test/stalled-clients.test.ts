@@ -1,6 +1,5 @@
-import type { Server } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
-import { bufferedAnswerBytes, createHttpServer } from '../src/http-server';
+import { bufferedAnswerBytes } from '../src/http-server';
+import { answerWith, startHttpServer, type TestServer } from './support/http-server';
 
 // Past MAX_BUFFERED_BYTES of answers held for clients that do not read them, every other client is
 // refused; so the connections whose clients have read nothing for 5 s are cut first, and clients
@@ -8,48 +7,23 @@ import { bufferedAnswerBytes, createHttpServer } from '../src/http-server';
 // the test instead of GraphQL.
 
 const bigBytes = 20_000_000;
-let server: Server;
-let port: number;
+let server: TestServer;
 
 beforeAll(async () => {
-  server = createHttpServer(
-    (request, response) => {
-      const body = request.url === '/big' ? Buffer.alloc(bigBytes, 'a') : Buffer.from('ok');
-      response.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(body.length) });
-      response.end(body);
-    },
-    {
-      sendTimeoutMs: 60_000,
-      headersTimeoutMs: 10_000,
-      requestTimeoutMs: 10_000,
-      keepAliveTimeoutMs: 5_000,
-      maxConnections: 100,
-      maxPipelined: 2,
-      maxBufferedBytes: 1_000_000,
-      maxEventLoopDelayMs: 0,
-      maxMemoryBytes: 0,
-    },
+  server = await startHttpServer(
+    answerWith((request) => (request.url === '/big' ? Buffer.alloc(bigBytes, 'a') : 'ok')),
+    { maxPipelined: 2, maxBufferedBytes: 1_000_000 },
   );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => server.close());
 
-function open(): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => resolve(socket));
-    socket.once('error', reject);
-  });
-}
+const open = () => server.open();
 
 const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
 
 async function status(path: string): Promise<number> {
-  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  const response = await fetch(`http://127.0.0.1:${server.port}${path}`);
   await response.arrayBuffer();
   return response.status;
 }

@@ -16,6 +16,9 @@ beforeAll(async () => {
     MAX_PIPELINED: '2',
     HTTP_SEND_TIMEOUT_MS: '1500',
     MAX_BUFFERED_BYTES: '2000000',
+    // The answer that stalls is 18 MB on purpose: above the default MAX_RESPONSE_BYTES (10 MB),
+    // which would replace it with an error of a few hundred bytes.
+    MAX_RESPONSE_BYTES: '100000000',
   });
   port = Number(new URL(server.url).port);
   // 2,000 heroes with 2,000-character names of U+0001, each 6 bytes in JSON: a page of 100 is

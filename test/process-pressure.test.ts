@@ -17,7 +17,8 @@ beforeAll(async () => {
       handled++;
       return 'ran';
     }),
-    { maxEventLoopDelayMs: 100 },
+    // Well above what a busy test machine's scheduling adds, well below the block below.
+    { maxEventLoopDelayMs: 250 },
   );
 });
 
@@ -57,7 +58,7 @@ function block(ms: number) {
 }
 
 /** Lets the loop run on time for a while. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 120));
+const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
 
 it('admits GraphQL requests while the loop is on time', async () => {
   await settle();
@@ -71,10 +72,10 @@ it('refuses GraphQL requests that arrive while the loop is late, with 503 and Re
   const before = handled;
   const graphql = await open();
   const live = await open();
-  // Both requests reach the server while the loop is blocked; it reads them after 300 ms.
+  // Both requests reach the server while the loop is blocked; it reads them after 800 ms.
   graphql.write(get('/graphql?query=%7B__typename%7D'));
   live.write(get('/live'));
-  block(300);
+  block(800);
   const refused = await answer(graphql);
   expect(refused.status).toBe(503);
   expect(refused.retryAfter).toBe('1');
@@ -126,11 +127,14 @@ it('counts what survives a collection, not garbage waiting for one, against MAX_
   const memory = new MemoryInUse();
   try {
     const bound = process.memoryUsage().heapUsed + 50_000_000;
-    // About 150 MB of garbage that V8 has no reason to collect yet.
-    let garbage: string[] | null = Array.from({ length: 1_500_000 }, (_, i) => `garbage ${i} `.repeat(4));
-    garbage = null;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    expect(garbage).toBeNull();
+    // About 150 MB of garbage that V8 has no reason to collect yet (should it collect some on its
+    // own meanwhile, more is made).
+    for (let tries = 0; tries < 5 && memory.now() <= bound; tries++) {
+      let garbage: string[] | null = Array.from({ length: 1_500_000 }, (_, i) => `garbage ${i} `.repeat(4));
+      garbage = null;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(garbage).toBeNull();
+    }
     expect(memory.now()).toBeGreaterThan(bound);
     expect(memory.past(bound)).toBe(false);
     expect(memory.now()).toBeLessThan(bound);

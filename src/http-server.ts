@@ -93,6 +93,37 @@ function closeStalled(sendTimeoutMs: number): void {
   }
 }
 
+/** Why the process holds too much to take on new work, or null. */
+export interface Held {
+  reason: Extract<ShedReason, 'buffered_bytes' | 'memory'>;
+  detail: string;
+}
+
+/**
+ * Whether the answers waiting for their clients are past MAX_BUFFERED_BYTES, or the heap in use
+ * past MAX_MEMORY_MB: checked when a request arrives here, and again by the cost budget when an
+ * operation that waited for its turn is about to start (src/yoga.ts).
+ */
+export function heldTooMuch(
+  bounds: Pick<ClientBounds, 'maxBufferedBytes' | 'maxMemoryBytes'>,
+  memory: MemoryInUse | undefined,
+): Held | null {
+  const bytes = bufferedAnswerBytes();
+  if (bytes > bounds.maxBufferedBytes) {
+    return {
+      reason: 'buffered_bytes',
+      detail: `${bytes} bytes of answers wait for their clients, MAX_BUFFERED_BYTES=${bounds.maxBufferedBytes}`,
+    };
+  }
+  if (memory && bounds.maxMemoryBytes > 0 && memory.past(bounds.maxMemoryBytes)) {
+    return {
+      reason: 'memory',
+      detail: `${Math.round(memory.now() / 1e6)} MB of heap in use, MAX_MEMORY_MB=${Math.round(bounds.maxMemoryBytes / 1e6)}`,
+    };
+  }
+  return null;
+}
+
 export function createHttpServer(
   handler: (request: IncomingMessage, response: ServerResponse) => void,
   bounds: ClientBounds,
@@ -119,29 +150,14 @@ export function createHttpServer(
         );
         return;
       }
-      let bytes = bufferedAnswerBytes();
-      if (bytes > bounds.maxBufferedBytes) {
+      let held = heldTooMuch(bounds, memory);
+      if (held) {
+        // Clients that stopped reading hold much of it: they go first.
         closeStalled(bounds.sendTimeoutMs);
-        bytes = bufferedAnswerBytes();
+        held = heldTooMuch(bounds, memory);
       }
-      if (bytes > bounds.maxBufferedBytes) {
-        refuse(
-          response,
-          'buffered_bytes',
-          `${bytes} bytes of answers wait for their clients, MAX_BUFFERED_BYTES=${bounds.maxBufferedBytes}`,
-          false,
-        );
-        return;
-      }
-      if (memory && bounds.maxMemoryBytes > 0 && memory.past(bounds.maxMemoryBytes)) {
-        // Clients that stopped reading hold much of it: they go first, as above.
-        closeStalled(bounds.sendTimeoutMs);
-        refuse(
-          response,
-          'memory',
-          `${Math.round(memory.now() / 1e6)} MB of heap in use, MAX_MEMORY_MB=${Math.round(bounds.maxMemoryBytes / 1e6)}`,
-          false,
-        );
+      if (held) {
+        refuse(response, held.reason, held.detail, false);
         return;
       }
       const late = delay?.now() ?? 0;

@@ -4,7 +4,7 @@ import type { Plugin } from 'graphql-yoga';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { logger } from './logger';
-import { countShed } from './metrics';
+import { countShed, type ShedReason } from './metrics';
 
 // What the server does when it gets more work than it can do: it says so at once, with 503, a
 // Retry-After and the code OVERLOADED, rather than queueing requests until they time out as masked
@@ -223,10 +223,10 @@ export function useCostBudget(options: {
   waitMs: number;
   /**
    * Why no operation may start now whatever its cost (answers already held for clients that do
-   * not read them), or null. Checked again when a waiting operation's turn comes, because it may
-   * have arrived before the reason did.
+   * not read them, a full heap), or null. Checked again when a waiting operation's turn comes,
+   * because it may have arrived before the reason did.
    */
-  blocked?: () => string | null;
+  blocked?: () => { reason: ShedReason; detail: string } | null;
 }): Plugin {
   let inFlight = 0;
   const queue: { cost: number; admit: (admitted: boolean) => void }[] = [];
@@ -275,9 +275,10 @@ export function useCostBudget(options: {
         return running(cost);
       }
       const refuse = () => {
-        countShed(options.blocked?.() ? 'buffered_bytes' : 'cost_in_flight');
+        const blocked = options.blocked?.();
+        countShed(blocked?.reason ?? 'cost_in_flight');
         reportOverload(
-          options.blocked?.() ?? `operations of cost ${inFlight} in execution, MAX_COST_IN_FLIGHT=${options.budget}`,
+          blocked?.detail ?? `operations of cost ${inFlight} in execution, MAX_COST_IN_FLIGHT=${options.budget}`,
         );
         setResultAndStopExecution({ errors: [overloadedError()] });
       };

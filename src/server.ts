@@ -39,7 +39,8 @@ async function main() {
     if (seeded) logger.info('Loaded the sample heroes and teams into the empty database');
   }
 
-  const server = createHttpServer(yoga, config.http, memoryInUse(), config.metrics ? [config.metricsPath] : []);
+  const memory = config.http.maxMemoryBytes > 0 ? memoryInUse() : undefined;
+  const server = createHttpServer(yoga, config.http, memory, config.metrics ? [config.metricsPath] : []);
   // Subscriptions over WebSocket (graphql-ws) at the same /graphql (src/realtime/websocket.ts).
   const websocket = serveWebSocket(server, yoga);
   server.listen(config.port, () => {

@@ -6,7 +6,7 @@ import { config, limits } from './config';
 import { createContext } from './context';
 import { poolStats } from './db';
 import { isReady } from './health';
-import { bufferedAnswerBytes } from './http-server';
+import { heldTooMuch } from './http-server';
 import { toClientError, useErrorCodes } from './errors';
 import { useJitExecution } from './jit';
 import { limitPlugins, useBodySizeLimit, useResponseSizeLimit } from './limits';
@@ -133,16 +133,7 @@ export const yoga = createYoga({
       // A request admitted before clients stopped reading, or before memory filled up, may reach
       // execution after: it would add its answer to what is already held (src/http-server.ts
       // refuses at arrival only).
-      blocked: () => {
-        const bytes = bufferedAnswerBytes();
-        if (bytes > config.http.maxBufferedBytes) {
-          return `${bytes} bytes of answers wait for their clients, MAX_BUFFERED_BYTES=${config.http.maxBufferedBytes}`;
-        }
-        if (config.http.maxMemoryBytes > 0 && memoryInUse().past(config.http.maxMemoryBytes)) {
-          return `${Math.round(memoryInUse().now() / 1e6)} MB of heap in use, MAX_MEMORY_MB=${Math.round(config.http.maxMemoryBytes / 1e6)}`;
-        }
-        return null;
-      },
+      blocked: () => heldTooMuch(config.http, config.http.maxMemoryBytes > 0 ? memoryInUse() : undefined),
     }),
     ...(config.jit ? [useJitExecution(schema)] : []),
     // Subscriptions: each event executed with the loaders its subscribers share (after jit, which

@@ -1,10 +1,11 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startServer } from '../test/support/server-process';
-import { processCpuMs } from './proc';
+import { memoryMb, processCpuMs } from './proc';
+import { percentile } from './stats';
 
 // Fan-out of change events to many subscribers (README, "Realtime"): a server process with N
 // subscriptions over WebSocket (100 per connection) to one team's memberships, each selecting the
@@ -32,14 +33,7 @@ const Subscription = `subscription Watch($team: ID!) {
   membershipChanged(teamId: $team) { kind heroId isTraining hero { name } team { name } }
 }`;
 
-function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((entry) => entry.startsWith('VmRSS:'));
-  return Math.round(Number(line?.split(/\s+/)[1] ?? 0) / 1024);
-}
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+const rssMb = (pid: number) => Math.round(memoryMb(pid)?.current ?? 0);
 
 async function run(subscribers: number, events: number) {
   const database: Record<string, string> = options['database-url']
@@ -184,9 +178,9 @@ async function run(subscribers: number, events: number) {
       peakRss,
       cpuPerEventMs: cpuMs / events,
       cpuPerDeliveryUs: (cpuMs * 1000) / (events * subscribers),
-      first: { p50: percentile(firsts, 0.5), max: firsts.at(-1)! },
-      last: { p50: percentile(lasts, 0.5), p95: percentile(lasts, 0.95), max: lasts.at(-1)! },
-      delivery: { p50: percentile(deliveries, 0.5), p99: percentile(deliveries, 0.99) },
+      first: { p50: percentile(firsts, 50), max: firsts.at(-1)! },
+      last: { p50: percentile(lasts, 50), p95: percentile(lasts, 95), max: lasts.at(-1)! },
+      delivery: { p50: percentile(deliveries, 50), p99: percentile(deliveries, 99) },
     };
   } finally {
     await Promise.all(clients.map((client) => client.dispose()));

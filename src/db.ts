@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { ArgType, SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import { Pool, type PoolClient } from 'pg';
+import { Pool, type PoolClient, type QueryResult } from 'pg';
 import { config } from './config';
 import { DataFolderLock } from './db/data-folder-lock';
 import { postgresMigrationFactory } from './db/migrations';
@@ -82,6 +82,10 @@ function statementName(text: string): string {
   return name;
 }
 
+function valuesOf(result: QueryResult<unknown[]>): Values {
+  return { columnNames: result.fields.map((field) => field.name), rows: result.rows };
+}
+
 /** The statements each connection has prepared, by name, least recently used first. */
 const preparedOn = new WeakMap<PoolClient, Set<string>>();
 
@@ -134,7 +138,7 @@ export async function readPrepared(
     }
     const result = await client.query<unknown[]>({ name, text, values, rowMode: 'array' });
     release();
-    return { columnNames: result.fields.map((field) => field.name), rows: result.rows };
+    return valuesOf(result);
   } catch (error) {
     release(error as Error);
     throw error;
@@ -143,8 +147,7 @@ export async function readPrepared(
 
 /** Runs a read as an unnamed statement: PostgreSQL plans it for these values, every time. */
 async function readUnnamed(pool: Pool, text: string, values: unknown[]): Promise<Values> {
-  const result = await pool.query<unknown[]>({ text, values, rowMode: 'array' });
-  return { columnNames: result.fields.map((field) => field.name), rows: result.rows };
+  return valuesOf(await pool.query<unknown[]>({ text, values, rowMode: 'array' }));
 }
 
 function createDatabase(): Database {

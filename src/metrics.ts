@@ -1,6 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { currentRequest, type RequestRecord } from './request-tracking';
+import { currentRequest, type RequestRecord, statementsSent } from './request-tracking';
 
 // Prometheus metrics, served in its text format at METRICS_PATH (src/yoga.ts). Written on
 // prom-client directly rather than with @graphql-yoga/plugin-prometheus: that plugin labels its
@@ -51,6 +51,57 @@ const statementsPerRequest = new Histogram({
   buckets: [0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64],
   registers: [registry],
 });
+
+new Counter({
+  name: 'db_statements_total',
+  help:
+    'SQL statements the process sent, by what for: request (a GraphQL request), subscription_event ' +
+    '(resolving a change event, shared by its subscribers), other (start, migrations, checks)',
+  labelNames: ['purpose'] as const,
+  registers: [registry],
+  collect() {
+    // The totals are kept where statements are counted (request-tracking.ts, which this module
+    // reads): the counter only shows them.
+    this.reset();
+    for (const [purpose, count] of Object.entries(statementsSent)) this.inc({ purpose }, count);
+  },
+});
+
+const subscriptionDeliveries = new Counter({
+  name: 'graphql_subscription_deliveries_total',
+  help: 'Change events handed to subscriptions (one per event and subscriber)',
+  registers: [registry],
+});
+
+const subscriptionExecutions = new Counter({
+  name: 'graphql_subscription_executions_total',
+  help:
+    'Executions of change events for subscribers: one per event and distinct operation (document, ' +
+    'variables, role), whatever the number of subscribers that sent it',
+  registers: [registry],
+});
+
+/** Counts `count` events handed to subscriptions. */
+export function countSubscriptionDeliveries(count: number): void {
+  subscriptionDeliveries.inc(count);
+}
+
+/** Counts one execution of an event for the subscribers of one operation. */
+export function countSubscriptionExecution(): void {
+  subscriptionExecutions.inc();
+}
+
+/** Shows `read()` (the hub's open subscriptions) as graphql_subscriptions_open when scraped. */
+export function watchSubscriptions(read: () => number): void {
+  new Gauge({
+    name: 'graphql_subscriptions_open',
+    help: 'Subscriptions open in this process, over SSE and WebSocket (MAX_SUBSCRIPTIONS bounds them)',
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
+}
 
 const batchSizes = new Histogram({
   name: 'dataloader_batch_size',

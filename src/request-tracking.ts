@@ -48,15 +48,29 @@ export function currentRequest(): RequestRecord | undefined {
   return scope.getStore();
 }
 
-/** Runs `work` outside any request: what it does (its statements) counts against none. */
-export function outsideRequest<T>(work: () => T): T {
-  return scope.exit(work);
+/** What a statement was sent for: a request, a subscription's event (shared work), or other work. */
+export type StatementPurpose = 'request' | 'subscription_event' | 'other';
+
+const background = new AsyncLocalStorage<Exclude<StatementPurpose, 'request'>>();
+
+/** SQL statements the process sent since it started, by purpose (db_statements_total). */
+export const statementsSent: Record<StatementPurpose, number> = { request: 0, subscription_event: 0, other: 0 };
+
+/**
+ * Runs `work` outside any request: what it does (its statements) counts against none, but as
+ * `purpose` in the process's totals.
+ */
+export function outsideRequest<T>(work: () => T, purpose: Exclude<StatementPurpose, 'request'> = 'other'): T {
+  return scope.exit(() => background.run(purpose, work));
 }
 
-/** Counts a SQL statement against the request that sent it. */
+/** Counts a SQL statement against the request that sent it, and in the process's totals. */
 export function countStatement(): void {
   const record = scope.getStore();
-  if (record) record.statements++;
+  if (record) {
+    record.statements++;
+    statementsSent.request++;
+  } else statementsSent[background.getStore() ?? 'other']++;
 }
 
 /** The record of a request arriving now, with the client's `x-request-id` and `traceparent` headers. */

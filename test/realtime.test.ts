@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { config } from '../src/config';
 import { databaseKind, prisma } from '../src/db';
 import { createHttpServer } from '../src/http-server';
+import { registry } from '../src/metrics';
 import { captureLog, logger } from '../src/logger';
 import { hub, listenForChanges } from '../src/realtime';
 import { yoga } from '../src/yoga';
@@ -68,6 +69,12 @@ const NodeChanges = /* GraphQL */ `
 `;
 
 const open: Subscription<unknown>[] = [];
+
+async function metricValue(name: string): Promise<number> {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) throw new Error(`no metric ${name}`);
+  return (await metric.get()).values.reduce((sum, { value }) => sum + value, 0);
+}
 
 async function subscribe<T>(document: string, variables: Record<string, unknown> = {}): Promise<Subscription<T>> {
   const subscription = await subscribeSse<T, Record<string, unknown>>(fetchYoga, url, document, variables);
@@ -432,6 +439,41 @@ describe('sharing', () => {
     await Promise.all(subscribers.map((subscriber) => subscriber.close()));
     return statements.length;
   }
+
+  it('subscribers of one operation share one execution per event; other operations or variables get their own', async () => {
+    const [, , h3] = heroes as [number, number, number];
+    const [, , t3] = teams as [number, number, number];
+    const [t4] = await makeTeams(1);
+    const executions = () => metricValue('graphql_subscription_executions_total');
+    const deliveries = () => metricValue('graphql_subscription_deliveries_total');
+    const sameTeam = await Promise.all(
+      Array.from({ length: 100 }, () => subscribe<MembershipData>(Memberships, { teamId: teamId(t3) })),
+    );
+    const sameHero = await Promise.all(
+      Array.from({ length: 20 }, () => subscribe<MembershipData>(Memberships, { heroId: heroId(h3) })),
+    );
+    const richer = await Promise.all(
+      Array.from({ length: 20 }, () => subscribe<Record<string, unknown>>(Rich, { teamId: teamId(t3) })),
+    );
+    const otherTeam = await subscribe<MembershipData>(Memberships, { teamId: teamId(t4!) });
+    const [executionsBefore, deliveriesBefore] = [await executions(), await deliveries()];
+    await mutate(`mutation ($h: ID!, $t: ID!) { addHeroToTeam(input: { heroId: $h, teamId: $t }) { isTraining } }`, {
+      h: heroId(h3),
+      t: teamId(t3),
+    });
+    const messages = await Promise.all([...sameTeam, ...sameHero, ...richer].map((subscriber) => subscriber.next()));
+    for (const message of messages) expect(message?.errors).toBeUndefined();
+    expect(messages[0]).toEqual(messages[99]);
+    expect(messages[100]).toEqual({
+      data: { membershipChanged: { ...(messages[0]!.data as MembershipData).membershipChanged } },
+    });
+    expect(await deliveries()).toBe(deliveriesBefore + 140);
+    // One for the 100 of one team, one for the 20 of one hero (other variables), one for the 20 of
+    // another document.
+    expect(await executions()).toBe(executionsBefore + 3);
+    expect(otherTeam.pending).toBe(0);
+    await Promise.all([...sameTeam, ...sameHero, ...richer, otherTeam].map((subscriber) => subscriber.close()));
+  }, 60_000);
 
   it('the statements of an event do not grow with its subscribers (1 and 100)', async () => {
     const [h1, h2] = heroes as [number, number];

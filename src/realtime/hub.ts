@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { createLinkLoaders } from '../loaders/links';
 import { createNodeLoaders } from '../loaders/nodes';
 import { logger } from '../logger';
-import { countShed } from '../metrics';
+import { countShed, countSubscriptionDeliveries } from '../metrics';
 import { type MembershipChange, type NodeChange, type NodeType, type Notification, parseNotification } from './events';
 
 // The process's subscribers and the fan-out of change events to them. One source (the LISTEN
@@ -301,6 +301,7 @@ export class Hub {
         if (ofHero) for (const stream of ofHero) stream.push(event);
         if (ofTeam) for (const stream of ofTeam) stream.push(event);
         if (ofPair) for (const stream of ofPair) stream.push(event);
+        countSubscriptionDeliveries(all.size + (ofHero?.size ?? 0) + (ofTeam?.size ?? 0) + (ofPair?.size ?? 0));
       }
       return;
     }
@@ -310,6 +311,7 @@ export class Hub {
       if (!streams) continue;
       const event: NodeEvent = { kind, type, id, shared: (shared ??= new EventLoaders()) };
       for (const stream of streams) stream.push(event);
+      countSubscriptionDeliveries(streams.size);
     }
   }
 

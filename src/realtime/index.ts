@@ -1,5 +1,6 @@
 import { config } from '../config';
 import { beforeCloseDatabase } from '../db';
+import { watchSubscriptions } from '../metrics';
 import { type ChangeSource, createChangeSource } from './event-source';
 import { Hub } from './hub';
 
@@ -11,6 +12,7 @@ export const hub = new Hub({
   maxQueued: config.realtime.maxQueuedEvents,
   maxSubscriptions: config.realtime.maxSubscriptions,
 });
+watchSubscriptions(() => hub.size);
 
 let source: ChangeSource | undefined;
 

@@ -1,50 +1,102 @@
 import {
   createSourceEventStream,
+  type DocumentNode,
   execute,
   type ExecutionArgs,
   type ExecutionResult,
   GraphQLError,
   type GraphQLSchema,
+  print,
 } from 'graphql';
 import { complexityFromQuery } from '@pothos/plugin-complexity';
 import type { Plugin } from 'graphql-yoga';
 import { limits } from '../config';
 import type { Context } from '../context';
 import { LimitCode } from '../limits';
+import { countSubscriptionExecution } from '../metrics';
 import { outsideRequest } from '../request-tracking';
+import { deliverySlices } from './delivery-slices';
 import { EventLoaders } from './hub';
 
 // How a subscription runs: graphql-js' subscribe (graphql-jit, which executes queries and mutations,
 // does not serve subscriptions here: src/jit.ts), except that each event is executed with a context
 // whose loaders (`nodes`, `loaders`) are the event's notification's, shared by all its subscribers:
-// a hundred subscribers asking for an event's hero read it in one statement, as one does. An event's
-// execution is not counted against the request that opened the stream (it is shared work: the
-// request's line and metrics say what its setup cost), and holds no share of MAX_COST_IN_FLIGHT:
-// its cost is bounded by MAX_COMPLEXITY, checked when the subscription starts.
+// a hundred subscribers asking for an event's hero read it in one statement, as one does.
+//
+// Subscribers of one event that sent the same operation (document, operation name, variables) with
+// the same role get the same answer: it is executed once per event and handed to each of them (a
+// roster screen open in a thousand browsers costs one execution per change, not a thousand). What
+// else an answer could depend on is not there: the caller's role is the only part of the context a
+// subscription's fields read (the scope of the Subscription type). Each subscriber gets its own
+// shallow copy, so that what a transport adds to its answer (extensions) stays its own.
+//
+// An event's execution is not counted against the request that opened the stream (it is shared
+// work: the request's line and metrics say what its setup cost; db_statements_total counts its
+// statements as subscription_event), and holds no share of MAX_COST_IN_FLIGHT: its cost is bounded
+// by MAX_COMPLEXITY, checked when the subscription starts.
 
 type EventStreamResult = AsyncIterableIterator<ExecutionResult>;
+type Execution = ExecutionResult | Promise<ExecutionResult>;
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof (value as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] === 'function';
 }
 
-/** graphql-js' subscribe, with each event executed in a context holding its shared loaders. */
+/** A document's text, printed once per parsed document (Yoga's parser cache shares them). */
+const documentTexts = new WeakMap<DocumentNode, string>();
+
+function documentText(document: DocumentNode): string {
+  let text = documentTexts.get(document);
+  if (text === undefined) documentTexts.set(document, (text = print(document)));
+  return text;
+}
+
+/** What decides a subscription's answer to an event, besides the event: equal keys, equal answers. */
+function executionKey(args: ExecutionArgs, context: Context): string {
+  return JSON.stringify([
+    documentText(args.document),
+    args.operationName ?? null,
+    args.variableValues ?? null,
+    context.caller.role,
+  ]);
+}
+
+/** The executions of each event, by execution key: made by its first subscriber, read by the others. */
+const executionsOfEvent = new WeakMap<object, Map<string, Execution>>();
+
+function copyOf(result: ExecutionResult): ExecutionResult {
+  return { ...result };
+}
+
+/** graphql-js' subscribe, with each event executed once per operation in a context holding its shared loaders. */
 export async function subscribeWithSharedLoaders(args: ExecutionArgs): Promise<EventStreamResult | ExecutionResult> {
   const source = await createSourceEventStream(args);
   if (!isAsyncIterable(source)) return source as ExecutionResult;
   const events = source[Symbol.asyncIterator]();
   const context = args.contextValue as Context;
-  const run = (payload: unknown) => {
+  const key = executionKey(args, context);
+  const run = (payload: unknown): Execution => {
     const shared = (payload as { shared?: unknown } | null)?.shared;
-    const contextValue =
-      shared instanceof EventLoaders ? { ...context, loaders: shared.loaders, nodes: shared.nodes } : context;
-    return outsideRequest(() => execute({ ...args, rootValue: payload, contextValue }));
+    // An error that ends the stream (EVENT_QUEUE_FULL) is this subscriber's own.
+    if (!(shared instanceof EventLoaders)) return outsideRequest(() => execute({ ...args, rootValue: payload }));
+    let executions = executionsOfEvent.get(payload as object);
+    if (!executions) executionsOfEvent.set(payload as object, (executions = new Map()));
+    let execution = executions.get(key);
+    if (!execution) {
+      countSubscriptionExecution();
+      const contextValue = { ...context, loaders: shared.loaders, nodes: shared.nodes };
+      execution = outsideRequest(() => execute({ ...args, rootValue: payload, contextValue }), 'subscription_event');
+      executions.set(key, execution);
+    }
+    return execution instanceof Promise ? execution.then(copyOf) : copyOf(execution);
   };
   const stream: EventStreamResult = {
     async next() {
       const result = await events.next();
       if (result.done) return { value: undefined, done: true };
-      return { value: await run(result.value), done: false };
+      const value = await run(result.value);
+      await deliverySlices.turn();
+      return { value, done: false };
     },
     async return() {
       await events.return?.();

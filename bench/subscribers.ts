@@ -1,4 +1,6 @@
 import { writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Client, createClient } from 'graphql-ws';
@@ -8,34 +10,137 @@ import { memoryMb, processCpuMs } from './proc';
 import { percentile } from './stats';
 
 // Fan-out of change events to many subscribers (README, "Realtime"): a server process with N
-// subscriptions over WebSocket (100 per connection) to one team's memberships, each selecting the
-// event's hero and team; then M memberships added one at a time, each waited for until every
-// subscriber has it. Reports per event the time from sending the mutation to the first and the last
-// subscriber's delivery, the server's CPU per event and per delivery, and its RSS.
+// subscriptions to one team's memberships, over WebSocket (graphql-ws, 100 subscriptions per
+// connection) or Server-Sent Events (one HTTP connection each, as graphql-sse's "distinct
+// connections" mode and Yoga's own client send them), each selecting the event's hero and team;
+// then M memberships added one at a time, each waited for until every subscriber has it. While
+// each event fans out, a probe sends a small query every 10 ms: its answers show whether the
+// server still answers other requests during a fan-out (and whether it sheds them, 503).
 //
-//   npx tsx bench/subscribers.ts --subscribers 1000,10000 --events 20
-//   npx tsx bench/subscribers.ts --database-url postgresql://postgres@127.0.0.1:5432/heroes_bench_subs
+// Reports per transport and N: the time from sending the mutation to the first and the last
+// subscriber's delivery (the mutation's own round trip is in it: an upper bound of the time from
+// commit), the server's CPU per event and per delivery, its RSS before subscribing and once
+// subscribed (per subscriber), the SQL statements and executions per event (db_statements_total
+// {purpose="subscription_event"} and graphql_subscription_executions_total of /metrics), and the
+// probe's latency.
 //
-// PGlite in memory by default (nothing to set up); the client runs in this process, on the same
-// machine: its own work (parsing N messages per event) competes with the server's.
+//   npm run bench:subscribers                                    # 1,000 and 10,000, both transports
+//   npm run bench:subscribers -- --subscribers 1000 --transports sse --events 10
+//   npm run bench:subscribers -- --operations 1000               # every subscriber a different operation
+//   npm run bench:subscribers -- --database-url postgresql://postgres@127.0.0.1:5432/heroes_bench_subs
+//
+// PGlite in memory by default (nothing to set up); the clients run in this process, on the same
+// machine: their own work (parsing N messages per event) competes with the server's.
 
 const { values: options } = parseArgs({
   options: {
     subscribers: { type: 'string', default: '1000,10000' },
+    transports: { type: 'string', default: 'ws,sse' },
     events: { type: 'string', default: '20' },
+    operations: { type: 'string', default: '1' },
     'database-url': { type: 'string' },
-    out: { type: 'string', default: path.join(__dirname, 'results', 'subscribers.md') },
+    out: { type: 'string' },
+    help: { type: 'boolean', default: false },
   },
 });
 
+if (options.help) {
+  console.log(`npx tsx bench/subscribers.ts [options]
+  --subscribers A,B     subscriber counts, one server process each (default 1000,10000)
+  --transports ws,sse   transports measured, in this order (default ws,sse)
+  --events M            memberships added, one at a time, per row (default 20)
+  --operations K        distinct operations the subscribers send (same fields, different aliases;
+                        default 1: all the same, as many browsers on one roster screen)
+  --database-url URL    PostgreSQL (a database of its own: the bench adds rows); default PGlite in memory
+  --out FILE            report (default bench/results/subscribers.md)`);
+  process.exit(0);
+}
+
+type Transport = 'ws' | 'sse';
 const PER_CONNECTION = 100;
-const Subscription = `subscription Watch($team: ID!) {
+const PROBE_EVERY_MS = 10;
+
+/** The subscription of operation `k`: the same fields under an alias of its own, so that K of them differ. */
+const subscriptionOf = (k: number, operations: number) =>
+  operations === 1
+    ? `subscription Watch($team: ID!) {
   membershipChanged(teamId: $team) { kind heroId isTraining hero { name } team { name } }
+}`
+    : `subscription Watch${k}($team: ID!) {
+  membershipChanged(teamId: $team) { kind heroId isTraining hero { name } team { name${k}: name } }
 }`;
 
-const rssMb = (pid: number) => Math.round(memoryMb(pid)?.current ?? 0);
+const rssMb = (pid: number) => memoryMb(pid)?.current ?? 0;
 
-async function run(subscribers: number, events: number) {
+interface Subscriber {
+  close(): void;
+}
+
+/** One subscription over Server-Sent Events on a connection of its own; `onEvent` gets each event's heroId. */
+function subscribeSse(
+  base: string,
+  query: string,
+  variables: Record<string, unknown>,
+  onEvent: (heroId: string) => void,
+): Promise<Subscriber> {
+  return new Promise((resolve, reject) => {
+    const body = JSON.stringify({ query, variables });
+    const request = http.request(
+      `${base}/graphql`,
+      {
+        method: 'POST',
+        agent: false,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (response) => {
+        if (response.statusCode !== 200) {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => reject(new Error(`SSE subscription answered ${response.statusCode}: ${text}`)));
+          return;
+        }
+        response.setEncoding('utf8');
+        let buffer = '';
+        response.on('data', (chunk: string) => {
+          buffer += chunk;
+          for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            if (!block.startsWith('event: next')) continue;
+            const data = block.slice(block.indexOf('data: ') + 6);
+            const message = JSON.parse(data) as { data?: { membershipChanged: { heroId: string } }; errors?: unknown };
+            if (message.errors) console.error('subscription error', JSON.stringify(message.errors));
+            else onEvent(message.data!.membershipChanged.heroId);
+          }
+        });
+        response.on('error', () => undefined);
+        resolve({ close: () => request.destroy() });
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/** The sum of a metric's samples in the server's /metrics, those whose labels contain `labels`. */
+async function metric(base: string, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || !line.includes(labels)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== ' ' && rest[0] !== '{') continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+async function run(transport: Transport, subscribers: number, events: number, operations: number) {
   const database: Record<string, string> = options['database-url']
     ? { DATABASE_URL: options['database-url'] }
     : { DATA_DIR: 'memory://' };
@@ -46,24 +151,34 @@ async function run(subscribers: number, events: number) {
     LOG_LEVEL: 'warn',
     MAX_SUBSCRIPTIONS: String(subscribers + 10),
     MAX_SUBSCRIPTIONS_PER_CONNECTION: String(PER_CONNECTION),
-    MAX_CONNECTIONS: String(Math.ceil(subscribers / PER_CONNECTION) + 100),
+    MAX_CONNECTIONS: String(subscribers + 100),
+    // The subscribers' streams and sockets take memory of their own; what the bench measures is
+    // whether the other bounds (MAX_EVENT_LOOP_DELAY_MS among them) hold during a fan-out.
     MAX_MEMORY_MB: '0',
-    // The fan-out of an event to 10,000 subscribers keeps the loop busy past 300 ms: the
-    // mutations that make the next events would be shed (503) for it.
-    MAX_EVENT_LOOP_DELAY_MS: '0',
+    ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),
   });
   const pid = server.child.pid!;
-  const post = async (query: string, variables: Record<string, unknown> = {}) => {
-    const response = await fetch(`${server.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await response.json()) as { data?: any; errors?: unknown };
-    if (body.errors) throw new Error(JSON.stringify(body.errors));
-    return body.data;
+  // Mutations shed (503: the loop ran late, on a busy machine) are sent again, and counted.
+  let mutationsShed = 0;
+  let subscribesShed = 0;
+  const post = async (query: string, variables: Record<string, unknown> = {}): Promise<any> => {
+    for (;;) {
+      const response = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as { data?: any; errors?: unknown };
+      if (response.status === 503 && mutationsShed++ < 100) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
+      }
+      if (body.errors) throw new Error(JSON.stringify(body.errors));
+      return body.data;
+    }
   };
   const clients: Client[] = [];
+  const streams: Subscriber[] = [];
   try {
     const team = (await post(`mutation { createTeam(input: { name: "Bench", headquarters: "b" }) { team { id } } }`))
       .createTeam.team.id as string;
@@ -87,23 +202,45 @@ async function run(subscribers: number, events: number) {
       list.push(performance.now());
       if (waiter?.hero === hero && list.length === subscribers) waiter.resolve();
     };
+    const rssBefore = rssMb(pid);
     const openedAt = performance.now();
-    for (let c = 0; c * PER_CONNECTION < subscribers; c++) {
-      const client = createClient({
-        url: `${server.url.replace('http', 'ws')}/graphql`,
-        webSocketImpl: WebSocket,
-        retryAttempts: 0,
-      });
-      clients.push(client);
-      for (let s = 0; s < PER_CONNECTION && c * PER_CONNECTION + s < subscribers; s++) {
-        client.subscribe<{ membershipChanged: { heroId: string } }>(
-          { query: Subscription, variables: { team } },
-          {
-            next: (message) => arrived(message.data!.membershipChanged.heroId),
-            error: (error) => console.error('subscription error', error),
-            complete: () => undefined,
-          },
-        );
+    const variables = { team };
+    if (transport === 'ws') {
+      for (let c = 0; c * PER_CONNECTION < subscribers; c++) {
+        const client = createClient({
+          url: `${server.url.replace('http', 'ws')}/graphql`,
+          webSocketImpl: WebSocket,
+          retryAttempts: 0,
+        });
+        clients.push(client);
+        for (let s = 0; s < PER_CONNECTION && c * PER_CONNECTION + s < subscribers; s++) {
+          const k = (c * PER_CONNECTION + s) % operations;
+          client.subscribe<{ membershipChanged: { heroId: string } }>(
+            { query: subscriptionOf(k, operations), variables },
+            {
+              next: (message) => arrived(message.data!.membershipChanged.heroId),
+              error: (error) => console.error('subscription error', error),
+              complete: () => undefined,
+            },
+          );
+        }
+      }
+    } else {
+      // A hundred at a time (ten thousand connects at once overflow the listen backlog), each sent
+      // again after a 503 (the server sheds a burst of subscribes as it does any burst).
+      const subscribe = async (k: number): Promise<Subscriber> => {
+        for (;;) {
+          try {
+            return await subscribeSse(server.url, subscriptionOf(k, operations), variables, arrived);
+          } catch (error) {
+            if (!String(error).includes('answered 503') || subscribesShed++ > subscribers) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        }
+      };
+      for (let i = 0; i < subscribers; i += 100) {
+        const batch = Array.from({ length: Math.min(100, subscribers - i) }, (_, j) => subscribe((i + j) % operations));
+        streams.push(...(await Promise.all(batch)));
       }
     }
     const join = (hero: string) =>
@@ -126,22 +263,19 @@ async function run(subscribers: number, events: number) {
           },
         };
       });
-    // Warm-up: every subscription is live once all have the first event (retried until they are).
+    // Warm-up: every subscription is live once all have the first event (retried until they are:
+    // a WebSocket subscription is live once the server has read its subscribe message).
     const warm = heroes[0]!;
     for (let attempt = 0; ; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      if (attempt === 0) await join(warm);
-      else {
+      if (attempt > 0) {
         await post(
           `mutation ($h: ID!, $t: ID!) { removeHeroFromTeam(input: { heroId: $h, teamId: $t }) { removed } }`,
-          {
-            h: warm,
-            t: team,
-          },
+          { h: warm, t: team },
         );
         arrivals.delete(warm);
-        await join(warm);
       }
+      await join(warm);
       try {
         await all(warm, 30_000);
         break;
@@ -155,12 +289,33 @@ async function run(subscribers: number, events: number) {
     const firsts: number[] = [];
     const lasts: number[] = [];
     const deliveries: number[] = [];
+    const probes: number[] = [];
+    let probesShed = 0;
+    const statementsBefore = await metric(server.url, 'db_statements_total', 'purpose="subscription_event"');
+    const executionsBefore = await metric(server.url, 'graphql_subscription_executions_total');
     const cpuBefore = processCpuMs(pid)!;
     let peakRss = rssSubscribed;
     for (const hero of heroes.slice(1)) {
+      let fanningOut = true;
+      const probing = (async () => {
+        while (fanningOut) {
+          const sent = performance.now();
+          const response = await fetch(`${server.url}/graphql`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ query: '{ team(id: "' + team + '") { name } }' }),
+          });
+          await response.arrayBuffer();
+          if (response.status === 503) probesShed++;
+          else probes.push(performance.now() - sent);
+          await new Promise((resolve) => setTimeout(resolve, PROBE_EVERY_MS));
+        }
+      })();
       const sent = performance.now();
       await join(hero);
       await all(hero, 60_000);
+      fanningOut = false;
+      await probing;
       const times = arrivals.get(hero)!.map((at) => at - sent);
       times.sort((a, b) => a - b);
       firsts.push(times[0]!);
@@ -169,52 +324,87 @@ async function run(subscribers: number, events: number) {
       peakRss = Math.max(peakRss, rssMb(pid));
     }
     const cpuMs = processCpuMs(pid)! - cpuBefore;
-    for (const list of [firsts, lasts, deliveries]) list.sort((a, b) => a - b);
+    const statements =
+      (await metric(server.url, 'db_statements_total', 'purpose="subscription_event"')) - statementsBefore;
+    const executions = (await metric(server.url, 'graphql_subscription_executions_total')) - executionsBefore;
+    for (const list of [firsts, lasts, deliveries, probes]) list.sort((a, b) => a - b);
     return {
+      transport,
       subscribers,
       events,
       subscribedMs,
+      rssBefore,
       rssSubscribed,
       peakRss,
+      rssPerSubscriberKb: ((rssSubscribed - rssBefore) * 1024) / subscribers,
       cpuPerEventMs: cpuMs / events,
       cpuPerDeliveryUs: (cpuMs * 1000) / (events * subscribers),
+      statementsPerEvent: statements / events,
+      executionsPerEvent: executions / events,
       first: { p50: percentile(firsts, 50), max: firsts.at(-1)! },
-      last: { p50: percentile(lasts, 50), p95: percentile(lasts, 95), max: lasts.at(-1)! },
+      last: { p50: percentile(lasts, 50), max: lasts.at(-1)! },
       delivery: { p50: percentile(deliveries, 50), p99: percentile(deliveries, 99) },
+      mutationsShed,
+      subscribesShed,
+      probe: { count: probes.length, p50: percentile(probes, 50), max: probes.at(-1) ?? 0, shed: probesShed },
     };
+  } catch (error) {
+    console.error(server.output().slice(-3000));
+    throw error;
   } finally {
     await Promise.all(clients.map((client) => client.dispose()));
+    for (const stream of streams) stream.close();
     server.child.kill('SIGTERM');
     await server.exited;
   }
 }
 
 async function main() {
+  const loadBefore = loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
   const counts = options.subscribers!.split(',').map(Number);
+  const transports = options.transports!.split(',') as Transport[];
   const events = Number(options.events);
+  const operations = Number(options.operations);
   const rows: string[] = [];
-  for (const count of counts) {
-    const r = await run(count, events);
-    const ms = (value: number) => value.toFixed(1);
-    const row = `| ${r.subscribers} | ${(r.subscribedMs / 1000).toFixed(1)} s | ${r.rssSubscribed} / ${r.peakRss} MB | ${ms(r.first.p50)} / ${ms(r.first.max)} | ${ms(r.last.p50)} / ${ms(r.last.p95)} / ${ms(r.last.max)} | ${ms(r.delivery.p50)} / ${ms(r.delivery.p99)} | ${ms(r.cpuPerEventMs)} ms | ${r.cpuPerDeliveryUs.toFixed(0)} µs |`;
-    console.log(row);
-    rows.push(row);
+  const ms = (value: number) => value.toFixed(1);
+  for (const transport of transports) {
+    for (const count of counts) {
+      const r = await run(transport, count, events, Math.min(operations, count));
+      const row =
+        `| ${r.transport === 'ws' ? 'WebSocket' : 'SSE'} | ${r.subscribers} | ${(r.subscribedMs / 1000).toFixed(1)} s ` +
+        `| ${ms(r.first.p50)} / ${ms(r.first.max)} | ${ms(r.last.p50)} / ${ms(r.last.max)} ` +
+        `| ${ms(r.delivery.p50)} / ${ms(r.delivery.p99)} | ${ms(r.cpuPerEventMs)} ms | ${r.cpuPerDeliveryUs.toFixed(0)} µs ` +
+        `| ${r.rssBefore.toFixed(0)} → ${r.rssSubscribed.toFixed(0)} (peak ${r.peakRss.toFixed(0)}) MB | ${r.rssPerSubscriberKb.toFixed(0)} KB ` +
+        `| ${r.statementsPerEvent.toFixed(1)} | ${r.executionsPerEvent.toFixed(1)} ` +
+        `| ${r.probe.count}: ${ms(r.probe.p50)} / ${ms(r.probe.max)}, ${r.probe.shed} shed | ${r.mutationsShed} | ${r.subscribesShed} |`;
+      console.log(row);
+      rows.push(row);
+    }
   }
   const where = options['database-url'] ? 'PostgreSQL' : 'PGlite in memory';
+  const args = process.argv.slice(2).join(' ');
   const report = `# Subscribers: fan-out of change events
 
-\`npx tsx bench/subscribers.ts --subscribers ${options.subscribers} --events ${events}\` on ${where}, ${new Date().toISOString()}.
-Each subscriber follows one team's memberships over WebSocket (100 per connection), selecting
-\`kind heroId isTraining hero { name } team { name }\`; ${events} memberships are added one at a time, each waited for
-until every subscriber has it. Times in ms from sending the mutation (its own round trip included); CPU of
-the server process only (the client, on the same 2-core machine, competes with it).
+\`npx tsx bench/subscribers.ts${args ? ` ${args}` : ''}\` on ${where}, ${new Date().toISOString()}, load average before: ${loadBefore}.
+Each subscriber follows one team's memberships, selecting \`kind heroId isTraining hero { name } team { name }\`
+(${operations === 1 ? 'all the same operation' : `${operations} distinct operations, by alias`}), over WebSocket
+(graphql-ws, ${PER_CONNECTION} subscriptions per connection) or Server-Sent Events (a connection each).
+${events} memberships are added one at a time, each waited for until every subscriber has it.
+Times in ms from sending the mutation (its own round trip included); CPU and RSS of the server
+process only (the clients, in the bench's process on the same 2-core machine, compete with it).
+Statements and executions per event come from the server's /metrics. The probe sends
+\`{ team(id) { name } }\` every ${PROBE_EVERY_MS} ms during each fan-out: its answers' count, p50 / max ms, and
+how many were shed (503, MAX_EVENT_LOOP_DELAY_MS at its default, 300 ms); mutations and SSE subscribes shed were sent again.
 
-| subscribers | all subscribed in | RSS subscribed / peak | first delivery p50 / max | last delivery p50 / p95 / max | any delivery p50 / p99 | server CPU per event | per delivery |
-| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| transport | subscribers | all subscribed in | first delivery p50 / max | last delivery p50 / max | any delivery p50 / p99 | server CPU per event | per delivery | RSS before → subscribed | RSS per subscriber | statements per event | executions per event | probe during fan-out | mutations shed | SSE subscribes shed |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${rows.join('\n')}
 `;
-  writeFileSync(options.out!, report);
-  console.log(`\nWritten to ${options.out}`);
+  const out = options.out ?? path.join(__dirname, 'results', 'subscribers.md');
+  writeFileSync(out, report);
+  console.log(`\nWritten to ${out}`);
 }
 
 main().catch((error: unknown) => {

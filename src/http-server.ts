@@ -137,6 +137,25 @@ export function createHttpServer(
 
   const delay = bounds.maxEventLoopDelayMs > 0 ? new EventLoopDelay() : undefined;
 
+  /** Why new work is refused now (what the process holds, how late its loop runs), or null. */
+  const overloadedNow = (): Overload | null => {
+    let held = heldTooMuch(bounds, memory);
+    if (held) {
+      // Clients that stopped reading hold much of it: they go first.
+      closeStalled(bounds.sendTimeoutMs);
+      held = heldTooMuch(bounds, memory);
+    }
+    if (held) return held;
+    const late = delay?.now() ?? 0;
+    if (late > bounds.maxEventLoopDelayMs) {
+      return {
+        reason: 'event_loop_delay',
+        detail: `the event loop runs ${Math.round(late)} ms late, MAX_EVENT_LOOP_DELAY_MS=${bounds.maxEventLoopDelayMs}`,
+      };
+    }
+    return null;
+  };
+
   const server = createServer((request, response) => {
     const socket = request.socket;
     const count = (pending.get(socket) ?? 0) + 1;
@@ -150,24 +169,9 @@ export function createHttpServer(
         );
         return;
       }
-      let held = heldTooMuch(bounds, memory);
-      if (held) {
-        // Clients that stopped reading hold much of it: they go first.
-        closeStalled(bounds.sendTimeoutMs);
-        held = heldTooMuch(bounds, memory);
-      }
-      if (held) {
-        refuse(response, held.reason, held.detail, false);
-        return;
-      }
-      const late = delay?.now() ?? 0;
-      if (late > bounds.maxEventLoopDelayMs) {
-        refuse(
-          response,
-          'event_loop_delay',
-          `the event loop runs ${Math.round(late)} ms late, MAX_EVENT_LOOP_DELAY_MS=${bounds.maxEventLoopDelayMs}`,
-          false,
-        );
+      const overloaded = overloadedNow();
+      if (overloaded) {
+        refuse(response, overloaded.reason, overloaded.detail, false);
         return;
       }
     }
@@ -193,5 +197,30 @@ export function createHttpServer(
   server.requestTimeout = bounds.requestTimeoutMs;
   server.keepAliveTimeout = bounds.keepAliveTimeoutMs;
   server.maxConnections = bounds.maxConnections;
+  overloadChecks.set(server, () => {
+    const overloaded = overloadedNow();
+    if (overloaded) {
+      countShed(overloaded.reason);
+      reportOverload(overloaded.detail);
+    }
+    return overloaded;
+  });
   return server;
+}
+
+/** Why a request arriving now is refused, or null. */
+export interface Overload {
+  reason: Extract<ShedReason, 'buffered_bytes' | 'memory' | 'event_loop_delay'>;
+  detail: string;
+}
+
+const overloadChecks = new WeakMap<Server, () => Overload | null>();
+
+/**
+ * Why `server` refuses work arriving now (counted and logged as its requests' refusals are), or
+ * null: for what reaches it other than through its request handler, WebSocket upgrades
+ * (src/realtime/websocket.ts).
+ */
+export function refusalOfArrival(server: Server): Overload | null {
+  return overloadChecks.get(server)?.() ?? null;
 }

@@ -1,5 +1,8 @@
 import type { Socket } from 'node:net';
+import WebSocket from 'ws';
 import { MemoryInUse } from '../src/load-shedding';
+import { serveWebSocket } from '../src/realtime/websocket';
+import { yoga } from '../src/yoga';
 import { answerWith, startHttpServer, type TestServer } from './support/http-server';
 
 // Refusals before Yoga for the process's own state. While the event loop runs late (answers built
@@ -94,6 +97,44 @@ it('admits again once the loop has caught up', async () => {
   expect(await answer(socket)).toMatchObject({ status: 200, body: 'ran' });
 });
 
+/** How a WebSocket upgrade (graphql-ws's protocol) to `port` is answered: opened, or the HTTP status and Retry-After. */
+function upgrade(port: number): Promise<{ opened: true } | { status: number; retryAfter: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/graphql`, 'graphql-transport-ws');
+    socket.on('open', () => {
+      socket.terminate();
+      resolve({ opened: true });
+    });
+    socket.on('unexpected-response', (_request, response) => {
+      resolve({ status: response.statusCode!, retryAfter: response.headers['retry-after'] as string | undefined });
+      response.resume();
+      socket.terminate();
+    });
+    socket.on('error', reject);
+  });
+}
+
+it('refuses WebSocket upgrades while the loop is late (503, Retry-After), as requests, and accepts them once it caught up', async () => {
+  const websocket = serveWebSocket(server.server, yoga);
+  try {
+    await settle();
+    expect(await upgrade(server.port)).toEqual({ opened: true });
+    // The upgrade request reaches the server while the loop is blocked; it reads it after 800 ms.
+    const socket = await open();
+    socket.write(
+      'GET /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        `Sec-WebSocket-Key: ${Buffer.from('0123456789abcdef').toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
+        'Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n',
+    );
+    block(800);
+    expect(await answer(socket)).toMatchObject({ status: 503, retryAfter: '1' });
+    await settle();
+    expect(await upgrade(server.port)).toEqual({ opened: true });
+  } finally {
+    await websocket.close(0);
+  }
+});
+
 describe('past MAX_MEMORY_MB', () => {
   let small: TestServer;
   // A bound below what any Node process holds: always past it.
@@ -114,7 +155,14 @@ describe('past MAX_MEMORY_MB', () => {
     expect(((await graphql.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe(
       'OVERLOADED',
     );
-    // Nor the metrics, which matter most then.
+    // Nor a WebSocket upgrade, which does not pass through the request handler.
+    const websocket = serveWebSocket(small.server, yoga);
+    try {
+      expect(await upgrade(small.port)).toEqual({ status: 503, retryAfter: '1' });
+    } finally {
+      await websocket.close(0);
+    }
+    // Not the metrics, which matter most then.
     for (const path of ['/live', '/metrics']) {
       const answer = await fetch(`http://127.0.0.1:${small.port}${path}`);
       expect(answer.status).toBe(200);

@@ -5,6 +5,7 @@ import { createAuthenticator } from '../access/authentication';
 import { hasRole, type Caller } from '../access/roles';
 import { TrustedDocumentCode } from '../access/trusted-documents';
 import { config, limits } from '../config';
+import { refusalOfArrival } from '../http-server';
 import { logger } from '../logger';
 import { observeRequest } from '../metrics';
 import { logRequest } from '../request-log';
@@ -95,7 +96,19 @@ export interface WebSocketEndpoint {
 export function serveWebSocket(server: Server, yoga: typeof import('../yoga').yoga): WebSocketEndpoint {
   const authenticate = createAuthenticator(config.access);
   const trusted = config.access.trustedDocuments;
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: limits.bodyBytes });
+  const wss = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    maxPayload: limits.bodyBytes,
+    // An upgrade does not pass through the HTTP server's request handler: the same refusals
+    // (memory, buffered answers, a late event loop) apply here, as a 503 with Retry-After that
+    // graphql-ws clients retry.
+    verifyClient: (_info, allow) => {
+      const overloaded = refusalOfArrival(server);
+      if (overloaded) allow(false, 503, 'Service Unavailable', { 'Retry-After': '1' });
+      else allow(true);
+    },
+  });
   const done = (record: RequestRecord) => {
     record.durationMs = performance.now() - record.started;
     record.outcome = outcomeOf(record.errorCodes, record.status);

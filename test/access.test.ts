@@ -59,7 +59,7 @@ describe('in process: development defaults, no key configured', () => {
     expect(await response.text()).toContain('"isHeadersEditorEnabled":true');
   });
 
-  it('puts the caller on the context: its strongest known role, its roles, its subject', async () => {
+  it('puts the caller on the context: its strongest known role, its roles, its subject, its expiry', async () => {
     const plugin = useAuthentication({
       anonymousRole: 'viewer',
       jwt: { keys: { kind: 'secret', secret }, issuer: undefined, audience: undefined, rolesClaim: 'groups' },
@@ -70,11 +70,14 @@ describe('in process: development defaults, no key configured', () => {
       return createContext({ request }).caller;
     };
     const token = await hsToken(undefined, { groups: ['editor', 'viewer', 'pilot'], sub: 'alice' });
+    const { exp } = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number };
+    expect((await callerOf({ authorization: `Bearer ${token}` })).expiresAt).toBe(exp * 1000);
     expect(await callerOf({ authorization: `Bearer ${token}` })).toEqual({
       role: 'editor',
       roles: ['editor', 'viewer', 'pilot'],
       subject: 'alice',
       authenticated: true,
+      expiresAt: expect.any(Number),
     });
     const unknown = await hsToken(undefined, { groups: ['pilot'], sub: undefined });
     expect(await callerOf({ authorization: `Bearer ${unknown}` })).toEqual({
@@ -82,6 +85,7 @@ describe('in process: development defaults, no key configured', () => {
       roles: ['pilot'],
       subject: undefined,
       authenticated: true,
+      expiresAt: expect.any(Number),
     });
     // A roles claim that is not an array of strings grants nothing.
     const scalar = await hsToken(undefined, { groups: 'admin' });

@@ -2,6 +2,7 @@ import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { hsToken, secret, startAccessServer, stopServer } from './support/access';
 import { resetDatabase } from './support/factories';
+import { subscribeSse } from './support/sse';
 import type { ServerProcess } from './support/server-process';
 
 // Subscriptions over WebSocket (graphql-ws, protocol graphql-transport-ws) on a server process of
@@ -138,6 +139,55 @@ afterEach(async () => {
   await afterCaps?.();
   afterCaps = undefined;
 });
+
+it('closes a connection when its token expires (4403), and ends a Server-Sent Events stream with UNAUTHENTICATED', async () => {
+  const { team, hero } = await makeData();
+  const shortLived = await hsToken(['viewer'], { exp: Math.floor(Date.now() / 1000) + 2 });
+  const closed = new Promise<{ code: number; reason: string }>((resolve, reject) => {
+    const socket = new WebSocket(wsUrl, 'graphql-transport-ws');
+    socket.on('open', () =>
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${shortLived}` } })),
+    );
+    socket.on('message', (data) => {
+      if (JSON.parse(String(data)).type === 'connection_ack') {
+        socket.send(
+          JSON.stringify({ id: '1', type: 'subscribe', payload: { query: Watch, variables: { teamId: team } } }),
+        );
+      }
+    });
+    socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+    socket.on('error', reject);
+  });
+  const stream = await subscribeSse(
+    fetch,
+    `${server.url}/graphql`,
+    Watch,
+    { teamId: team },
+    {
+      authorization: `Bearer ${shortLived}`,
+    },
+  );
+  expect(stream.status).toBe(200);
+  expect(await closed).toEqual({ code: 4403, reason: 'Forbidden: the token has expired' });
+  const last = await stream.next(5_000);
+  expect(last?.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  expect(await stream.next(5_000)).toBeNull();
+  expect(stream.completed).toBe(true);
+  // A token valid for an hour keeps its connection, past the other's expiry.
+  const ws = client({ Authorization: `Bearer ${viewer}` });
+  const events = ws.iterate<{ membershipChanged: { kind: string; heroId: string } }>({
+    query: Watch,
+    variables: { teamId: team },
+  });
+  const next = events.next();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await post(`mutation ($h: ID!, $t: ID!) { addHeroToTeam(input: { heroId: $h, teamId: $t }) { isTraining } }`, {
+    h: hero,
+    t: team,
+  });
+  expect((await next).value?.data?.membershipChanged).toMatchObject({ kind: 'ADDED', heroId: hero });
+  await events.return?.();
+}, 20_000);
 
 it('caps subscriptions per connection (MAX_SUBSCRIPTIONS_PER_CONNECTION) and per process (MAX_SUBSCRIPTIONS), with codes', async () => {
   const a = client({ Authorization: `Bearer ${viewer}` });

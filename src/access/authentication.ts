@@ -98,6 +98,7 @@ function callerOf(payload: JWTPayload, rolesClaim: string): Caller {
     roles: Object.freeze(names),
     subject: typeof payload.sub === 'string' ? payload.sub : undefined,
     authenticated: true,
+    expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
   });
 }
 

@@ -20,6 +20,8 @@ export interface Caller {
   readonly subject?: string;
   /** Whether the caller sent a valid token (false: anonymous). */
   readonly authenticated: boolean;
+  /** When the token expires (its `exp`, in ms since the epoch): a subscription it opened ends then. */
+  readonly expiresAt?: number;
 }
 
 /** The strongest known role of a list; unknown names count for nothing. */

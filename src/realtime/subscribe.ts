@@ -68,6 +68,35 @@ function copyOf(result: ExecutionResult): ExecutionResult {
   return { ...result };
 }
 
+const EXPIRED = Symbol('expired');
+
+/** The longest delay setTimeout takes (about 24.8 days); a token valid longer is not timed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function expiredError(): GraphQLError {
+  return new GraphQLError('The token has expired: subscribe again with a new one', {
+    extensions: { code: 'UNAUTHENTICATED' },
+  });
+}
+
+/**
+ * When a stream over HTTP (Server-Sent Events) must end: at its token's expiry, with an
+ * UNAUTHENTICATED error as its last event. Over WebSocket the connection itself is closed then
+ * (src/realtime/websocket.ts), so that graphql-ws clients reconnect with a fresh token; its
+ * context has no `request`.
+ */
+function tokenExpiry(context: Context): { reached: Promise<typeof EXPIRED>; cancel(): void } | undefined {
+  const expiresAt = context.caller.expiresAt;
+  if (!(context as { request?: Request }).request || expiresAt === undefined) return undefined;
+  const delay = expiresAt - Date.now();
+  if (delay > MAX_TIMER_MS) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const reached = new Promise<typeof EXPIRED>((resolve) => {
+    timer = setTimeout(() => resolve(EXPIRED), Math.max(0, delay));
+  });
+  return { reached, cancel: () => clearTimeout(timer) };
+}
+
 /** graphql-js' subscribe, with each event executed once per operation in a context holding its shared loaders. */
 export async function subscribeWithSharedLoaders(args: ExecutionArgs): Promise<EventStreamResult | ExecutionResult> {
   const source = await createSourceEventStream(args);
@@ -90,19 +119,32 @@ export async function subscribeWithSharedLoaders(args: ExecutionArgs): Promise<E
     }
     return execution instanceof Promise ? execution.then(copyOf) : copyOf(execution);
   };
+  const expiry = tokenExpiry(context);
+  let expired = false;
   const stream: EventStreamResult = {
     async next() {
-      const result = await events.next();
-      if (result.done) return { value: undefined, done: true };
+      if (expired) return { value: undefined, done: true };
+      const result = expiry ? await Promise.race([events.next(), expiry.reached]) : await events.next();
+      if (result === EXPIRED) {
+        expired = true;
+        await events.return?.();
+        return { value: { errors: [expiredError()] }, done: false };
+      }
+      if (result.done) {
+        expiry?.cancel();
+        return { value: undefined, done: true };
+      }
       const value = await run(result.value);
       await deliverySlices.turn();
       return { value, done: false };
     },
     async return() {
+      expiry?.cancel();
       await events.return?.();
       return { value: undefined, done: true };
     },
     async throw(error?: unknown) {
+      expiry?.cancel();
       await events.return?.();
       throw error;
     },

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { type ExecutionArgs, getOperationAST, GraphQLError } from 'graphql';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { createAuthenticator } from '../access/authentication';
 import { hasRole, type Caller } from '../access/roles';
 import { TrustedDocumentCode } from '../access/trusted-documents';
@@ -59,6 +59,22 @@ function authorizationOf(params: Readonly<Record<string, unknown>> | undefined, 
     if (typeof value === 'string') return value;
   }
   return request.headers.authorization ?? null;
+}
+
+/** The longest delay setTimeout takes (about 24.8 days); a token valid longer is not timed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Closes a connection when the token it was opened with expires: with 4403, which graphql-ws
+ * clients answer by connecting again, asking their connectionParams for a fresh token, and
+ * subscribing again (a subscription's own error would end it for good on the client).
+ */
+function closeAtExpiry(socket: WebSocket, caller: Caller): void {
+  if (caller.expiresAt === undefined) return;
+  const delay = caller.expiresAt - Date.now();
+  if (delay > MAX_TIMER_MS) return;
+  const timer = setTimeout(() => socket.close(4403, 'Forbidden: the token has expired'), Math.max(0, delay));
+  socket.once('close', () => clearTimeout(timer));
 }
 
 /** Codes for the errors graphql-ws answers without one (parse and validation errors of Yoga's envelop). */
@@ -133,7 +149,9 @@ export function serveWebSocket(server: Server, yoga: typeof import('../yoga').yo
       onConnect: async (ctx) => {
         const { socket, request } = ctx.extra;
         try {
-          stateOf(socket).caller = await authenticate(authorizationOf(ctx.connectionParams, request));
+          const caller = await authenticate(authorizationOf(ctx.connectionParams, request));
+          stateOf(socket).caller = caller;
+          closeAtExpiry(socket, caller);
           return true;
         } catch (error) {
           const reason = error instanceof GraphQLError ? error.message : 'Forbidden';

@@ -99,8 +99,21 @@ export function limitPlugins(): Plugin[] {
   return plugins;
 }
 
+/** What replaces an answer of `length` bytes past MAX_RESPONSE_BYTES (`limit`). */
+export function answerTooLarge(length: number, limit: number) {
+  return {
+    data: null,
+    errors: [
+      {
+        message: `The answer is ${length} bytes, more than the ${limit} allowed (MAX_RESPONSE_BYTES): ask for fewer or smaller pages`,
+        extensions: { code: LimitCode.MAX_RESPONSE_BYTES },
+      },
+    ],
+  };
+}
+
 /**
- * Bounds the bytes of a GraphQL answer. The cost limit counts objects, not their size: 200-character
+ * Bounds the bytes of a GraphQL answer (a subscription's events: src/realtime/subscribe.ts). The cost limit counts objects, not their size: 200-character
  * names of control characters, 6 bytes each in JSON, make an answer within MAX_COMPLEXITY 24 MB,
  * which a client that does not read it leaves in the process's memory. Past the bound the answer,
  * already built, is dropped for an error (data null, HTTP 200 as for any execution error), before
@@ -111,15 +124,7 @@ export function useResponseSizeLimit(endpoint: string, limit: number): Plugin {
     onResponse({ request, response, setResponse, fetchAPI }) {
       const length = Number(response.headers.get('content-length'));
       if (!(length > limit) || new URL(request.url).pathname !== endpoint) return;
-      const body = JSON.stringify({
-        data: null,
-        errors: [
-          {
-            message: `The answer is ${length} bytes, more than the ${limit} allowed (MAX_RESPONSE_BYTES): ask for fewer or smaller pages`,
-            extensions: { code: LimitCode.MAX_RESPONSE_BYTES },
-          },
-        ],
-      });
+      const body = JSON.stringify(answerTooLarge(length, limit));
       setResponse(
         new fetchAPI.Response(body, {
           status: 200,

@@ -1,4 +1,5 @@
 import { type ServerProcess, startServer } from './support/server-process';
+import { subscribeSse } from './support/sse';
 
 // The cost limit counts objects, not bytes: an answer past MAX_RESPONSE_BYTES is dropped for an
 // error naming the limit before it reaches the connection (src/limits.ts). Decided after the
@@ -49,6 +50,68 @@ processes('past MAX_RESPONSE_BYTES', () => {
       ]);
     },
   );
+
+  it('replaces a subscription event bigger than MAX_RESPONSE_BYTES by the same error; the stream goes on', async () => {
+    const ids = JSON.parse(
+      (
+        await post(
+          '{ heroes(first: 1) { edges { node { id } } } teams(first: 1) { edges { node { id } } } }',
+          'application/json',
+        )
+      ).body,
+    ) as { data: { heroes: { edges: { node: { id: string } }[] }; teams: { edges: { node: { id: string } }[] } } };
+    const hero = ids.data.heroes.edges[0]!.node.id;
+    const team = ids.data.teams.edges[0]!.node.id;
+    // The team's heroes twelve times over (MAX_ALIASES is 15): more than 2,000 bytes.
+    const roster = Array.from(
+      { length: 12 },
+      (_, i) => `r${i}: heroes(first: 100) { edges { node { id name secretName age } } }`,
+    );
+    const stream = await subscribeSse<Record<string, any>, Record<string, unknown>>(
+      fetch,
+      `${server.url}/graphql`,
+      `subscription ($team: ID!) { membershipChanged(teamId: $team) { kind team { ${roster.join(' ')} } } }`,
+      { team },
+    );
+    const small = await subscribeSse<Record<string, any>, Record<string, unknown>>(
+      fetch,
+      `${server.url}/graphql`,
+      `subscription ($team: ID!) { membershipChanged(teamId: $team) { kind heroId } }`,
+      { team },
+    );
+    const change = async (mutation: string) => {
+      const answer = await post(
+        `mutation { ${mutation}(input: { heroId: "${hero}", teamId: "${team}" }) { __typename } }`,
+        'application/json',
+      );
+      expect(JSON.parse(answer.body).errors).toBeUndefined();
+    };
+    try {
+      // The hero may already be a member in the sample data: leave, then join.
+      await post(
+        `mutation { removeHeroFromTeam(input: { heroId: "${hero}", teamId: "${team}" }) { removed } }`,
+        'application/json',
+      );
+      await change('addHeroToTeam');
+      const messages = [await stream.next(), await stream.next()].filter(
+        (message) => message?.data?.membershipChanged?.kind !== 'REMOVED',
+      );
+      const big = messages.at(-1)!;
+      expect(big.data).toBeNull();
+      expect(big.errors).toEqual([
+        {
+          message: expect.stringMatching(/^The answer is \d+ bytes, more than the 2000 allowed \(MAX_RESPONSE_BYTES\)/),
+          extensions: { code: 'MAX_RESPONSE_BYTES_EXCEEDED' },
+        },
+      ]);
+      const smallMessages = [await small.next(), await small.next()];
+      expect(smallMessages.map((message) => message?.data?.membershipChanged?.kind)).toContain('ADDED');
+      expect(stream.completed).toBe(false);
+    } finally {
+      await stream.close();
+      await small.close();
+    }
+  });
 
   it('lets a smaller answer through, and health endpoints', async () => {
     const answer = await post('{ heroes(first: 2) { edges { node { name } } } }', 'application/json');

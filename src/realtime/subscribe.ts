@@ -12,7 +12,7 @@ import { complexityFromQuery } from '@pothos/plugin-complexity';
 import type { Plugin } from 'graphql-yoga';
 import { limits } from '../config';
 import type { Context } from '../context';
-import { LimitCode } from '../limits';
+import { answerTooLarge, LimitCode } from '../limits';
 import { countSubscriptionExecution } from '../metrics';
 import { outsideRequest } from '../request-tracking';
 import { deliverySlices } from './delivery-slices';
@@ -64,6 +64,18 @@ function executionKey(args: ExecutionArgs, context: Context): string {
 /** The executions of each event, by execution key: made by its first subscriber, read by the others. */
 const executionsOfEvent = new WeakMap<object, Map<string, Execution>>();
 
+/**
+ * An event's answer, or MAX_RESPONSE_BYTES_EXCEEDED in its place when it is larger than that: an
+ * event's answer goes out as a message of a stream, which the HTTP answer's bound does not see.
+ * Measured once per execution, not per subscriber.
+ */
+function withinSize(result: ExecutionResult): ExecutionResult {
+  const length = Buffer.byteLength(JSON.stringify(result));
+  if (length <= limits.responseBytes) return result;
+  const [error] = answerTooLarge(length, limits.responseBytes).errors;
+  return { data: null, errors: [new GraphQLError(error!.message, { extensions: error!.extensions })] };
+}
+
 function copyOf(result: ExecutionResult): ExecutionResult {
   return { ...result };
 }
@@ -114,7 +126,11 @@ export async function subscribeWithSharedLoaders(args: ExecutionArgs): Promise<E
     if (!execution) {
       countSubscriptionExecution();
       const contextValue = { ...context, loaders: shared.loaders, nodes: shared.nodes };
-      execution = outsideRequest(() => execute({ ...args, rootValue: payload, contextValue }), 'subscription_event');
+      const executed = outsideRequest(
+        () => execute({ ...args, rootValue: payload, contextValue }),
+        'subscription_event',
+      );
+      execution = executed instanceof Promise ? executed.then(withinSize) : withinSize(executed);
       executions.set(key, execution);
     }
     return execution instanceof Promise ? execution.then(copyOf) : copyOf(execution);

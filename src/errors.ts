@@ -13,6 +13,8 @@ export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   /** A valid token whose roles are not enough. */
   FORBIDDEN: 'FORBIDDEN',
+  /** A token that cannot be checked now: the keys of JWT_JWKS_URL cannot be fetched (HTTP 503). */
+  AUTHENTICATION_UNAVAILABLE: 'AUTHENTICATION_UNAVAILABLE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -40,6 +42,19 @@ export function unauthenticated(message: string, invalidToken: boolean): GraphQL
     : 'Bearer';
   return new GraphQLError(message, {
     extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401, headers: { 'WWW-Authenticate': challenge } } },
+  });
+}
+
+/**
+ * A request whose token cannot be checked now, the identity provider's keys being out of reach:
+ * 503 with Retry-After, since the token may well be good and the same request may pass shortly.
+ */
+export function authenticationUnavailable(): GraphQLError {
+  return new GraphQLError('The keys to check the token cannot be fetched: try again later', {
+    extensions: {
+      code: ErrorCode.AUTHENTICATION_UNAVAILABLE,
+      http: { status: 503, headers: { 'Retry-After': '5' } },
+    },
   });
 }
 

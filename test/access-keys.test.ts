@@ -114,6 +114,7 @@ describe('ES256 with JWT_JWKS_URL, development defaults', () => {
   let jwksServer: Server;
   let keys: JWK[] = [];
   let fetches = 0;
+  let jwksDown = false;
   let first: KeyPair;
   let second: KeyPair;
 
@@ -122,6 +123,10 @@ describe('ES256 with JWT_JWKS_URL, development defaults', () => {
     keys = [await publicJwk(first, 'ec-1', 'ES256')];
     jwksServer = createServer((_request, response) => {
       fetches++;
+      if (jwksDown) {
+        response.writeHead(502).end();
+        return;
+      }
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ keys }));
     });
@@ -169,5 +174,24 @@ describe('ES256 with JWT_JWKS_URL, development defaults', () => {
     // The issuer is checked with a key set too.
     const stranger = await sign(second, 'ES256', 'ec-2', ['admin'], { iss: 'https://other.example' });
     expect(codesOf(await send(server, Teams, {}, stranger))).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('answers 503 AUTHENTICATION_UNAVAILABLE with Retry-After while the key set cannot be fetched, then checks again', async () => {
+    const iss = 'https://id.example';
+    const third = await generateKeyPair('ES256');
+    const token = await sign(third, 'ES256', 'ec-3', ['viewer'], { iss });
+    jwksDown = true;
+    try {
+      const answer = await send(server, Teams, {}, token);
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get('retry-after')).toBe('5');
+      expect(codesOf(answer)).toEqual(['AUTHENTICATION_UNAVAILABLE']);
+      expect(server.output()).toMatch(/Cannot fetch the keys of JWT_JWKS_URL/);
+    } finally {
+      jwksDown = false;
+    }
+    // The set has the key now: the same token passes.
+    keys = [await publicJwk(third, 'ec-3', 'ES256')];
+    expect(data(await send(server, Teams, {}, token))).toBeDefined();
   });
 });

@@ -8,7 +8,7 @@ import {
   jwtVerify,
 } from 'jose';
 import type { AccessConfig, JwtConfig } from '../config';
-import { unauthenticated } from '../errors';
+import { authenticationUnavailable, unauthenticated } from '../errors';
 import { burstLog } from '../load-shedding';
 import { anonymousCaller, type Caller, strongestRole } from './roles';
 
@@ -53,15 +53,25 @@ export function createVerifier(jwt: JwtConfig | null): Verify | null {
     (await (typeof key === 'function' ? jwtVerify(token, key, options) : jwtVerify(token, key, options))).payload;
 }
 
-const reportKeysUnavailable = burstLog('Cannot fetch the keys of JWT_JWKS_URL: refusing tokens with 401');
+const reportKeysUnavailable = burstLog('Cannot fetch the keys of JWT_JWKS_URL: answering tokens with 503');
+
+const keySetFailures = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JOSE_GENERIC', 'ERR_JWKS_INVALID']);
+
+/**
+ * Whether a token could not be checked because the keys of JWT_JWKS_URL cannot be fetched (the
+ * server's problem, logged once per burst; the client can only retry), rather than being bad.
+ */
+function keysUnavailable(error: unknown): boolean {
+  // jose throws its generic error for a set answered with another status than 200, and
+  // ERR_JWKS_INVALID for one that is not a key set; fetch's own errors (refused, reset) are no
+  // JOSEError at all.
+  if (error instanceof joseErrors.JOSEError && !keySetFailures.has(error.code)) return false;
+  reportKeysUnavailable(error instanceof Error ? error.message : String(error));
+  return true;
+}
 
 /** Why a token was refused, in words a client may see (no key material, no stack). */
-function reason(error: unknown): string {
-  if (!(error instanceof joseErrors.JOSEError)) {
-    // A JWKS URL that cannot be fetched: the server's problem, logged; the client can only retry.
-    reportKeysUnavailable(error instanceof Error ? error.message : String(error));
-    return 'The keys to check the token cannot be fetched: try again later';
-  }
+function reason(error: joseErrors.JOSEError): string {
   switch (error.code) {
     case 'ERR_JWT_EXPIRED':
       return 'The token has expired';
@@ -76,9 +86,6 @@ function reason(error: unknown): string {
       return "The token's algorithm is not accepted";
     case 'ERR_JWKS_NO_MATCHING_KEY':
       return 'The token was not signed by a known key';
-    case 'ERR_JWKS_TIMEOUT':
-      reportKeysUnavailable('timeout');
-      return 'The keys to check the token cannot be fetched: try again later';
     case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
       return "The token's signature is not valid";
     default:
@@ -111,7 +118,8 @@ export function requestCaller(request: Request): Caller | undefined {
 
 /**
  * The caller an `Authorization` header names: a valid bearer token's, or, without a header, the
- * anonymous caller. Throws UNAUTHENTICATED (HTTP 401) for a bad token, for any token when no key is
+ * anonymous caller. Throws AUTHENTICATION_UNAVAILABLE (HTTP 503) when the keys of JWT_JWKS_URL
+ * cannot be fetched, and UNAUTHENTICATED (HTTP 401) for a bad token, for any token when no key is
  * configured, and for no token when anonymous callers are refused. Synchronous when no token is
  * checked. For HTTP requests (useAuthentication) and WebSocket connections (their connection_init).
  */
@@ -138,7 +146,8 @@ export function createAuthenticator(
     return verify(token).then(
       (payload) => callerOf(payload, rolesClaim),
       (error: unknown) => {
-        throw unauthenticated(reason(error), true);
+        if (keysUnavailable(error)) throw authenticationUnavailable();
+        throw unauthenticated(reason(error as joseErrors.JOSEError), true);
       },
     );
   };

@@ -154,6 +154,12 @@ export function serveWebSocket(server: Server, yoga: typeof import('../yoga').yo
           closeAtExpiry(socket, caller);
           return true;
         } catch (error) {
+          if (error instanceof GraphQLError && error.extensions?.code === 'AUTHENTICATION_UNAVAILABLE') {
+            // 1013 Try Again Later: the token may be good, the keys to check it are out of reach
+            // for now; graphql-ws clients retry it (they give up on 4403).
+            socket.close(1013, error.message.slice(0, 120));
+            return false;
+          }
           const reason = error instanceof GraphQLError ? error.message : 'Forbidden';
           // 4403 Forbidden, as graphql-ws closes a refused connection, with the reason (at most 123 bytes).
           socket.close(4403, `Forbidden: ${reason}`.slice(0, 120));

@@ -381,7 +381,7 @@ async function main() {
         `| ${r.transport === 'ws' ? 'WebSocket' : 'SSE'} | ${r.subscribers} | ${(r.subscribedMs / 1000).toFixed(1)} s ` +
         `| ${ms(r.first.p50)} / ${ms(r.first.max)} | ${ms(r.last.p50)} / ${ms(r.last.max)} ` +
         `| ${ms(r.delivery.p50)} / ${ms(r.delivery.p99)} | ${ms(r.cpuPerEventMs)} ms | ${r.cpuPerDeliveryUs.toFixed(0)} µs ` +
-        `| ${r.rssBefore.toFixed(0)} → ${r.rssSubscribed.toFixed(0)} (peak ${r.peakRss.toFixed(0)}) MB | ${r.rssPerSubscriberKb.toFixed(0)} KB ` +
+        `| ${r.rssBefore.toFixed(0)} → ${r.rssSubscribed.toFixed(0)} (peak ${r.peakRss.toFixed(0)}) MB | ${r.rssPerSubscriberKb > 0 ? `${r.rssPerSubscriberKb.toFixed(0)} KB` : 'below noise'} ` +
         `| ${r.statementsPerEvent.toFixed(1)} | ${r.executionsPerEvent.toFixed(1)} ` +
         `| ${r.probe.count}: ${ms(r.probe.p50)} / ${ms(r.probe.max)}, ${r.probe.shed} shed | ${r.mutationsShed} | ${r.subscribesShed} |`;
       console.log(row);

@@ -46,10 +46,14 @@ export interface ReplicaStatus {
   readonly lagMs: number | null;
 }
 
-/** The primary's WAL position (pg_current_wal_lsn) as read at a time (performance.now()). */
+/**
+ * A position of the primary's WAL (pg_current_wal_lsn), with the first and the last time a check
+ * read it there (performance.now()): a primary writing nothing stays at one position.
+ */
 export interface WalSample {
-  at: number;
   lsn: bigint;
+  since: number;
+  at: number;
 }
 
 /** A pg_lsn's text, "16/B374D848", as a number that compares as positions do. */
@@ -60,18 +64,23 @@ export function parseLsn(text: string): bigint {
 
 /**
  * How far behind the primary a replica that has replayed up to `replayed` is at time `at`: the
- * time since the newest sample of the primary's position that the replica has reached, so the
- * replica holds every commit the primary held then. Null when it has reached none of the samples.
+ * time since the primary was last seen at a position the replica has reached, so the replica holds
+ * every commit the primary held then (`reached`). When it has reached none of the samples, at
+ * least the time since the oldest was first seen (`reached` false: by how much more is not known).
  * Positions, not pg_last_xact_replay_timestamp(): that timestamp stops at the last commit, so on a
  * primary with nothing to commit it grows without the replica being behind in anything, and it
  * compares two machines' clocks.
  */
-export function lagBehind(samples: readonly WalSample[], replayed: bigint, at: number): number | null {
+export function lagBehind(
+  samples: readonly WalSample[],
+  replayed: bigint,
+  at: number,
+): { ms: number; reached: boolean } | null {
   for (let i = samples.length - 1; i >= 0; i--) {
     const sample = samples[i]!;
-    if (sample.lsn <= replayed) return Math.max(0, at - sample.at);
+    if (sample.lsn <= replayed) return { ms: Math.max(0, at - sample.at), reached: true };
   }
-  return null;
+  return samples.length === 0 ? null : { ms: Math.max(0, at - samples[0]!.since), reached: false };
 }
 
 /** Node's errors of a socket that cannot connect or was cut (ENOENT: no such Unix socket). */
@@ -230,14 +239,10 @@ export class ReplicaRouter {
 
   private addSample(at: number, lsn: bigint): void {
     const last = this.samples.at(-1);
-    // A primary writing nothing keeps one sample, the newest time it was at that position.
-    if (last && last.lsn === lsn) {
-      last.at = at;
-    } else {
-      this.samples.push({ at, lsn });
-    }
-    // Kept: every sample of the last maxLagMs, and the newest one before, so that a replica that
-    // has reached none of them is known to be further behind than maxLagMs.
+    if (last && last.lsn === lsn) last.at = at;
+    else this.samples.push({ lsn, since: at, at });
+    // Kept: every sample seen in the last maxLagMs, and the newest one before, so that a replica
+    // that has reached none of them is known to be further behind than maxLagMs.
     const horizon = at - this.options.maxLagMs;
     let drop = 0;
     while (drop + 1 < this.samples.length && this.samples[drop + 1]!.at <= horizon) drop++;
@@ -270,20 +275,18 @@ export class ReplicaRouter {
       this.mark(replica, 'usable');
       return;
     }
-    if (reference === undefined || this.samples.length === 0) {
+    const lag = reference === undefined ? null : lagBehind(this.samples, parseLsn(replayed), reference);
+    if (lag === null) {
       // The primary has never answered a check: how far behind this replica is cannot be known.
       this.mark(replica, 'lagging', "the primary's WAL position is not known");
       return;
     }
-    const lag = lagBehind(this.samples, parseLsn(replayed), reference);
-    replica.lagMs = lag ?? reference - this.samples[0]!.at;
-    if (lag !== null && lag <= this.options.maxLagMs) this.mark(replica, 'usable');
-    else
-      this.mark(
-        replica,
-        'lagging',
-        `${lag === null ? 'at least ' : ''}${Math.round(replica.lagMs)} ms behind the primary`,
-      );
+    replica.lagMs = lag.ms;
+    if (lag.reached && lag.ms <= this.options.maxLagMs) this.mark(replica, 'usable');
+    // Behind every position seen, for less than maxLagMs yet (the process has just started):
+    // read from once it is measured, as a replica that keeps up is at the next check.
+    else if (!lag.reached && lag.ms <= this.options.maxLagMs && replica.state === 'unchecked') return;
+    else this.mark(replica, 'lagging', `${lag.reached ? '' : 'at least '}${Math.round(lag.ms)} ms behind the primary`);
   }
 
   private mark(replica: Replica, state: ReplicaState, reason?: string): void {

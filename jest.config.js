@@ -25,9 +25,12 @@ const projects = [
     // Cuts and slows a PostgreSQL connection through a proxy: there is no connection to cut in PGlite.
     // The load tests hold PostgreSQL sessions on a lock: PGlite has one session and no pool.
     // Two server processes cannot share one PGlite database.
+    // Read replicas are PostgreSQL's streaming replication: the tests start a primary and a standby.
     testPathIgnorePatterns: [
       '/test/faults\\.test\\.ts$',
       '/test/realtime-servers\\.test\\.ts$',
+      '/test/replica-routing\\.test\\.ts$',
+      '/test/replica-servers\\.test\\.ts$',
       '/test/load-shedding\\.test\\.ts$',
       '/test/slow-clients\\.test\\.ts$',
     ],

@@ -60,6 +60,25 @@ function readListenUrl(databaseUrl: string | undefined): string | undefined {
   return raw;
 }
 
+/**
+ * DATABASE_READ_URL: the read replicas, comma-separated (a comma inside a URL is written %2C).
+ * Replicas are PostgreSQL's: they need DATABASE_URL, the primary they replicate.
+ */
+function readReplicaUrls(databaseUrl: string | undefined): readonly string[] {
+  const urls = (process.env.DATABASE_READ_URL ?? '')
+    .split(',')
+    .map((url) => url.trim())
+    .filter(Boolean);
+  if (urls.length === 0) return [];
+  for (const url of urls) {
+    if (!/^postgres(ql)?:\/\//.test(url)) {
+      throw new Error(`DATABASE_READ_URL must be postgresql:// URLs, comma-separated, got "${url}"`);
+    }
+  }
+  if (!databaseUrl) throw new Error('DATABASE_READ_URL is set but DATABASE_URL is not: replicas need their primary');
+  return Object.freeze(urls);
+}
+
 function readDataDir(): string {
   const raw = process.env.DATA_DIR || './data';
   return raw.startsWith('memory://') ? raw : path.resolve(raw);
@@ -183,6 +202,12 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** Where the one LISTEN connection of the change events goes (PostgreSQL only). */
   readonly listenUrl: string | undefined;
+  /** Read replicas of DATABASE_URL (src/db/replica-routing.ts); empty: every read goes to the primary. */
+  readonly replicaUrls: readonly string[];
+  /** A replica further behind the primary than this is not read from. */
+  readonly maxReplicaLagMs: number;
+  /** How often each replica's lag and health are checked, in the background. */
+  readonly replicaCheckIntervalMs: number;
   readonly dataDir: string;
   readonly poolMax: number;
   /**
@@ -247,6 +272,9 @@ export const config: Config = Object.freeze({
   port: readInt('PORT', 4000, 0, 65535),
   databaseUrl,
   listenUrl: readListenUrl(databaseUrl),
+  replicaUrls: readReplicaUrls(databaseUrl),
+  maxReplicaLagMs: readInt('MAX_REPLICA_LAG_MS', 5_000, 0, 86_400_000),
+  replicaCheckIntervalMs: readInt('REPLICA_CHECK_INTERVAL_MS', 1_000, 50, 600_000),
   dataDir: readDataDir(),
   poolMax: readInt('PG_POOL_MAX', 10, 1, 1000),
   preparedStatements: readInt('PG_PREPARED_STATEMENTS', 100, 0, 10_000),

@@ -1,6 +1,8 @@
-import type { YogaInitialContext } from 'graphql-yoga';
+import { getOperationAST } from 'graphql';
+import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import { requestCaller } from './access/authentication';
 import { anonymousCaller, type Caller } from './access/roles';
+import type { ReadRoute } from './db/replica-routing';
 import { createLinkLoaders } from './loaders/links';
 import { createNodeLoaders } from './loaders/nodes';
 
@@ -11,6 +13,11 @@ export interface Context {
   nodes: ReturnType<typeof createNodeLoaders>;
   /** Who sends the request (src/access/authentication.ts); `caller.role` is its strongest role. */
   caller: Caller;
+  /**
+   * Where the loaders and root lists read: a read replica (DATABASE_READ_URL), or for a mutation
+   * the primary (useMutationReadsOnPrimary), so that its payload shows what it wrote.
+   */
+  reads: ReadRoute;
 }
 
 // For a request that did not pass useAuthentication (none should): no role, so nothing runs.
@@ -22,5 +29,23 @@ const fallback = anonymousCaller(null);
  */
 export function createContext(initial?: Partial<YogaInitialContext> & { caller?: Caller }): Context {
   const caller = (initial?.request && requestCaller(initial.request)) || initial?.caller || fallback;
-  return { loaders: createLinkLoaders(), nodes: createNodeLoaders(), caller };
+  // The context is made before the document is parsed: reads go to replicas until execution
+  // shows a mutation. The loaders hold this object and look at it when they read.
+  const reads: ReadRoute = { target: 'replica' };
+  return { loaders: createLinkLoaders(reads), nodes: createNodeLoaders(reads), caller, reads };
+}
+
+/**
+ * Sends every read of a mutation to the primary: a replica may not have replayed the mutation's
+ * own commit yet, and the payload must show the change it made (read-your-writes). Its writes go
+ * there anyway (Prisma Client only knows the primary).
+ */
+export function useMutationReadsOnPrimary(): Plugin {
+  return {
+    onExecute({ args }) {
+      if (getOperationAST(args.document, args.operationName)?.operation === 'mutation') {
+        (args.contextValue as unknown as Context).reads.target = 'primary';
+      }
+    },
+  };
 }

@@ -7,6 +7,7 @@ import { config } from './config';
 import { DataFolderLock } from './db/data-folder-lock';
 import { postgresMigrationFactory } from './db/migrations';
 import { openPGlite, pgliteAdapterFactory } from './db/pglite';
+import { type ReadOn, type ReadTarget, ReplicaRouter } from './db/replica-routing';
 import { OverloadedError } from './load-shedding';
 import { logger } from './logger';
 import type { PoolStats } from './metrics';
@@ -23,10 +24,15 @@ export interface Values {
 
 interface Database {
   kind: 'postgresql' | 'pglite';
-  /** Reads rows straight from the pool, as named prepared statements or unnamed (PostgreSQL only). */
-  read?: (text: string, values: unknown[], named: boolean) => Promise<Values>;
+  /**
+   * Reads rows straight from a pool, as named prepared statements or unnamed, on the primary or a
+   * read replica (PostgreSQL only).
+   */
+  read?: (text: string, values: unknown[], named: boolean, target: ReadTarget) => Promise<Values>;
   /** The pool's connections and waiters (PostgreSQL only). */
   poolStats?: () => PoolStats;
+  /** The read replicas (DATABASE_READ_URL): their background checks and their states. */
+  replicas?: ReplicaRouter;
   /** Listens on a channel of the embedded database's one session (PGlite only); resolves to its end. */
   listen?: (channel: string, onPayload: (payload: string) => void) => Promise<() => Promise<void>>;
   /** Opens what can be opened before the first query: the embedded database and its folder's lock. */
@@ -41,8 +47,8 @@ interface Database {
  * An idle connection that dies (PostgreSQL restarted, network cut) emits 'error' on its pool;
  * unhandled, that would crash the process. The pool replaces it on the next checkout.
  */
-function reportLostConnections(pool: Pool): Pool {
-  pool.on('error', (error) => logger.error(`PostgreSQL connection lost: ${error.message}`));
+function reportLostConnections(pool: Pool, server = 'PostgreSQL'): Pool {
+  pool.on('error', (error) => logger.error(`${server} connection lost: ${error.message}`));
   return pool;
 }
 
@@ -150,31 +156,59 @@ async function readUnnamed(pool: Pool, text: string, values: unknown[]): Promise
   return valuesOf(await pool.query<unknown[]>({ text, values, rowMode: 'array' }));
 }
 
+/**
+ * A pool of PG_POOL_MAX connections to `url`. Fail fast when the server is away or the pool is
+ * exhausted, instead of queueing forever.
+ */
+function queryPool(url: string, server?: string): Pool {
+  return boundWaiting(
+    reportLostConnections(
+      new Pool({
+        connectionString: url,
+        max: config.poolMax,
+        connectionTimeoutMillis: config.connectTimeoutMs,
+        idleTimeoutMillis: 30_000,
+        statement_timeout: config.statementTimeoutMs,
+        query_timeout: config.statementTimeoutMs + 1_000,
+      }),
+      server,
+    ),
+    config.poolMaxWaiting,
+  );
+}
+
+/** A loader's read on `pool`: named when it asks to be and PG_PREPARED_STATEMENTS allows, else unnamed. */
+const readOn: ReadOn = (pool, text, values, named) =>
+  named && config.preparedStatements > 0 ? readPrepared(pool, text, values) : readUnnamed(pool, text, values);
+
 function createDatabase(): Database {
   if (config.databaseUrl) {
     // One pool for every query (migrations take a connection of their own: withMigrationDatabase).
-    // Fail fast when PostgreSQL is away or the pool is exhausted, instead of queueing forever.
-    const pool = boundWaiting(
-      reportLostConnections(
-        new Pool({
-          connectionString: config.databaseUrl,
-          max: config.poolMax,
-          connectionTimeoutMillis: config.connectTimeoutMs,
-          idleTimeoutMillis: 30_000,
-          statement_timeout: config.statementTimeoutMs,
-          query_timeout: config.statementTimeoutMs + 1_000,
-        }),
-      ),
-      config.poolMaxWaiting,
-    );
+    const pool = queryPool(config.databaseUrl);
+    // Replicas get pools of their own, made the same way (src/db/replica-routing.ts).
+    const replicas =
+      config.replicaUrls.length > 0
+        ? new ReplicaRouter({
+            primary: pool,
+            primaryUrl: config.databaseUrl,
+            replicaUrls: config.replicaUrls,
+            newPool: (url, name) => queryPool(url, `Read replica ${name}:`),
+            readOn,
+            maxLagMs: config.maxReplicaLagMs,
+            checkIntervalMs: config.replicaCheckIntervalMs,
+            checkTimeoutMs: config.connectTimeoutMs,
+          })
+        : undefined;
     return {
       kind: 'postgresql',
       open: () => undefined,
       factory: new PrismaPg(pool),
-      read:
-        config.preparedStatements > 0
-          ? (text, values, named) => (named ? readPrepared(pool, text, values) : readUnnamed(pool, text, values))
+      read: replicas
+        ? (text, values, named, target) => replicas.read(target, text, values, named)
+        : config.preparedStatements > 0
+          ? (text, values, named) => readOn(pool, text, values, named)
           : undefined,
+      replicas,
       poolStats: () => ({
         total: pool.totalCount,
         idle: pool.idleCount,
@@ -185,7 +219,10 @@ function createDatabase(): Database {
         const own = reportLostConnections(new Pool({ connectionString: config.databaseUrl, max: 1 }));
         return { factory: postgresMigrationFactory(own), close: () => own.end() };
       },
-      close: () => pool.end(),
+      close: async () => {
+        await replicas?.close();
+        await pool.end();
+      },
     };
   }
   // Opening PGlite creates its data folder and takes seconds, so it waits for the first query:
@@ -231,6 +268,17 @@ export const databaseKind = database.kind;
 
 /** The PostgreSQL pool's connections and waiters, for the metrics; undefined on PGlite. */
 export const poolStats = database.poolStats;
+
+/** Each read replica's state and lag, for the metrics; undefined without DATABASE_READ_URL. */
+export const replicaStatus = database.replicas && (() => database.replicas!.status());
+
+/**
+ * Starts the read replicas' background checks (DATABASE_READ_URL) and resolves after the first:
+ * until a check finds a replica fit, its reads go to the primary. Nothing to do without replicas.
+ */
+export function startReplicaChecks(): Promise<void> {
+  return database.replicas?.start() ?? Promise.resolve();
+}
 
 /**
  * Opens the embedded database now rather than at the first query, so that a server whose data
@@ -304,6 +352,11 @@ let reader: Promise<SqlDriverAdapter> | undefined;
 
 export interface ReadOptions {
   /**
+   * Where the read goes (src/db/replica-routing.ts): a read replica when one is fit, or the
+   * primary. The primary unless asked: only reads that may see a replica's lag ask for one.
+   */
+  target?: ReadTarget;
+  /**
    * Plan the statement for its values on every run: sent unnamed on PostgreSQL, instead of as a
    * named prepared statement whose generic plan, made once for any values, would stick. For
    * statements whose best plan depends on a value (a nameContains text: see CompiledFilter).
@@ -315,8 +368,8 @@ export interface ReadOptions {
  * Reads rows without Prisma Client's decoding of raw results: for the 6,000 rows of a link page that
  * took 13.5 ms through `$queryRaw` against 8.6 ms in `pg` itself. On PostgreSQL, straight from the
  * pool as a named prepared statement (readPrepared), with pg's own parsing of values (the same as
- * the driver adapter's for what the loaders read: int4, text, bool, float8); on PGlite, through the
- * driver adapter behind `prisma`. For the hot read paths (loaders); writes stay with Prisma Client.
+ * the driver adapter's for what the loaders read: int4, text, bool, float8), or from a read
+ * replica's pool (`target`); on PGlite, through the driver adapter behind `prisma`. For the hot read paths (loaders); writes stay with Prisma Client.
  * The statements are reported to `onQuery` listeners like Prisma's own. Each row is the array of
  * its values, in the order of `columnNames`. `planPerValue` sends it unnamed (see ReadOptions).
  */
@@ -325,7 +378,7 @@ export async function readValues(query: Prisma.Sql, options: ReadOptions = {}): 
   const started = performance.now();
   let result: Values;
   if (database.read) {
-    result = await database.read(query.text, args, !options.planPerValue);
+    result = await database.read(query.text, args, !options.planPerValue, options.target ?? 'primary');
   } else {
     const adapter = await (reader ??= adapterFactory.connect());
     const argTypes: ArgType[] = args.map((value) => ({

@@ -1,5 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ReplicaState, ReplicaStatus } from './db/replica-routing';
 import { currentRequest, type RequestRecord, statementsSent } from './request-tracking';
 
 // Prometheus metrics, served in its text format at METRICS_PATH (src/yoga.ts). Written on
@@ -208,6 +209,61 @@ export function watchPool(read: (() => PoolStats) | undefined): void {
   gauge('db_pool_connections_in_use', 'PostgreSQL connections checked out of the pool', (s) => s.total - s.idle);
   gauge('db_pool_connections_idle', 'PostgreSQL connections open and idle in the pool', (s) => s.idle);
   gauge('db_pool_requests_waiting', 'Statements waiting for a PostgreSQL connection', (s) => s.waiting);
+}
+
+const reads = new Counter({
+  name: 'db_reads_total',
+  help:
+    'Reads of the loaders and root lists by the server that ran them: "primary", or a read replica ' +
+    '(host:port/database). With DATABASE_READ_URL only',
+  labelNames: ['target'] as const,
+  registers: [registry],
+});
+
+/** The counter of the reads run on `target` ("primary", or a replica's name). */
+export function readsOn(target: string): { inc(): void } {
+  return reads.labels(target);
+}
+
+const failovers = new Counter({
+  name: 'db_replica_failovers_total',
+  help:
+    'Reads that failed on a read replica for want of a connection (or cancelled by its recovery) ' +
+    'and ran on the next replica or the primary instead, by replica',
+  labelNames: ['replica'] as const,
+  registers: [registry],
+});
+
+/** The counter of the reads that `replica` failed and another server ran. */
+export function failoversFrom(replica: string): { inc(): void } {
+  return failovers.labels(replica);
+}
+
+const replicaStates: readonly ReplicaState[] = ['unchecked', 'usable', 'lagging', 'down'];
+
+/** Each read replica's state and lag, read when scraped from `read` (src/db/replica-routing.ts). */
+export function watchReplicas(read: (() => ReplicaStatus[]) | undefined): void {
+  if (!read) return;
+  new Gauge({
+    name: 'db_replica_state',
+    help: "Each read replica's state, 1 for the one it is in: usable (read from), lagging (past MAX_REPLICA_LAG_MS, skipped), down (skipped), unchecked",
+    labelNames: ['replica', 'state'] as const,
+    registers: [registry],
+    collect() {
+      for (const { name, state } of read()) {
+        for (const each of replicaStates) this.labels(name, each).set(each === state ? 1 : 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'db_replica_lag_seconds',
+    help: 'How far each read replica was behind the primary at its last check (absent until measured)',
+    labelNames: ['replica'] as const,
+    registers: [registry],
+    collect() {
+      for (const { name, lagMs } of read()) if (lagMs !== null) this.labels(name).set(lagMs / 1000);
+    },
+  });
 }
 
 let defaultsCollected = false;

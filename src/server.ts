@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { config } from './config';
-import { closeDatabase, databaseKind, openDatabase } from './db';
+import { closeDatabase, databaseKind, openDatabase, startReplicaChecks } from './db';
 import { DataFolderInUseError } from './db/data-folder-lock';
 import { createHttpServer } from './http-server';
 import { memoryInUse } from './load-shedding';
@@ -38,6 +38,8 @@ async function main() {
     if (applied.length > 0) logger.info(`Applied migrations: ${applied.join(', ')}`);
     if (seeded) logger.info('Loaded the sample heroes and teams into the empty database');
   }
+  // Read replicas (DATABASE_READ_URL) found fit by the first check are read from as the server starts.
+  await startReplicaChecks();
 
   const memory = config.http.maxMemoryBytes > 0 ? memoryInUse() : undefined;
   const server = createHttpServer(yoga, config.http, memory, config.metrics ? [config.metricsPath] : []);

@@ -3,15 +3,15 @@ import { createYoga, maskError, type Plugin } from 'graphql-yoga';
 import { requestCaller, useAuthentication } from './access/authentication';
 import { useTrustedDocuments } from './access/trusted-documents';
 import { config, limits } from './config';
-import { createContext } from './context';
-import { poolStats } from './db';
+import { createContext, useMutationReadsOnPrimary } from './context';
+import { poolStats, replicaStatus } from './db';
 import { isReady } from './health';
 import { heldTooMuch } from './http-server';
 import { toClientError, useErrorCodes } from './errors';
 import { useJitExecution } from './jit';
 import { limitPlugins, useBodySizeLimit, useResponseSizeLimit } from './limits';
 import { memoryInUse, useCostBudget, useLoadShedding } from './load-shedding';
-import { observeRequest, useMetricsEndpoint, watchPool } from './metrics';
+import { observeRequest, useMetricsEndpoint, watchPool, watchReplicas } from './metrics';
 import { logRequest, yogaLogger } from './request-log';
 import { useRequestTracking } from './request-tracking';
 import { useSharedEventLoaders } from './realtime/subscribe';
@@ -80,6 +80,7 @@ function useReadinessChecks(endpoints: readonly string[], check: () => Promise<b
 }
 
 watchPool(poolStats);
+watchReplicas(replicaStatus);
 
 export const yoga = createYoga({
   schema,
@@ -136,6 +137,8 @@ export const yoga = createYoga({
       blocked: () => heldTooMuch(config.http, config.http.maxMemoryBytes > 0 ? memoryInUse() : undefined),
     }),
     ...(config.jit ? [useJitExecution(schema)] : []),
+    // A mutation's payload reads from the primary, not a read replica (DATABASE_READ_URL).
+    useMutationReadsOnPrimary(),
     // Subscriptions: each event executed with the loaders its subscribers share (after jit, which
     // leaves subscriptions alone).
     useSharedEventLoaders(schema),

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { GraphQLResolveInfo } from 'graphql';
 import { readRows, readValues } from '../db';
+import type { ReadRoute } from '../db/replica-routing';
 import { batchSizeOf } from '../metrics';
 import type { Hero, Team } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
@@ -213,7 +214,10 @@ export class LinkLoader<Node extends { id: number }> {
   private readonly pageBatches: { observe(keys: number): void };
   private readonly countBatches: { observe(keys: number): void };
 
-  constructor(private readonly side: LinkSide<Node>) {
+  constructor(
+    private readonly side: LinkSide<Node>,
+    private readonly route: Readonly<ReadRoute>,
+  ) {
     this.columns = linkColumns(side);
     this.pageBatches = batchSizeOf(side.field);
     this.countBatches = batchSizeOf(`${side.field}.totalCount`);
@@ -316,7 +320,8 @@ export class LinkLoader<Node extends { id: number }> {
       // array into JSON at a fraction of what json_build_array costs it for every row (Q1's
       // statement, named: 2.1 against 2.8-3.1 ms of PostgreSQL CPU, 0.6 against 0.9-1.0 ms in the
       // client).
-      const { rows } = await readValues(Prisma.sql`
+      const { rows } = await readValues(
+        Prisma.sql`
         WITH m AS MATERIALIZED (
           SELECT p.id AS "parentId", x.*
           FROM unnest(${ids}::int[]) AS p(id)
@@ -332,7 +337,9 @@ export class LinkLoader<Node extends { id: number }> {
           (SELECT json_build_array(array_agg(m."parentId"), array_agg(m."childId"), array_agg(m."isTraining")${read.joinedAt ? Prisma.sql`, array_agg(m."joinedAt")` : Prisma.empty}) FROM m),
           (SELECT json_build_array(${table.aggregate})
            FROM ${table.from} WHERE n.id = ANY(ARRAY(SELECT DISTINCT "childId" FROM m)))
-        )::text AS page`);
+        )::text AS page`,
+        { target: this.route.target },
+      );
       // An aggregate over no rows is NULL: no memberships, no nodes.
       const [links, found] = JSON.parse(rows[0]![0] as string) as [
         [number[] | null, number[], boolean[], number[]?],
@@ -374,13 +381,16 @@ export class LinkLoader<Node extends { id: number }> {
         ${this.side.counters ? this.sortedOrWalked(spec, sorted, joinedAt, read) : Prisma.sql`CROSS JOIN LATERAL (${sorted}) m`}`;
       // One JSON value of columns, as for the link's orderings (Q5, 1,000 rows: far less CPU than
       // the driver decoding rows); the aggregates take the rows in the order the pages give them.
-      const { rows } = await readValues(Prisma.sql`
+      const { rows } = await readValues(
+        Prisma.sql`
         SELECT json_build_array(
           array_agg(r."parentId"), array_agg(r."isTraining"),
           ${read.joinedAt ? Prisma.sql`array_agg(r."joinedAt")` : Prisma.sql`NULL`},
           json_build_array(${table.aggregateRows})
         )::text AS page
-        FROM (${pages}) r`);
+        FROM (${pages}) r`,
+        { target: this.route.target },
+      );
       // An aggregate over no rows is NULL: no edges.
       const [parents, training, joined, columns] = JSON.parse(rows[0]![0] as string) as [
         number[] | null,
@@ -460,16 +470,17 @@ export class LinkLoader<Node extends { id: number }> {
             FROM ${this.links(filter, 'when filtered')}
             WHERE ${parent} = ANY(${ids}::int[]) AND ${filter?.sql ?? Prisma.sql`TRUE`}
             GROUP BY 1`,
-      { planPerValue: filter?.planPerValue },
+      { planPerValue: filter?.planPerValue, target: this.route.target },
     );
     const counts = new Map(rows.map((row) => [row.parentId, row]));
     return parentIds.map((id) => counts.get(id) ?? { total: 0, training: 0 });
   }
 }
 
-export function createLinkLoaders() {
+/** Loaders whose reads go where `route` says when they run (a replica, or the primary). */
+export function createLinkLoaders(route: Readonly<ReadRoute>) {
   return {
-    teamsOfHero: new LinkLoader<Team>(teamsOfHero),
-    heroesOfTeam: new LinkLoader<Hero>(heroesOfTeam),
+    teamsOfHero: new LinkLoader<Team>(teamsOfHero, route),
+    heroesOfTeam: new LinkLoader<Hero>(heroesOfTeam, route),
   };
 }

@@ -1,5 +1,6 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { readRows, readValues } from '../db';
+import type { ReadRoute } from '../db/replica-routing';
 import { Prisma } from '../generated/prisma/client';
 import type { CompiledFilter } from './filters';
 import { and, type ConnectionArgs, type OrderArg, pageQuery, pageSpec, pageSql, toPage } from './pagination';
@@ -8,17 +9,19 @@ import type { NodeTable } from './tables';
 
 /**
  * One page of a whole table (a root connection), filtered; the count runs only when asked for, and
- * the page only when the field's selection (`info`) asks for edges or pageInfo.
+ * the page only when the field's selection (`info`) asks for edges or pageInfo. Both read where
+ * the operation's `route` says.
  */
 export async function listPage<Row extends { id: number }>(
   table: NodeTable<Row>,
   args: ConnectionArgs & { orderBy?: OrderArg<string> | null },
   filter: CompiledFilter | null,
   info: GraphQLResolveInfo,
+  route: Readonly<ReadRoute>,
 ) {
   const spec = pageSpec(args, args.orderBy, table.columns);
   const page = pageSql(spec, table.columns);
-  const read = { planPerValue: filter?.planPerValue };
+  const read = { planPerValue: filter?.planPerValue, target: route.target };
   const { rows } = asksForPage(info)
     ? await readValues(
         pageQuery(

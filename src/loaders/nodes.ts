@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { readValues } from '../db';
+import type { ReadRoute } from '../db/replica-routing';
 import { batchSizeOf } from '../metrics';
 import type { Hero, Team } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
@@ -19,6 +20,7 @@ export class NodeLoader<Row extends { id: number }> {
   constructor(
     private readonly table: NodeTable<Row>,
     type: 'Hero' | 'Team',
+    private readonly route: Readonly<ReadRoute>,
   ) {
     this.batches = batchSizeOf(type);
   }
@@ -32,6 +34,7 @@ export class NodeLoader<Row extends { id: number }> {
     const { table } = this;
     const { rows } = await readValues(
       Prisma.sql`SELECT ${table.select} FROM ${table.from} WHERE n.id = ANY(${ids as number[]}::int[])`,
+      { target: this.route.target },
     );
     const found = new Map<number, Row>();
     for (const values of rows) {
@@ -42,6 +45,10 @@ export class NodeLoader<Row extends { id: number }> {
   }
 }
 
-export function createNodeLoaders() {
-  return { Hero: new NodeLoader<Hero>(heroTable, 'Hero'), Team: new NodeLoader<Team>(teamTable, 'Team') };
+/** Loaders whose reads go where `route` says when they run (a replica, or the primary). */
+export function createNodeLoaders(route: Readonly<ReadRoute>) {
+  return {
+    Hero: new NodeLoader<Hero>(heroTable, 'Hero', route),
+    Team: new NodeLoader<Team>(teamTable, 'Team', route),
+  };
 }

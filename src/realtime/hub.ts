@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { primaryReads } from '../db/replica-routing';
 import { createLinkLoaders } from '../loaders/links';
 import { createNodeLoaders } from '../loaders/nodes';
 import { logger } from '../logger';
@@ -14,13 +15,21 @@ import { type MembershipChange, type NodeChange, type NodeType, type Notificatio
 // by every subscriber of its events (EventLoaders), so the statements of an event do not grow with
 // its subscribers.
 
-/** Loaders shared by every subscriber of the events of one notification, made on first use. */
+/**
+ * Loaders shared by every subscriber of the events of one notification, made on first use. They
+ * read from the primary, never a read replica: the notification comes from the primary as its
+ * transaction commits, and a replica may not have replayed that commit yet, so an event's hero
+ * read there could be missing or older than the event says (an ADDED membership whose hero is
+ * null). Waiting for a replica to reach the commit's position would need that position in every
+ * notification and a wait per event; an event's reads are shared by all its subscribers, so the
+ * primary serves one statement per event and type whatever their number.
+ */
 export class EventLoaders {
   private made: { loaders: ReturnType<typeof createLinkLoaders>; nodes: ReturnType<typeof createNodeLoaders> } | null =
     null;
 
   private get all() {
-    return (this.made ??= { loaders: createLinkLoaders(), nodes: createNodeLoaders() });
+    return (this.made ??= { loaders: createLinkLoaders(primaryReads), nodes: createNodeLoaders(primaryReads) });
   }
 
   get loaders() {

@@ -55,8 +55,8 @@ builder.queryFields((t) => ({
       type: Hero,
       description: 'All heroes, filtered and ordered.',
       args: { where: t.arg({ type: HeroFilter }), orderBy: t.arg({ type: HeroOrder }) },
-      resolve: (_root, args, _ctx, info) =>
-        listPage(heroTable, args, compileFilter('Hero', args.where, { alias: 'n' }), info),
+      resolve: (_root, args, ctx, info) =>
+        listPage(heroTable, args, compileFilter('Hero', args.where, { alias: 'n' }), info, ctx.reads),
     },
     { name: 'QueryHeroesConnection' },
     { name: 'QueryHeroesEdge' },

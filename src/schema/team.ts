@@ -51,8 +51,8 @@ builder.queryFields((t) => ({
       type: Team,
       description: 'All teams, filtered and ordered.',
       args: { where: t.arg({ type: TeamFilter }), orderBy: t.arg({ type: TeamOrder }) },
-      resolve: (_root, args, _ctx, info) =>
-        listPage(teamTable, args, compileFilter('Team', args.where, { alias: 'n' }), info),
+      resolve: (_root, args, ctx, info) =>
+        listPage(teamTable, args, compileFilter('Team', args.where, { alias: 'n' }), info, ctx.reads),
     },
     { name: 'QueryTeamsConnection' },
     { name: 'QueryTeamsEdge' },

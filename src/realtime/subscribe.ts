@@ -11,6 +11,7 @@ import {
 import { complexityFromQuery } from '@pothos/plugin-complexity';
 import type { Plugin } from 'graphql-yoga';
 import { limits } from '../config';
+import { primaryReads } from '../db/replica-routing';
 import type { Context } from '../context';
 import { answerTooLarge, LimitCode } from '../limits';
 import { countSubscriptionExecution } from '../metrics';
@@ -125,7 +126,8 @@ export async function subscribeWithSharedLoaders(args: ExecutionArgs): Promise<E
     let execution = executions.get(key);
     if (!execution) {
       countSubscriptionExecution();
-      const contextValue = { ...context, loaders: shared.loaders, nodes: shared.nodes };
+      // Everything an event reads comes from the primary, as its shared loaders do (hub.ts).
+      const contextValue = { ...context, loaders: shared.loaders, nodes: shared.nodes, reads: primaryReads };
       const executed = outsideRequest(
         () => execute({ ...args, rootValue: payload, contextValue }),
         'subscription_event',

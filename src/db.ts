@@ -181,8 +181,11 @@ function createDatabase(): Database {
         waiting: pool.waitingCount,
         max: config.poolMax,
       }),
+      // DATABASE_DIRECT_URL when DATABASE_URL goes through PgBouncer in transaction mode: the
+      // engine's advisory lock belongs to a session, which such a pooler hands to others between
+      // statements (taken on one server connection, released on another, held on the first).
       forMigrations: () => {
-        const own = reportLostConnections(new Pool({ connectionString: config.databaseUrl, max: 1 }));
+        const own = reportLostConnections(new Pool({ connectionString: config.directUrl, max: 1 }));
         return { factory: postgresMigrationFactory(own), close: () => own.end() };
       },
       close: () => pool.end(),

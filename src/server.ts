@@ -83,6 +83,14 @@ async function main() {
   const server = createHttpServer(yoga, config.http, memory, config.metrics ? [config.metricsPath] : []);
   // Subscriptions over WebSocket (graphql-ws) at the same /graphql (src/realtime/websocket.ts).
   const websocket = serveWebSocket(server, yoga);
+  // Failing to listen (the port in use) reaches the WebSocket server's error listener, which only
+  // logs: the process would stay up serving nothing (a worker, held by its primary's channel) or
+  // end with 0.
+  server.on('error', (error) => {
+    if (server.listening) return;
+    logger.fatal(`Cannot listen on port ${config.port}: ${error.message}`);
+    process.exit(1);
+  });
   server.listen(config.port, () => {
     // A worker's primary says when they all listen.
     if (!isWorker) sayReady(readyLine((server.address() as AddressInfo).port, started, 1));

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { heroId } from './support/factories';
 import { type ServerProcess, startServer } from './support/server-process';
@@ -221,6 +222,32 @@ it('replaces a worker that dies, says so in the log, and keeps answering', async
   expect(pids.has(replacement)).toBe(true);
   expect(pids.has(victim!)).toBe(false);
 });
+
+it.each(['1', '2'])(
+  'WEB_CONCURRENCY=%s on a port in use exits 1, saying so',
+  async (processes) => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const attempt = await startServer({
+        DATABASE_URL: databaseUrl,
+        WEB_CONCURRENCY: processes,
+        PORT: String(port),
+        MIGRATE_ON_START: 'false',
+      }).then(
+        () => 'started',
+        (error: Error) => error.message,
+      );
+      expect(attempt).toMatch(/server exited with 1/);
+      // listen EADDRINUSE in one process; bind EADDRINUSE in a worker, whose primary binds.
+      expect(attempt).toMatch(new RegExp(`Cannot listen on port ${port}: (listen|bind) EADDRINUSE`));
+    } finally {
+      taken.close();
+    }
+  },
+  60_000,
+);
 
 it('SIGTERM: each worker finishes its requests in flight, then all stop and the primary exits 0', async () => {
   const workers = [...(await answeringPids(4))];

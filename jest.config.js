@@ -24,8 +24,9 @@ const projects = [
     globals: { DATABASE_MODE: 'pglite' },
     // Cuts and slows a PostgreSQL connection through a proxy: there is no connection to cut in PGlite.
     // The load tests hold PostgreSQL sessions on a lock: PGlite has one session and no pool.
-    // Two server processes cannot share one PGlite database.
-    // Read replicas are PostgreSQL's streaming replication: the tests start a primary and a standby.
+    // Two server processes cannot share one PGlite database (WEB_CONCURRENCY > 1 refuses it:
+    // test/data-folder-lock.test.ts), PgBouncer stands in front of PostgreSQL, and read replicas
+    // are PostgreSQL's streaming replication: the tests start a primary and a standby.
     testPathIgnorePatterns: [
       '/test/faults\\.test\\.ts$',
       '/test/realtime-servers\\.test\\.ts$',
@@ -33,6 +34,8 @@ const projects = [
       '/test/replica-servers\\.test\\.ts$',
       '/test/load-shedding\\.test\\.ts$',
       '/test/slow-clients\\.test\\.ts$',
+      '/test/processes\\.test\\.ts$',
+      '/test/pgbouncer\\.test\\.ts$',
     ],
   },
 ];

@@ -6,5 +6,8 @@ import { defineConfig } from 'prisma/config';
 export default defineConfig({
   schema: 'prisma/schema.prisma',
   migrations: { path: 'prisma/migrations' },
-  datasource: { url: process.env.DATABASE_URL ?? 'postgresql://localhost:5432/heroes' },
+  // The CLI migrates: on a session of its own (DATABASE_DIRECT_URL) when DATABASE_URL is a PgBouncer.
+  datasource: {
+    url: process.env.DATABASE_DIRECT_URL || process.env.DATABASE_URL || 'postgresql://localhost:5432/heroes',
+  },
 });

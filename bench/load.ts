@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { percentile, type Measurement } from './stats';
 import { Client } from 'pg';
-import { backendCpu, cpuBetween, processCpuMs } from './proc';
+import { backendCpu, cpuBetween, processTreeCpuMs } from './proc';
 
 // One load measurement of the GraphQL server, run as a process of its own by bench/run.ts:
 // autocannon for the warm-up (results discarded), then for the measurement. Every response must be
@@ -16,7 +16,7 @@ export interface LoadConfig {
   connections: number;
   warmup: number;
   duration: number;
-  /** The server's pid, to read its CPU time around the measurement. */
+  /** The server's pid, to read its CPU time (and its workers') around the measurement. */
   serverPid: number;
   /** The server's database, to read the CPU time of its PostgreSQL backends. */
   databaseUrl: string;
@@ -47,10 +47,10 @@ async function main() {
   const latencies: number[] = [];
   const db = new Client({ connectionString: config.databaseUrl });
   await db.connect();
-  const serverBefore = processCpuMs(config.serverPid);
+  const serverBefore = processTreeCpuMs(config.serverPid);
   const pgBefore = await backendCpu(db);
   const result = await run(config, config.duration, latencies);
-  const serverAfter = processCpuMs(config.serverPid);
+  const serverAfter = processTreeCpuMs(config.serverPid);
   const pgAfter = await backendCpu(db);
   await db.end();
   latencies.sort((a, b) => a - b);

@@ -41,6 +41,22 @@ export function processCpuMs(pid: number): number | undefined {
   return readStat(pid)?.cpuMs;
 }
 
+/** The processes `pid` started that still run (the workers of WEB_CONCURRENCY > 1). */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** CPU time (ms) of the process and of the processes it started that still run. */
+export function processTreeCpuMs(pid: number): number | undefined {
+  const own = processCpuMs(pid);
+  if (own === undefined) return undefined;
+  return childPids(pid).reduce((total, child) => total + (processTreeCpuMs(child) ?? 0), own);
+}
+
 export type CpuSnapshot = Map<number, number>;
 
 /**

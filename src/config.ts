@@ -51,10 +51,23 @@ function readDatabaseUrl(): string | undefined {
   return raw;
 }
 
-/** DATABASE_LISTEN_URL: where the LISTEN connection goes (not through PgBouncer in transaction mode). */
-function readListenUrl(databaseUrl: string | undefined): string | undefined {
-  const raw = process.env.DATABASE_LISTEN_URL;
+/**
+ * DATABASE_DIRECT_URL: a session of PostgreSQL's own for what needs one (the migrations' advisory
+ * lock), when DATABASE_URL goes through PgBouncer in transaction mode.
+ */
+function readDirectUrl(databaseUrl: string | undefined): string | undefined {
+  const raw = process.env.DATABASE_DIRECT_URL;
   if (raw === undefined || raw === '') return databaseUrl;
+  if (!/^postgres(ql)?:\/\//.test(raw)) throw new Error('DATABASE_DIRECT_URL must be a postgresql:// URL');
+  if (!databaseUrl)
+    throw new Error('DATABASE_DIRECT_URL is set but DATABASE_URL is not (PGlite has no sessions to choose)');
+  return raw;
+}
+
+/** DATABASE_LISTEN_URL: where the LISTEN connection goes (not through PgBouncer in transaction mode). */
+function readListenUrl(databaseUrl: string | undefined, directUrl: string | undefined): string | undefined {
+  const raw = process.env.DATABASE_LISTEN_URL;
+  if (raw === undefined || raw === '') return directUrl;
   if (!/^postgres(ql)?:\/\//.test(raw)) throw new Error('DATABASE_LISTEN_URL must be a postgresql:// URL');
   if (!databaseUrl) throw new Error('DATABASE_LISTEN_URL is set but DATABASE_URL is not (PGlite listens in process)');
   return raw;
@@ -200,6 +213,8 @@ export interface Config {
   readonly port: number;
   /** PostgreSQL URL; when absent the embedded PGlite database in dataDir is used. */
   readonly databaseUrl: string | undefined;
+  /** Where migrations run, on a session of their own (PostgreSQL only; DATABASE_URL by default). */
+  readonly directUrl: string | undefined;
   /** Where the one LISTEN connection of the change events goes (PostgreSQL only). */
   readonly listenUrl: string | undefined;
   /** Read replicas of DATABASE_URL (src/db/replica-routing.ts); empty: every read goes to the primary. */
@@ -208,6 +223,8 @@ export interface Config {
   readonly maxReplicaLagMs: number;
   /** How often each replica's lag and health are checked, in the background. */
   readonly replicaCheckIntervalMs: number;
+  /** Server processes on this machine sharing the port (node:cluster; PostgreSQL only past 1). */
+  readonly webConcurrency: number;
   readonly dataDir: string;
   readonly poolMax: number;
   /**
@@ -266,15 +283,18 @@ export type LogLevel = (typeof logLevels)[number];
 const production = process.env.NODE_ENV === 'production';
 
 const databaseUrl = readDatabaseUrl();
+const directUrl = readDirectUrl(databaseUrl);
 
 export const config: Config = Object.freeze({
   production,
   port: readInt('PORT', 4000, 0, 65535),
   databaseUrl,
-  listenUrl: readListenUrl(databaseUrl),
   replicaUrls: readReplicaUrls(databaseUrl),
   maxReplicaLagMs: readInt('MAX_REPLICA_LAG_MS', 5_000, 0, 86_400_000),
   replicaCheckIntervalMs: readInt('REPLICA_CHECK_INTERVAL_MS', 1_000, 50, 600_000),
+  directUrl,
+  listenUrl: readListenUrl(databaseUrl, directUrl),
+  webConcurrency: readInt('WEB_CONCURRENCY', 1, 1, 256),
   dataDir: readDataDir(),
   poolMax: readInt('PG_POOL_MAX', 10, 1, 1000),
   preparedStatements: readInt('PG_PREPARED_STATEMENTS', 100, 0, 10_000),

@@ -101,6 +101,48 @@ interface ParsedStatements {
 }
 
 /**
+ * Closes a named statement with the protocol's Close message (a custom query of pg's, as pg-cursor
+ * is one), not with SQL's DEALLOCATE: PgBouncer 1.21 and later, with max_prepared_statements, map
+ * the statement names of protocol messages to its sessions' own, but pass a DEALLOCATE on as it
+ * is, naming a statement that its session does not have (pgbouncer/pgbouncer#991). Closing a name
+ * that does not exist is no error.
+ */
+class CloseStatement {
+  /** Set before the query is sent: pg wraps it with its query_timeout. */
+  callback?: (error: Error | null) => void;
+  private done = false;
+
+  constructor(private readonly name: string) {}
+
+  submit(connection: { close(message: { type: 'S'; name: string }): void; sync(): void }): void {
+    connection.close({ type: 'S', name: this.name });
+    connection.sync();
+  }
+
+  handleError(error: Error): void {
+    this.finish(error);
+  }
+
+  handleReadyForQuery(): void {
+    this.finish(null);
+  }
+
+  private finish(error: Error | null): void {
+    if (this.done) return;
+    this.done = true;
+    this.callback?.(error);
+  }
+}
+
+function closeStatement(client: PoolClient, name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const close = new CloseStatement(name);
+    close.callback = (error) => (error ? reject(error) : resolve());
+    client.query(close as unknown as Parameters<PoolClient['query']>[0]);
+  });
+}
+
+/**
  * Runs a read as a named prepared statement: PostgreSQL parses and plans it once per connection
  * (after five runs it keeps a generic plan when that costs no more than the custom ones), instead
  * of on every request as unnamed statements are. Each connection keeps at most `perConnection`
@@ -137,7 +179,7 @@ export async function readPrepared(
         if (parsedStatements[oldest] !== undefined) {
           delete parsedStatements[oldest];
           delete submittedNamedStatements[oldest];
-          await client.query(`DEALLOCATE "${oldest}"`);
+          await closeStatement(client, oldest);
         }
       }
       prepared.add(name);
@@ -215,8 +257,11 @@ function createDatabase(): Database {
         waiting: pool.waitingCount,
         max: config.poolMax,
       }),
+      // DATABASE_DIRECT_URL when DATABASE_URL goes through PgBouncer in transaction mode: the
+      // engine's advisory lock belongs to a session, which such a pooler hands to others between
+      // statements (taken on one server connection, released on another, held on the first).
       forMigrations: () => {
-        const own = reportLostConnections(new Pool({ connectionString: config.databaseUrl, max: 1 }));
+        const own = reportLostConnections(new Pool({ connectionString: config.directUrl, max: 1 }));
         return { factory: postgresMigrationFactory(own), close: () => own.end() };
       },
       close: async () => {

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import pino, { type DestinationStream } from 'pino';
 import { config } from './config';
 
@@ -37,8 +38,9 @@ let destination: DestinationStream = stdout;
 export const logger = pino(
   {
     level: config.logLevel,
-    // No pid and hostname on every line: whatever collects the lines knows where they come from.
-    base: null,
+    // No hostname on every line: whatever collects the lines knows where they come from. The pid
+    // only from a worker of WEB_CONCURRENCY > 1, whose lines share one stdout with the others'.
+    base: cluster.isWorker ? { pid: process.pid } : null,
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
   },

@@ -1,5 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { clusterMetrics, isWorker } from './cluster';
 import type { ReplicaState, ReplicaStatus } from './db/replica-routing';
 import { currentRequest, type RequestRecord, statementsSent } from './request-tracking';
 
@@ -271,21 +272,21 @@ let defaultsCollected = false;
 /**
  * Answers GET `path` with the metrics, before anything else looks at the request (no GraphQL
  * request is counted for it, and it costs what the registry costs to print). Adds the process's
- * own metrics (CPU, memory, heap, event loop lag, GC, handles) from prom-client.
+ * own metrics (CPU, memory, heap, event loop lag, GC, handles) from prom-client. In a worker of
+ * WEB_CONCURRENCY > 1, those of every worker, gathered by the primary (src/cluster.ts).
  */
 export function useMetricsEndpoint(path: string): Plugin {
   if (!defaultsCollected) {
     defaultsCollected = true;
     collectDefaultMetrics({ register: registry });
   }
+  const read = isWorker ? clusterMetrics(registry) : () => registry.metrics();
   return {
     onRequest({ url, fetchAPI, endResponse }) {
       if (url.pathname !== path) return;
-      return registry
-        .metrics()
-        .then((text) =>
-          endResponse(new fetchAPI.Response(text, { headers: { 'content-type': registry.contentType } })),
-        );
+      return read().then((text) =>
+        endResponse(new fetchAPI.Response(text, { headers: { 'content-type': registry.contentType } })),
+      );
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
+import { isWorker, runPrimary } from './cluster';
 import { config } from './config';
 import { closeDatabase, databaseKind, openDatabase, startReplicaChecks } from './db';
 import { DataFolderInUseError } from './db/data-folder-lock';
@@ -29,15 +30,54 @@ function warnIfOpen() {
   );
 }
 
-async function main() {
-  const started = performance.now();
-  warnIfOpen();
+function readyLine(port: number, started: number, processes: number): string {
+  const where = databaseKind === 'pglite' ? `PGlite in ${config.dataDir}` : 'PostgreSQL';
+  const ms = Math.round(performance.now() - started);
+  const how = processes > 1 ? `, ${processes} processes` : '';
+  return `GraphQL server on http://localhost:${port}${yoga.graphqlEndpoint} (${where}${how}, ready in ${ms} ms)`;
+}
+
+// At warn when LOG_LEVEL is warn or above: test/support/server-process.ts waits for this line.
+function sayReady(line: string): void {
+  if (logger.isLevelEnabled('info')) logger.info(line);
+  else logger.warn(line);
+}
+
+async function prepare(): Promise<void> {
   openDatabase();
   if (config.migrateOnStart) {
     const { applied, seeded } = await prepareDatabase({ seed: true });
     if (applied.length > 0) logger.info(`Applied migrations: ${applied.join(', ')}`);
     if (seeded) logger.info('Loaded the sample heroes and teams into the empty database');
   }
+}
+
+/** WEB_CONCURRENCY > 1: migrate once here, then fork the workers that serve (src/cluster.ts). */
+async function primary(started: number) {
+  if (databaseKind === 'pglite') {
+    logger.fatal(
+      `WEB_CONCURRENCY=${config.webConcurrency} needs PostgreSQL (DATABASE_URL): the embedded PGlite database ` +
+        `in ${config.dataDir} belongs to one process. Unset WEB_CONCURRENCY, or set DATABASE_URL.`,
+    );
+    process.exit(1);
+  }
+  warnIfOpen();
+  await prepare();
+  await closeDatabase();
+  runPrimary({
+    workers: config.webConcurrency,
+    stopWaitMs: config.shutdownGraceMs + 5_000,
+    // Migrated above: the workers do not each wait on the migration lock.
+    workerEnv: { MIGRATE_ON_START: 'false' },
+    onListening: (port) => sayReady(readyLine(port, started, config.webConcurrency)),
+  });
+}
+
+async function main() {
+  const started = performance.now();
+  if (config.webConcurrency > 1 && !isWorker) return primary(started);
+  if (!isWorker) warnIfOpen();
+  await prepare();
   // Read replicas (DATABASE_READ_URL) found fit by the first check are read from as the server starts.
   await startReplicaChecks();
 
@@ -45,13 +85,17 @@ async function main() {
   const server = createHttpServer(yoga, config.http, memory, config.metrics ? [config.metricsPath] : []);
   // Subscriptions over WebSocket (graphql-ws) at the same /graphql (src/realtime/websocket.ts).
   const websocket = serveWebSocket(server, yoga);
+  // Failing to listen (the port in use) reaches the WebSocket server's error listener, which only
+  // logs: the process would stay up serving nothing (a worker, held by its primary's channel) or
+  // end with 0.
+  server.on('error', (error) => {
+    if (server.listening) return;
+    logger.fatal(`Cannot listen on port ${config.port}: ${error.message}`);
+    process.exit(1);
+  });
   server.listen(config.port, () => {
-    const { port } = server.address() as AddressInfo;
-    const where = databaseKind === 'pglite' ? `PGlite in ${config.dataDir}` : 'PostgreSQL';
-    const ms = Math.round(performance.now() - started);
-    // At warn when LOG_LEVEL is warn or above: test/support/server-process.ts waits for this line.
-    const say = logger.isLevelEnabled('info') ? logger.info.bind(logger) : logger.warn.bind(logger);
-    say(`GraphQL server on http://localhost:${port}${yoga.graphqlEndpoint} (${where}, ready in ${ms} ms)`);
+    // A worker's primary says when they all listen.
+    if (!isWorker) sayReady(readyLine((server.address() as AddressInfo).port, started, 1));
   });
 
   let stopping = false;

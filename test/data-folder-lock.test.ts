@@ -1,5 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { DataFolderInUseError, DataFolderLock, LOCK_FILE } from '../src/db/data-folder-lock';
@@ -84,6 +93,20 @@ describe('the server on a data folder', () => {
     // A clean stop removes its lock.
     expect(existsSync(lockFile())).toBe(false);
   }, 90_000);
+
+  it('refuses WEB_CONCURRENCY=2 at start, with a message, before it opens the folder', async () => {
+    const attempt = await startServer({ DATA_DIR: dir, WEB_CONCURRENCY: '2' }).then(
+      () => 'started',
+      (error: Error) => error.message,
+    );
+    expect(attempt).toMatch(/server exited with 1/);
+    expect(attempt).toContain(
+      `WEB_CONCURRENCY=2 needs PostgreSQL (DATABASE_URL): the embedded PGlite database in ${dir}`,
+    );
+    expect(attempt).not.toMatch(/\n\s+at /);
+    // Nothing was opened: no lock, no database files.
+    expect(readdirSync(dir)).toEqual([]);
+  }, 60_000);
 });
 
 describe('DataFolderLock', () => {

@@ -8,6 +8,7 @@ import { poolStats } from './db';
 import { isReady } from './health';
 import { heldTooMuch } from './http-server';
 import { toClientError, useErrorCodes } from './errors';
+import { useExplain } from './explain';
 import { useJitExecution } from './jit';
 import { limitPlugins, useBodySizeLimit, useResponseSizeLimit } from './limits';
 import { memoryInUse, useCostBudget, useLoadShedding } from './load-shedding';
@@ -124,6 +125,8 @@ export const yoga = createYoga({
         ]
       : []),
     useErrorCodes(),
+    // x-explain: the SQL an operation sent, for admin callers (src/explain.ts).
+    useExplain({ production: config.production }),
     ...limitPlugins(),
     // After the limits: what is refused there holds no budget.
     useCostBudget({

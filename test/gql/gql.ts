@@ -76,6 +76,9 @@ type Documents = {
     "\n  mutation CountCreate($teams: [MembershipInput!]) {\n    createHero(input: { name: \"Counted\", secretName: \"C\", teams: $teams }) {\n      hero {\n        id\n      }\n    }\n  }\n": typeof types.CountCreateDocument,
     "\n  mutation CountDeleteHero($id: ID!) {\n    deleteHero(input: { id: $id }) {\n      deletedId\n    }\n  }\n": typeof types.CountDeleteHeroDocument,
     "\n  mutation CountDeleteTeam($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n": typeof types.CountDeleteTeamDocument,
+    "\n  query HeroesWithTeamsExplained {\n    heroes(first: 3, orderBy: { field: ID }) {\n      edges {\n        node {\n          name\n          teams(first: 5) {\n            edges {\n              node {\n                name\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": typeof types.HeroesWithTeamsExplainedDocument,
+    "\n  mutation AddHeroToTeamExplained($hero: ID!, $team: ID!) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team }) {\n      team {\n        heroes {\n          totalCount\n          edges {\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n": typeof types.AddHeroToTeamExplainedDocument,
+    "\n  query TeamHeroCountExplained($team: ID!) {\n    team(id: $team) {\n      heroes {\n        totalCount\n      }\n    }\n  }\n": typeof types.TeamHeroCountExplainedDocument,
     "\n  query FilteredHeroes($where: HeroFilter) {\n    heroes(first: 50, where: $where) {\n      totalCount\n      edges {\n        node {\n          name\n        }\n      }\n    }\n  }\n": typeof types.FilteredHeroesDocument,
     "\n  query FilteredTeams($where: TeamFilter) {\n    teams(first: 50, where: $where) {\n      totalCount\n      edges {\n        node {\n          name\n        }\n      }\n    }\n  }\n": typeof types.FilteredTeamsDocument,
     "\n        query TeamHeroesOlderThan30($id: ID!) {\n          team(id: $id) {\n            heroes(where: { minAge: 31 }, orderBy: { field: NAME }) {\n              totalCount\n              edges {\n                node {\n                  name\n                  age\n                }\n              }\n            }\n          }\n        }\n      ": typeof types.TeamHeroesOlderThan30Document,
@@ -190,6 +193,9 @@ const documents: Documents = {
     "\n  mutation CountCreate($teams: [MembershipInput!]) {\n    createHero(input: { name: \"Counted\", secretName: \"C\", teams: $teams }) {\n      hero {\n        id\n      }\n    }\n  }\n": types.CountCreateDocument,
     "\n  mutation CountDeleteHero($id: ID!) {\n    deleteHero(input: { id: $id }) {\n      deletedId\n    }\n  }\n": types.CountDeleteHeroDocument,
     "\n  mutation CountDeleteTeam($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n": types.CountDeleteTeamDocument,
+    "\n  query HeroesWithTeamsExplained {\n    heroes(first: 3, orderBy: { field: ID }) {\n      edges {\n        node {\n          name\n          teams(first: 5) {\n            edges {\n              node {\n                name\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": types.HeroesWithTeamsExplainedDocument,
+    "\n  mutation AddHeroToTeamExplained($hero: ID!, $team: ID!) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team }) {\n      team {\n        heroes {\n          totalCount\n          edges {\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n": types.AddHeroToTeamExplainedDocument,
+    "\n  query TeamHeroCountExplained($team: ID!) {\n    team(id: $team) {\n      heroes {\n        totalCount\n      }\n    }\n  }\n": types.TeamHeroCountExplainedDocument,
     "\n  query FilteredHeroes($where: HeroFilter) {\n    heroes(first: 50, where: $where) {\n      totalCount\n      edges {\n        node {\n          name\n        }\n      }\n    }\n  }\n": types.FilteredHeroesDocument,
     "\n  query FilteredTeams($where: TeamFilter) {\n    teams(first: 50, where: $where) {\n      totalCount\n      edges {\n        node {\n          name\n        }\n      }\n    }\n  }\n": types.FilteredTeamsDocument,
     "\n        query TeamHeroesOlderThan30($id: ID!) {\n          team(id: $id) {\n            heroes(where: { minAge: 31 }, orderBy: { field: NAME }) {\n              totalCount\n              edges {\n                node {\n                  name\n                  age\n                }\n              }\n            }\n          }\n        }\n      ": types.TeamHeroesOlderThan30Document,
@@ -504,6 +510,18 @@ export function graphql(source: "\n  mutation CountDeleteHero($id: ID!) {\n    d
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation CountDeleteTeam($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n"): (typeof documents)["\n  mutation CountDeleteTeam($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query HeroesWithTeamsExplained {\n    heroes(first: 3, orderBy: { field: ID }) {\n      edges {\n        node {\n          name\n          teams(first: 5) {\n            edges {\n              node {\n                name\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query HeroesWithTeamsExplained {\n    heroes(first: 3, orderBy: { field: ID }) {\n      edges {\n        node {\n          name\n          teams(first: 5) {\n            edges {\n              node {\n                name\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AddHeroToTeamExplained($hero: ID!, $team: ID!) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team }) {\n      team {\n        heroes {\n          totalCount\n          edges {\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation AddHeroToTeamExplained($hero: ID!, $team: ID!) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team }) {\n      team {\n        heroes {\n          totalCount\n          edges {\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TeamHeroCountExplained($team: ID!) {\n    team(id: $team) {\n      heroes {\n        totalCount\n      }\n    }\n  }\n"): (typeof documents)["\n  query TeamHeroCountExplained($team: ID!) {\n    team(id: $team) {\n      heroes {\n        totalCount\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -2,6 +2,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { anonymousCaller } from '../src/access/roles';
 import { type Explanation, isRead, mayExplain } from '../src/explain';
+import { explainPanel } from '../src/explain-panel';
 import { yoga } from '../src/yoga';
 import { graphql } from './gql';
 import { heroId, resetDatabase, teamId } from './support/factories';
@@ -145,6 +146,18 @@ describe('in development (an anonymous caller is admin)', () => {
     }
     const after = await send(TeamHeroCountExplained, { team: teamId(2) });
     expect(after.body.data).toEqual({ team: { heroes: { totalCount: 2 } } });
+  });
+});
+
+describe('GraphiQL', () => {
+  it('shows the explain panel: inline, after GraphiQL, a script that parses, no other host named', async () => {
+    const response = await yoga.fetch('http://yoga/graphql', { headers: { accept: 'text/html' } });
+    const page = await response.text();
+    expect(page.indexOf(explainPanel)).toBeGreaterThan(page.indexOf('YogaGraphiQL.renderYogaGraphiQL('));
+    const script = /<script>([\s\S]*)<\/script>$/.exec(explainPanel)![1]!;
+    expect(() => new Function(script)).not.toThrow();
+    expect(script).toContain("headers.set('x-explain', mode)");
+    expect(explainPanel).not.toMatch(/https?:|\/\/\w|\bsrc=|\bhref=/i);
   });
 });
 

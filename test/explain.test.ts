@@ -49,6 +49,16 @@ const AddHeroToTeamExplained = graphql(`
   }
 `);
 
+const SetHeroTeamsExplained = graphql(`
+  mutation SetHeroTeamsExplained($hero: ID!, $team: ID!) {
+    setHeroTeams(input: { heroId: $hero, teams: [{ teamId: $team }] }) {
+      hero {
+        name
+      }
+    }
+  }
+`);
+
 const TeamHeroCountExplained = graphql(`
   query TeamHeroCountExplained($team: ID!) {
     team(id: $team) {
@@ -146,6 +156,24 @@ describe('in development (an anonymous caller is admin)', () => {
     }
     const after = await send(TeamHeroCountExplained, { team: teamId(2) });
     expect(after.body.data).toEqual({ team: { heroes: { totalCount: 2 } } });
+  });
+
+  it("lists a transaction's statements, its locks unexplained", async () => {
+    // Rusty-Man back to the Preventers only: a transaction that locks him first.
+    const { result, statements } = await recordSql(() =>
+      send(SetHeroTeamsExplained, { hero: heroId(2), team: teamId(1) }, { 'x-explain': 'plan' }),
+    );
+    expect(result.body.errors).toBeUndefined();
+    const explain = result.body.extensions!.explain!;
+    expect(explain.statements.map((statement) => statement.sql)).toEqual(statements);
+    // Prisma reports a transaction's COMMIT (PGlite's driver: as a comment naming it), not its BEGIN.
+    expect(statements.at(-1)).toMatch(/COMMIT/);
+    expect(explain.statements.at(-1)?.noPlan).toMatch(/^not a read/);
+    const locks = explain.statements.filter((statement) => /\bFOR (NO KEY )?(UPDATE|SHARE)\b/i.test(statement.sql));
+    expect(locks.length).toBeGreaterThan(0);
+    for (const lock of locks) expect(lock.noPlan).toMatch(/^not a read/);
+    const after = await send(TeamHeroCountExplained, { team: teamId(2) });
+    expect(after.body.data).toEqual({ team: { heroes: { totalCount: 1 } } });
   });
 });
 

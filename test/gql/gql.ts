@@ -78,6 +78,7 @@ type Documents = {
     "\n  mutation CountDeleteTeam($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n": typeof types.CountDeleteTeamDocument,
     "\n  query HeroesWithTeamsExplained {\n    heroes(first: 3, orderBy: { field: ID }) {\n      edges {\n        node {\n          name\n          teams(first: 5) {\n            edges {\n              node {\n                name\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": typeof types.HeroesWithTeamsExplainedDocument,
     "\n  mutation AddHeroToTeamExplained($hero: ID!, $team: ID!) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team }) {\n      team {\n        heroes {\n          totalCount\n          edges {\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n": typeof types.AddHeroToTeamExplainedDocument,
+    "\n  mutation SetHeroTeamsExplained($hero: ID!, $team: ID!) {\n    setHeroTeams(input: { heroId: $hero, teams: [{ teamId: $team }] }) {\n      hero {\n        name\n      }\n    }\n  }\n": typeof types.SetHeroTeamsExplainedDocument,
     "\n  query TeamHeroCountExplained($team: ID!) {\n    team(id: $team) {\n      heroes {\n        totalCount\n      }\n    }\n  }\n": typeof types.TeamHeroCountExplainedDocument,
     "\n  query FilteredHeroes($where: HeroFilter) {\n    heroes(first: 50, where: $where) {\n      totalCount\n      edges {\n        node {\n          name\n        }\n      }\n    }\n  }\n": typeof types.FilteredHeroesDocument,
     "\n  query FilteredTeams($where: TeamFilter) {\n    teams(first: 50, where: $where) {\n      totalCount\n      edges {\n        node {\n          name\n        }\n      }\n    }\n  }\n": typeof types.FilteredTeamsDocument,
@@ -195,6 +196,7 @@ const documents: Documents = {
     "\n  mutation CountDeleteTeam($id: ID!) {\n    deleteTeam(input: { id: $id }) {\n      deletedId\n    }\n  }\n": types.CountDeleteTeamDocument,
     "\n  query HeroesWithTeamsExplained {\n    heroes(first: 3, orderBy: { field: ID }) {\n      edges {\n        node {\n          name\n          teams(first: 5) {\n            edges {\n              node {\n                name\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": types.HeroesWithTeamsExplainedDocument,
     "\n  mutation AddHeroToTeamExplained($hero: ID!, $team: ID!) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team }) {\n      team {\n        heroes {\n          totalCount\n          edges {\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n": types.AddHeroToTeamExplainedDocument,
+    "\n  mutation SetHeroTeamsExplained($hero: ID!, $team: ID!) {\n    setHeroTeams(input: { heroId: $hero, teams: [{ teamId: $team }] }) {\n      hero {\n        name\n      }\n    }\n  }\n": types.SetHeroTeamsExplainedDocument,
     "\n  query TeamHeroCountExplained($team: ID!) {\n    team(id: $team) {\n      heroes {\n        totalCount\n      }\n    }\n  }\n": types.TeamHeroCountExplainedDocument,
     "\n  query FilteredHeroes($where: HeroFilter) {\n    heroes(first: 50, where: $where) {\n      totalCount\n      edges {\n        node {\n          name\n        }\n      }\n    }\n  }\n": types.FilteredHeroesDocument,
     "\n  query FilteredTeams($where: TeamFilter) {\n    teams(first: 50, where: $where) {\n      totalCount\n      edges {\n        node {\n          name\n        }\n      }\n    }\n  }\n": types.FilteredTeamsDocument,
@@ -518,6 +520,10 @@ export function graphql(source: "\n  query HeroesWithTeamsExplained {\n    heroe
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation AddHeroToTeamExplained($hero: ID!, $team: ID!) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team }) {\n      team {\n        heroes {\n          totalCount\n          edges {\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation AddHeroToTeamExplained($hero: ID!, $team: ID!) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team }) {\n      team {\n        heroes {\n          totalCount\n          edges {\n            node {\n              name\n            }\n          }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetHeroTeamsExplained($hero: ID!, $team: ID!) {\n    setHeroTeams(input: { heroId: $hero, teams: [{ teamId: $team }] }) {\n      hero {\n        name\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation SetHeroTeamsExplained($hero: ID!, $team: ID!) {\n    setHeroTeams(input: { heroId: $hero, teams: [{ teamId: $team }] }) {\n      hero {\n        name\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

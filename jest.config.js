@@ -49,6 +49,7 @@ if (process.env.TEST_DATABASE_URL) {
     // mutation, whose refusals must write nothing, runs on both: test/access.test.ts).
     testPathIgnorePatterns: [
       '/test/schema\\.test\\.ts$',
+      '/test/markdown-links\\.test\\.ts$',
       '/test/access-keys\\.test\\.ts$',
       '/test/trusted-documents\\.test\\.ts$',
       '/test/relay\\.test\\.ts$',

@@ -389,7 +389,7 @@ function emitQuery(event: { query: string; params: string; duration: number }): 
 // statement Prisma Client sends (the writes) counts against the request that sent it, as the reads
 // of readValues do.
 prisma.$on('query', (event) => {
-  countStatement();
+  countStatement(event.query, event.params, event.duration);
   emitQuery(event);
 });
 
@@ -421,22 +421,30 @@ export interface ReadOptions {
 export async function readValues(query: Prisma.Sql, options: ReadOptions = {}): Promise<Values> {
   const args = query.values;
   const started = performance.now();
-  let result: Values;
-  if (database.read) {
-    result = await database.read(query.text, args, !options.planPerValue, options.target ?? 'primary');
-  } else {
-    const adapter = await (reader ??= adapterFactory.connect());
-    const argTypes: ArgType[] = args.map((value) => ({
-      scalarType: 'unknown',
-      arity: Array.isArray(value) ? 'list' : 'scalar',
-    }));
-    result = await adapter.queryRaw({ sql: query.text, args, argTypes });
-  }
-  countStatement();
-  if (queryListeners.size > 0) {
-    emitQuery({ query: query.text, params: JSON.stringify(args), duration: performance.now() - started });
-  }
+  const result = await send(query.text, args, !options.planPerValue, options.target ?? 'primary');
+  const duration = performance.now() - started;
+  countStatement(query.text, args, duration);
+  if (queryListeners.size > 0) emitQuery({ query: query.text, params: JSON.stringify(args), duration });
   return result;
+}
+
+async function send(text: string, args: unknown[], named: boolean, target: ReadTarget = 'primary'): Promise<Values> {
+  if (database.read) return database.read(text, args, named, target);
+  const adapter = await (reader ??= adapterFactory.connect());
+  const argTypes: ArgType[] = args.map((value) => ({
+    scalarType: 'unknown',
+    arity: Array.isArray(value) ? 'list' : 'scalar',
+  }));
+  return adapter.queryRaw({ sql: text, args, argTypes });
+}
+
+/**
+ * Runs a statement of the server's own about a request (src/explain.ts: EXPLAIN), unnamed, by the
+ * read path: not counted against the request nor reported to `onQuery` listeners, since the
+ * request did not send it.
+ */
+export function readAside(text: string, args: unknown[]): Promise<Values> {
+  return send(text, args, false);
 }
 
 /** Rows as objects keyed by column name (see readValues). */

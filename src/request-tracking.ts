@@ -12,6 +12,15 @@ import type { Plugin } from 'graphql-yoga';
 
 export type Outcome = 'success' | 'error' | 'shed' | 'unexpected';
 
+/** A SQL statement as it was sent, kept for a request that asks to see its SQL (src/explain.ts). */
+export interface SentStatement {
+  readonly text: string;
+  /** Its parameters: the values as sent (the read paths), or Prisma's JSON text of them. */
+  readonly params: readonly unknown[] | string;
+  /** From sending it to its last row, a wait for a pooled connection included. */
+  readonly durationMs: number;
+}
+
 export interface RequestRecord {
   /** The client's `x-request-id` when it is a sane value, else a new UUID; echoed in the answer. */
   readonly id: string;
@@ -21,6 +30,11 @@ export interface RequestRecord {
   readonly started: number;
   /** SQL statements the request sent, reads and writes. */
   statements: number;
+  /**
+   * The statements themselves, kept only while a request that asked for them (x-explain) executes;
+   * else null, so that no other request holds its SQL text and parameters.
+   */
+  sent: SentStatement[] | null;
   /** The operation the document and `operationName` select, once parsed. */
   operationName: string | null;
   operationType: 'query' | 'mutation' | 'subscription' | null;
@@ -64,13 +78,19 @@ export function outsideRequest<T>(work: () => T, purpose: Exclude<StatementPurpo
   return scope.exit(() => background.run(purpose, work));
 }
 
-/** Counts a SQL statement against the request that sent it, and in the process's totals. */
-export function countStatement(): void {
+/**
+ * Counts a SQL statement against the request that sent it (and keeps it when the request asked
+ * to: x-explain), and in the process's totals.
+ */
+export function countStatement(text: string, params: readonly unknown[] | string, durationMs: number): void {
   const record = scope.getStore();
-  if (record) {
-    record.statements++;
-    statementsSent.request++;
-  } else statementsSent[background.getStore() ?? 'other']++;
+  if (!record) {
+    statementsSent[background.getStore() ?? 'other']++;
+    return;
+  }
+  statementsSent.request++;
+  record.statements++;
+  record.sent?.push({ text, params, durationMs });
 }
 
 /** The record of a request arriving now, with the client's `x-request-id` and `traceparent` headers. */
@@ -80,6 +100,7 @@ export function newRecord(requestId: string | null, traceparent: string | null):
     traceparent: traceparentFrom(traceparent),
     started: performance.now(),
     statements: 0,
+    sent: null,
     operationName: null,
     operationType: null,
     role: null,

@@ -8,6 +8,8 @@ import { poolStats, replicaStatus } from './db';
 import { isReady } from './health';
 import { heldTooMuch } from './http-server';
 import { toClientError, useErrorCodes } from './errors';
+import { useExplain } from './explain';
+import { withExplainPanel } from './explain-panel';
 import { useJitExecution } from './jit';
 import { limitPlugins, useBodySizeLimit, useResponseSizeLimit } from './limits';
 import { memoryInUse, useCostBudget, useLoadShedding } from './load-shedding';
@@ -93,8 +95,10 @@ export const yoga = createYoga({
   // GraphiQL's own bundle, served inline: the default page would fetch it from a CDN, which
   // machines without internet access (ours, CI) cannot reach. Loaded on first use: it is 9 MB.
   renderGraphiQL: (options) =>
-    (require('@graphql-yoga/render-graphiql') as typeof import('@graphql-yoga/render-graphiql')).renderGraphiQL(
-      options,
+    withExplainPanel(
+      (require('@graphql-yoga/render-graphiql') as typeof import('@graphql-yoga/render-graphiql')).renderGraphiQL(
+        options,
+      ),
     ),
   maskedErrors: {
     isDev: false,
@@ -125,6 +129,8 @@ export const yoga = createYoga({
         ]
       : []),
     useErrorCodes(),
+    // x-explain: the SQL an operation sent, for admin callers (src/explain.ts).
+    useExplain({ production: config.production }),
     ...limitPlugins(),
     // After the limits: what is refused there holds no budget.
     useCostBudget({

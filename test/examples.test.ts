@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Kind, parse, print } from 'graphql';
 import { type ServerProcess, startServer } from './support/server-process';
 
 // The examples of the link layer (filters through the link, joinedAt, bulk memberships, payload
@@ -43,6 +44,25 @@ const names = (connection: unknown) =>
 const P = 'VGVhbTox'; // Team:1, Preventers
 const Z = 'VGVhbToy'; // Team:2, Z-Force
 const hero = (id: number) => Buffer.from(`Hero:${id}`).toString('base64');
+
+it("the README's JoinZForce changes what the sample data shows", async () => {
+  const readme = readFileSync(path.resolve(__dirname, '../README.md'), 'utf8');
+  const operation = [...readme.matchAll(/^```graphql\n([\s\S]*?)^```$/gm)]
+    .flatMap((match) => parse(match[1]!).definitions)
+    .find((definition) => definition.kind === Kind.OPERATION_DEFINITION && definition.name?.value === 'JoinZForce');
+  const data = await send(print(operation!));
+  expect(data.addHeroToTeam).toEqual({
+    isTraining: false,
+    hero: { name: 'Rusty-Man', teams: { totalCount: 2 } },
+    team: { name: 'Z-Force', heroes: { totalCount: 2 } },
+  });
+  // Back to the sample data, which the examples below start from.
+  const left = await send(
+    `mutation ($hero: ID!, $team: ID!) { removeHeroFromTeam(input: { heroId: $hero, teamId: $team }) { removed } }`,
+    { hero: hero(2), team: Z },
+  );
+  expect(left.removeHeroFromTeam).toEqual({ removed: true });
+});
 
 it('filters through the link', async () => {
   const data = await send(

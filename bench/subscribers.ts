@@ -158,6 +158,9 @@ async function run(transport: Transport, subscribers: number, events: number, op
     ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),
   });
   const pid = server.child.pid!;
+  // However the bench ends (an uncaught error included), its server does not outlive it.
+  const stopServer = () => server.child.kill('SIGKILL');
+  process.once('exit', stopServer);
   // Mutations shed (503: the loop ran late, on a busy machine) are sent again, and counted.
   let mutationsShed = 0;
   let subscribesShed = 0;
@@ -361,6 +364,7 @@ async function run(transport: Transport, subscribers: number, events: number, op
     for (const stream of streams) stream.close();
     server.child.kill('SIGTERM');
     await server.exited;
+    process.off('exit', stopServer);
   }
 }
 

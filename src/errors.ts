@@ -113,8 +113,10 @@ export function toClientError(error: unknown): GraphQLError | undefined {
 /**
  * Gives a code to the errors Yoga and graphql-js (or graphql-jit) answer without one, so that every
  * error a client sees has `extensions.code`: variables that do not fit their types are the client's
- * input (400, as graphql-js answers them), the rest (a missing CSRF header, an unknown operation
- * name) are malformed requests.
+ * input, the rest (a missing CSRF header, an unknown operation name) are malformed requests.
+ * Variable coercion answers 400 to application/graphql-response+json and 200 to application/json,
+ * as GraphQL over HTTP asks: Yoga drops the status of an error marked `spec` for the legacy type,
+ * as it does for its own parse and validation errors.
  */
 export function useErrorCodes(): Plugin {
   return {
@@ -134,7 +136,7 @@ export function useErrorCodes(): Plugin {
             extensions: {
               ...error.extensions,
               code: variables ? ErrorCode.BAD_USER_INPUT : 'BAD_REQUEST',
-              ...(variables ? { http: { status: 400 } } : {}),
+              ...(variables ? { http: { status: 400, spec: true } } : {}),
             },
           });
         }),

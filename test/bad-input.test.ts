@@ -205,11 +205,26 @@ describe('bad values', () => {
     ['an Int overflow in a variable', 'query ($n: Int) { heroes(first: $n) { totalCount } }', { n: 2 ** 31 }],
     ['a missing required variable', 'query ($id: ID!) { hero(id: $id) { name } }', {}],
     ['an object for an ID', 'query ($id: ID!) { hero(id: $id) { name } }', { id: { id: 1 } }],
-  ])('%s: 400 BAD_USER_INPUT', async (_what, query, variables) => {
-    const answer = await send(query, variables);
-    expect(answer.status).toBe(400);
-    expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
-  });
+  ])(
+    '%s: BAD_USER_INPUT, 400 as application/graphql-response+json, 200 as application/json',
+    async (_what, query, variables) => {
+      const body = JSON.stringify({ query, variables });
+      const answer = await post(body, {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json',
+      });
+      expect(answer.status).toBe(400);
+      expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
+      // GraphQL over HTTP: variables that fail coercion are answered 200 with application/json (the
+      // legacy type, which a request without an Accept header gets too).
+      const legacyHeaders: Record<string, string>[] = [{ accept: 'application/json' }, {}];
+      for (const accept of legacyHeaders) {
+        const legacy = await post(body, { 'content-type': 'application/json', ...accept });
+        expect(legacy.status).toBe(200);
+        expect(codesOf(legacy)).toEqual(['BAD_USER_INPUT']);
+      }
+    },
+  );
 
   it('an Int overflow in a literal: GRAPHQL_VALIDATION_FAILED', async () => {
     expect(codesOf(await send('{ heroes(first: 9999999999) { totalCount } }'))).toEqual(['GRAPHQL_VALIDATION_FAILED']);

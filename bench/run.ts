@@ -1,7 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -22,6 +21,7 @@ import {
 } from './queries';
 import type { SqlCount } from './sql-count';
 import type { Measurement } from './stats';
+import { freePort } from '../test/support/ports';
 
 // The benchmark in one command: the queries of bench/queries.ts under load against PostgreSQL,
 // each next to its SQL floor and, with --peer, next to the peer (PostGraphile, bench/peer.ts) on
@@ -166,18 +166,6 @@ function writeConfig(name: string, content: unknown): string {
   const file = path.join(tmpDir, name);
   writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
   return file;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 interface Server {

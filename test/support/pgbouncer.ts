@@ -1,9 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { freePort } from './ports';
 
 // A PgBouncer of the test's own (Debian's pgbouncer package), in transaction pooling mode, in front
 // of the PostgreSQL of TEST_DATABASE_URL: its configuration in a temporary folder, on a free port,
@@ -43,17 +44,6 @@ export interface PgBouncerOptions {
   poolSize: number;
   /** max_prepared_statements (PgBouncer 1.21 and later); unset, the line is left out. */
   maxPreparedStatements?: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 function accepts(port: number): Promise<boolean> {

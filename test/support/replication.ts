@@ -1,10 +1,10 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { appendFileSync, chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { freePort } from './ports';
 
 // A private PostgreSQL primary and a streaming hot standby of it, in a temporary folder, on free
 // ports: the server binaries that `pg_config --bindir` names (Debian's postgresql package), run
@@ -40,14 +40,6 @@ function serverTools(): { bindir: string; asPostgres: (command: string, args: st
   if (self === uid) return { bindir, asPostgres: (command, args) => [command, args] };
   if (self !== 0) throw missing('the right to run commands as `postgres`');
   return { bindir, asPostgres: (command, args) => ['runuser', ['-u', 'postgres', '--', command, ...args]] };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export interface PostgresServer {

@@ -17,6 +17,7 @@ import { answerTooLarge, LimitCode } from '../limits';
 import { countSubscriptionExecution } from '../metrics';
 import { outsideRequest } from '../request-tracking';
 import { deliverySlices } from './delivery-slices';
+import { atTokenExpiry } from './token-expiry';
 import { EventLoaders } from './hub';
 
 // How a subscription runs: graphql-js' subscribe (graphql-jit, which executes queries and mutations,
@@ -83,9 +84,6 @@ function copyOf(result: ExecutionResult): ExecutionResult {
 
 const EXPIRED = Symbol('expired');
 
-/** The longest delay setTimeout takes (about 24.8 days); a token valid longer is not timed. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 function expiredError(): GraphQLError {
   return new GraphQLError('The token has expired: subscribe again with a new one', {
     extensions: { code: 'UNAUTHENTICATED' },
@@ -99,15 +97,12 @@ function expiredError(): GraphQLError {
  * context has no `request`.
  */
 function tokenExpiry(context: Context): { reached: Promise<typeof EXPIRED>; cancel(): void } | undefined {
-  const expiresAt = context.caller.expiresAt;
-  if (!(context as { request?: Request }).request || expiresAt === undefined) return undefined;
-  const delay = expiresAt - Date.now();
-  if (delay > MAX_TIMER_MS) return undefined;
-  let timer: NodeJS.Timeout | undefined;
+  if (!(context as { request?: Request }).request) return undefined;
+  let cancel: (() => void) | undefined;
   const reached = new Promise<typeof EXPIRED>((resolve) => {
-    timer = setTimeout(() => resolve(EXPIRED), Math.max(0, delay));
+    cancel = atTokenExpiry(context.caller, () => resolve(EXPIRED));
   });
-  return { reached, cancel: () => clearTimeout(timer) };
+  return cancel && { reached, cancel };
 }
 
 /** graphql-js' subscribe, with each event executed once per operation in a context holding its shared loaders. */

@@ -10,6 +10,7 @@ import { logger } from '../logger';
 import { observeRequest } from '../metrics';
 import { logRequest } from '../request-log';
 import { newRecord, outcomeOf, type RequestRecord } from '../request-tracking';
+import { atTokenExpiry } from './token-expiry';
 
 // Subscriptions over WebSocket: the graphql-ws library (protocol `graphql-transport-ws`) on the
 // HTTP server's /graphql, running each operation through Yoga's envelop (getEnveloped), so that
@@ -61,20 +62,14 @@ function authorizationOf(params: Readonly<Record<string, unknown>> | undefined, 
   return request.headers.authorization ?? null;
 }
 
-/** The longest delay setTimeout takes (about 24.8 days); a token valid longer is not timed. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
  * Closes a connection when the token it was opened with expires: with 4403, which graphql-ws
  * clients answer by connecting again, asking their connectionParams for a fresh token, and
  * subscribing again (a subscription's own error would end it for good on the client).
  */
 function closeAtExpiry(socket: WebSocket, caller: Caller): void {
-  if (caller.expiresAt === undefined) return;
-  const delay = caller.expiresAt - Date.now();
-  if (delay > MAX_TIMER_MS) return;
-  const timer = setTimeout(() => socket.close(4403, 'Forbidden: the token has expired'), Math.max(0, delay));
-  socket.once('close', () => clearTimeout(timer));
+  const cancel = atTokenExpiry(caller, () => socket.close(4403, 'Forbidden: the token has expired'));
+  if (cancel) socket.once('close', cancel);
 }
 
 /** Codes for the errors graphql-ws answers without one (parse and validation errors of Yoga's envelop). */

@@ -1,9 +1,41 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { checkMarkdownLinks, headingAnchors, markdownFiles } from '../scripts/markdown-links';
 
-// The check `npm run check` runs on the repository's Markdown (scripts/markdown-links.ts).
+// The link check `npm run check:links` runs (remark-cli with .remarkrc.mjs: remark-validate-links
+// and scripts/remark-links-inside.mjs), run the same way over a repository made for the test.
+
+const project = path.resolve(__dirname, '..');
+// remark-cli exports no path to its bin: the file its package.json's `bin` names.
+const remarkCli = path.join(project, 'node_modules', 'remark-cli', 'cli.js');
+
+/** The problems remark reports, as `file:line rule target-or-message`, and its exit status. */
+function checkLinks(root: string, ...args: string[]): { status: number | null; problems: string[] } {
+  const result = spawnSync(
+    process.execPath,
+    [
+      remarkCli,
+      '.',
+      '--rc-path',
+      path.join(project, '.remarkrc.mjs'),
+      '--frail',
+      '--quiet',
+      '--no-stdout',
+      '--no-color',
+      ...args,
+    ],
+    { cwd: root, encoding: 'utf8' },
+  );
+  const problems: string[] = [];
+  let file = '';
+  for (const line of `${result.stdout}${result.stderr}`.split('\n')) {
+    const report = /^\s*(\d+):\d+(?:-\d+:\d+)?\s+(?:warning|error)\s+(.*?)\s+(\S+)\s+\S+\s*$/.exec(line);
+    if (report) problems.push(`${file}:${report[1]} ${report[3]} ${report[2]}`);
+    else if (/^\S+\.md$/.test(line.trim())) file = line.trim();
+  }
+  return { status: result.status, problems };
+}
 
 describe('relative links in Markdown', () => {
   let outer: string;
@@ -12,6 +44,7 @@ describe('relative links in Markdown', () => {
     outer = mkdtempSync(path.join(tmpdir(), 'markdown-links-'));
     root = path.join(outer, 'repo');
     mkdirSync(path.join(root, 'bench'), { recursive: true });
+    mkdirSync(path.join(root, 'docs'));
     mkdirSync(path.join(outer, 'shared'));
     // Next to the repository, as on a machine where a link out of it happens to resolve.
     writeFileSync(path.join(outer, 'shared', 'BENCHMARK.md'), '# Benchmark\n');
@@ -20,13 +53,19 @@ describe('relative links in Markdown', () => {
       '# Benchmark\n\n## The queries\n\n[up](../README.md#quick-start)\n',
     );
     writeFileSync(
+      path.join(root, 'docs', 'guide.md'),
+      '# Guide\n\n[home](../README.md#quick-start), [gone](../README.md#gone), [out](../../shared/BENCHMARK.md)\n',
+    );
+    writeFileSync(
       path.join(root, 'README.md'),
       [
         '# Heroes',
         '## Quick start',
-        'See [the benchmark](bench/README.md#the-queries), [the folder](bench/) and [above](#quick-start).',
+        'See [the benchmark](bench/README.md#the-queries), [the folder](bench/), [the guide](docs/guide.md) and [above](#quick-start).',
         'Not [this](../shared/BENCHMARK.md), [nor this](BENCHMARK.md), [nor](bench/README.md#the-targets) [that](#nowhere).',
+        '',
         '[ref]: docs/missing.md',
+        '',
         '<a href="../shared/BENCHMARK.md">html</a> and [the web](https://example.com/x.md).',
         '```md',
         '[in a code block](nowhere.md)',
@@ -37,31 +76,26 @@ describe('relative links in Markdown', () => {
   });
   afterAll(() => rmSync(outer, { recursive: true, force: true }));
 
-  it('reports links out of the repository, to missing files and to missing headings, and only those', () => {
-    const broken = checkMarkdownLinks(root, ['README.md', 'bench/README.md']);
-    expect(broken.map(({ file, line, target, problem }) => `${file}:${line} ${target} ${problem}`)).toEqual([
-      'README.md:4 ../shared/BENCHMARK.md points outside the repository',
-      'README.md:4 BENCHMARK.md no such file or folder',
-      'README.md:4 bench/README.md#the-targets no heading #the-targets in bench/README.md',
-      'README.md:4 #nowhere no heading #nowhere in README.md',
-      'README.md:5 docs/missing.md no such file or folder',
-      'README.md:6 ../shared/BENCHMARK.md points outside the repository',
-    ]);
-  });
-
-  it("makes GitHub's anchors of headings", () => {
-    expect([...headingAnchors('# The API\n## `GET /metrics`: Metrics\n### Q1, Q2 & Q3\n## The API\n')]).toEqual([
-      'the-api',
-      'get-metrics-metrics',
-      'q1-q2--q3',
-      'the-api-1',
-    ]);
+  it('reports links out of the repository, to missing files and to missing headings, in docs/ too, and only those', () => {
+    const { status, problems } = checkLinks(root);
+    expect(problems.sort()).toEqual(
+      [
+        'README.md:4 outside-repository Link `../shared/BENCHMARK.md` leaves the repository',
+        'README.md:4 missing-file Cannot find file `BENCHMARK.md`',
+        'README.md:4 missing-heading-in-file Cannot find heading for `#the-targets` in `bench/README.md`',
+        'README.md:4 missing-heading Cannot find heading for `#nowhere`',
+        'README.md:6 missing-file Cannot find file `docs/missing.md`',
+        'README.md:8 outside-repository Link `../shared/BENCHMARK.md` leaves the repository',
+        'docs/guide.md:3 missing-heading-in-file Cannot find heading for `#gone` in `../README.md`',
+        'docs/guide.md:3 outside-repository Link `../../shared/BENCHMARK.md` leaves the repository',
+      ].sort(),
+    );
+    expect(status).toBe(1);
   });
 
   it("finds no broken link in the repository's own Markdown", () => {
-    const root = path.resolve(__dirname, '..');
-    const files = markdownFiles(root);
-    expect(files).toEqual(expect.arrayContaining(['README.md', 'bench/README.md']));
-    expect(checkMarkdownLinks(root, files)).toEqual([]);
+    const { status, problems } = checkLinks(project, '--ignore-path', '.gitignore');
+    expect(problems).toEqual([]);
+    expect(status).toBe(0);
   });
 });

@@ -50,6 +50,7 @@ if (process.env.TEST_DATABASE_URL) {
     testPathIgnorePatterns: [
       '/test/schema\\.test\\.ts$',
       '/test/markdown-links\\.test\\.ts$',
+      '/test/dependencies\\.test\\.ts$',
       '/test/access-keys\\.test\\.ts$',
       '/test/trusted-documents\\.test\\.ts$',
       '/test/relay\\.test\\.ts$',

@@ -105,6 +105,14 @@ function loadWasm(): Promise<Wasm> {
   return wasmModule;
 }
 
+/**
+ * The engine build (a prisma-engines commit) of the WebAssembly schema engine, as it reports it:
+ * test/dependencies.test.ts holds it equal to the Prisma CLI's and the client's engine.
+ */
+export async function schemaEngineVersion(): Promise<string> {
+  return (await loadWasm()).version();
+}
+
 function readSchema(): { path: string; content: string } {
   return { path: schemaPath, content: readFileSync(schemaPath, 'utf8') };
 }

@@ -9,8 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 name=$(node -p "require('./package.json').name")
-version=$(node -p "require('./package.json').version")
-out=$(realpath -m "${1:-$name-$version.tgz}")
+out=$(realpath -m "${1:-$name.tgz}")
 
 npm run build --silent
 tar -czf "$out" --transform "s,^,$name/," \

@@ -17,6 +17,7 @@ process.env.NODE_ENV = 'test';
 // the writes do to each other: shedding them would test nothing. test/load-shedding.test.ts and
 // test/slow-clients.test.ts start servers with their own bounds.
 process.env.MAX_OPERATIONS_IN_FLIGHT = '100000';
+process.env.MAX_OPERATIONS_PER_CLIENT = '100000';
 process.env.PG_POOL_MAX_WAITING = '100000';
 process.env.MAX_COST_IN_FLIGHT = '1000000000';
 // A busy test machine can deschedule a server process for longer than the default bound, and a

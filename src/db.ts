@@ -135,7 +135,7 @@ function boundWaiting(pool: Pool, maxRequests: number, timeoutMs: number, size: 
  * synchronous WebAssembly work (countDatabaseWork): the server's own database work, which the
  * event-loop bound leaves out.
  */
-function gatePGlite(pglite: PGlite, timeoutMs: number): void {
+export function gatePGlite(pglite: PGlite, timeoutMs: number): void {
   let busy = false;
   const line: { start(): void; timer: NodeJS.Timeout }[] = [];
   const drain = new DrainRate(Math.max(1_000, timeoutMs));

@@ -105,6 +105,11 @@ export function countDatabaseWork(ms: number): void {
   ownDatabaseMs += ms;
 }
 
+/** The embedded database's synchronous work so far, in ms. */
+export function databaseWorkMs(): number {
+  return ownDatabaseMs;
+}
+
 /**
  * How late the event loop runs: how long it was lately kept from coming back to a timer ticking
  * every `TICK_MS`, less what the embedded database's own work took meanwhile (see

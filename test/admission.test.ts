@@ -1,7 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
-import { Admission, clientKey, countDatabaseWork, DrainRate, EventLoopDelay, type Refusal } from '../src/load-shedding';
+import { gatePGlite } from '../src/db';
+import { openPGlite } from '../src/db/pglite';
+import {
+  Admission,
+  clientKey,
+  countDatabaseWork,
+  databaseWorkMs,
+  DrainRate,
+  EventLoopDelay,
+  OverloadedError,
+  type Refusal,
+} from '../src/load-shedding';
 
 // The admission of operations (src/load-shedding.ts), in process and without a database: who
 // starts, who waits and in which order, who is refused at once, and that its counts stay exact.
@@ -245,4 +256,38 @@ it('counts against MAX_MEMORY_MB what survived the last full collection, not gar
     garbageCounted: { now: true, past: false },
     liveCounted: { past: true, kept: true },
   });
+});
+
+// The embedded database's one connection (src/db.ts), on a PGlite of the test's own.
+(process.env.DATABASE_URL ? describe.skip : describe)("PGlite's one connection", () => {
+  it("is waited for in turn, up to the deadline, and counts its synchronous work as the database's own", async () => {
+    const pglite = openPGlite('memory://');
+    try {
+      await pglite.waitReady;
+      gatePGlite(pglite, 300);
+      const before = databaseWorkMs();
+      expect((await pglite.query<{ n: number }>('SELECT 1 AS n')).rows).toEqual([{ n: 1 }]);
+      expect(databaseWorkMs()).toBeGreaterThan(before);
+      // A transaction holds the connection for its whole length.
+      let release!: () => void;
+      const holding = new Promise<void>((resolve) => (release = resolve));
+      const transaction = pglite.transaction(async (tx) => {
+        await tx.query('SELECT 1');
+        await holding;
+      });
+      const started = performance.now();
+      await expect(pglite.query('SELECT 2')).rejects.toBeInstanceOf(OverloadedError);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+      // One that gets its turn in time waits, then runs.
+      const waiting = pglite.query<{ n: number }>('SELECT 3 AS n');
+      release();
+      await transaction;
+      expect((await waiting).rows).toEqual([{ n: 3 }]);
+      // DDL makes PGlite query its own types from within the call: it passes.
+      await pglite.exec("CREATE TYPE mood AS ENUM ('ok'); CREATE TABLE t (m mood[])");
+      expect((await pglite.query('SELECT count(*)::int AS n FROM t')).rows).toEqual([{ n: 0 }]);
+    } finally {
+      await pglite.close();
+    }
+  }, 30_000);
 });

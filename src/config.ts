@@ -316,7 +316,7 @@ export const config: Config = Object.freeze({
     maxConnections: readInt('MAX_CONNECTIONS', 1024, 1, 1_000_000),
     maxPipelined: readInt('MAX_PIPELINED', 2, 1, 1000),
     maxBufferedBytes: readInt('MAX_BUFFERED_BYTES', 128_000_000, 0, 100_000_000_000),
-    maxEventLoopDelayMs: readInt('MAX_EVENT_LOOP_DELAY_MS', 300, 0, 600_000),
+    maxEventLoopDelayMs: readInt('MAX_EVENT_LOOP_DELAY_MS', 1_000, 0, 600_000),
     maxMemoryBytes: readInt('MAX_MEMORY_MB', 384, 0, 1_000_000) * 1_000_000,
   },
   statementTimeoutMs: readInt('PG_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),

@@ -375,6 +375,20 @@ export class Admission {
     });
   }
 
+  /**
+   * Why a request of `client` arriving now would be refused, before it is parsed, or null: the
+   * measured drain rate says it would not start within `waitMs` behind what `client` has waiting
+   * (and its turns between other clients'). A storm of clients that come back as soon as they are
+   * refused is refused here at the cost of a few lines, not after parsing. Its cost is not known
+   * yet: admit() decides the rest.
+   */
+  refusalOnArrival(client: string): Refusal | null {
+    const line = this.clients.get(client);
+    if (!line || line.waiting.length === 0 || this.options.waitMs === 0) return null;
+    const expected = this.drain.waitMs(this.ahead(line));
+    return expected !== null && expected > this.options.waitMs ? this.refusal(line, 0, expected) : null;
+  }
+
   /** Ends an admitted operation of `client` and `cost`: its room goes to those waiting. */
   release(client: string, cost: number): void {
     const line = this.clients.get(client);
@@ -519,8 +533,10 @@ export function clientKey(
  * there holds nothing), and authenticated (the client is known). The cost is the complexity the
  * limits compute.
  */
-export function useAdmission(options: AdmissionOptions & { schema?: GraphQLSchema; trustProxy?: number }): Plugin {
-  const admission = new Admission(options);
+export function useAdmission(
+  options: AdmissionOptions & { schema?: GraphQLSchema; trustProxy?: number; admission?: Admission },
+): Plugin {
+  const admission = options.admission ?? new Admission(options);
   // Without variables a document's cost never changes: Yoga hands the same parsed document for
   // the same text, so it is computed once.
   const fixedCosts = new WeakMap<DocumentNode, number>();

@@ -10,7 +10,7 @@ import { markStopping } from './health';
 import { logger } from './logger';
 import { hub } from './realtime';
 import { serveWebSocket } from './realtime/websocket';
-import { yoga } from './yoga';
+import { refusalOnArrival, yoga } from './yoga';
 
 // Under load, the objects of answers in flight outlive a young-generation collection and are
 // promoted; left to its heuristics, V8 then lets the old generation grow to 4 times what survives
@@ -87,7 +87,13 @@ async function main() {
   await startReplicaChecks();
 
   const memory = config.http.maxMemoryBytes > 0 ? memoryInUse() : undefined;
-  const server = createHttpServer(yoga, config.http, memory, config.metrics ? [config.metricsPath] : []);
+  const server = createHttpServer(
+    yoga,
+    config.http,
+    memory,
+    config.metrics ? [config.metricsPath] : [],
+    refusalOnArrival,
+  );
   // Subscriptions over WebSocket (graphql-ws) at the same /graphql (src/realtime/websocket.ts).
   const websocket = serveWebSocket(server, yoga);
   // Failing to listen (the port in use) reaches the WebSocket server's error listener, which only

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, maskError, type Plugin } from 'graphql-yoga';
 import { requestCaller, useAuthentication } from './access/authentication';
@@ -13,7 +14,7 @@ import { useExplain } from './explain';
 import { withExplainPanel } from './explain-panel';
 import { useJitExecution } from './jit';
 import { limitPlugins, useBodySizeLimit, useResponseSizeLimit } from './limits';
-import { memoryInUse, useAdmission } from './load-shedding';
+import { Admission, clientKey, memoryInUse, useAdmission } from './load-shedding';
 import { observeRequest, useMetricsEndpoint, watchPool, watchReplicas } from './metrics';
 import { logRequest, yogaLogger } from './request-log';
 import { useRequestTracking } from './request-tracking';
@@ -89,6 +90,28 @@ function useReadinessChecks(endpoints: readonly string[], check: () => Promise<b
   };
 }
 
+/**
+ * Who may run an operation now, and who waits (src/load-shedding.ts); also asked by the HTTP server
+ * (src/server.ts) about a request arriving without a token, before it is parsed.
+ */
+export const admission = new Admission({
+  maxInFlight: config.maxOperationsInFlight,
+  maxCost: config.maxCostInFlight,
+  maxPerClient: config.maxOperationsPerClient,
+  waitMs: config.queueWaitMs,
+  // A request that arrived before clients stopped reading, or before memory filled up, may reach
+  // its turn after: it would add its answer to what is already held (src/http-server.ts refuses
+  // at arrival only).
+  blocked: () => heldTooMuch(config.http, config.http.maxMemoryBytes > 0 ? memoryInUse() : undefined),
+});
+
+/** The admission queue's refusal of a request arriving now, before it is parsed; null to let it in. */
+export function refusalOnArrival(request: IncomingMessage) {
+  // With a token, the client is its subject, known once the token is checked (admit() decides).
+  if (request.headers.authorization !== undefined) return null;
+  return admission.refusalOnArrival(clientKey(undefined, request, config.trustProxy));
+}
+
 watchPool(poolStats);
 watchReplicas(replicaStatus);
 
@@ -146,16 +169,13 @@ export const yoga = createYoga({
     // known): operations start while they fit, else wait their turn, round-robin between clients,
     // for up to MAX_QUEUE_WAIT_MS (src/load-shedding.ts).
     useAdmission({
+      admission,
       schema,
       maxInFlight: config.maxOperationsInFlight,
       maxCost: config.maxCostInFlight,
       maxPerClient: config.maxOperationsPerClient,
       waitMs: config.queueWaitMs,
       trustProxy: config.trustProxy,
-      // A request that arrived before clients stopped reading, or before memory filled up, may
-      // reach its turn after: it would add its answer to what is already held (src/http-server.ts
-      // refuses at arrival only).
-      blocked: () => heldTooMuch(config.http, config.http.maxMemoryBytes > 0 ? memoryInUse() : undefined),
     }),
     ...(config.jit ? [useJitExecution(schema)] : []),
     // A mutation's payload reads from the primary, not a read replica (DATABASE_READ_URL).

@@ -153,6 +153,10 @@ it('refuses at once a newcomer that the measured drain rate says would not start
     detail: expect.stringMatching(/ms of wait expected/),
   });
   expect(performance.now() - started).toBeLessThan(100);
+  // The same answer before the request is parsed (src/http-server.ts asks for a request without a
+  // token); a client with nothing waiting is let in.
+  expect(queue.refusalOnArrival('a')).toMatchObject({ detail: expect.stringMatching(/ms of wait expected/) });
+  expect(queue.refusalOnArrival('newcomer')).toBeNull();
   // One behind a short line still waits.
   const other = admission({ maxInFlight: 1, waitMs: 1_000 });
   expect(other.admit('x', 1)).toBeNull();

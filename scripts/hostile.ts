@@ -735,6 +735,9 @@ function defaultBounds(): Record<string, string> {
   return blank;
 }
 
+/** What `npm start` gives node on its command line (package.json). */
+const npmStart = ['--heap-growing-percent=150'];
+
 const SMALL_READ = '{ teams(first: 5) { edges { node { name heroes(first: 5) { edges { node { name } } } } } } }';
 const SMALL_WRITE =
   'mutation ($name: String!) { createTeam(input: { name: $name, headquarters: "Burst" }) { team { id name } } }';
@@ -824,15 +827,18 @@ async function main() {
       `named 200 × U+0001, each extra hero in ${TEAMS_PER_EXTRA_HERO} extra teams`,
   );
 
-  server = await startServer({
-    ...defaultBounds(),
-    DATABASE_URL: dataset.url,
-    NODE_ENV: 'production',
-    PG_POOL_MAX: '10',
-    // The log's warnings and errors, which the report lists by kind; not a line per request.
-    LOG_LEVEL: 'warn',
-    ...overrides,
-  });
+  server = await startServer(
+    {
+      ...defaultBounds(),
+      DATABASE_URL: dataset.url,
+      NODE_ENV: 'production',
+      PG_POOL_MAX: '10',
+      // The log's warnings and errors, which the report lists by kind; not a line per request.
+      LOG_LEVEL: 'warn',
+      ...overrides,
+    },
+    npmStart,
+  );
   const srv = server;
   const pid = srv.child.pid!;
   console.log(`server ${srv.url}, pid ${pid}, RSS ${mb(rssOf(pid))} idle`);
@@ -944,7 +950,10 @@ async function main() {
           })
         ).url;
       }
-      const own = await startServer({ ...defaultBounds(), DATABASE_URL: url, NODE_ENV: '', LOG_LEVEL: 'warn' });
+      const own = await startServer(
+        { ...defaultBounds(), DATABASE_URL: url, NODE_ENV: '', LOG_LEVEL: 'warn' },
+        npmStart,
+      );
       burstServers.add(own);
       results.push(await burstScenario(name, own, `PostgreSQL, S = ${burstScale}`, 1000, 200));
       await stopServer(own);
@@ -954,13 +963,16 @@ async function main() {
     if (name === 'burst-embedded') {
       const folder = mkdtempSync(path.join(os.tmpdir(), 'heroes-hostile-'));
       foldersCreated.push(folder);
-      const own = await startServer({
-        ...defaultBounds(),
-        DATABASE_URL: '',
-        DATA_DIR: path.join(folder, 'data'),
-        NODE_ENV: '',
-        LOG_LEVEL: 'warn',
-      });
+      const own = await startServer(
+        {
+          ...defaultBounds(),
+          DATABASE_URL: '',
+          DATA_DIR: path.join(folder, 'data'),
+          NODE_ENV: '',
+          LOG_LEVEL: 'warn',
+        },
+        npmStart,
+      );
       burstServers.add(own);
       results.push(await burstScenario(name, own, 'embedded PGlite, fresh data folder', 200, 100));
       await stopServer(own);

@@ -241,17 +241,24 @@ export class DrainRate {
     this.next = (this.next + 1) % DrainRate.SAMPLES;
   }
 
-  /** Departures per ms lately, or null when too few were seen in the window. */
+  /**
+   * Departures per ms lately, between the first and the last of them (the time since the last is
+   * not counted: the queue may have been empty, not slow), or null when too few were seen in the
+   * window. A queue that stops draining lets its departures age out of the window: then its
+   * waiters wait, and their own deadlines decide.
+   */
   perMs(now = performance.now()): number | null {
     let recent = 0;
     let oldest = now;
+    let newest = -Infinity;
     for (const time of this.times) {
       if (now - time > this.windowMs) continue;
       recent++;
       if (time < oldest) oldest = time;
+      if (time > newest) newest = time;
     }
-    if (recent < DrainRate.ENOUGH || now <= oldest) return null;
-    return recent / (now - oldest);
+    if (recent < DrainRate.ENOUGH || newest <= oldest) return null;
+    return (recent - 1) / (newest - oldest);
   }
 
   /** The expected wait, in ms, behind `ahead` in line, or null when the rate is not known. */

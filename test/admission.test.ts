@@ -169,11 +169,13 @@ it('refuses at once a newcomer that the measured drain rate says would not start
 });
 
 it('measures a drain rate only from recent departures', () => {
-  const rate = new DrainRate(1_000);
+  const rate = new DrainRate(2_000);
   expect(rate.waitMs(10, 0)).toBeNull();
   for (let t = 0; t < 10; t++) rate.departed(t * 100);
-  // 10 departures over 1 s (seen at t = 1,000): 1 per 100 ms; 5 ahead of a newcomer: about 600 ms.
+  // 10 departures 100 ms apart: 1 per 100 ms; 5 ahead of a newcomer: about 600 ms, however long
+  // since the last (the queue may have been empty).
   expect(rate.waitMs(5, 1_000)).toBeCloseTo(600, 0);
+  expect(rate.waitMs(5, 1_500)).toBeCloseTo(600, 0);
   // Long after, the same departures say nothing.
   expect(rate.waitMs(5, 10_000)).toBeNull();
 });

@@ -1079,7 +1079,7 @@ async function main() {
       `PG_POOL_MAX=10${Object.entries(overrides)
         .map(([name, value]) => `, ${name}=${value}`)
         .join('')}, every other bound at its default), started through tsx as test/support/server-process.ts ` +
-      `does; database ${dbName} (bench data set S = ${scale} plus ${EXTRA_HEROES} heroes and ${EXTRA_TEAMS} teams ` +
+      `does, with node ${npmStart.join(' ')} as npm start gives it; database ${dbName} (bench data set S = ${scale} plus ${EXTRA_HEROES} heroes and ${EXTRA_TEAMS} teams ` +
       `named 200 × U+0001). Latencies are of answered requests; /live is probed every 200 ms on a new ` +
       `connection, RSS (VmRSS of the server process) sampled every 100 ms, both from a worker thread.`,
     '',

@@ -130,14 +130,14 @@ function boundWaiting(pool: Pool, maxRequests: number, timeoutMs: number, size: 
  * transaction) at a time and queues the rest, without bound. Its queue is held here instead, in
  * order of arrival: a call that the measured drain rate says would not start within `timeoutMs`
  * is refused at once, and one that waited that long is refused then (OverloadedError: 503
- * OVERLOADED). Transactions take the connection for their whole length; what runs inside one
+ * OVERLOADED); work outside requests waits its turn without a deadline. Transactions take the connection for their whole length; what runs inside one
  * goes through its own handle, not through here, and so do PGlite's own calls within a call. Also counts the time PGlite spends in its
  * synchronous WebAssembly work (countDatabaseWork): the server's own database work, which the
  * event-loop bound leaves out.
  */
 export function gatePGlite(pglite: PGlite, timeoutMs: number): void {
   let busy = false;
-  const line: { start(): void; timer: NodeJS.Timeout }[] = [];
+  const line: { start(): void; timer?: NodeJS.Timeout }[] = [];
   const drain = new DrainRate(Math.max(1_000, timeoutMs));
   const next = () => {
     const waiter = line.shift();
@@ -173,7 +173,10 @@ export function gatePGlite(pglite: PGlite, timeoutMs: number): void {
         busy = true;
         return run();
       }
-      const expected = drain.waitMs(line.length);
+      // Work outside requests (migrations and the seed at start, LISTEN) waits its turn without a
+      // deadline, as it did in PGlite's own queue: a migration may hold the connection for seconds.
+      const request = currentRequest() !== undefined;
+      const expected = request ? drain.waitMs(line.length) : null;
       if (expected !== null && expected > timeoutMs) {
         return Promise.reject(
           new OverloadedError(
@@ -182,13 +185,15 @@ export function gatePGlite(pglite: PGlite, timeoutMs: number): void {
         );
       }
       return new Promise<Result>((resolve, reject) => {
-        const waiter = {
+        const waiter: { start(): void; timer?: NodeJS.Timeout } = {
           start: () => void run().then(resolve, reject),
-          timer: setTimeout(() => {
+        };
+        if (request) {
+          waiter.timer = setTimeout(() => {
             line.splice(line.indexOf(waiter), 1);
             reject(new OverloadedError(`no turn on the embedded database within PG_CONNECT_TIMEOUT_MS=${timeoutMs}`));
-          }, timeoutMs),
-        };
+          }, timeoutMs);
+        }
         line.push(waiter);
       });
     };

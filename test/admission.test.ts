@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { gatePGlite } from '../src/db';
 import { openPGlite } from '../src/db/pglite';
+import { insideRequest, newRecord } from '../src/request-tracking';
 import {
   Admission,
   clientKey,
@@ -266,7 +267,7 @@ it('counts against MAX_MEMORY_MB what survived the last full collection, not gar
 
 // The embedded database's one connection (src/db.ts), on a PGlite of the test's own.
 (process.env.DATABASE_URL ? describe.skip : describe)("PGlite's one connection", () => {
-  it("is waited for in turn, up to the deadline, and counts its synchronous work as the database's own", async () => {
+  it("is waited for in turn, up to the deadline for a request's statements, and counts its synchronous work as the database's own", async () => {
     const pglite = openPGlite('memory://');
     try {
       await pglite.waitReady;
@@ -281,14 +282,25 @@ it('counts against MAX_MEMORY_MB what survived the last full collection, not gar
         await tx.query('SELECT 1');
         await holding;
       });
+      const request = <T>(work: () => T) => insideRequest(newRecord(null, null), work);
       const started = performance.now();
-      await expect(pglite.query('SELECT 2')).rejects.toBeInstanceOf(OverloadedError);
+      await expect(request(() => pglite.query('SELECT 2'))).rejects.toBeInstanceOf(OverloadedError);
       expect(performance.now() - started).toBeGreaterThanOrEqual(250);
-      // One that gets its turn in time waits, then runs.
-      const waiting = pglite.query<{ n: number }>('SELECT 3 AS n');
+      // One that gets its turn in time waits, then runs; so does work outside requests (a
+      // migration at start), however long.
+      const waiting = request(() => pglite.query<{ n: number }>('SELECT 3 AS n'));
+      await new Promise((resolve) => setTimeout(resolve, 100));
       release();
       await transaction;
       expect((await waiting).rows).toEqual([{ n: 3 }]);
+      let releaseAgain!: () => void;
+      const holdingAgain = new Promise<void>((resolve) => (releaseAgain = resolve));
+      const again = pglite.transaction(() => holdingAgain);
+      const background = pglite.query<{ n: number }>('SELECT 4 AS n');
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      releaseAgain();
+      await again;
+      expect((await background).rows).toEqual([{ n: 4 }]);
       // DDL makes PGlite query its own types from within the call: it passes.
       await pglite.exec("CREATE TYPE mood AS ENUM ('ok'); CREATE TABLE t (m mood[])");
       expect((await pglite.query('SELECT count(*)::int AS n FROM t')).rows).toEqual([{ n: 0 }]);

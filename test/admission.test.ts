@@ -307,5 +307,5 @@ it('counts against MAX_MEMORY_MB what survived the last full collection, not gar
     } finally {
       await pglite.close();
     }
-  }, 30_000);
+  }, 120_000);
 });

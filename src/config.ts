@@ -234,14 +234,18 @@ export interface Config {
   readonly preparedStatements: number;
   /** How long a request waits for a PostgreSQL connection before it fails. */
   readonly connectTimeoutMs: number;
-  /** Most statements waiting for a PostgreSQL connection; past it they are refused at once (503). */
+  /** Most requests waiting for a PostgreSQL connection; past it they are refused at once (503). */
   readonly poolMaxWaiting: number;
-  /** Most GraphQL operations in execution at once; past it requests are refused at once (503). */
+  /** Most GraphQL operations in execution at once; past it they wait (src/load-shedding.ts). */
   readonly maxOperationsInFlight: number;
+  /** Most GraphQL operations of one client in execution at once; past it they wait. */
+  readonly maxOperationsPerClient: number;
   /** Most summed cost (complexity) of the operations in execution; past it, they wait. */
   readonly maxCostInFlight: number;
-  /** How long an operation waits for the cost in execution to make room for it; past it, 503. */
-  readonly costWaitMs: number;
+  /** How long an operation may wait to start; one that cannot start within it is refused (503). */
+  readonly queueWaitMs: number;
+  /** Proxies in front of the server whose X-Forwarded-For is believed (the client's address). */
+  readonly trustProxy: number;
   /** What clients may make the HTTP server hold (src/http-server.ts). */
   readonly http: ClientBounds;
   /** Longest a statement may run; PostgreSQL cancels it past this. */
@@ -254,8 +258,6 @@ export interface Config {
   readonly jit: boolean;
   /** Apply pending migrations (and seed an empty database) when the server starts. */
   readonly migrateOnStart: boolean;
-  /** V8's --heap-growing-percent for the server process; 0 leaves V8's own heuristics. */
-  readonly heapGrowingPercent: number;
   readonly access: AccessConfig;
   /** Serve Prometheus metrics at metricsPath (src/metrics.ts). */
   readonly metrics: boolean;
@@ -301,8 +303,11 @@ export const config: Config = Object.freeze({
   connectTimeoutMs: readInt('PG_CONNECT_TIMEOUT_MS', 2_000, 100, 600_000),
   poolMaxWaiting: readInt('PG_POOL_MAX_WAITING', 100, 0, 100_000),
   maxOperationsInFlight: readInt('MAX_OPERATIONS_IN_FLIGHT', 64, 1, 100_000),
+  maxOperationsPerClient: readInt('MAX_OPERATIONS_PER_CLIENT', 32, 1, 100_000),
   maxCostInFlight: readInt('MAX_COST_IN_FLIGHT', 200_000, 1, 1_000_000_000),
-  costWaitMs: readInt('MAX_COST_WAIT_MS', 1_000, 0, 600_000),
+  // MAX_COST_WAIT_MS was its name when only the cost made operations wait.
+  queueWaitMs: readInt('MAX_QUEUE_WAIT_MS', readInt('MAX_COST_WAIT_MS', 2_000, 0, 600_000), 0, 600_000),
+  trustProxy: readInt('TRUST_PROXY', 0, 0, 100),
   http: {
     sendTimeoutMs: readInt('HTTP_SEND_TIMEOUT_MS', 30_000, 100, 3_600_000),
     headersTimeoutMs: readInt('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 3_600_000),
@@ -311,7 +316,7 @@ export const config: Config = Object.freeze({
     maxConnections: readInt('MAX_CONNECTIONS', 1024, 1, 1_000_000),
     maxPipelined: readInt('MAX_PIPELINED', 2, 1, 1000),
     maxBufferedBytes: readInt('MAX_BUFFERED_BYTES', 128_000_000, 0, 100_000_000_000),
-    maxEventLoopDelayMs: readInt('MAX_EVENT_LOOP_DELAY_MS', 300, 0, 600_000),
+    maxEventLoopDelayMs: readInt('MAX_EVENT_LOOP_DELAY_MS', 1_000, 0, 600_000),
     maxMemoryBytes: readInt('MAX_MEMORY_MB', 384, 0, 1_000_000) * 1_000_000,
   },
   statementTimeoutMs: readInt('PG_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
@@ -320,7 +325,6 @@ export const config: Config = Object.freeze({
   graphiql: readBool('GRAPHIQL', true),
   jit: readBool('GRAPHQL_JIT', true),
   migrateOnStart: readBool('MIGRATE_ON_START', true),
-  heapGrowingPercent: readInt('HEAP_GROWING_PERCENT', 150, 0, 1000),
   access: Object.freeze({
     anonymousRole: readAnonymousRole(production),
     jwt: readJwt(),

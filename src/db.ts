@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -8,10 +9,10 @@ import { DataFolderLock } from './db/data-folder-lock';
 import { postgresMigrationFactory } from './db/migrations';
 import { openPGlite, pgliteAdapterFactory } from './db/pglite';
 import { type ReadOn, type ReadTarget, ReplicaRouter } from './db/replica-routing';
-import { OverloadedError } from './load-shedding';
+import { countDatabaseWork, DrainRate, OverloadedError } from './load-shedding';
 import { logger } from './logger';
 import type { PoolStats } from './metrics';
-import { countStatement } from './request-tracking';
+import { countStatement, currentRequest } from './request-tracking';
 import { type Prisma, PrismaClient } from './generated/prisma/client';
 
 export type QueryListener = (event: { query: string; params: string; duration: number }) => void;
@@ -52,23 +53,164 @@ function reportLostConnections(pool: Pool, server = 'PostgreSQL'): Pool {
   return pool;
 }
 
+/** pg-pool's words when no connection came within connectionTimeoutMillis. */
+const poolTimeout = /timeout exceeded when trying to connect/;
+
 /**
- * Refuses a connection at once when `max` requests already wait for one: they would wait their
- * full connect timeout, then fail anyway, while holding the memory of their requests.
+ * Bounds the wait for a pooled connection when every connection is in use: by the requests
+ * waiting (at most `maxRequests`; a request with 15 aliased lists may wait with several
+ * statements, and counts once), and by time: a statement that the pool's measured drain rate says
+ * would not get a connection within `timeoutMs` is refused at once, and one that waited that long
+ * (pg-pool's connectionTimeoutMillis) is refused then. Either is OverloadedError (503 OVERLOADED).
+ * A timeout while the pool was not full is not overload but a server that does not answer: pg's
+ * own error, passed on.
  */
-function boundWaiting(pool: Pool, max: number): Pool {
+function boundWaiting(pool: Pool, maxRequests: number, timeoutMs: number, size: number): Pool {
   const connect = pool.connect.bind(pool) as (callback?: (...args: unknown[]) => void) => unknown;
+  /** Statements waiting, by the request that sent them (work outside requests counts as one). */
+  const waiting = new Map<object, number>();
+  const outside = {};
+  const drain = new DrainRate(Math.max(1_000, timeoutMs));
+  const full = () => pool.idleCount === 0 && pool.totalCount >= size;
   pool.connect = ((callback?: (...args: unknown[]) => void) => {
-    if (pool.waitingCount >= max) {
-      const error = new OverloadedError(
-        `${pool.waitingCount} requests wait for a connection, PG_POOL_MAX_WAITING=${max}`,
-      );
+    if (!full()) return connect(callback);
+    const who: object = currentRequest() ?? outside;
+    const refuse = (error: Error) => {
       if (callback) return void process.nextTick(callback, error);
       return Promise.reject(error);
+    };
+    if (!waiting.has(who)) {
+      if (waiting.size >= maxRequests) {
+        return refuse(
+          new OverloadedError(`${waiting.size} requests wait for a connection, PG_POOL_MAX_WAITING=${maxRequests}`),
+        );
+      }
+      const expected = drain.waitMs(pool.waitingCount);
+      if (expected !== null && expected > timeoutMs) {
+        return refuse(
+          new OverloadedError(
+            `about ${Math.round(expected)} ms of wait expected for a connection (${pool.waitingCount} statements waiting), PG_CONNECT_TIMEOUT_MS=${timeoutMs}`,
+          ),
+        );
+      }
     }
-    return connect(callback);
+    waiting.set(who, (waiting.get(who) ?? 0) + 1);
+    const done = (error: unknown): unknown => {
+      const left = waiting.get(who)! - 1;
+      if (left === 0) waiting.delete(who);
+      else waiting.set(who, left);
+      if (!error) {
+        drain.departed();
+        return undefined;
+      }
+      // Still full: the connections were busy, not the server away.
+      if (error instanceof Error && poolTimeout.test(error.message) && pool.totalCount >= size) {
+        return new OverloadedError(`no connection within PG_CONNECT_TIMEOUT_MS=${timeoutMs}, every one in use`);
+      }
+      return error;
+    };
+    if (callback) {
+      return connect((error: unknown, ...rest: unknown[]) => callback(done(error), ...rest));
+    }
+    return (connect() as Promise<PoolClient>).then(
+      (client) => {
+        done(null);
+        return client;
+      },
+      (error: unknown) => {
+        throw done(error);
+      },
+    );
   }) as Pool['connect'];
   return pool;
+}
+
+/**
+ * The embedded database's one connection, waited for as a pool's: PGlite runs one statement (or
+ * transaction) at a time and queues the rest, without bound. Its queue is held here instead, in
+ * order of arrival: a call that the measured drain rate says would not start within `timeoutMs`
+ * is refused at once, and one that waited that long is refused then (OverloadedError: 503
+ * OVERLOADED); work outside requests waits its turn without a deadline. Transactions take the connection for their whole length; what runs inside one
+ * goes through its own handle, not through here, and so do PGlite's own calls within a call. Also counts the time PGlite spends in its
+ * synchronous WebAssembly work (countDatabaseWork): the server's own database work, which the
+ * event-loop bound leaves out.
+ */
+export function gatePGlite(pglite: PGlite, timeoutMs: number): void {
+  let busy = false;
+  const line: { start(): void; timer?: NodeJS.Timeout }[] = [];
+  const drain = new DrainRate(Math.max(1_000, timeoutMs));
+  const next = () => {
+    const waiter = line.shift();
+    if (!waiter) {
+      busy = false;
+      return;
+    }
+    clearTimeout(waiter.timer);
+    drain.departed();
+    waiter.start();
+  };
+  // PGlite calls its own query() while it starts (to learn the array types), which the first
+  // calls wait for, and may from within a call: those pass.
+  let ready = false;
+  pglite.waitReady.then(
+    () => (ready = true),
+    () => undefined,
+  );
+  const holding = new AsyncLocalStorage<true>();
+  const gate = <Args extends unknown[], Result>(method: (...args: Args) => Promise<Result>) =>
+    function (...args: Args): Promise<Result> {
+      if (!ready || holding.getStore()) return method.apply(pglite, args);
+      const run = () => {
+        let ran: Promise<Result>;
+        try {
+          ran = holding.run(true, () => method.apply(pglite, args));
+        } catch (error) {
+          ran = Promise.reject(error);
+        }
+        return ran.finally(next);
+      };
+      if (!busy) {
+        busy = true;
+        return run();
+      }
+      // Work outside requests (migrations and the seed at start, LISTEN) waits its turn without a
+      // deadline, as it did in PGlite's own queue: a migration may hold the connection for seconds.
+      const request = currentRequest() !== undefined;
+      const expected = request ? drain.waitMs(line.length) : null;
+      if (expected !== null && expected > timeoutMs) {
+        return Promise.reject(
+          new OverloadedError(
+            `about ${Math.round(expected)} ms of wait expected for the embedded database (${line.length} statements waiting), PG_CONNECT_TIMEOUT_MS=${timeoutMs}`,
+          ),
+        );
+      }
+      return new Promise<Result>((resolve, reject) => {
+        const waiter: { start(): void; timer?: NodeJS.Timeout } = {
+          start: () => void run().then(resolve, reject),
+        };
+        if (request) {
+          waiter.timer = setTimeout(() => {
+            line.splice(line.indexOf(waiter), 1);
+            reject(new OverloadedError(`no turn on the embedded database within PG_CONNECT_TIMEOUT_MS=${timeoutMs}`));
+          }, timeoutMs);
+        }
+        line.push(waiter);
+      });
+    };
+  const gated = pglite as unknown as Record<'query' | 'exec' | 'transaction', (...args: unknown[]) => Promise<unknown>>;
+  for (const name of ['query', 'exec', 'transaction'] as const) gated[name] = gate(gated[name].bind(pglite));
+  const sync = pglite as unknown as { execProtocolRawSync?: (...args: unknown[]) => unknown };
+  const execSync = sync.execProtocolRawSync;
+  if (typeof execSync === 'function') {
+    sync.execProtocolRawSync = function (...args: unknown[]) {
+      const started = performance.now();
+      try {
+        return execSync.apply(pglite, args);
+      } finally {
+        countDatabaseWork(performance.now() - started);
+      }
+    };
+  }
 }
 
 /**
@@ -216,6 +358,8 @@ function queryPool(url: string, server?: string): Pool {
       server,
     ),
     config.poolMaxWaiting,
+    config.connectTimeoutMs,
+    config.poolMax,
   );
 }
 
@@ -281,6 +425,7 @@ function createDatabase(): Database {
     // Before PGlite touches the folder: a second process on it would corrupt it.
     if (!config.dataDir.startsWith('memory://')) lock = DataFolderLock.acquire(config.dataDir);
     pglite = openPGlite(config.dataDir);
+    gatePGlite(pglite, config.connectTimeoutMs);
     opened = pgliteAdapterFactory(pglite);
     return opened;
   };

@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import type { Caller } from './access/roles';
+import { type Caller, isTrustedAdmin } from './access/roles';
 import type { Context } from './context';
 import { readAside } from './db';
 import { currentRequest, outsideRequest, type SentStatement } from './request-tracking';
@@ -34,7 +34,7 @@ export function explainLevelOf(header: string | null): ExplainLevel | null {
  * token, so that ANONYMOUS_ROLE=admin does not hand every caller the statements and their values.
  */
 export function mayExplain(caller: Caller, production: boolean): boolean {
-  return caller.role === 'admin' && (!production || caller.authenticated);
+  return isTrustedAdmin(caller, production);
 }
 
 export interface ExplainedStatement {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { burstLog, EventLoopDelay, refusal, reportOverload, type MemoryInUse } from './load-shedding';
+import { burstLog, EventLoopDelay, refusal, reportOverload, type MemoryInUse, type Refusal } from './load-shedding';
 import { countShed, type ShedReason } from './metrics';
 
 // The HTTP server and its bounds on what clients can make it hold. An answer is produced whole,
@@ -130,6 +130,11 @@ export function createHttpServer(
   memory?: MemoryInUse,
   /** Paths besides the health endpoints that are never refused (the metrics: overload is when they matter). */
   unrefused: readonly string[] = [],
+  /**
+   * Why a request arriving now would not start in time, or null: the admission queue's estimate
+   * for its client (src/load-shedding.ts), checked before it is parsed.
+   */
+  arrival?: (request: IncomingMessage) => Refusal | null,
 ): Server {
   const exempt = new Set([...healthPaths, ...unrefused]);
   // Requests of a connection whose answers are not yet written out (pipelined ones included).
@@ -169,7 +174,7 @@ export function createHttpServer(
         );
         return;
       }
-      const overloaded = overloadedNow();
+      const overloaded = overloadedNow() ?? arrival?.(request);
       if (overloaded) {
         refuse(response, overloaded.reason, overloaded.detail, false);
         return;

@@ -1,17 +1,24 @@
 import { complexityFromQuery } from '@pothos/plugin-complexity';
 import { type DocumentNode, GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import type { IncomingMessage } from 'node:http';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
+import proxyAddr from 'proxy-addr';
 import { logger } from './logger';
 import { countShed, type ShedReason } from './metrics';
 
-// What the server does when it gets more work than it can do: it says so at once, with 503, a
-// Retry-After and the code OVERLOADED, rather than queueing requests until they time out as masked
-// errors. The bounds: operations in execution (checked before a request is even parsed), their
-// summed cost, and statements waiting for a PostgreSQL connection; a connection that does not come
-// in time is the same answer. Health endpoints are never shed. src/http-server.ts refuses with the
-// same answer what clients make it hold.
+// What the server does when it gets more work than it can do at once. An operation that cannot
+// start now waits its turn in a queue (Admission, below), served round-robin between clients, and
+// is refused with 503, a Retry-After and the code OVERLOADED only when it cannot start within
+// MAX_QUEUE_WAIT_MS: at once when the queue's measured drain rate says it would not, else when its
+// wait runs out. A burst the server drains in a second is not overload; refusing it would put an
+// error on somebody's screen for work done in under a second (Apollo Client, Relay and urql do not
+// retry a 503 by themselves). What bounds the operations in execution: their count, their summed
+// cost, and each client's count. Waiting for a database connection follows the same rule
+// (src/db.ts). Health endpoints are never shed. src/http-server.ts refuses with the same answer,
+// at once, what clients make the process hold (memory, unread answers) and real stalls of the
+// event loop.
 
 export const OVERLOADED = 'OVERLOADED';
 
@@ -85,18 +92,42 @@ export function overloadedError(path?: readonly (string | number)[]): GraphQLErr
 }
 
 /**
- * How late the event loop runs: the longest it has lately been kept from coming back to a timer
- * ticking every `TICK_MS`. Work admitted earlier (answers built and serialised synchronously,
- * refusals by the hundred) delays every request behind it, /live included; while the loop is this
- * late, admitting more GraphQL work only lengthens the queue, so the HTTP server refuses it before
- * parsing until the loop catches up. Checked from a request's own handler, the time since the last
- * tick also sees a delay that is happening now (a long poll phase), not only one that has ended.
+ * Time spent by the embedded database (PGlite, which runs its WebAssembly PostgreSQL on this
+ * thread) in its synchronous work, in ms since the process started: src/db.ts adds to it. The
+ * server's own database work is not a stall of the event loop (EventLoopDelay leaves it out): a
+ * burst of small queries on the embedded database kept the loop 300 ms late and was refused as
+ * overload, 54 of 100 small reads, though the burst was done in half a second.
+ */
+let ownDatabaseMs = 0;
+
+/** Counts `ms` of the embedded database's synchronous work (src/db.ts). */
+export function countDatabaseWork(ms: number): void {
+  ownDatabaseMs += ms;
+}
+
+/** The embedded database's synchronous work so far, in ms. */
+export function databaseWorkMs(): number {
+  return ownDatabaseMs;
+}
+
+/**
+ * How late the event loop runs: how long it was lately kept from coming back to a timer ticking
+ * every `TICK_MS`, less what the embedded database's own work took meanwhile (see
+ * countDatabaseWork). A loop late for any other reason (answers built and serialised
+ * synchronously, a stall) delays every request behind it, /live included; while it is that late,
+ * admitting more GraphQL work only lengthens the queue, so the HTTP server refuses it before
+ * parsing until the loop catches up. Only ticks that came count, not the time since the last one:
+ * while a long poll phase is still going, that time is mostly the arrivals being handled
+ * themselves, and a burst of 1,000 small reads read in one phase refused its own tail. A stall
+ * still counts as soon as it ends, at the first tick after it.
  * Hand-written rather than Fastify's under-pressure, which only runs in Fastify, and without
- * perf_hooks' monitorEventLoopDelay, whose histogram says how late the loop was, not how late it is.
+ * perf_hooks' monitorEventLoopDelay, whose histogram says how late the loop was over a window,
+ * not at its last tick, and cannot leave the database's work out.
  */
 export class EventLoopDelay {
   private static readonly TICK_MS = 20;
   private lastTick = performance.now();
+  private databaseAtTick = ownDatabaseMs;
   /** The last tick's delay, kept until a tick on time replaces it. */
   private lastDelay = 0;
   private readonly timer: NodeJS.Timeout;
@@ -104,15 +135,17 @@ export class EventLoopDelay {
   constructor() {
     this.timer = setInterval(() => {
       const now = performance.now();
-      this.lastDelay = Math.max(0, now - this.lastTick - EventLoopDelay.TICK_MS);
+      const database = ownDatabaseMs - this.databaseAtTick;
+      this.lastDelay = Math.max(0, now - this.lastTick - EventLoopDelay.TICK_MS - database);
       this.lastTick = now;
+      this.databaseAtTick = ownDatabaseMs;
     }, EventLoopDelay.TICK_MS);
     this.timer.unref();
   }
 
-  /** Milliseconds the event loop is, or just was, behind. */
+  /** Milliseconds the event loop was behind at its last tick (the embedded database's work left out). */
   now(): number {
-    return Math.max(this.lastDelay, performance.now() - this.lastTick - EventLoopDelay.TICK_MS);
+    return this.lastDelay;
   }
 
   stop(): void {
@@ -121,127 +154,401 @@ export class EventLoopDelay {
 }
 
 /**
- * The memory V8's heap uses, sampled every 100 ms: answers in execution are what grows it (a
- * 24 MB answer takes about 100 MB while it is parsed, built and serialised), and neither the cost
- * of an operation nor the bytes in connections (MAX_BUFFERED_BYTES) sees it. Not the resident set,
- * which V8 keeps high long after collecting, nor the buffers outside the heap, which hold the
- * embedded database's WebAssembly memory (hundreds of MB for a big PGlite database).
+ * The memory V8's heap holds: answers in execution are what grows it (a 24 MB answer takes about
+ * 100 MB while it is parsed, built and serialised), and neither the cost of an operation nor the
+ * bytes in connections (MAX_BUFFERED_BYTES) sees it. Not the resident set, which V8 keeps high long
+ * after collecting, nor the buffers outside the heap, which hold the embedded database's
+ * WebAssembly memory (hundreds of MB for a big PGlite database).
  *
- * What the heap uses includes garbage not yet collected: V8 lets it grow to 2.5 times what
- * survived the last collection (HEAP_GROWING_PERCENT) before collecting, and a process refusing
- * requests allocates too little to get there, so a bound on it would stay shut once reached. Past
- * the bound, the heap is therefore collected (at most once a second: a collection of mostly
- * garbage takes milliseconds) and only what remains counts.
+ * What counts is what survived the last full (mark-compact) collection, read from a
+ * PerformanceObserver on 'gc' entries right after each: the heap in use at other times includes
+ * garbage V8 has had no reason to collect yet, and a process refusing requests allocates too
+ * little to get there, so a bound on it would stay shut once reached. The heap grows between
+ * collections, by at most V8's growing factor (the start scripts set --heap-growing-percent=150:
+ * 2.5 times what survived); past twice the bound, the heap in use counts whatever it holds. This
+ * replaces a full collection forced (through --expose-gc set at run time) whenever the heap was
+ * past the bound: Node warns that V8 flags changed after start may crash the process.
  */
 export class MemoryInUse {
-  private static readonly COLLECT_EVERY_MS = 1_000;
-  private bytes = process.memoryUsage().heapUsed;
-  private lastCollected = 0;
-  private readonly timer = setInterval(() => (this.bytes = process.memoryUsage().heapUsed), 100).unref();
-
-  /** Whether the heap in use is past `bound`, counting garbage only when it cannot be collected now. */
-  past(bound: number): boolean {
-    if (this.bytes <= bound) return false;
-    const now = Date.now();
-    if (now - this.lastCollected >= MemoryInUse.COLLECT_EVERY_MS) {
-      this.lastCollected = now;
-      collectGarbage();
-      this.bytes = process.memoryUsage().heapUsed;
+  /** Past `GROWTH` times the bound, the heap in use counts, collected or not. */
+  private static readonly GROWTH = 2;
+  private sampled = getHeapStatistics().used_heap_size;
+  /** Heap in use right after the last full collection; undefined until one is seen. */
+  private survived: number | undefined;
+  private readonly timer = setInterval(() => (this.sampled = getHeapStatistics().used_heap_size), 100).unref();
+  private readonly observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+        this.survived = this.sampled = getHeapStatistics().used_heap_size;
+      }
     }
-    return this.bytes > bound;
+  });
+
+  constructor() {
+    this.observer.observe({ entryTypes: ['gc'] });
   }
 
+  /** Whether the heap is past `bound`: what survived the last full collection, or the heap in use past twice it. */
+  past(bound: number): boolean {
+    if (this.sampled <= bound) return false;
+    if (this.survived === undefined) return true;
+    return this.survived > bound || this.sampled > MemoryInUse.GROWTH * bound;
+  }
+
+  /** The heap in use, garbage included, as last sampled. */
   now(): number {
-    return this.bytes;
+    return this.sampled;
+  }
+
+  /** What survived the last full collection, or the heap in use if none was seen yet. */
+  live(): number {
+    return this.survived ?? this.sampled;
   }
 
   stop(): void {
     clearInterval(this.timer);
+    this.observer.disconnect();
   }
-}
-
-let collector: (() => void) | undefined;
-
-/**
- * A full collection of V8's heap. V8 gives its `gc` function only to a context made after
- * --expose-gc is set, which the process may set at run time (as the expose-gc package does).
- */
-function collectGarbage(): void {
-  if (!collector) {
-    setFlagsFromString('--expose-gc');
-    collector = runInNewContext('gc') as () => void;
-  }
-  collector();
 }
 
 let sharedMemory: MemoryInUse | undefined;
 
-/** The one sampler of the heap's memory in use, started on first use. */
+/** The one observer of the heap's memory in use, started on first use. */
 export function memoryInUse(): MemoryInUse {
   return (sharedMemory ??= new MemoryInUse());
 }
 
 /**
- * Bounds the GraphQL requests in execution at `endpoint`. One past the bound is answered before
- * Yoga parses it: the cheapest refusal there is, so a storm cannot take the CPU that the requests
- * already admitted (and /live, /ready) need.
+ * How fast a queue drains: when the last of its recent departures left. With `waiting` in line
+ * ahead, a newcomer's wait is about waiting / rate. Unknown (null) until enough departures were
+ * seen lately: a first burst is admitted to wait, and its own drain is measured.
  */
-export function useLoadShedding(options: { endpoint: string; maxInFlight: number }): Plugin {
-  let inFlight = 0;
-  const admitted = new WeakSet<Request>();
-  return {
-    onRequest({ request, url, endResponse, fetchAPI }) {
-      if (url.pathname !== options.endpoint) return;
-      if (inFlight >= options.maxInFlight) {
-        countShed('operations_in_flight');
-        reportOverload(`${inFlight} operations in execution, MAX_OPERATIONS_IN_FLIGHT=${options.maxInFlight}`);
-        endResponse(new fetchAPI.Response(refusal.body, { status: 503, headers: refusal.headers }));
-        return;
-      }
-      inFlight++;
-      admitted.add(request);
-    },
-    onResponse({ request }) {
-      if (admitted.delete(request)) inFlight--;
-    },
-  };
+export class DrainRate {
+  private static readonly SAMPLES = 64;
+  private static readonly ENOUGH = 8;
+  private readonly times: number[] = [];
+  private next = 0;
+
+  constructor(
+    /** Departures older than this say nothing of the rate now. */
+    private readonly windowMs: number,
+  ) {}
+
+  /** A departure from the queue, now. */
+  departed(now = performance.now()): void {
+    if (this.times.length < DrainRate.SAMPLES) this.times.push(now);
+    else this.times[this.next] = now;
+    this.next = (this.next + 1) % DrainRate.SAMPLES;
+  }
+
+  /**
+   * Departures per ms lately, between the first and the last of them (the time since the last is
+   * not counted: the queue may have been empty, not slow), or null when too few were seen in the
+   * window. A queue that stops draining lets its departures age out of the window: then its
+   * waiters wait, and their own deadlines decide.
+   */
+  perMs(now = performance.now()): number | null {
+    let recent = 0;
+    let oldest = now;
+    let newest = -Infinity;
+    for (const time of this.times) {
+      if (now - time > this.windowMs) continue;
+      recent++;
+      if (time < oldest) oldest = time;
+      if (time > newest) newest = time;
+    }
+    if (recent < DrainRate.ENOUGH || newest <= oldest) return null;
+    return (recent - 1) / (newest - oldest);
+  }
+
+  /** The expected wait, in ms, behind `ahead` in line, or null when the rate is not known. */
+  waitMs(ahead: number, now = performance.now()): number | null {
+    const rate = this.perMs(now);
+    return rate === null ? null : (ahead + 1) / rate;
+  }
 }
 
-/**
- * Bounds the summed cost (the complexity the limits compute) of the operations in execution. A
- * count of operations alone let 64 maximal queries (cost 49,000 each) run at once: the event loop
- * then took seconds to answer /live. By cost, a storm of maximal queries runs a few at a time,
- * while small queries still fit beside them. An operation that does not fit waits, in order of
- * arrival, up to `waitMs` for the operations ahead of it to finish (it costs nothing meanwhile; the
- * count of operations in flight bounds how many wait), and past that is refused with 503. An
- * operation is always admitted when nothing else runs, so none within the limits is refused for
- * its size alone.
- */
-export function useCostBudget(options: {
-  schema: GraphQLSchema;
-  budget: number;
+/** Why an operation may not start: the bound it met. */
+export interface Refusal {
+  reason: ShedReason;
+  detail: string;
+}
+
+export interface AdmissionOptions {
+  /** Most operations in execution (MAX_OPERATIONS_IN_FLIGHT). */
+  maxInFlight: number;
+  /** Most summed cost of the operations in execution (MAX_COST_IN_FLIGHT); one alone always fits. */
+  maxCost: number;
+  /** Most operations in execution for one client (MAX_OPERATIONS_PER_CLIENT). */
+  maxPerClient: number;
+  /** Longest an operation waits to start (MAX_QUEUE_WAIT_MS); 0 refuses at once what cannot start. */
   waitMs: number;
   /**
    * Why no operation may start now whatever its cost (answers already held for clients that do
    * not read them, a full heap), or null. Checked again when a waiting operation's turn comes,
    * because it may have arrived before the reason did.
    */
-  blocked?: () => { reason: ShedReason; detail: string } | null;
-}): Plugin {
-  let inFlight = 0;
-  const queue: { cost: number; admit: (admitted: boolean) => void }[] = [];
-  const fits = (cost: number) => (inFlight === 0 || inFlight + cost <= options.budget) && !options.blocked?.();
-  const admitQueued = () => {
-    for (let next = queue[0]; next && fits(next.cost); next = queue[0]) {
-      queue.shift();
-      inFlight += next.cost;
-      next.admit(true);
+  blocked?: () => Refusal | null;
+}
+
+interface Waiter {
+  readonly client: ClientLine;
+  readonly cost: number;
+  readonly arrived: number;
+  timer?: NodeJS.Timeout;
+  settle(refusal: Refusal | null): void;
+}
+
+/** One client's operations: how many run, and those waiting, in order of arrival. */
+interface ClientLine {
+  readonly key: string;
+  running: number;
+  readonly waiting: Waiter[];
+}
+
+/**
+ * Who may run an operation now, and who waits. Operations run while they fit: fewer than
+ * `maxInFlight`, their summed cost within `maxCost` (one alone always runs, so that none within
+ * the limits is refused for its size), and fewer than `maxPerClient` of one client. One that does
+ * not fit waits, and the waiting are served round-robin between clients (each client's in order
+ * of arrival), so that one client's flood delays another client by one turn per client, not by
+ * the whole flood; a client whose next operation does not fit (its own count, or its cost) is
+ * passed over for one that does. A newcomer that the measured drain rate says cannot start within
+ * `waitMs` is refused at once; one whose wait runs out is refused then.
+ *
+ * Hand-written: p-queue and p-limit bound a count of tasks in one FIFO, Bottleneck adds weights
+ * and per-key limiters but no round-robin between keys over one shared budget, and none of them
+ * refuses a task that would miss its deadline before it waits. This queue's bookkeeping is exact:
+ * every admitted operation holds its count and cost until release(), once; a refused one holds
+ * nothing.
+ */
+export class Admission {
+  private running = 0;
+  private costRunning = 0;
+  private waitingCount = 0;
+  private readonly clients = new Map<string, ClientLine>();
+  /** Clients with operations waiting, in the order their turns come. */
+  private readonly turns: ClientLine[] = [];
+  private readonly drain: DrainRate;
+
+  constructor(private readonly options: AdmissionOptions) {
+    this.drain = new DrainRate(Math.max(1_000, options.waitMs));
+  }
+
+  /** Operations in execution, their summed cost, and operations waiting. */
+  stats(): { running: number; cost: number; waiting: number; clients: number } {
+    return { running: this.running, cost: this.costRunning, waiting: this.waitingCount, clients: this.clients.size };
+  }
+
+  /**
+   * Asks to run an operation of `cost` for `client`: null when it may start now (release() it when
+   * it ends), a Refusal when it may not, or a promise of either when it waits.
+   */
+  admit(client: string, cost: number): Refusal | null | Promise<Refusal | null> {
+    // Room that came without an operation ending (clients read what was held) goes to those
+    // waiting first.
+    if (this.turns.length > 0) this.pump();
+    const line = this.lineOf(client);
+    if (line.waiting.length === 0 && this.fits(line, cost) && !this.options.blocked?.()) {
+      this.start(line, cost);
+      return null;
     }
-  };
+    const now = performance.now();
+    const expected = this.options.waitMs === 0 ? null : this.drain.waitMs(this.ahead(line), now);
+    if (this.options.waitMs === 0 || (expected !== null && expected > this.options.waitMs)) {
+      const refusal = this.refusal(line, cost, expected);
+      this.forgetIfIdle(line);
+      return refusal;
+    }
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        client: line,
+        cost,
+        arrived: now,
+        settle: (refusal) => {
+          clearTimeout(waiter.timer);
+          resolve(refusal);
+        },
+      };
+      waiter.timer = setTimeout(() => {
+        this.leave(waiter);
+        waiter.settle(this.refusal(line, cost, null, performance.now() - now));
+        // Room may have come without an operation ending (clients read what was held).
+        this.pump();
+      }, this.options.waitMs);
+      line.waiting.push(waiter);
+      this.waitingCount++;
+      if (line.waiting.length === 1) this.turns.push(line);
+    });
+  }
+
+  /**
+   * Why a request of `client` arriving now would be refused, before it is parsed, or null: the
+   * measured drain rate says it would not start within `waitMs` behind what `client` has waiting
+   * (and its turns between other clients'). A storm of clients that come back as soon as they are
+   * refused is refused here at the cost of a few lines, not after parsing. Its cost is not known
+   * yet: admit() decides the rest.
+   */
+  refusalOnArrival(client: string): Refusal | null {
+    const line = this.clients.get(client);
+    if (!line || line.waiting.length === 0 || this.options.waitMs === 0) return null;
+    const expected = this.drain.waitMs(this.ahead(line));
+    return expected !== null && expected > this.options.waitMs ? this.refusal(line, 0, expected) : null;
+  }
+
+  /** Ends an admitted operation of `client` and `cost`: its room goes to those waiting. */
+  release(client: string, cost: number): void {
+    const line = this.clients.get(client);
+    if (!line || line.running === 0) throw new Error(`release() without admit() for ${client}`);
+    line.running--;
+    this.running--;
+    this.costRunning -= cost;
+    this.forgetIfIdle(line);
+    this.pump();
+  }
+
+  private lineOf(client: string): ClientLine {
+    let line = this.clients.get(client);
+    if (!line) this.clients.set(client, (line = { key: client, running: 0, waiting: [] }));
+    return line;
+  }
+
+  private forgetIfIdle(line: ClientLine): void {
+    if (line.running === 0 && line.waiting.length === 0) this.clients.delete(line.key);
+  }
+
+  private fitsGlobally(cost: number): boolean {
+    return (
+      this.running < this.options.maxInFlight && (this.running === 0 || this.costRunning + cost <= this.options.maxCost)
+    );
+  }
+
+  private fits(line: ClientLine, cost: number): boolean {
+    return line.running < this.options.maxPerClient && this.fitsGlobally(cost);
+  }
+
+  private start(line: ClientLine, cost: number): void {
+    line.running++;
+    this.running++;
+    this.costRunning += cost;
+  }
+
+  /**
+   * How many operations will start before a newcomer of `line`: its own waiting ones, and of each
+   * other client waiting as many as get a turn before its own (round-robin).
+   */
+  private ahead(line: ClientLine): number {
+    const own = line.waiting.length;
+    let ahead = own;
+    for (const other of this.turns) if (other !== line) ahead += Math.min(other.waiting.length, own + 1);
+    return ahead;
+  }
+
+  /** Starts what fits, client by client in turn, until nothing more does. */
+  private pump(): void {
+    if (this.turns.length === 0 || this.options.blocked?.()) return;
+    let started = true;
+    while (started && this.turns.length > 0 && this.running < this.options.maxInFlight) {
+      started = false;
+      for (let i = 0; i < this.turns.length && this.running < this.options.maxInFlight;) {
+        const line = this.turns[i]!;
+        const head = line.waiting[0]!;
+        if (!this.fits(line, head.cost)) {
+          i++;
+          continue;
+        }
+        line.waiting.shift();
+        this.waitingCount--;
+        this.turns.splice(i, 1);
+        // Its next operation waits for the other clients' turns.
+        if (line.waiting.length > 0) this.turns.push(line);
+        this.start(line, head.cost);
+        this.drain.departed();
+        started = true;
+        head.settle(null);
+      }
+    }
+  }
+
+  /** Takes a waiter out of its line (its wait ran out). */
+  private leave(waiter: Waiter): void {
+    const line = waiter.client;
+    const at = line.waiting.indexOf(waiter);
+    if (at === -1) return;
+    line.waiting.splice(at, 1);
+    this.waitingCount--;
+    if (line.waiting.length === 0) this.turns.splice(this.turns.indexOf(line), 1);
+    this.forgetIfIdle(line);
+  }
+
+  /** Why an operation of `line` and `cost` cannot start (now, or within its wait). */
+  private refusal(line: ClientLine, cost: number, expectedMs: number | null, waitedMs?: number): Refusal {
+    const blocked = this.options.blocked?.();
+    const waited =
+      expectedMs !== null
+        ? `; about ${Math.round(expectedMs)} ms of wait expected, MAX_QUEUE_WAIT_MS=${this.options.waitMs}`
+        : waitedMs !== undefined
+          ? `; waited ${Math.round(waitedMs)} ms, MAX_QUEUE_WAIT_MS=${this.options.waitMs}`
+          : '';
+    if (blocked) return { reason: blocked.reason, detail: blocked.detail + waited };
+    if (line.running >= this.options.maxPerClient) {
+      return {
+        reason: 'operations_per_client',
+        detail: `${line.running} operations of one client in execution, MAX_OPERATIONS_PER_CLIENT=${this.options.maxPerClient}${waited}`,
+      };
+    }
+    if (this.running >= this.options.maxInFlight) {
+      return {
+        reason: 'operations_in_flight',
+        detail: `${this.running} operations in execution and ${this.waitingCount} waiting, MAX_OPERATIONS_IN_FLIGHT=${this.options.maxInFlight}${waited}`,
+      };
+    }
+    if (!this.fitsGlobally(cost)) {
+      return {
+        reason: 'cost_in_flight',
+        detail: `operations of cost ${this.costRunning} in execution, MAX_COST_IN_FLIGHT=${this.options.maxCost}${waited}`,
+      };
+    }
+    // It would fit now, but others wait ahead of it.
+    return {
+      reason: 'operations_in_flight',
+      detail: `${this.waitingCount} operations waiting ahead${waited}`,
+    };
+  }
+}
+
+/**
+ * Who a request comes from, for the fair share: the subject of its valid token, else its remote
+ * address, behind `trustProxy` proxies the address X-Forwarded-For gives at that many hops (as
+ * Express's `trust proxy` with a number does, through the same proxy-addr). Without a socket
+ * (Yoga's fetch in process), one local client.
+ */
+export function clientKey(
+  caller: { authenticated?: boolean; subject?: string } | undefined,
+  request: IncomingMessage | undefined,
+  trustProxy: number,
+): string {
+  if (caller?.authenticated && caller.subject !== undefined) return `subject:${caller.subject}`;
+  if (!request?.socket) return 'local';
+  if (trustProxy === 0) return `address:${request.socket.remoteAddress ?? 'unknown'}`;
+  return `address:${proxyAddr(request, (_address, hop) => hop < trustProxy)}`;
+}
+
+/**
+ * Admits the operations of GraphQL requests (queries and mutations; subscriptions hold no room)
+ * through an Admission, once they are parsed, validated and within the limits (what is refused
+ * there holds nothing), and authenticated (the client is known). The cost is the complexity the
+ * limits compute.
+ */
+export function useAdmission(
+  options: AdmissionOptions & { schema?: GraphQLSchema; trustProxy?: number; admission?: Admission },
+): Plugin {
+  const admission = options.admission ?? new Admission(options);
   // Without variables a document's cost never changes: Yoga hands the same parsed document for
   // the same text, so it is computed once.
   const fixedCosts = new WeakMap<DocumentNode, number>();
   const costOf = (document: DocumentNode, variables: Record<string, unknown> | undefined) => {
+    if (!options.schema) return 0;
     const fixed = !variables || Object.keys(variables).length === 0;
     const known = fixed ? fixedCosts.get(document) : undefined;
     if (known !== undefined) return known;
@@ -256,52 +563,33 @@ export function useCostBudget(options: {
     if (fixed) fixedCosts.set(document, cost);
     return cost;
   };
-  const running = (cost: number) => {
+  const running = (client: string, cost: number) => {
     let released = false;
     return {
       onExecuteDone() {
         if (released) return;
         released = true;
-        inFlight -= cost;
-        admitQueued();
+        admission.release(client, cost);
       },
     };
   };
   return {
     onExecute({ args, setResultAndStopExecution }) {
+      const context = args.contextValue as {
+        caller?: { authenticated?: boolean; subject?: string };
+        req?: IncomingMessage;
+      };
+      const client = clientKey(context.caller, context.req, options.trustProxy ?? 0);
       const cost = costOf(args.document, args.variableValues ?? undefined);
-      if (queue.length === 0 && fits(cost)) {
-        inFlight += cost;
-        return running(cost);
-      }
-      const refuse = () => {
-        const blocked = options.blocked?.();
-        countShed(blocked?.reason ?? 'cost_in_flight');
-        reportOverload(
-          blocked?.detail ?? `operations of cost ${inFlight} in execution, MAX_COST_IN_FLIGHT=${options.budget}`,
-        );
+      const refuse = (refusal: Refusal) => {
+        countShed(refusal.reason);
+        reportOverload(refusal.detail);
         setResultAndStopExecution({ errors: [overloadedError()] });
       };
-      if (options.waitMs === 0) return refuse();
-      return new Promise<boolean>((resolve) => {
-        const entry = {
-          cost,
-          admit: (admitted: boolean) => {
-            clearTimeout(timer);
-            resolve(admitted);
-          },
-        };
-        const timer = setTimeout(() => {
-          queue.splice(queue.indexOf(entry), 1);
-          // Room may have come without an operation ending (clients read what was held).
-          const admitted = fits(cost);
-          if (admitted) inFlight += cost;
-          resolve(admitted);
-          // The head may have been the one that did not fit: those behind it may.
-          admitQueued();
-        }, options.waitMs);
-        queue.push(entry);
-      }).then((admitted) => (admitted ? running(cost) : refuse()));
+      const outcome = admission.admit(client, cost);
+      if (outcome === null) return running(client, cost);
+      if (!(outcome instanceof Promise)) return refuse(outcome);
+      return outcome.then((refusal) => (refusal === null ? running(client, cost) : refuse(refusal)));
     },
   };
 }

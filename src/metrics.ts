@@ -117,7 +117,7 @@ const shed = new Counter({
   name: 'http_requests_shed_total',
   help:
     'Requests answered 503 OVERLOADED for lack of capacity, by reason: operations_in_flight, ' +
-    'cost_in_flight, no_connection (load-shedding.ts), pipelined, buffered_bytes (http-server.ts), ' +
+    'cost_in_flight, operations_per_client, no_connection (load-shedding.ts), pipelined, buffered_bytes (http-server.ts), ' +
     'subscriptions (MAX_SUBSCRIPTIONS, realtime/hub.ts)',
   labelNames: ['reason'] as const,
   registers: [registry],
@@ -126,6 +126,7 @@ const shed = new Counter({
 export type ShedReason =
   | 'operations_in_flight'
   | 'cost_in_flight'
+  | 'operations_per_client'
   | 'no_connection'
   | 'pipelined'
   | 'buffered_bytes'
@@ -137,6 +138,7 @@ export type ShedReason =
 for (const reason of [
   'operations_in_flight',
   'cost_in_flight',
+  'operations_per_client',
   'no_connection',
   'pipelined',
   'buffered_bytes',

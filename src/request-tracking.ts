@@ -67,6 +67,11 @@ export type StatementPurpose = 'request' | 'subscription_event' | 'other';
 
 const background = new AsyncLocalStorage<Exclude<StatementPurpose, 'request'>>();
 
+/** Runs `work` as part of the request of `record`, as the request tracking does (for tests). */
+export function insideRequest<T>(record: RequestRecord, work: () => T): T {
+  return scope.run(record, work);
+}
+
 /** SQL statements the process sent since it started, by purpose (db_statements_total). */
 export const statementsSent: Record<StatementPurpose, number> = { request: 0, subscription_event: 0, other: 0 };
 

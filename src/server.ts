@@ -1,5 +1,4 @@
 import type { AddressInfo } from 'node:net';
-import { setFlagsFromString } from 'node:v8';
 import { isWorker, runPrimary } from './cluster';
 import { config } from './config';
 import { closeDatabase, databaseKind, openDatabase, startReplicaChecks } from './db';
@@ -11,14 +10,20 @@ import { markStopping } from './health';
 import { logger } from './logger';
 import { hub } from './realtime';
 import { serveWebSocket } from './realtime/websocket';
-import { yoga } from './yoga';
+import { refusalOnArrival, yoga } from './yoga';
 
 // Under load, the objects of answers in flight outlive a young-generation collection and are
 // promoted; left to its heuristics, V8 then lets the old generation grow to 4 times what survives
 // before a full collection (peaks of 400-550 MB under 10 concurrent Q2 requests). Growing it by at
-// most 2.5 times costs a few percent of CPU and keeps the peak under 300 MB (README, Performance).
-// Set here rather than on the command line, so every way of starting the server gets it.
-if (config.heapGrowingPercent > 0) setFlagsFromString(`--heap-growing-percent=${config.heapGrowingPercent}`);
+// most 2.5 times costs a few percent of CPU and keeps the peak under 300 MB (README, Performance):
+// `npm start` and `npm run start:prod` give node --heap-growing-percent=150 on its command line
+// (workers of WEB_CONCURRENCY inherit it). It is no longer set from here: Node warns that V8
+// flags changed after start may crash the process.
+if (process.env.HEAP_GROWING_PERCENT) {
+  logger.warn(
+    'HEAP_GROWING_PERCENT is no longer read: give node --heap-growing-percent=N on its command line (npm start does, with 150)',
+  );
+}
 
 /** One line when anonymous callers may write: the development default (admin) keeps the quick start open. */
 function warnIfOpen() {
@@ -82,7 +87,13 @@ async function main() {
   await startReplicaChecks();
 
   const memory = config.http.maxMemoryBytes > 0 ? memoryInUse() : undefined;
-  const server = createHttpServer(yoga, config.http, memory, config.metrics ? [config.metricsPath] : []);
+  const server = createHttpServer(
+    yoga,
+    config.http,
+    memory,
+    config.metrics ? [config.metricsPath] : [],
+    refusalOnArrival,
+  );
   // Subscriptions over WebSocket (graphql-ws) at the same /graphql (src/realtime/websocket.ts).
   const websocket = serveWebSocket(server, yoga);
   // Failing to listen (the port in use) reaches the WebSocket server's error listener, which only

@@ -1,6 +1,8 @@
+import type { IncomingMessage } from 'node:http';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, maskError, type Plugin } from 'graphql-yoga';
 import { requestCaller, useAuthentication } from './access/authentication';
+import { isTrustedAdmin } from './access/roles';
 import { useTrustedDocuments } from './access/trusted-documents';
 import { config, limits } from './config';
 import { createContext, useMutationReadsOnPrimary } from './context';
@@ -12,7 +14,7 @@ import { useExplain } from './explain';
 import { withExplainPanel } from './explain-panel';
 import { useJitExecution } from './jit';
 import { limitPlugins, useBodySizeLimit, useResponseSizeLimit } from './limits';
-import { memoryInUse, useCostBudget, useLoadShedding } from './load-shedding';
+import { Admission, clientKey, memoryInUse, useAdmission } from './load-shedding';
 import { observeRequest, useMetricsEndpoint, watchPool, watchReplicas } from './metrics';
 import { logRequest, yogaLogger } from './request-log';
 import { useRequestTracking } from './request-tracking';
@@ -88,6 +90,28 @@ function useReadinessChecks(endpoints: readonly string[], check: () => Promise<b
   };
 }
 
+/**
+ * Who may run an operation now, and who waits (src/load-shedding.ts); also asked by the HTTP server
+ * (src/server.ts) about a request arriving without a token, before it is parsed.
+ */
+export const admission = new Admission({
+  maxInFlight: config.maxOperationsInFlight,
+  maxCost: config.maxCostInFlight,
+  maxPerClient: config.maxOperationsPerClient,
+  waitMs: config.queueWaitMs,
+  // A request that arrived before clients stopped reading, or before memory filled up, may reach
+  // its turn after: it would add its answer to what is already held (src/http-server.ts refuses
+  // at arrival only).
+  blocked: () => heldTooMuch(config.http, config.http.maxMemoryBytes > 0 ? memoryInUse() : undefined),
+});
+
+/** The admission queue's refusal of a request arriving now, before it is parsed; null to let it in. */
+export function refusalOnArrival(request: IncomingMessage) {
+  // With a token, the client is its subject, known once the token is checked (admit() decides).
+  if (request.headers.authorization !== undefined) return null;
+  return admission.refusalOnArrival(clientKey(undefined, request, config.trustProxy));
+}
+
 watchPool(poolStats);
 watchReplicas(replicaStatus);
 
@@ -121,35 +145,37 @@ export const yoga = createYoga({
   plugins: [
     // Before anything else: a scrape is not a GraphQL request and costs only its own answer.
     ...(config.metrics ? [useMetricsEndpoint(config.metricsPath)] : []),
-    // First of the rest: a request past the bound is refused before any work is spent on it.
-    useLoadShedding({ endpoint: '/graphql', maxInFlight: config.maxOperationsInFlight }),
     // Browsers may send "simple" GET and form POST requests across sites without a preflight;
     // requiring a custom header (or a JSON body, which is never simple) stops cross-site requests.
     useCSRFPrevention(),
     // Who is calling, before anything is parsed: a bad token is answered 401 here.
     useAuthentication(config.access),
-    // Then, with TRUSTED_DOCUMENTS, only the manifest's documents (any document for admin callers).
+    // Then, with TRUSTED_DOCUMENTS, only the manifest's documents. Any document for admin callers,
+    // by the rule explain follows (isTrustedAdmin): in production only an admin with a token, so
+    // that ANONYMOUS_ROLE=admin does not open the manifest to every caller.
     ...(config.access.trustedDocuments
       ? [
-          useTrustedDocuments(
-            config.access.trustedDocuments.documents,
-            (request) => requestCaller(request)?.role === 'admin',
-          ),
+          useTrustedDocuments(config.access.trustedDocuments.documents, (request) => {
+            const caller = requestCaller(request);
+            return caller !== undefined && isTrustedAdmin(caller, config.production);
+          }),
         ]
       : []),
     useErrorCodes(),
     // x-explain: the SQL an operation sent, for admin callers (src/explain.ts).
     useExplain({ production: config.production }),
     ...limitPlugins(),
-    // After the limits: what is refused there holds no budget.
-    useCostBudget({
+    // After the limits (what is refused there holds nothing) and authentication (the client is
+    // known): operations start while they fit, else wait their turn, round-robin between clients,
+    // for up to MAX_QUEUE_WAIT_MS (src/load-shedding.ts).
+    useAdmission({
+      admission,
       schema,
-      budget: config.maxCostInFlight,
-      waitMs: config.costWaitMs,
-      // A request admitted before clients stopped reading, or before memory filled up, may reach
-      // execution after: it would add its answer to what is already held (src/http-server.ts
-      // refuses at arrival only).
-      blocked: () => heldTooMuch(config.http, config.http.maxMemoryBytes > 0 ? memoryInUse() : undefined),
+      maxInFlight: config.maxOperationsInFlight,
+      maxCost: config.maxCostInFlight,
+      maxPerClient: config.maxOperationsPerClient,
+      waitMs: config.queueWaitMs,
+      trustProxy: config.trustProxy,
     }),
     ...(config.jit ? [useJitExecution(schema)] : []),
     // A mutation's payload reads from the primary, not a read replica (DATABASE_READ_URL).

@@ -1,20 +1,26 @@
 import { complexityFromQuery } from '@pothos/plugin-complexity';
 import { Client } from 'pg';
 import { schema } from '../src/schema';
+import { hsToken, secret } from './support/access';
 import { type ServerProcess, startServer } from './support/server-process';
 
-// Overload answered honestly: past MAX_OPERATIONS_IN_FLIGHT operations in execution, or
-// PG_POOL_MAX_WAITING requests waiting for a connection, or a connection that does not come within
-// PG_CONNECT_TIMEOUT_MS, a request gets 503 with Retry-After and the code OVERLOADED at once, never
-// a masked error; health endpoints keep answering. Requests are held in execution by a lock on the
+// Overload answered honestly. An operation that cannot start waits its turn, round-robin between
+// clients, and gets 503 with Retry-After and the code OVERLOADED only when it cannot start within
+// MAX_QUEUE_WAIT_MS (at once with 0); past PG_POOL_MAX_WAITING requests waiting for a connection,
+// or a connection that does not come within PG_CONNECT_TIMEOUT_MS, the same answer; never a
+// masked error; health endpoints keep answering. Requests are held in execution by a lock on the
 // Hero table taken from the test (PostgreSQL only: PGlite has one connection and no one to wait).
+// The queue's own rules, in process: test/admission.test.ts.
 
 const query = JSON.stringify({ query: '{ heroes(first: 3) { edges { node { name } } } }' });
 
-async function post(server: ServerProcess, request = query) {
+async function post(server: ServerProcess, request = query, token?: string) {
   const response = await fetch(`${server.url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: {
+      'content-type': 'application/json',
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+    },
     body: request,
   });
   const body = (await response.json()) as {
@@ -66,10 +72,14 @@ function expectOverloaded(answer: Awaited<ReturnType<typeof post>>) {
   expect(answer.body.errors?.[0]?.message).toMatch(/overloaded/i);
 }
 
-describe('past MAX_OPERATIONS_IN_FLIGHT', () => {
+describe('past MAX_OPERATIONS_IN_FLIGHT, with MAX_QUEUE_WAIT_MS=0', () => {
   let server: ServerProcess;
   beforeAll(async () => {
-    server = await startServer({ DATABASE_URL: process.env.DATABASE_URL!, MAX_OPERATIONS_IN_FLIGHT: '2' });
+    server = await startServer({
+      DATABASE_URL: process.env.DATABASE_URL!,
+      MAX_OPERATIONS_IN_FLIGHT: '2',
+      MAX_QUEUE_WAIT_MS: '0',
+    });
   }, 60_000);
   afterAll(() => stop(server));
 
@@ -93,6 +103,95 @@ describe('past MAX_OPERATIONS_IN_FLIGHT', () => {
     // One log line for the burst, not one per refusal, and no stack.
     expect(server.output()).toContain('Overloaded: refusing requests with 503');
     expect(server.output()).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('past MAX_OPERATIONS_IN_FLIGHT, waiting up to MAX_QUEUE_WAIT_MS', () => {
+  let server: ServerProcess;
+  let tokens: Record<'a' | 'b', string>;
+  beforeAll(async () => {
+    server = await startServer({
+      DATABASE_URL: process.env.DATABASE_URL!,
+      MAX_OPERATIONS_IN_FLIGHT: '1',
+      MAX_OPERATIONS_PER_CLIENT: '1000',
+      MAX_QUEUE_WAIT_MS: '20000',
+      JWT_SECRET: secret,
+    });
+    tokens = { a: await hsToken(['viewer'], { sub: 'a' }), b: await hsToken(['viewer'], { sub: 'b' }) };
+  }, 60_000);
+  afterAll(() => stop(server));
+
+  it('lets what cannot start wait for its turn instead of refusing it, round-robin between clients, /live answered meanwhile', async () => {
+    const unlock = await lockHeroes();
+    const finished: string[] = [];
+    const send = (label: string, client: 'a' | 'b') =>
+      post(server, query, tokens[client]).then((answer) => {
+        finished.push(label);
+        return answer;
+      });
+    try {
+      const held = send('a1', 'a');
+      await waitForBlocked(1);
+      const flood = ['a2', 'a3', 'a4', 'a5'].map((label) => send(label, 'a'));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const polite = send('b1', 'b');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Waiting, not refused; and no other operation started (one would wait on the lock).
+      expect(finished).toEqual([]);
+      expect((await fetch(`${server.url}/live`)).status).toBe(200);
+      await unlock();
+      for (const answer of await Promise.all([held, ...flood, polite])) {
+        expect(answer.status).toBe(200);
+        expect(answer.body.errors).toBeUndefined();
+      }
+      // In order of arrival b1 would be last; in turn it comes right after a's next one.
+      expect(finished).toEqual(['a1', 'a2', 'b1', 'a3', 'a4', 'a5']);
+    } finally {
+      await unlock().catch(() => undefined);
+    }
+  });
+});
+
+describe('past MAX_OPERATIONS_PER_CLIENT', () => {
+  let server: ServerProcess;
+  let tokens: Record<'a' | 'b', string>;
+  beforeAll(async () => {
+    server = await startServer({
+      DATABASE_URL: process.env.DATABASE_URL!,
+      MAX_OPERATIONS_IN_FLIGHT: '10',
+      MAX_OPERATIONS_PER_CLIENT: '1',
+      MAX_QUEUE_WAIT_MS: '20000',
+      JWT_SECRET: secret,
+    });
+    tokens = { a: await hsToken(['viewer'], { sub: 'a' }), b: await hsToken(['viewer'], { sub: 'b' }) };
+  }, 60_000);
+  afterAll(() => stop(server));
+
+  it("lets a client's next operation wait while another client's runs at once", async () => {
+    const unlock = await lockHeroes();
+    try {
+      const held = post(server, query, tokens.a);
+      await waitForBlocked(1);
+      const second = post(server, query, tokens.a);
+      // Reads no hero: not held by the lock.
+      const other = await post(server, JSON.stringify({ query: '{ teams(first: 1) { totalCount } }' }), tokens.b);
+      expect(other.status).toBe(200);
+      expect(other.body.errors).toBeUndefined();
+      // a's second operation waits for a's first: it has not started (it would wait on the lock).
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const blocked = new Client({ connectionString: process.env.DATABASE_URL });
+      await blocked.connect();
+      const { rows } = await blocked.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      );
+      await blocked.end();
+      expect(rows[0]!.n).toBe(1);
+      await unlock();
+      expect((await held).status).toBe(200);
+      expect((await second).status).toBe(200);
+    } finally {
+      await unlock().catch(() => undefined);
+    }
   });
 });
 
@@ -129,6 +228,27 @@ describe('with every PostgreSQL connection taken', () => {
     }
     expect((await post(server)).status).toBe(200);
   }, 30_000);
+
+  it('counts a request waiting with several statements once against PG_POOL_MAX_WAITING', async () => {
+    const unlock = await lockHeroes();
+    try {
+      const holding = post(server);
+      await waitForBlocked(1);
+      // Two lists at the root: two statements waiting for the one connection, one request.
+      const two = post(
+        server,
+        JSON.stringify({ query: '{ a: teams(first: 1) { totalCount } b: teams(first: 2) { totalCount } }' }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await unlock();
+      expect((await holding).status).toBe(200);
+      const answer = await two;
+      expect(answer.status).toBe(200);
+      expect(answer.body.errors).toBeUndefined();
+    } finally {
+      await unlock().catch(() => undefined);
+    }
+  }, 30_000);
 });
 
 describe('past MAX_COST_IN_FLIGHT', () => {
@@ -144,7 +264,7 @@ describe('past MAX_COST_IN_FLIGHT', () => {
     server = await startServer({
       DATABASE_URL: process.env.DATABASE_URL!,
       MAX_COST_IN_FLIGHT: String(budget),
-      MAX_COST_WAIT_MS: '1000',
+      MAX_QUEUE_WAIT_MS: '1000',
     });
   }, 60_000);
   afterAll(() => stop(server));
@@ -155,7 +275,7 @@ describe('past MAX_COST_IN_FLIGHT', () => {
     try {
       const held = post(server, body(big));
       await waitForBlocked(1);
-      // No room comes within MAX_COST_WAIT_MS: the big one holds it.
+      // No room comes within MAX_QUEUE_WAIT_MS: the big one holds it.
       expectOverloaded(await post(server, body(medium)));
       const fits = post(server, body(small)); // admitted: waits on the lock like the big one
       await waitForBlocked(2);

@@ -3,7 +3,7 @@ import { createYoga } from 'graphql-yoga';
 import { config } from '../src/config';
 import { databaseKind } from '../src/db';
 import { createHttpServer } from '../src/http-server';
-import { useLoadShedding } from '../src/load-shedding';
+import { useAdmission } from '../src/load-shedding';
 import { observeRequest } from '../src/metrics';
 import { useRequestTracking } from '../src/request-tracking';
 import { schema } from '../src/schema';
@@ -147,11 +147,11 @@ it('gives the pool at scrape time, and the process metrics', async () => {
 });
 
 it('counts shed requests by reason, once per request', async () => {
-  // A server that refuses every GraphQL request, as useLoadShedding does past its bound.
+  // A server that refuses every GraphQL operation, as useAdmission does past its bound.
   const full = createYoga({
     schema,
     plugins: [
-      useLoadShedding({ endpoint: '/graphql', maxInFlight: 0 }),
+      useAdmission({ maxInFlight: 0, maxCost: 1, maxPerClient: 1, waitMs: 0 }),
       useRequestTracking({ endpoint: '/graphql', onDone: [observeRequest] }),
     ],
   });
@@ -180,7 +180,8 @@ it('counts shed requests by reason, once per request', async () => {
   const delta = (series: string) => sample(after, series) - sample(before, series);
   expect(delta('http_requests_shed_total{reason="operations_in_flight"}')).toBe(1);
   expect(delta('http_requests_shed_total{reason="buffered_bytes"}')).toBe(1);
-  expect(delta('graphql_request_duration_seconds_count{operation="none",type="none",outcome="shed"}')).toBe(1);
+  // Refused once parsed, in its turn for execution: its operation is known.
+  expect(delta('graphql_request_duration_seconds_count{operation="anonymous",type="query",outcome="shed"}')).toBe(1);
   expect(delta('graphql_errors_total{code="OVERLOADED"}')).toBe(1);
   expect(sample(after, 'http_requests_shed_total{reason="pipelined"}')).toBe(0);
 });

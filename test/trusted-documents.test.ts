@@ -147,3 +147,25 @@ it("holds the README's examples, which run by hash", async () => {
     expect([name, answer.status, answer.body.errors]).toEqual([name, 200, undefined]);
   }
 });
+
+describe('in production with ANONYMOUS_ROLE=admin', () => {
+  let open: ServerProcess;
+  beforeAll(async () => {
+    open = await startAccessServer({
+      NODE_ENV: 'production',
+      ANONYMOUS_ROLE: 'admin',
+      JWT_SECRET: secret,
+      TRUSTED_DOCUMENTS: path.relative(path.resolve(__dirname, '..'), manifestPath),
+    });
+  }, 90_000);
+  afterAll(() => stopServer(open));
+
+  it('keeps anonymous callers to the manifest: only an admin with a token may send any document', async () => {
+    const text = await post(open, { query: '{ teams { totalCount } }' });
+    expect([text.status, ...codesOf(text)]).toEqual([400, 'PERSISTED_QUERY_ONLY']);
+    expect(data(await post(open, byHash(hashOf(TrustedTeams))))).toEqual({ teams: { edges: expect.any(Array) } });
+    expect(data(await post(open, { query: '{ teams { totalCount } }' }, `Bearer ${admin}`))).toEqual({
+      teams: { totalCount: expect.any(Number) },
+    });
+  });
+});

@@ -17,8 +17,12 @@ process.env.NODE_ENV = 'test';
 // the writes do to each other: shedding them would test nothing. test/load-shedding.test.ts and
 // test/slow-clients.test.ts start servers with their own bounds.
 process.env.MAX_OPERATIONS_IN_FLIGHT = '100000';
+process.env.MAX_OPERATIONS_PER_CLIENT = '100000';
 process.env.PG_POOL_MAX_WAITING = '100000';
 process.env.MAX_COST_IN_FLIGHT = '1000000000';
+// Nor may their statements be refused for waiting long for PGlite's one connection, or for a
+// pooled one, while hundreds of them queue there on a busy machine.
+process.env.PG_CONNECT_TIMEOUT_MS = '60000';
 // A busy test machine can deschedule a server process for longer than the default bound, and a
 // Jest worker's heap holds every test module it has loaded; test/process-pressure.test.ts sets
 // its own bounds.

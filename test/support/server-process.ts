@@ -8,10 +8,13 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `src/server.ts` as its own process, as `npm start` does, and waits until it listens. */
-export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+/**
+ * Starts `src/server.ts` as its own process, as `npm start` does, and waits until it listens.
+ * `nodeFlags` go on node's command line (npm start's --heap-growing-percent=150, say).
+ */
+export async function startServer(env: Record<string, string>, nodeFlags: string[] = []): Promise<ServerProcess> {
   const root = path.resolve(__dirname, '../..');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', 'src/server.ts'], {
     cwd: root,
     env: { ...process.env, PORT: '0', NODE_OPTIONS: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -535,3 +535,89 @@ describe('the benchmark queries', () => {
     expect(q3.statements).toHaveLength(3);
   });
 });
+
+// A level of more than a thousand parents: Q2 has 1,000 at its third level (20 teams × 50 heroes).
+// A DataLoader batch holds at most MAX_BATCH (1,000) keys, so such a level is one statement up to
+// 1,000 parents and one more per 1,000 past it; never one per parent, nor per 100.
+describe('levels of 1,000 and 2,000 parents', () => {
+  const WIDE_TEAMS = 40;
+  const PER_TEAM = 50;
+  let wideTeams: number[] = [];
+  let wideHeroes: number[] = [];
+  let spare: number;
+
+  beforeAll(async () => {
+    wideTeams = await makeTeams(WIDE_TEAMS, 'Wide');
+    spare = (await makeTeams(1, 'Spare'))[0]!;
+    wideHeroes = await makeHeroes(WIDE_TEAMS * PER_TEAM, 'Wide');
+    // Hero h is in team h / 50 and in the spare team: each wide team's 50 heroes are its own, so
+    // 20 teams' pages hold 1,000 different heroes; every hero is in 2 teams.
+    await prisma.heroTeamLink.createMany({
+      data: wideHeroes.flatMap((hero, h) => [
+        { heroId: hero, teamId: wideTeams[Math.floor(h / PER_TEAM)]! },
+        { heroId: hero, teamId: spare },
+      ]),
+    });
+  });
+
+  const Wide = graphql(`
+    query WideLevels($ids: [ID!]!, $first: Int!) {
+      teams(first: $first, where: { ids: $ids }, orderBy: { field: ID }) {
+        edges {
+          node {
+            id
+            heroes(first: 50, orderBy: { field: ID }) {
+              totalCount
+              edges {
+                node {
+                  id
+                  teams(first: 2, orderBy: { field: ID }) {
+                    totalCount
+                    edges {
+                      node {
+                        id
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  `);
+
+  it.each([
+    // teams; their pages and counters; 1,000 heroes' pages; their counts.
+    [20, 1000, [1, 1, 1, 1, 1]],
+    // teams; their pages and counters; 2,000 heroes' pages, 1,000 at a time; their counts, the same.
+    [40, 2000, [1, 1, 1, 2, 2]],
+  ])('%i teams × 50 heroes: %i parents at the third level', async (first, parents, perLevel) => {
+    const ids = wideTeams.slice(0, first).map(teamId);
+    const recorded = await recordSql(() => ok(Wide, { ids, first }));
+    expect(recorded.statements).toHaveLength(perLevel.reduce((sum, n) => sum + n, 0));
+    // Each statement's parents: the first argument of the batched statements (an array of ids).
+    const batches = statementsOf(recorded)
+      .map((statement) => statement.params[0])
+      .filter((param): param is number[] => Array.isArray(param))
+      .map((param) => param.length)
+      .sort((a, b) => b - a);
+    // The teams' ids; their pages and counters; their heroes' pages and counts, 1,000 at a time.
+    const third = Array(parents / 1000).fill(1000);
+    expect(batches).toEqual([...third, ...third, first, first, first]);
+
+    // Every parent got its own page and count, in every batch.
+    const teams = recorded.result.teams.edges;
+    expect(teams.map((edge) => edge.node.id)).toEqual(ids);
+    const heroes = teams.flatMap((team) => team.node.heroes.edges.map((edge) => edge.node));
+    expect(heroes.map((hero) => hero.id)).toEqual(wideHeroes.slice(0, parents).map(heroId));
+    for (const [t, team] of teams.entries()) {
+      expect(team.node.heroes.totalCount).toBe(PER_TEAM);
+      for (const hero of team.node.heroes.edges) {
+        const both = [wideTeams[t]!, spare].map(teamId);
+        expect(hero.node.teams).toEqual({ totalCount: 2, edges: both.map((id) => ({ node: { id } })) });
+      }
+    }
+  });
+});

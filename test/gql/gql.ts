@@ -69,6 +69,10 @@ type Documents = {
     "\n  mutation ConcurrentBulkAdd($team: ID!, $heroes: [HeroMembershipInput!]!) {\n    addHeroesToTeam(input: { teamId: $team, heroes: $heroes }) {\n      added\n    }\n  }\n": typeof types.ConcurrentBulkAddDocument,
     "\n  mutation ConcurrentBulkRemove($team: ID!, $ids: [ID!]!) {\n    removeHeroesFromTeam(input: { teamId: $team, heroIds: $ids }) {\n      removed\n    }\n  }\n": typeof types.ConcurrentBulkRemoveDocument,
     "\n  mutation ConcurrentBulkSet($team: ID!, $heroes: [HeroMembershipInput!]!) {\n    setTeamHeroes(input: { teamId: $team, heroes: $heroes }) {\n      added\n      removed\n      updated\n    }\n  }\n": typeof types.ConcurrentBulkSetDocument,
+    "\n  mutation ConstraintCreateTeam($name: String!) {\n    createTeam(input: { name: $name, headquarters: \"HQ\" }) {\n      team {\n        id\n      }\n    }\n  }\n": typeof types.ConstraintCreateTeamDocument,
+    "\n  mutation ConstraintCreateHero($teams: [MembershipInput!]) {\n    createHero(input: { name: \"Constrained\", secretName: \"c\", teams: $teams }) {\n      hero {\n        id\n      }\n    }\n  }\n": typeof types.ConstraintCreateHeroDocument,
+    "\n  mutation ConstraintAddHero($hero: ID!, $team: ID!) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team }) {\n      isTraining\n    }\n  }\n": typeof types.ConstraintAddHeroDocument,
+    "\n  mutation ConstraintAddHeroes($team: ID!, $heroes: [HeroMembershipInput!]!) {\n    addHeroesToTeam(input: { teamId: $team, heroes: $heroes }) {\n      added\n    }\n  }\n": typeof types.ConstraintAddHeroesDocument,
     "\n  query TeamCounts($id: ID!) {\n    team(id: $id) {\n      all: heroes {\n        totalCount\n      }\n      training: heroes(isTraining: true) {\n        totalCount\n      }\n      notTraining: heroes(isTraining: false) {\n        totalCount\n      }\n    }\n  }\n": typeof types.TeamCountsDocument,
     "\n  mutation CountAdd($hero: ID!, $team: ID!, $training: Boolean) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team, isTraining: $training }) {\n      team {\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n": typeof types.CountAddDocument,
     "\n  mutation CountUpdate($hero: ID!, $team: ID!, $training: Boolean!) {\n    updateMembership(input: { heroId: $hero, teamId: $team, isTraining: $training }) {\n      team {\n        heroes(isTraining: true) {\n          totalCount\n        }\n      }\n    }\n  }\n": typeof types.CountUpdateDocument,
@@ -190,6 +194,10 @@ const documents: Documents = {
     "\n  mutation ConcurrentBulkAdd($team: ID!, $heroes: [HeroMembershipInput!]!) {\n    addHeroesToTeam(input: { teamId: $team, heroes: $heroes }) {\n      added\n    }\n  }\n": types.ConcurrentBulkAddDocument,
     "\n  mutation ConcurrentBulkRemove($team: ID!, $ids: [ID!]!) {\n    removeHeroesFromTeam(input: { teamId: $team, heroIds: $ids }) {\n      removed\n    }\n  }\n": types.ConcurrentBulkRemoveDocument,
     "\n  mutation ConcurrentBulkSet($team: ID!, $heroes: [HeroMembershipInput!]!) {\n    setTeamHeroes(input: { teamId: $team, heroes: $heroes }) {\n      added\n      removed\n      updated\n    }\n  }\n": types.ConcurrentBulkSetDocument,
+    "\n  mutation ConstraintCreateTeam($name: String!) {\n    createTeam(input: { name: $name, headquarters: \"HQ\" }) {\n      team {\n        id\n      }\n    }\n  }\n": types.ConstraintCreateTeamDocument,
+    "\n  mutation ConstraintCreateHero($teams: [MembershipInput!]) {\n    createHero(input: { name: \"Constrained\", secretName: \"c\", teams: $teams }) {\n      hero {\n        id\n      }\n    }\n  }\n": types.ConstraintCreateHeroDocument,
+    "\n  mutation ConstraintAddHero($hero: ID!, $team: ID!) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team }) {\n      isTraining\n    }\n  }\n": types.ConstraintAddHeroDocument,
+    "\n  mutation ConstraintAddHeroes($team: ID!, $heroes: [HeroMembershipInput!]!) {\n    addHeroesToTeam(input: { teamId: $team, heroes: $heroes }) {\n      added\n    }\n  }\n": types.ConstraintAddHeroesDocument,
     "\n  query TeamCounts($id: ID!) {\n    team(id: $id) {\n      all: heroes {\n        totalCount\n      }\n      training: heroes(isTraining: true) {\n        totalCount\n      }\n      notTraining: heroes(isTraining: false) {\n        totalCount\n      }\n    }\n  }\n": types.TeamCountsDocument,
     "\n  mutation CountAdd($hero: ID!, $team: ID!, $training: Boolean) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team, isTraining: $training }) {\n      team {\n        heroes {\n          totalCount\n        }\n      }\n    }\n  }\n": types.CountAddDocument,
     "\n  mutation CountUpdate($hero: ID!, $team: ID!, $training: Boolean!) {\n    updateMembership(input: { heroId: $hero, teamId: $team, isTraining: $training }) {\n      team {\n        heroes(isTraining: true) {\n          totalCount\n        }\n      }\n    }\n  }\n": types.CountUpdateDocument,
@@ -490,6 +498,22 @@ export function graphql(source: "\n  mutation ConcurrentBulkRemove($team: ID!, $
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ConcurrentBulkSet($team: ID!, $heroes: [HeroMembershipInput!]!) {\n    setTeamHeroes(input: { teamId: $team, heroes: $heroes }) {\n      added\n      removed\n      updated\n    }\n  }\n"): (typeof documents)["\n  mutation ConcurrentBulkSet($team: ID!, $heroes: [HeroMembershipInput!]!) {\n    setTeamHeroes(input: { teamId: $team, heroes: $heroes }) {\n      added\n      removed\n      updated\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConstraintCreateTeam($name: String!) {\n    createTeam(input: { name: $name, headquarters: \"HQ\" }) {\n      team {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation ConstraintCreateTeam($name: String!) {\n    createTeam(input: { name: $name, headquarters: \"HQ\" }) {\n      team {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConstraintCreateHero($teams: [MembershipInput!]) {\n    createHero(input: { name: \"Constrained\", secretName: \"c\", teams: $teams }) {\n      hero {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation ConstraintCreateHero($teams: [MembershipInput!]) {\n    createHero(input: { name: \"Constrained\", secretName: \"c\", teams: $teams }) {\n      hero {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConstraintAddHero($hero: ID!, $team: ID!) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team }) {\n      isTraining\n    }\n  }\n"): (typeof documents)["\n  mutation ConstraintAddHero($hero: ID!, $team: ID!) {\n    addHeroToTeam(input: { heroId: $hero, teamId: $team }) {\n      isTraining\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConstraintAddHeroes($team: ID!, $heroes: [HeroMembershipInput!]!) {\n    addHeroesToTeam(input: { teamId: $team, heroes: $heroes }) {\n      added\n    }\n  }\n"): (typeof documents)["\n  mutation ConstraintAddHeroes($team: ID!, $heroes: [HeroMembershipInput!]!) {\n    addHeroesToTeam(input: { teamId: $team, heroes: $heroes }) {\n      added\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

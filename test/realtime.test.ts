@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { config } from '../src/config';
-import { databaseKind, prisma } from '../src/db';
+import { prisma } from '../src/db';
 import { createHttpServer } from '../src/http-server';
 import { registry } from '../src/metrics';
 import { captureLog, logger } from '../src/logger';
@@ -10,6 +10,7 @@ import { yoga } from '../src/yoga';
 import { heroId, makeHeroes, makeTeams, resetDatabase, teamId } from './support/factories';
 import { recordSql } from './support/graphql';
 import { type StreamMessage, type Subscription, subscribeSse } from './support/sse';
+import { itOnPostgres } from './support/postgres-only';
 
 // Subscriptions over GraphQL over SSE, in process (yoga.fetch) and over real HTTP: the events of
 // every write path, from the triggers of migration change_events through the process's LISTEN and
@@ -322,33 +323,30 @@ describe('membershipChanged', () => {
     expect(hub.size).toBe(0);
   });
 
-  (databaseKind === 'postgresql' ? it : it.skip)(
-    'gives the changes of plain SQL from another connection (psql, a bulk load)',
-    async () => {
-      const [h1, h2] = heroes as [number, number];
-      const [t1] = teams as [number];
-      const all = await subscribe<MembershipData>(Memberships);
-      const client = new Client({ connectionString: process.env.DATABASE_URL });
-      await client.connect();
-      try {
-        await client.query(`INSERT INTO "HeroTeamLink" ("heroId", "teamId") VALUES ($1, $3), ($2, $3)`, [h1, h2, t1]);
-        await client.query(`UPDATE "HeroTeamLink" SET "isTraining" = true WHERE "heroId" = $1`, [h1]);
-        // An update that changes nothing is no event.
-        await client.query(`UPDATE "HeroTeamLink" SET "isTraining" = true WHERE "heroId" = $1`, [h1]);
-        await client.query(`DELETE FROM "HeroTeamLink" WHERE "teamId" = $1`, [t1]);
-      } finally {
-        await client.end();
-      }
-      expect((await all.take(5)).map(line)).toEqual([
-        `ADDED ${h1}/${t1} false Hero 00001/Team 1`,
-        `ADDED ${h2}/${t1} false Hero 00002/Team 1`,
-        `UPDATED ${h1}/${t1} true Hero 00001/Team 1`,
-        `REMOVED ${h1}/${t1} true Hero 00001/Team 1`,
-        `REMOVED ${h2}/${t1} false Hero 00002/Team 1`,
-      ]);
-      await nothingMore(all);
-    },
-  );
+  itOnPostgres('gives the changes of plain SQL from another connection (psql, a bulk load)', async () => {
+    const [h1, h2] = heroes as [number, number];
+    const [t1] = teams as [number];
+    const all = await subscribe<MembershipData>(Memberships);
+    const client = new Client({ connectionString: process.env.DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query(`INSERT INTO "HeroTeamLink" ("heroId", "teamId") VALUES ($1, $3), ($2, $3)`, [h1, h2, t1]);
+      await client.query(`UPDATE "HeroTeamLink" SET "isTraining" = true WHERE "heroId" = $1`, [h1]);
+      // An update that changes nothing is no event.
+      await client.query(`UPDATE "HeroTeamLink" SET "isTraining" = true WHERE "heroId" = $1`, [h1]);
+      await client.query(`DELETE FROM "HeroTeamLink" WHERE "teamId" = $1`, [t1]);
+    } finally {
+      await client.end();
+    }
+    expect((await all.take(5)).map(line)).toEqual([
+      `ADDED ${h1}/${t1} false Hero 00001/Team 1`,
+      `ADDED ${h2}/${t1} false Hero 00002/Team 1`,
+      `UPDATED ${h1}/${t1} true Hero 00001/Team 1`,
+      `REMOVED ${h1}/${t1} true Hero 00001/Team 1`,
+      `REMOVED ${h2}/${t1} false Hero 00002/Team 1`,
+    ]);
+    await nothingMore(all);
+  });
 });
 
 describe('nodeChanged', () => {

@@ -73,6 +73,7 @@ if (process.env.TEST_DATABASE_URL) {
       '/test/schema\\.test\\.ts$',
       '/test/markdown-links\\.test\\.ts$',
       '/test/bench-results\\.test\\.ts$',
+      '/test/scripts\\.test\\.ts$',
       '/test/access-keys\\.test\\.ts$',
       '/test/trusted-documents\\.test\\.ts$',
       '/test/relay\\.test\\.ts$',

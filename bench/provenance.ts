@@ -15,7 +15,8 @@ import path from 'node:path';
 // runs the command, then adds the lines to each bench/results/*.md it wrote.
 
 const root = path.resolve(__dirname, '..');
-const resultsDir = path.join(root, 'bench', 'results');
+/** Where the stamp looks for reports: bench/results (BENCH_RESULTS_DIR, for its test, elsewhere). */
+const resultsDir = path.resolve(process.env.BENCH_RESULTS_DIR ?? path.join(root, 'bench', 'results'));
 
 /** What the figures measure: a results file older than the last change to these is stale. */
 export const measuredPaths = ['src/db', 'src/db.ts', 'src/loaders', 'prisma/schema.prisma', 'prisma/migrations'];
@@ -99,7 +100,7 @@ function stamp(command: string[]): number {
     const text = readFileSync(file, 'utf8');
     if (readProvenance(text)) continue;
     writeFileSync(file, withProvenance(text, provenanceLines(source, started)));
-    console.error(`bench/provenance.ts: stamped bench/results/${name}`);
+    console.error(`bench/provenance.ts: stamped ${path.relative(root, file)}`);
   }
   return run.status ?? 1;
 }

@@ -4,11 +4,13 @@ import { readProvenance } from './provenance';
 
 // The README's figures are copies of the bench's reports, made here, not typed: each table of
 // figures stands between two markers that name its source, a file of bench/results, the table in
-// it (the first after a line holding the given text) and the columns shown:
+// it (the first after a line holding the given text) and the columns shown, or a section of it
+// (the lines under a heading, to the next heading):
 //
 //   <!-- figures: bench/results/latest-peer.md | table after: the server against the peer | columns: query; server req/s -->
 //   (made by this script: the command and commit of the report, then the table)
 //   <!-- /figures -->
+//   <!-- figures: bench/results/latest-peer.md | section: Against the targets -->
 //
 //   npx tsx bench/figures.ts           rewrites them from the reports (README.md, bench/README.md)
 //   npx tsx bench/figures.ts --check   says which differ from their reports (npm run check runs it)
@@ -20,6 +22,7 @@ interface Spec {
   source: string;
   after?: string;
   columns?: string[];
+  section?: string;
 }
 
 const START = /^<!-- figures: (.+?) -->$/;
@@ -32,6 +35,7 @@ function parseSpec(text: string): Spec {
     const [key, ...value] = part.split(':');
     const joined = value.join(':').trim();
     if (key!.trim() === 'table after') spec.after = joined;
+    else if (key!.trim() === 'section') spec.section = joined;
     else if (key!.trim() === 'columns') spec.columns = joined.split(';').map((column) => column.trim());
     else throw new Error(`Unknown part of a figures marker: ${part}`);
   }
@@ -50,6 +54,17 @@ export function render(spec: Spec, report: string): string {
   const source = readProvenance(report);
   if (!source) throw new Error(`${spec.source} names no command and commit (bench/provenance.ts)`);
   const lines = report.split('\n');
+  const heading = `From \`${source.command}\` at commit ${source.commit.slice(0, 10)} ([\`${spec.source}\`](${spec.source})):`;
+  if (spec.section !== undefined) {
+    const at = lines.findIndex((line) => /^#+ /.test(line) && line.includes(spec.section!));
+    if (at < 0) throw new Error(`${spec.source} has no heading holding "${spec.section}"`);
+    const end = lines.findIndex((line, i) => i > at && /^#+ /.test(line));
+    const body = lines
+      .slice(at + 1, end < 0 ? undefined : end)
+      .join('\n')
+      .trim();
+    return [heading, '', body].join('\n');
+  }
   const from = spec.after === undefined ? 0 : lines.findIndex((line) => line.includes(spec.after!));
   if (from < 0) throw new Error(`${spec.source} has no line holding "${spec.after}"`);
   const first = lines.findIndex((line, i) => i >= from && line.startsWith('|'));
@@ -67,11 +82,7 @@ export function render(spec: Spec, report: string): string {
       })
     : header.map((_, i) => i);
   const table = rows.map((row) => `| ${picked.map((i) => row[i] ?? '').join(' | ')} |`);
-  return [
-    `From \`${source.command}\` at commit ${source.commit.slice(0, 10)} ([\`${spec.source}\`](${spec.source})):`,
-    '',
-    ...table,
-  ].join('\n');
+  return [heading, '', ...table].join('\n');
 }
 
 /** `text` (a document at `documentPath`) with every figures region made again from its report. */

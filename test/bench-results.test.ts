@@ -80,6 +80,17 @@ describe("the README's figures", () => {
     );
   });
 
+  it('or a section of it: the lines under its heading, to the next', () => {
+    const withTargets = `${report(commit)}\n## Against the targets\n\n- Q1 at least 2×: **not met**\n\n## Statements\n\n- Q1: 2\n`;
+    expect(render({ source: 'bench/results/latest.md', section: 'Against the targets' }, withTargets)).toBe(
+      [
+        `From \`npm run bench -- --quick\` at commit ${commit.slice(0, 10)} ([\`bench/results/latest.md\`](bench/results/latest.md)):`,
+        '',
+        '- Q1 at least 2×: **not met**',
+      ].join('\n'),
+    );
+  });
+
   it('are made again between their markers; figures typed over are put back', () => {
     const document = `Intro\n${marker}\n| query | **ratio** |\n| Q1 | **9.99** |\n<!-- /figures -->\nAfter\n`;
     const made = refresh(document, 'README.md', (file) => read(file.replace(/^.*\/bench\//, '/repo/bench/')));

@@ -205,8 +205,8 @@ async function main() {
     '',
     ...provenanceLines(source, started, loadAtStartOfRun),
     '',
-    `Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${os.cpus().length} cores ` +
-      `(${os.cpus()[0]?.model.trim()}), load average ${loadAtStart} at the start and ${loadAverage()} at the end ` +
+    `${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), load average ${loadAtStart} once built and ` +
+      `${loadAverage()} at the end ` +
       '(1, 5, 15 min; the machine is shared: other work ran meanwhile). ' +
       `S = ${dataset.scale.toLocaleString('en-US')} (\`${dataset.database}\`), ` +
       `${options.connections} connections, ${options.warmup} s warm-up + ${options.duration} s per measurement, ` +

@@ -17,26 +17,48 @@ const base = {
   modulePathIgnorePatterns: ['<rootDir>/bench/peer/'],
 };
 
+// Cuts and slows a PostgreSQL connection through a proxy: there is no connection to cut in PGlite.
+// The load tests hold PostgreSQL sessions on a lock: PGlite has one session and no pool.
+// Two server processes cannot share one PGlite database (WEB_CONCURRENCY > 1 refuses it:
+// test/data-folder-lock.test.ts), PgBouncer stands in front of PostgreSQL, and read replicas
+// are PostgreSQL's streaming replication: the tests start a primary and a standby.
+const postgresOnly = [
+  'test/faults.test.ts',
+  'test/realtime-servers.test.ts',
+  'test/replica-routing.test.ts',
+  'test/replica-servers.test.ts',
+  'test/load-shedding.test.ts',
+  'test/slow-clients.test.ts',
+  'test/processes.test.ts',
+  'test/pgbouncer.test.ts',
+  // The server's named prepared statements: PGlite's reads go through the driver adapter.
+  'test/prepared-statements.test.ts',
+];
+
+// Without TEST_DATABASE_URL those files, and the PostgreSQL-only blocks of others
+// (test/support/postgres-only.ts), run nowhere: say which, and under CI refuse to run at all.
+if (!process.env.TEST_DATABASE_URL) {
+  const { readdirSync, readFileSync } = require('node:fs');
+  const withBlocks = readdirSync(`${__dirname}/test`)
+    .filter((name) => name.endsWith('.test.ts'))
+    .filter((name) => /\b(describe|it)OnPostgres\(/.test(readFileSync(`${__dirname}/test/${name}`, 'utf8')))
+    .map((name) => `test/${name}`);
+  const message =
+    `TEST_DATABASE_URL is not set: the PostgreSQL-only files are left out (${postgresOnly.join(', ')}), ` +
+    `and the PostgreSQL-only tests of ${withBlocks.join(', ')} are skipped. ` +
+    'Set TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres (README, "Tests") to run them.';
+  if (process.env.CI && !/^(false|0)$/i.test(process.env.CI)) {
+    throw new Error(`${message} Under CI (CI is set) no test may be left out.`);
+  }
+  process.stderr.write(`\n${message}\n\n`);
+}
+
 const projects = [
   {
     ...base,
     displayName: 'pglite',
     globals: { DATABASE_MODE: 'pglite' },
-    // Cuts and slows a PostgreSQL connection through a proxy: there is no connection to cut in PGlite.
-    // The load tests hold PostgreSQL sessions on a lock: PGlite has one session and no pool.
-    // Two server processes cannot share one PGlite database (WEB_CONCURRENCY > 1 refuses it:
-    // test/data-folder-lock.test.ts), PgBouncer stands in front of PostgreSQL, and read replicas
-    // are PostgreSQL's streaming replication: the tests start a primary and a standby.
-    testPathIgnorePatterns: [
-      '/test/faults\\.test\\.ts$',
-      '/test/realtime-servers\\.test\\.ts$',
-      '/test/replica-routing\\.test\\.ts$',
-      '/test/replica-servers\\.test\\.ts$',
-      '/test/load-shedding\\.test\\.ts$',
-      '/test/slow-clients\\.test\\.ts$',
-      '/test/processes\\.test\\.ts$',
-      '/test/pgbouncer\\.test\\.ts$',
-    ],
+    testPathIgnorePatterns: postgresOnly.map((file) => `/${file.replace(/\./g, '\\.')}$`),
   },
 ];
 if (process.env.TEST_DATABASE_URL) {
@@ -51,6 +73,8 @@ if (process.env.TEST_DATABASE_URL) {
       '/test/schema\\.test\\.ts$',
       '/test/markdown-links\\.test\\.ts$',
       '/test/dependencies\\.test\\.ts$',
+      '/test/bench-results\\.test\\.ts$',
+      '/test/scripts\\.test\\.ts$',
       '/test/access-keys\\.test\\.ts$',
       '/test/trusted-documents\\.test\\.ts$',
       '/test/relay\\.test\\.ts$',
@@ -59,6 +83,8 @@ if (process.env.TEST_DATABASE_URL) {
       // The HTTP conformance audit and GraphiQL in a browser: the protocol and the page, not the database.
       '/test/graphql-over-http\\.test\\.ts$',
       '/test/graphiql\\.test\\.ts$',
+      // The answer-size bound of a server process, decided after the database answered.
+      '/test/answer-size\\.test\\.ts$',
     ],
   });
 }

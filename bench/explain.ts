@@ -1,5 +1,9 @@
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Client } from 'pg';
 import { type Dataset, ensureDataset } from './dataset';
+import { commandLine, provenance, provenanceLines } from './provenance';
 import { teamGlobalId } from './queries';
 
 // What the database does for one request of each shape of the link layer's additions (filters
@@ -9,9 +13,11 @@ import { teamGlobalId } from './queries';
 // request runs, an undo request restores the data, then the recorded statements are replayed under
 // EXPLAIN ANALYZE in a transaction that is rolled back. Counts, not times, are what to compare.
 //
-//   npm run bench:explain -- --scale 10000 [--database NAME] [--only q6,q6-age,...] [--plans]
+//   npm run bench:explain -- --scale 10000 [--database NAME] [--only q6,q6-age,...] [--plans] [--out FILE]
 //
-// --plans prints each statement's plan as text too (to stderr).
+// --plans prints each statement's plan as text too (to stderr). The report goes to stdout and to
+// bench/results/explain-<scale>.md (--out FILE overrides; a run with --only writes no file unless
+// --out is given).
 
 interface Shape {
   key: string;
@@ -228,10 +234,16 @@ async function main() {
   const scale = Number(option('--scale') ?? 10_000);
   const only = option('--only')?.split(',');
   const showPlans = process.argv.includes('--plans');
+  const out = option('--out') ?? (only ? undefined : path.join(__dirname, 'results', `explain-${scale}.md`));
+  const source = provenance(commandLine('bench/explain.ts'));
+  const started = new Date();
+  const loadAtStart = os.loadavg();
   const data = await ensureDataset({ scale, database: option('--database'), log: (line) => console.error(line) });
   // The server's modules read DATABASE_URL when they load.
   process.env.DATABASE_URL = data.url;
   process.env.NODE_ENV = 'production';
+  // The bulk shape is a mutation, which production refuses to anonymous callers (viewers there).
+  process.env.ANONYMOUS_ROLE = 'admin';
   const { onQuery, closeDatabase } = await import('../src/db');
   const { yoga } = await import('../src/yoga');
 
@@ -252,7 +264,9 @@ async function main() {
   const lines = [
     `# Plans of the link layer's shapes at S = ${scale.toLocaleString('en-US')}`,
     '',
-    `\`npm run bench:explain -- --scale ${scale}\`, database ${data.database} (checksum ${data.checksum}).`,
+    ...provenanceLines(source, started, loadAtStart),
+    '',
+    `Database ${data.database} (checksum ${data.checksum}).`,
     "Rows: what each table's scans produced or read and discarded, over all loops (EXPLAIN ANALYZE).",
     '',
     '| shape | statements | rows read per statement | Seq Scans | ms in PostgreSQL |',
@@ -326,7 +340,12 @@ async function main() {
     await client.end();
     await closeDatabase();
   }
-  console.log(lines.join('\n'));
+  const report = `${lines.join('\n')}\n`;
+  process.stdout.write(report);
+  if (out) {
+    writeFileSync(out, report);
+    console.error(`Written to ${path.relative(process.cwd(), out)}`);
+  }
 }
 
 main().catch((error: unknown) => {

@@ -9,6 +9,7 @@ import { childPids, memoryMb } from './proc';
 import { queries, requestBody } from './queries';
 import type { Measurement } from './stats';
 import { freePort } from '../test/support/ports';
+import { commandLine, provenance, provenanceLines } from './provenance';
 
 // Q1 and Q2 against the server run as 1 and as 2 processes (WEB_CONCURRENCY), side by side in one
 // run: rounds alternate the process counts, each round starts each server afresh, and the report
@@ -153,13 +154,9 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-function commandLine(): string {
-  const args = process.argv.slice(2);
-  const npm = process.env.npm_lifecycle_event === 'bench:processes';
-  return `${npm ? 'npm run bench:processes' : 'npx tsx bench/processes.ts'}${args.length ? `${npm ? ' --' : ''} ${args.join(' ')}` : ''}`;
-}
-
 async function main() {
+  const source = provenance(commandLine('bench/processes.ts'));
+  const loadAtStartOfRun = os.loadavg();
   progress('building the server (npm run build)');
   execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
   const dataset = await ensureDataset({ scale: Number(options.scale), log: progress });
@@ -204,12 +201,12 @@ async function main() {
 
   const base = counts[0]!;
   const lines = [
-    `# Processes: Q1 and Q2 with ${counts.join(' and ')} server processes (WEB_CONCURRENCY)`,
+    `# Processes: ${selected.map((q) => q.key).join(' and ')} with ${counts.join(' and ')} server processes (WEB_CONCURRENCY)`,
     '',
-    `Command: \`${commandLine()}\``,
+    ...provenanceLines(source, started, loadAtStartOfRun),
     '',
-    `Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${os.cpus().length} cores ` +
-      `(${os.cpus()[0]?.model.trim()}), load average ${loadAtStart} at the start and ${loadAverage()} at the end ` +
+    `${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), load average ${loadAtStart} once built and ` +
+      `${loadAverage()} at the end ` +
       '(1, 5, 15 min; the machine is shared: other work ran meanwhile). ' +
       `S = ${dataset.scale.toLocaleString('en-US')} (\`${dataset.database}\`), ` +
       `${options.connections} connections, ${options.warmup} s warm-up + ${options.duration} s per measurement, ` +

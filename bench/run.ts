@@ -22,6 +22,7 @@ import {
 import type { SqlCount } from './sql-count';
 import type { Measurement } from './stats';
 import { freePort } from '../test/support/ports';
+import { commandLine, provenance, provenanceLines } from './provenance';
 
 // The benchmark in one command: the queries of bench/queries.ts under load against PostgreSQL,
 // each next to its SQL floor and, with --peer, next to the peer (PostGraphile, bench/peer.ts) on
@@ -623,12 +624,6 @@ function git(args: string[]): string {
   }
 }
 
-function commandLine(): string {
-  const args = process.argv.slice(2).map((arg) => (/^[\w./,=:-]+$/.test(arg) ? arg : `'${arg}'`));
-  if (process.env.npm_lifecycle_event === 'bench') return `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
-  return `npx tsx bench/run.ts${args.length ? ` ${args.join(' ')}` : ''}`;
-}
-
 function datasetTable(run: DatasetRun): string[] {
   const { dataset } = run;
   const lines: string[] = [];
@@ -826,7 +821,7 @@ function targets(runs: DatasetRun[], options: Options): string[] {
   for (const run of runs) {
     const scanned = new Set(Object.values(run.sql).flatMap((sql) => sql.seqScans.flat()));
     lines.push(
-      `- S = ${int(run.dataset.scale)}: no full scan of a table of 1,000 rows or more (EXPLAIN of every statement of every query): ` +
+      `- S = ${int(run.dataset.scale)}: no full scan of a table of 1,000 rows or more (EXPLAIN of every plan of every statement of every query): ` +
         `${mark(scanned.size === 0)}${scanned.size ? ` (${[...scanned].join(', ')})` : ''}.`,
     );
   }
@@ -864,7 +859,7 @@ function statementsSection(run: DatasetRun): string[] {
   const lines = [
     `## SQL statements of one request (S = ${int(run.dataset.scale)}, from the server's query log)`,
     '',
-    'Each with its plan checked by EXPLAIN on the same data and parameters: a statement that reads a whole table of 1,000 rows or more says so.',
+    'Each with its plans checked by EXPLAIN ANALYZE on the same data and parameters, as the server runs it (planned for its values, and for a named statement also after six runs and generic): a statement that reads a whole table of 1,000 rows or more says so.',
     '',
   ];
   for (const query of queries) {
@@ -903,19 +898,17 @@ async function main() {
   execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
 
   const started = new Date();
+  const loadAtStart = os.loadavg();
   const adminUrl = process.env.BENCH_DATABASE_URL ?? defaultAdminUrl;
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   const pgVersion =
     (await admin.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0]?.v ?? '?';
   await admin.end();
-  const commit = git(['rev-parse', '--short', 'HEAD']) || 'unknown';
-  const dirty = git(['status', '--porcelain', '--', '.', ':(exclude)bench'])
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => line.slice(3));
+  // Before anything is measured: the code measured is the code checked out now.
+  const source = provenance(commandLine('bench/run.ts'));
   progress(
-    `${commandLine()}: data sets ${options.scales.join(', ')}; ${options.warmup} s warm-up + ${options.duration} s ` +
+    `${source.command}: data sets ${options.scales.join(', ')}; ${options.warmup} s warm-up + ${options.duration} s ` +
       `per measurement, ${options.connections} connections, ${options.pairs} round${options.pairs === 1 ? '' : 's'}` +
       `${options.peer ? ' with the peer' : ''}; time limit ${budgetS} s`,
   );
@@ -1054,15 +1047,8 @@ async function main() {
   const report = [
     `# Benchmark: GraphQL server vs the SQL floor${options.peer ? ' and the peer' : ''}${options.quick ? ' (quick)' : ''}`,
     '',
-    `- Command: \`${commandLine()}\``,
-    `- Date: ${started.toISOString()}; took ${Math.round((Date.now() - started.getTime()) / 1000)} s`,
-    `- Node ${process.version}, PostgreSQL ${pgVersion}, ${os.cpus().length} CPUs, load average at start ` +
-      `${os
-        .loadavg()
-        .map((n) => n.toFixed(2))
-        .join(' ')}`,
-    `- Commit ${commit}` +
-      (dirty.length > 0 ? ` plus uncommitted changes outside bench/ (${dirty.join(', ')})` : ' (clean outside bench/)'),
+    ...provenanceLines(source, started, loadAtStart),
+    `- Took ${Math.round((Date.now() - started.getTime()) / 1000)} s; PostgreSQL ${pgVersion}`,
     `- Each measurement: ${options.warmup} s warm-up (discarded), then ${options.duration} s, ${options.connections} ` +
       'connections. Server: `node dist/src/server.js` (npm run build), NODE_ENV=production, PG_POOL_MAX=10, loaded by ' +
       'autocannon in a separate process (bench/load.ts); floor: one SQL statement per request through `pg`, ' +

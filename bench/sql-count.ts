@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { closeDatabase, onQuery, prisma } from '../src/db';
 import { yoga } from '../src/yoga';
+import { explainServed, type PlanNode } from '../test/support/plans';
 
 // Counts the SQL statements of one request with the server's own query log (Prisma's query
 // events, through onQuery of src/db.ts, as recordSql in test/support/graphql.ts does), sending each
@@ -13,8 +14,10 @@ export interface SqlCount {
   second: number;
   statements: string[];
   /**
-   * Tables of 1,000 rows or more that a statement reads whole (Seq Scan in its EXPLAIN), one list
-   * per statement. Smaller tables fit in a few pages, where PostgreSQL rightly prefers a scan.
+   * Tables of 1,000 rows or more that a statement reads whole (Seq Scan in its EXPLAIN ANALYZE),
+   * one list per statement, in any of its plans as the server runs it: planned for its values,
+   * and for a named statement also after six runs and generic (test/support/plans.ts). Smaller
+   * tables fit in a few pages, where PostgreSQL rightly prefers a scan.
    */
   seqScans: string[][];
 }
@@ -30,9 +33,15 @@ async function send(body: string): Promise<void> {
     throw new Error(`${response.status}: ${text.slice(0, 500)}`);
 }
 
-async function count(body: string): Promise<{ query: string; params: string }[]> {
-  const statements: { query: string; params: string }[] = [];
-  const stop = onQuery((event) => statements.push({ query: event.query, params: event.params }));
+interface Statement {
+  query: string;
+  params: string;
+  named: boolean;
+}
+
+async function count(body: string): Promise<Statement[]> {
+  const statements: Statement[] = [];
+  const stop = onQuery((event) => statements.push({ query: event.query, params: event.params, named: event.named }));
   try {
     await send(body);
     return statements;
@@ -41,23 +50,29 @@ async function count(body: string): Promise<{ query: string; params: string }[]>
   }
 }
 
-/** The tables the plan of a statement scans whole, from EXPLAIN with the statement's own parameters. */
-async function seqScans(statement: { query: string; params: string }): Promise<string[]> {
-  const params = JSON.parse(statement.params) as unknown[];
-  const [row] = await prisma.$queryRawUnsafe<{ 'QUERY PLAN': unknown }[]>(
-    `EXPLAIN (FORMAT JSON) ${statement.query}`,
-    ...params,
-  );
-  const tables: string[] = [];
-  const visit = (node: Record<string, unknown>) => {
-    if (node['Node Type'] === 'Seq Scan') tables.push(String(node['Relation Name']));
-    for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) visit(child);
+/** The tables any plan of a statement scans whole, from EXPLAIN ANALYZE with its own parameters. */
+async function seqScans(statement: Statement): Promise<string[]> {
+  const plans = await explainServed({
+    sql: statement.query,
+    params: JSON.parse(statement.params) as unknown[],
+    named: statement.named,
+  });
+  const tables = new Set<string>();
+  const visit = (node: PlanNode) => {
+    if (node['Node Type'] === 'Seq Scan' && node['Relation Name']) tables.add(node['Relation Name']);
+    for (const child of node.Plans ?? []) visit(child);
   };
-  for (const entry of row!['QUERY PLAN'] as { Plan: Record<string, unknown> }[]) visit(entry.Plan);
-  if (tables.length === 0) return [];
+  for (const served of Object.values(plans)) visit(served.plan);
+  if (tables.size === 0) return [];
   const large = await prisma.$queryRaw<{ name: string }[]>`
-    SELECT relname AS name FROM pg_class WHERE relname = ANY(${tables}) AND reltuples >= 1000`;
-  return tables.filter((table) => large.some((row) => row.name === table));
+    SELECT relname AS name FROM pg_class WHERE relname = ANY(${[...tables]}) AND reltuples >= 1000`;
+  return [...tables].filter((table) => large.some((row) => row.name === table));
+}
+
+async function sequentially<T>(steps: (() => Promise<T>)[]): Promise<T[]> {
+  const results: T[] = [];
+  for (const step of steps) results.push(await step());
+  return results;
 }
 
 async function main() {
@@ -70,7 +85,8 @@ async function main() {
       first: first.length,
       second: second.length,
       statements: second.map((statement) => statement.query),
-      seqScans: await Promise.all(second.map(seqScans)),
+      // One at a time: each takes a connection of its own for its prepared statement.
+      seqScans: await sequentially(second.map((statement) => () => seqScans(statement))),
     };
   }
   console.log(`RESULT ${JSON.stringify(result)}`);

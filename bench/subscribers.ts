@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { commandLine, provenance, provenanceLines } from './provenance';
 import http from 'node:http';
 import { loadavg } from 'node:os';
 import path from 'node:path';
@@ -369,9 +370,9 @@ async function run(transport: Transport, subscribers: number, events: number, op
 }
 
 async function main() {
-  const loadBefore = loadavg()
-    .map((value) => value.toFixed(2))
-    .join(' ');
+  const source = provenance(commandLine('bench/subscribers.ts'));
+  const started = new Date();
+  const loadAtStart = loadavg();
   const counts = options.subscribers!.split(',').map(Number);
   const transports = options.transports!.split(',') as Transport[];
   const events = Number(options.events);
@@ -393,10 +394,11 @@ async function main() {
     }
   }
   const where = options['database-url'] ? 'PostgreSQL' : 'PGlite in memory';
-  const args = process.argv.slice(2).join(' ');
   const report = `# Subscribers: fan-out of change events
 
-\`npx tsx bench/subscribers.ts${args ? ` ${args}` : ''}\` on ${where}, ${new Date().toISOString()}, load average before: ${loadBefore}.
+${provenanceLines(source, started, loadAtStart).join('\n')}
+
+On ${where}.
 Each subscriber follows one team's memberships, selecting \`kind heroId isTraining hero { name } team { name }\`
 (${operations === 1 ? 'all the same operation' : `${operations} distinct operations, by alias`}), over WebSocket
 (graphql-ws, ${PER_CONNECTION} subscriptions per connection) or Server-Sent Events (a connection each).

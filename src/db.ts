@@ -15,7 +15,20 @@ import type { PoolStats } from './metrics';
 import { countStatement, currentRequest } from './request-tracking';
 import { type Prisma, PrismaClient } from './generated/prisma/client';
 
-export type QueryListener = (event: { query: string; params: string; duration: number }) => void;
+/**
+ * A statement sent, as onQuery listeners get it. `named`: a read that asks to be a named prepared
+ * statement, which PostgreSQL may run with a generic plan, made once for any values (PGlite, and
+ * PG_PREPARED_STATEMENTS=0, send it unnamed all the same); false for statements planned for their
+ * values every time (Prisma Client's, and reads with planPerValue).
+ */
+export interface QueryEvent {
+  query: string;
+  params: string;
+  duration: number;
+  named: boolean;
+}
+
+export type QueryListener = (event: QueryEvent) => void;
 
 /** Rows of a read: each row is the array of its values, in the order of `columnNames`. */
 export interface Values {
@@ -526,7 +539,7 @@ export async function closeDatabase(): Promise<void> {
 
 const queryListeners = new Set<QueryListener>();
 
-function emitQuery(event: { query: string; params: string; duration: number }): void {
+function emitQuery(event: QueryEvent): void {
   for (const listener of queryListeners) listener(event);
 }
 
@@ -535,7 +548,7 @@ function emitQuery(event: { query: string; params: string; duration: number }): 
 // of readValues do.
 prisma.$on('query', (event) => {
   countStatement(event.query, event.params, event.duration);
-  emitQuery(event);
+  emitQuery({ query: event.query, params: event.params, duration: event.duration, named: false });
 });
 
 let reader: Promise<SqlDriverAdapter> | undefined;
@@ -566,10 +579,11 @@ export interface ReadOptions {
 export async function readValues(query: Prisma.Sql, options: ReadOptions = {}): Promise<Values> {
   const args = query.values;
   const started = performance.now();
-  const result = await send(query.text, args, !options.planPerValue, options.target ?? 'primary');
+  const named = !options.planPerValue;
+  const result = await send(query.text, args, named, options.target ?? 'primary');
   const duration = performance.now() - started;
   countStatement(query.text, args, duration);
-  if (queryListeners.size > 0) emitQuery({ query: query.text, params: JSON.stringify(args), duration });
+  if (queryListeners.size > 0) emitQuery({ query: query.text, params: JSON.stringify(args), duration, named });
   return result;
 }
 

@@ -3,11 +3,9 @@ import { subscribeSse } from './support/sse';
 
 // The cost limit counts objects, not bytes: an answer past MAX_RESPONSE_BYTES is dropped for an
 // error naming the limit before it reaches the connection (src/limits.ts). Decided after the
-// database answered, whichever it is: PGlite's run is enough.
+// database answered, whichever it is: PGlite's run is enough (jest.config.js).
 
-const processes = process.env.DATABASE_URL ? describe.skip : describe;
-
-processes('past MAX_RESPONSE_BYTES', () => {
+describe('past MAX_RESPONSE_BYTES', () => {
   let server: ServerProcess;
   beforeAll(async () => {
     server = await startServer({ DATA_DIR: 'memory://', MAX_RESPONSE_BYTES: '2000' });

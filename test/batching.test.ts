@@ -3,6 +3,7 @@ import { prisma } from '../src/db';
 import { graphql } from './gql';
 import { heroId, makeHeroes, makeTeams, resetDatabase, teamId } from './support/factories';
 import { ok, recordSql } from './support/graphql';
+import { explainServed, rowsPerPlan, statementsOf } from './support/plans';
 
 // The number of SQL statements of a request follows the depth of the query, never the number of
 // objects it returns: every level is one batched statement (plus one per totalCount asked for).
@@ -395,16 +396,18 @@ const NewestMembers = graphql(`
   }
 `);
 
-/** EXPLAIN ANALYZE of the statement of a recorded request that reads link pages (its LATERAL). */
-async function explainPage(recorded: { statements: string[]; params: string[] }): Promise<unknown> {
-  const index = recorded.statements.findIndex((sql) => sql.includes('LATERAL'));
-  const params = JSON.parse(recorded.params[index]!) as unknown[];
-  const [plan] = await prisma.$queryRawUnsafe<{ 'QUERY PLAN': unknown }[]>(
-    `EXPLAIN (ANALYZE, FORMAT JSON) ${recorded.statements[index]}`,
-    ...params,
-  );
-  return plan!['QUERY PLAN'];
+/**
+ * The plans of the statement of a recorded request that reads link pages (its LATERAL), as the
+ * server runs it: for its values, after six runs, and generic (test/support/plans.ts).
+ */
+async function explainPage(recorded: Parameters<typeof statementsOf>[0]) {
+  const [page] = statementsOf(recorded, /LATERAL/);
+  return explainServed(page!);
 }
+
+/** The link rows each plan read, over all loops, capped at `most` (see rowsPerPlan). */
+const linkRows = (plans: Awaited<ReturnType<typeof explainPage>>, most = Infinity) =>
+  rowsPerPlan(plans, 'HeroTeamLink', most);
 
 describe("a page of a team's heroes", () => {
   let giant: number;
@@ -426,7 +429,8 @@ describe("a page of a team's heroes", () => {
     expect(big.statements).toHaveLength(small.statements.length);
     expect(big.result.team?.heroes.totalCount).toBe(5000);
     expect(big.result.team?.heroes.edges).toHaveLength(10);
-    expect(maxLinkRowsRead(await explainPage(big))).toBeLessThanOrEqual(11);
+    const plans = await explainPage(big);
+    expect(linkRows(plans, 11)).toEqual(linkRows(plans));
   });
 
   it.each([
@@ -437,7 +441,8 @@ describe("a page of a team's heroes", () => {
     const page = await recordSql(() => ok(NewestMembers, { id: teamId(giant), ...order }));
     expect(page.statements).toHaveLength(2);
     expect(page.result.team?.heroes.edges).toHaveLength(10);
-    expect(maxLinkRowsRead(await explainPage(page))).toBeLessThanOrEqual(11);
+    const plans = await explainPage(page);
+    expect(linkRows(plans, 11)).toEqual(linkRows(plans));
 
     // The next page, from a cursor 50 members in, reads as few, and continues the list.
     const sixty = await ok(NewestMembers, { id: teamId(giant), direction: order.direction, first: 60 });
@@ -446,22 +451,10 @@ describe("a page of a team's heroes", () => {
       ok(NewestMembers, { id: teamId(giant), direction: order.direction, first: 10, after }),
     );
     expect(next.result.team?.heroes.edges).toEqual(sixty.team!.heroes.edges.slice(50));
-    expect(maxLinkRowsRead(await explainPage(next))).toBeLessThanOrEqual(11);
+    const nextPlans = await explainPage(next);
+    expect(linkRows(nextPlans, 11)).toEqual(linkRows(nextPlans));
   });
 });
-
-/** The most rows any scan of HeroTeamLink produced in one loop, from an EXPLAIN ANALYZE plan. */
-function maxLinkRowsRead(plan: unknown): number {
-  let most = 0;
-  const visit = (node: Record<string, unknown>) => {
-    if (node['Relation Name'] === 'HeroTeamLink') {
-      most = Math.max(most, Number(node['Actual Rows']) + Number(node['Rows Removed by Filter'] ?? 0));
-    }
-    for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) visit(child);
-  };
-  for (const entry of plan as { Plan: Record<string, unknown> }[]) visit(entry.Plan);
-  return most;
-}
 
 // The benchmark's queries, verbatim (bench/queries.ts): their statement counts are targets.
 const Q1 = graphql(`
@@ -540,5 +533,91 @@ describe('the benchmark queries', () => {
     const q3 = await recordSql(() => ok(Q3, { id: teamId(teamIds[0]!) }));
     expect(q3.result.team?.heroes.totalCount).toBe(5);
     expect(q3.statements).toHaveLength(3);
+  });
+});
+
+// A level of more than a thousand parents: Q2 has 1,000 at its third level (20 teams × 50 heroes).
+// A DataLoader batch holds at most MAX_BATCH (1,000) keys, so such a level is one statement up to
+// 1,000 parents and one more per 1,000 past it; never one per parent, nor per 100.
+describe('levels of 1,000 and 2,000 parents', () => {
+  const WIDE_TEAMS = 40;
+  const PER_TEAM = 50;
+  let wideTeams: number[] = [];
+  let wideHeroes: number[] = [];
+  let spare: number;
+
+  beforeAll(async () => {
+    wideTeams = await makeTeams(WIDE_TEAMS, 'Wide');
+    spare = (await makeTeams(1, 'Spare'))[0]!;
+    wideHeroes = await makeHeroes(WIDE_TEAMS * PER_TEAM, 'Wide');
+    // Hero h is in team h / 50 and in the spare team: each wide team's 50 heroes are its own, so
+    // 20 teams' pages hold 1,000 different heroes; every hero is in 2 teams.
+    await prisma.heroTeamLink.createMany({
+      data: wideHeroes.flatMap((hero, h) => [
+        { heroId: hero, teamId: wideTeams[Math.floor(h / PER_TEAM)]! },
+        { heroId: hero, teamId: spare },
+      ]),
+    });
+  });
+
+  const Wide = graphql(`
+    query WideLevels($ids: [ID!]!, $first: Int!) {
+      teams(first: $first, where: { ids: $ids }, orderBy: { field: ID }) {
+        edges {
+          node {
+            id
+            heroes(first: 50, orderBy: { field: ID }) {
+              totalCount
+              edges {
+                node {
+                  id
+                  teams(first: 2, orderBy: { field: ID }) {
+                    totalCount
+                    edges {
+                      node {
+                        id
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  `);
+
+  it.each([
+    // teams; their pages and counters; 1,000 heroes' pages; their counts.
+    [20, 1000, [1, 1, 1, 1, 1]],
+    // teams; their pages and counters; 2,000 heroes' pages, 1,000 at a time; their counts, the same.
+    [40, 2000, [1, 1, 1, 2, 2]],
+  ])('%i teams × 50 heroes: %i parents at the third level', async (first, parents, perLevel) => {
+    const ids = wideTeams.slice(0, first).map(teamId);
+    const recorded = await recordSql(() => ok(Wide, { ids, first }));
+    expect(recorded.statements).toHaveLength(perLevel.reduce((sum, n) => sum + n, 0));
+    // Each statement's parents: the first argument of the batched statements (an array of ids).
+    const batches = statementsOf(recorded)
+      .map((statement) => statement.params[0])
+      .filter((param): param is number[] => Array.isArray(param))
+      .map((param) => param.length)
+      .sort((a, b) => b - a);
+    // The teams' ids; their pages and counters; their heroes' pages and counts, 1,000 at a time.
+    const third = Array(parents / 1000).fill(1000);
+    expect(batches).toEqual([...third, ...third, first, first, first]);
+
+    // Every parent got its own page and count, in every batch.
+    const teams = recorded.result.teams.edges;
+    expect(teams.map((edge) => edge.node.id)).toEqual(ids);
+    const heroes = teams.flatMap((team) => team.node.heroes.edges.map((edge) => edge.node));
+    expect(heroes.map((hero) => hero.id)).toEqual(wideHeroes.slice(0, parents).map(heroId));
+    for (const [t, team] of teams.entries()) {
+      expect(team.node.heroes.totalCount).toBe(PER_TEAM);
+      for (const hero of team.node.heroes.edges) {
+        const both = [wideTeams[t]!, spare].map(teamId);
+        expect(hero.node.teams).toEqual({ totalCount: 2, edges: both.map((id) => ({ node: { id } })) });
+      }
+    }
   });
 });

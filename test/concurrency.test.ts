@@ -12,6 +12,7 @@ import {
   teamId,
 } from './support/factories';
 import { codes, executeOperation } from './support/graphql';
+import { describeOnPostgres, waitUntilBlocked } from './support/postgres-only';
 
 // Runs on PostgreSQL with a real pool (and on PGlite, where requests take turns on one connection).
 
@@ -328,23 +329,6 @@ it('a 1,000-hero addHeroesToTeam meeting deleteHero of some of its heroes and se
 // the link first and only then, in the counters' trigger, the team, would deadlock with it: each
 // write locks the team before the link (src/db/locks.ts). Played step by step on PostgreSQL, where
 // a second connection can hold the team as deleteTeam does.
-const describeOnPostgres = process.env.DATABASE_URL ? describe : describe.skip;
-
-/** Waits until `count` statements of this database wait for a lock: the writes under test. */
-async function waitUntilBlocked(other: Client, count = 1): Promise<void> {
-  // In a transaction, activity is read from a snapshot taken once: clear it every time.
-  for (const deadline = Date.now() + 15_000; ;) {
-    await other.query('SELECT pg_stat_clear_snapshot()');
-    const { rows } = await other.query(
-      `SELECT count(*)::int AS waiting FROM pg_stat_activity
-       WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-    );
-    if (rows[0].waiting >= count) return;
-    if (Date.now() > deadline) throw new Error('the write never waited for a lock');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describeOnPostgres('a write to a membership meets deleteTeam holding the team', () => {
   const cases = [
     ['removeHeroFromTeam', (hero: string, team: string) => executeOperation(Remove, { hero, team })],

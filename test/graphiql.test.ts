@@ -4,6 +4,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { yoga } from '../src/yoga';
 import { resetDatabase } from './support/factories';
 import { startHttpServer, type TestServer } from './support/http-server';
+import { describeIfAble } from './support/postgres-only';
 
 // GraphiQL as a newcomer meets it: the page served at /graphql, in Chromium, against the server on
 // a real port. The page must work offline: a request to any other origin fails the test (and is
@@ -12,12 +13,9 @@ import { startHttpServer, type TestServer } from './support/http-server';
 const browserPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveBrowser = existsSync(browserPath);
 if (!haveBrowser) {
-  // .ci/run installs Chromium and sets REQUIRE_BROWSER: there, a missing browser is a failure.
+  // .ci/run installs Chromium: there (CI, or REQUIRE_BROWSER), a missing browser is a failure.
   if (process.env.REQUIRE_BROWSER)
     throw new Error(`REQUIRE_BROWSER is set, but there is no Chromium at ${browserPath}`);
-  console.warn(
-    `SKIPPED test/graphiql.test.ts: no Chromium at ${browserPath}. Install it (apt-get install chromium) or point CHROMIUM_PATH at one.`,
-  );
 }
 
 // Debian's Chromium, quiet: no sandbox (CI runs as root), and none of its calls home, so that
@@ -41,105 +39,109 @@ interface Watched {
   elsewhere: string[];
 }
 
-(haveBrowser ? describe : describe.skip)('GraphiQL in Chromium', () => {
-  let browser: Browser;
-  let server: TestServer;
-  let origin: string;
-  /** The headers of every POST the server received, in order. */
-  const posted: IncomingHttpHeaders[] = [];
+describeIfAble(
+  haveBrowser ? null : `no Chromium at ${browserPath} (apt-get install chromium, or CHROMIUM_PATH)`,
+  'GraphiQL in Chromium',
+  () => {
+    let browser: Browser;
+    let server: TestServer;
+    let origin: string;
+    /** The headers of every POST the server received, in order. */
+    const posted: IncomingHttpHeaders[] = [];
 
-  beforeAll(async () => {
-    await resetDatabase({ seed: true });
-    server = await startHttpServer((request, response) => {
-      if (request.method === 'POST') posted.push(request.headers);
-      void yoga(request, response);
-    }, {});
-    origin = `http://127.0.0.1:${server.port}`;
-    // Playwright gives each launch a fresh, temporary user-data-dir: no tabs or queries remembered.
-    browser = await chromium.launch({ executablePath: browserPath, args: browserArgs });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  /** A new page (in a context of its own, so nothing is shared between tests) with GraphiQL loaded. */
-  async function openGraphiQL(): Promise<Watched> {
-    // Tall enough that the whole answer of the default query is rendered: Monaco draws only the
-    // lines in view.
-    const context = await browser.newContext({ viewport: { width: 1400, height: 2400 } });
-    const page = await context.newPage();
-    // Under Jest's 30 s per test, so that a step that never happens is named in the failure.
-    page.setDefaultTimeout(15_000);
-    const watched: Watched = { page, errors: [], elsewhere: [] };
-    page.on('console', (message) => {
-      if (message.type() === 'error') watched.errors.push(message.text());
+    beforeAll(async () => {
+      await resetDatabase({ seed: true });
+      server = await startHttpServer((request, response) => {
+        if (request.method === 'POST') posted.push(request.headers);
+        void yoga(request, response);
+      }, {});
+      origin = `http://127.0.0.1:${server.port}`;
+      // Playwright gives each launch a fresh, temporary user-data-dir: no tabs or queries remembered.
+      browser = await chromium.launch({ executablePath: browserPath, args: browserArgs });
     });
-    page.on('pageerror', (error) => watched.errors.push(error.message));
-    // Monaco's workers load from blob: URLs, whose origin is the page's.
-    await context.route(
-      (url) => url.origin !== origin,
-      (route) => {
-        watched.elsewhere.push(route.request().url());
-        return route.abort();
-      },
-    );
-    await page.goto(`${origin}/graphql`);
-    await page.locator('.graphiql-execute-button').waitFor();
-    return watched;
-  }
 
-  async function close({ page, errors, elsewhere }: Watched) {
-    await page.context().close();
-    expect(elsewhere).toEqual([]);
-    expect(errors).toEqual([]);
-  }
+    afterAll(async () => {
+      await browser?.close();
+      await server?.close();
+    });
 
-  const response = (page: Page) => page.locator('.graphiql-response');
-
-  it('runs the default query and shows the teams with their heroes and the link fields', async () => {
-    const watched = await openGraphiQL();
-    const { page } = watched;
-    await page.locator('.graphiql-execute-button').click();
-    await response(page).filter({ hasText: 'Z-Force' }).waitFor();
-    // Monaco renders spaces as U+00A0.
-    const shown = (await response(page).innerText()).replace(/\u00a0/g, ' ');
-    for (const text of ['"name": "Preventers"', '"name": "Z-Force"', '"name": "Deadpond"', '"name": "Spider-Boy"']) {
-      expect(shown).toContain(text);
+    /** A new page (in a context of its own, so nothing is shared between tests) with GraphiQL loaded. */
+    async function openGraphiQL(): Promise<Watched> {
+      // Tall enough that the whole answer of the default query is rendered: Monaco draws only the
+      // lines in view.
+      const context = await browser.newContext({ viewport: { width: 1400, height: 2400 } });
+      const page = await context.newPage();
+      // Under Jest's 30 s per test, so that a step that never happens is named in the failure.
+      page.setDefaultTimeout(15_000);
+      const watched: Watched = { page, errors: [], elsewhere: [] };
+      page.on('console', (message) => {
+        if (message.type() === 'error') watched.errors.push(message.text());
+      });
+      page.on('pageerror', (error) => watched.errors.push(error.message));
+      // Monaco's workers load from blob: URLs, whose origin is the page's.
+      await context.route(
+        (url) => url.origin !== origin,
+        (route) => {
+          watched.elsewhere.push(route.request().url());
+          return route.abort();
+        },
+      );
+      await page.goto(`${origin}/graphql`);
+      await page.locator('.graphiql-execute-button').waitFor();
+      return watched;
     }
-    expect(shown).toContain('"isTraining": true');
-    expect(shown).toMatch(/"joinedAt": "\d{4}-\d\d-\d\dT/);
-    expect(shown).not.toContain('"errors"');
-    await close(watched);
-  });
 
-  it('opens the docs explorer on the schema, with the link described on Team.heroes', async () => {
-    const watched = await openGraphiQL();
-    const { page } = watched;
-    await page.getByLabel('Show Documentation Explorer').click();
-    const docs = page.locator('.graphiql-doc-explorer');
-    await docs.getByText('Query', { exact: true }).click();
-    await docs.getByText('All teams, filtered and ordered.').waitFor();
-    await docs.getByText('QueryTeamsConnection', { exact: true }).click();
-    await docs.getByText('QueryTeamsEdge', { exact: true }).click();
-    await docs.getByText('Team', { exact: true }).click();
-    await docs.getByText('The heroes in this team, through HeroTeamLink.').waitFor();
-    await close(watched);
-  });
+    async function close({ page, errors, elsewhere }: Watched) {
+      await page.context().close();
+      expect(elsewhere).toEqual([]);
+      expect(errors).toEqual([]);
+    }
 
-  it('sends the headers written in the headers editor with the query', async () => {
-    const watched = await openGraphiQL();
-    const { page } = watched;
-    await page.getByText('Headers', { exact: true }).click();
-    await page.locator('.graphiql-editor-tool [data-uri$="headers.json"]').click();
-    // insertText types no keys, so the editor adds no closing quotes or braces of its own.
-    await page.keyboard.insertText('{"x-graphiql-test": "from the headers editor"}');
-    const sent = posted.length;
-    await page.locator('.graphiql-execute-button').click();
-    await response(page).filter({ hasText: 'Preventers' }).waitFor();
-    const withHeader = posted.slice(sent).filter((headers) => headers['x-graphiql-test']);
-    expect(withHeader.map((headers) => headers['x-graphiql-test'])).toEqual(['from the headers editor']);
-    await close(watched);
-  });
-});
+    const response = (page: Page) => page.locator('.graphiql-response');
+
+    it('runs the default query and shows the teams with their heroes and the link fields', async () => {
+      const watched = await openGraphiQL();
+      const { page } = watched;
+      await page.locator('.graphiql-execute-button').click();
+      await response(page).filter({ hasText: 'Z-Force' }).waitFor();
+      // Monaco renders spaces as U+00A0.
+      const shown = (await response(page).innerText()).replace(/\u00a0/g, ' ');
+      for (const text of ['"name": "Preventers"', '"name": "Z-Force"', '"name": "Deadpond"', '"name": "Spider-Boy"']) {
+        expect(shown).toContain(text);
+      }
+      expect(shown).toContain('"isTraining": true');
+      expect(shown).toMatch(/"joinedAt": "\d{4}-\d\d-\d\dT/);
+      expect(shown).not.toContain('"errors"');
+      await close(watched);
+    });
+
+    it('opens the docs explorer on the schema, with the link described on Team.heroes', async () => {
+      const watched = await openGraphiQL();
+      const { page } = watched;
+      await page.getByLabel('Show Documentation Explorer').click();
+      const docs = page.locator('.graphiql-doc-explorer');
+      await docs.getByText('Query', { exact: true }).click();
+      await docs.getByText('All teams, filtered and ordered.').waitFor();
+      await docs.getByText('QueryTeamsConnection', { exact: true }).click();
+      await docs.getByText('QueryTeamsEdge', { exact: true }).click();
+      await docs.getByText('Team', { exact: true }).click();
+      await docs.getByText('The heroes in this team, through HeroTeamLink.').waitFor();
+      await close(watched);
+    });
+
+    it('sends the headers written in the headers editor with the query', async () => {
+      const watched = await openGraphiQL();
+      const { page } = watched;
+      await page.getByText('Headers', { exact: true }).click();
+      await page.locator('.graphiql-editor-tool [data-uri$="headers.json"]').click();
+      // insertText types no keys, so the editor adds no closing quotes or braces of its own.
+      await page.keyboard.insertText('{"x-graphiql-test": "from the headers editor"}');
+      const sent = posted.length;
+      await page.locator('.graphiql-execute-button').click();
+      await response(page).filter({ hasText: 'Preventers' }).waitFor();
+      const withHeader = posted.slice(sent).filter((headers) => headers['x-graphiql-test']);
+      expect(withHeader.map((headers) => headers['x-graphiql-test'])).toEqual(['from the headers editor']);
+      await close(watched);
+    });
+  },
+);

@@ -5,6 +5,14 @@ import { schema } from '../src/schema';
 import { graphql } from './gql';
 import { makeTeams, resetDatabase, teamId } from './support/factories';
 import { ok, recordSql } from './support/graphql';
+import {
+  explainServed,
+  type PlanMode,
+  type PlanNode,
+  rowsPerPlan,
+  type ServedPlan,
+  statementsOf,
+} from './support/plans';
 
 // nameContains is a case-insensitive substring of the name, served by the trigram indexes on
 // lower(name) (migration 20261201041500_name_trigram_indexes) when the text has a trigram.
@@ -56,48 +64,35 @@ async function heroNames(text: string): Promise<string[]> {
   return data.heroes.edges.map((edge) => edge.node.name).sort();
 }
 
-interface PlanNode {
-  'Node Type': string;
-  'Index Name'?: string;
-  'Relation Name'?: string;
-  'Actual Rows'?: number;
-  'Actual Loops'?: number;
-  'Rows Removed by Filter'?: number;
-  Plans?: PlanNode[];
-}
-
 function nodes(plan: PlanNode, into: PlanNode[] = []): PlanNode[] {
   into.push(plan);
   for (const child of plan.Plans ?? []) nodes(child, into);
   return into;
 }
 
-/** EXPLAIN ANALYZE of each statement of a recorded request that reads `table`, with its parameters. */
-async function plans(recorded: { statements: string[]; params: string[] }, table: string): Promise<PlanNode[]> {
-  const result: PlanNode[] = [];
-  for (const [i, statement] of recorded.statements.entries()) {
-    if (!statement.includes(`FROM "${table}"`) && !statement.includes(`JOIN "${table}"`)) continue;
-    const [row] = await prisma.$queryRawUnsafe<{ 'QUERY PLAN': { Plan: PlanNode }[] }[]>(
-      `EXPLAIN (ANALYZE, FORMAT JSON) ${statement}`,
-      ...(JSON.parse(recorded.params[i]!) as unknown[]),
-    );
-    result.push(row!['QUERY PLAN'][0]!.Plan);
+/**
+ * The plans of each statement of a recorded request that reads `table`, as the server runs it:
+ * planned for its values, and for a named statement also after six runs and generic
+ * (test/support/plans.ts).
+ */
+async function plans(
+  recorded: Parameters<typeof statementsOf>[0],
+  table: string,
+): Promise<Partial<Record<PlanMode, ServedPlan>>[]> {
+  const found: Partial<Record<PlanMode, ServedPlan>>[] = [];
+  for (const statement of statementsOf(recorded)) {
+    if (!statement.sql.includes(`FROM "${table}"`) && !statement.sql.includes(`JOIN "${table}"`)) continue;
+    found.push(await explainServed(statement));
   }
-  return result;
+  return found;
 }
+
+/** `check` of each plan of a statement, by how it was planned. */
+const perPlan = <T>(served: Partial<Record<PlanMode, ServedPlan>>, check: (plan: PlanNode) => T) =>
+  Object.fromEntries(Object.entries(served).map(([mode, { plan }]) => [mode, check(plan)]));
 
 const usesIndex = (plan: PlanNode, index: string) =>
   nodes(plan).some((node) => node['Node Type'] === 'Bitmap Index Scan' && node['Index Name'] === index);
-
-/** Rows a plan's scans of `table` read, kept or thrown away, over all loops. */
-const rowsRead = (plan: PlanNode, table: string) =>
-  nodes(plan)
-    .filter((node) => node['Relation Name'] === table)
-    .reduce(
-      (sum, node) =>
-        sum + ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0)) * (node['Actual Loops'] ?? 1),
-      0,
-    );
 
 describe('the trigram indexes', () => {
   it('exist on lower(name) of heroes and teams, with pg_trgm', async () => {
@@ -233,7 +228,10 @@ describe('the plans of nameContains on 10,000 heroes', () => {
       const recorded = await recordSql(() => ok(SearchHeroes, { text }));
       const read = await plans(recorded, 'Hero');
       expect(read).toHaveLength(2);
-      for (const plan of read) expect(usesIndex(plan, 'Hero_name_trgm_idx')).toBe(true);
+      // Sent unnamed, so planned for each text (planPerValue): a generic plan, made once for any
+      // text, would read the index for every text or for none.
+      for (const served of read)
+        expect(perPlan(served, (plan) => usesIndex(plan, 'Hero_name_trgm_idx'))).toEqual({ custom: true });
     }
   });
 
@@ -241,12 +239,16 @@ describe('the plans of nameContains on 10,000 heroes', () => {
     const recorded = await recordSql(() => ok(SearchTeamHeroes, { id: teamId(small), text: 'comet' }));
     expect(recorded.result.team?.heroes.totalCount).toBe(50);
     const [page] = await plans(recorded, 'HeroTeamLink');
-    expect(usesIndex(page!, 'Hero_name_trgm_idx')).toBe(false);
-    expect(rowsRead(page!, 'HeroTeamLink')).toBeLessThanOrEqual(100);
+    const never = { custom: false, prepared: false, generic: false };
+    expect(perPlan(page!, (plan) => usesIndex(plan, 'Hero_name_trgm_idx'))).toEqual(never);
+    expect(rowsPerPlan(page!, 'HeroTeamLink', 100)).toEqual(rowsPerPlan(page!, 'HeroTeamLink'));
   });
 
   it('a text without a trigram is a plain scan, never a scan of the whole index', async () => {
     const recorded = await recordSql(() => ok(SearchHeroes, { text: 'q' }));
-    for (const plan of await plans(recorded, 'Hero')) expect(usesIndex(plan, 'Hero_name_trgm_idx')).toBe(false);
+    for (const served of await plans(recorded, 'Hero')) {
+      for (const uses of Object.values(perPlan(served, (plan) => usesIndex(plan, 'Hero_name_trgm_idx'))))
+        expect(uses).toBe(false);
+    }
   });
 });

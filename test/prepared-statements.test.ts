@@ -2,10 +2,9 @@ import { Pool } from 'pg';
 import { readPrepared } from '../src/db';
 
 // The loaders' statements are prepared once per PostgreSQL connection, and a connection keeps a
-// bounded number of them: the least recently used is deallocated (PGlite reads through the adapter).
-const onPostgres = process.env.DATABASE_URL ? describe : describe.skip;
-
-onPostgres('named prepared statements', () => {
+// bounded number of them: the least recently used is deallocated. PostgreSQL only (jest.config.js):
+// PGlite reads through the driver adapter.
+describe('named prepared statements', () => {
   let pool: Pool;
   beforeAll(() => {
     pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 1 });

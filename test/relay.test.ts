@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { describeIfAble } from './support/postgres-only';
 
 // The documents of a Relay frontend (test/relay/documents), compiled by relay-compiler against
 // schema.graphql as that frontend's build would: a schema change that breaks Relay clients (a
@@ -82,10 +83,8 @@ function withoutField(sdl: string, typeName: string, field: string): string {
 }
 
 const skipReason = unrunnable();
-if (skipReason) console.warn(`test/relay.test.ts skipped: ${skipReason}`);
-const describeIfRunnable = skipReason ? describe.skip : describe;
 
-describeIfRunnable(skipReason ? `relay-compiler (skipped: ${skipReason})` : 'relay-compiler', () => {
+describeIfAble(skipReason, 'relay-compiler', () => {
   const schema = readFileSync(schemaFile, 'utf8');
 
   it("compiles the frontend's documents against schema.graphql", () => {

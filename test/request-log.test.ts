@@ -5,6 +5,7 @@ import { makeHeroes, makeTeams, resetDatabase } from './support/factories';
 import { prisma } from '../src/db';
 import { hsToken, secret } from './support/access';
 import { type ServerProcess, startServer } from './support/server-process';
+import { describeOnPGlite } from './support/postgres-only';
 
 // The log line of each GraphQL request, read from the logger's stream (never printed), and the
 // production server's stdout.
@@ -140,9 +141,8 @@ it('writes no line for health checks and metrics', async () => {
 });
 
 // The production server's own output: JSON lines on stdout. PGlite's run is enough for it.
-const processes = process.env.DATABASE_URL ? describe.skip : describe;
 
-processes('in production', () => {
+describeOnPGlite('in production', () => {
   let server: ServerProcess;
 
   beforeAll(async () => {

@@ -180,8 +180,11 @@ export interface PageSql {
   readonly mergeOrderLimit: Prisma.Sql;
 }
 
-/** Conditions, order and size of one page; `columns.ID` is the tiebreaker. */
-export function pageSql(spec: PageSpec, columns: AnyColumns): PageSql {
+/**
+ * Conditions, order and size of one page; `columns.ID` is the tiebreaker. `literalLimit` writes the
+ * page's size into the text instead of sending it as a parameter (see its use in links.ts).
+ */
+export function pageSql(spec: PageSpec, columns: AnyColumns, options: { literalLimit?: boolean } = {}): PageSql {
   const column = spec.field === 'ID' ? null : columns[spec.field]!;
   const id = columns.ID;
   const ascending = spec.direction === 'ASC';
@@ -195,7 +198,9 @@ export function pageSql(spec: PageSpec, columns: AnyColumns): PageSql {
     branches = branches.flatMap((conditions) => alternatives.map((one) => [...conditions, one]));
   }
   const dir = Prisma.raw(ascending !== spec.backward ? 'ASC' : 'DESC');
-  const limit = Prisma.sql`LIMIT ${spec.size + 1}`;
+  const rows = spec.size + 1;
+  if (!Number.isSafeInteger(rows) || rows < 1) throw new Error(`Not a page size: ${spec.size}`);
+  const limit = options.literalLimit ? Prisma.raw(`LIMIT ${rows}`) : Prisma.sql`LIMIT ${rows}`;
   const order = (sql: (column: Column) => Prisma.Sql) =>
     column ? Prisma.sql`ORDER BY ${sql(column)} ${dir}, ${sql(id)} ${dir}` : Prisma.sql`ORDER BY ${sql(id)} ${dir}`;
   return {

@@ -38,19 +38,24 @@ export function codes(response: Response<unknown>): (string | undefined)[] {
   return (response.body.errors ?? []).map((error) => error.extensions?.code);
 }
 
-/** Runs `action` and returns it together with the SQL statements it sent (and their parameters). */
+/**
+ * Runs `action` and returns it together with the SQL statements it sent, their parameters (JSON),
+ * and whether each was a read sent as a named prepared statement (see QueryEvent in src/db.ts).
+ */
 export async function recordSql<T>(
   action: () => Promise<T>,
-): Promise<{ result: T; statements: string[]; params: string[] }> {
+): Promise<{ result: T; statements: string[]; params: string[]; named: boolean[] }> {
   const statements: string[] = [];
   const params: string[] = [];
+  const named: boolean[] = [];
   const stop = onQuery((event) => {
     statements.push(event.query);
     params.push(event.params);
+    named.push(event.named);
   });
   try {
     const result = await action();
-    return { result, statements, params };
+    return { result, statements, params, named };
   } finally {
     stop();
   }

@@ -6,15 +6,19 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from './ports';
 
-// A PgBouncer of the test's own (Debian's pgbouncer package), in transaction pooling mode, in front
-// of the PostgreSQL of TEST_DATABASE_URL: its configuration in a temporary folder, on a free port,
-// stopped by its own pid. PgBouncer refuses to run as root: as root, it runs as `postgres`.
+// A PgBouncer of the test's own (PGBOUNCER, the path of its binary, or the pgbouncer on the PATH:
+// Debian's package), in transaction pooling mode, in front of the PostgreSQL of TEST_DATABASE_URL:
+// its configuration in a temporary folder, on a free port, stopped by its own pid. PgBouncer
+// refuses to run as root: as root, it runs as `postgres`. .ci/run builds PgBouncer 1.24 (Debian 12
+// ships 1.18, older than the named prepared statements of 1.21) and sets PGBOUNCER.
 
-/** `[major, minor]` of the pgbouncer on the PATH, or null when there is none. */
+const binary = process.env.PGBOUNCER || 'pgbouncer';
+
+/** `[major, minor]` of the pgbouncer used (PGBOUNCER or the PATH's), or null when there is none. */
 export function pgbouncerVersion(): [number, number] | null {
   let text: string;
   try {
-    text = execFileSync('pgbouncer', ['--version'], { encoding: 'utf8' });
+    text = execFileSync(binary, ['--version'], { encoding: 'utf8' });
   } catch {
     return null;
   }
@@ -59,7 +63,7 @@ function accepts(port: number): Promise<boolean> {
 
 export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBouncer> {
   if (!pgbouncerVersion()) {
-    throw new Error('pgbouncer is not installed: `apt-get install -y pgbouncer` (.ci/run installs it)');
+    throw new Error(`No pgbouncer at ${binary}: \`apt-get install -y pgbouncer\`, or PGBOUNCER (.ci/run builds one)`);
   }
   const upstream = new URL(process.env.TEST_DATABASE_URL!);
   const user = decodeURIComponent(upstream.username || 'postgres');
@@ -101,8 +105,8 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBounc
     for (const name of ['', 'userlist.txt', 'pgbouncer.ini']) chownSync(file(name), uid, gid);
   }
   const [command, ...args] = asRoot
-    ? ['runuser', '-u', 'postgres', '--', 'pgbouncer', file('pgbouncer.ini')]
-    : ['pgbouncer', file('pgbouncer.ini')];
+    ? ['runuser', '-u', 'postgres', '--', binary, file('pgbouncer.ini')]
+    : [binary, file('pgbouncer.ini')];
   const child: ChildProcess = spawn(command!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -5,9 +5,11 @@ import type { ArgType, SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory }
 import { Pool, type PoolClient, type QueryResult } from 'pg';
 import { config } from './config';
 import { DataFolderLock } from './db/data-folder-lock';
+import { databaseFailure, DatabaseUnreachableError } from './db/failures';
 import { postgresMigrationFactory } from './db/migrations';
 import { openPGlite, pgliteAdapterFactory } from './db/pglite';
 import { type ReadOn, type ReadTarget, ReplicaRouter } from './db/replica-routing';
+import { watchWrites } from './db/write-outcome';
 import { OverloadedError } from './load-shedding';
 import { logger } from './logger';
 import type { PoolStats } from './metrics';
@@ -67,6 +69,34 @@ function boundWaiting(pool: Pool, max: number): Pool {
       return Promise.reject(error);
     }
     return connect(callback);
+  }) as Pool['connect'];
+  return pool;
+}
+
+/**
+ * pg-pool says "timeout exceeded when trying to connect" of any request that waited its connect
+ * timeout for a connection: when every connection was busy (capacity: OVERLOADED), but also when
+ * the connections it was opening could not reach the server, as when the server's host is gone
+ * and connections neither open nor fail before their own timeout. The second is told apart by
+ * the pool's last attempt to connect: while it failed and none has succeeded since, the wait is
+ * the database's absence (DatabaseUnreachableError: DATABASE_UNAVAILABLE).
+ */
+function explainWaits(pool: Pool): Pool {
+  let unreachable: Error | null = null;
+  pool.on('connect', () => (unreachable = null));
+  const judge = (error: Error): Error => {
+    if (error.message === 'timeout exceeded when trying to connect') {
+      return unreachable ? new DatabaseUnreachableError(unreachable) : error;
+    }
+    if (databaseFailure(error) === 'unreachable') unreachable = error;
+    return error;
+  };
+  const connect = pool.connect.bind(pool) as (callback?: (...args: unknown[]) => void) => unknown;
+  pool.connect = ((callback?: (error: Error | undefined, ...rest: unknown[]) => void) => {
+    if (callback) {
+      return connect((error, ...rest) => callback(error instanceof Error ? judge(error) : undefined, ...rest));
+    }
+    return (connect() as Promise<PoolClient>).catch((error: Error) => Promise.reject(judge(error)));
   }) as Pool['connect'];
   return pool;
 }
@@ -204,16 +234,18 @@ async function readUnnamed(pool: Pool, text: string, values: unknown[]): Promise
  */
 function queryPool(url: string, server?: string): Pool {
   return boundWaiting(
-    reportLostConnections(
-      new Pool({
-        connectionString: url,
-        max: config.poolMax,
-        connectionTimeoutMillis: config.connectTimeoutMs,
-        idleTimeoutMillis: 30_000,
-        statement_timeout: config.statementTimeoutMs,
-        query_timeout: config.statementTimeoutMs + 1_000,
-      }),
-      server,
+    explainWaits(
+      reportLostConnections(
+        new Pool({
+          connectionString: url,
+          max: config.poolMax,
+          connectionTimeoutMillis: config.connectTimeoutMs,
+          idleTimeoutMillis: 30_000,
+          statement_timeout: config.statementTimeoutMs,
+          query_timeout: config.statementTimeoutMs + 1_000,
+        }),
+        server,
+      ),
     ),
     config.poolMaxWaiting,
   );
@@ -244,7 +276,7 @@ function createDatabase(): Database {
     return {
       kind: 'postgresql',
       open: () => undefined,
-      factory: new PrismaPg(pool),
+      factory: watchWrites(new PrismaPg(pool), { embedded: false }),
       read: replicas
         ? (text, values, named, target) => replicas.read(target, text, values, named)
         : config.preparedStatements > 0
@@ -290,6 +322,9 @@ function createDatabase(): Database {
     connect: () => open().connect(),
     connectToShadowDb: () => open().connectToShadowDb(),
   };
+  // Queries go through an adapter that stops at the embedded database's first PANIC (see
+  // src/db/write-outcome.ts); migrations run at start-up, before any query, on the plain one.
+  const watched = watchWrites(factory, { embedded: true });
   return {
     kind: 'pglite',
     open: () => void open(),
@@ -297,7 +332,7 @@ function createDatabase(): Database {
       open();
       return pglite!.listen(channel, onPayload);
     },
-    factory,
+    factory: watched,
     // One process, one session: the engine shares it, and its lock blocks no one else.
     forMigrations: () => ({ factory, close: async () => undefined }),
     close: async () => {

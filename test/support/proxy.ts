@@ -26,7 +26,12 @@ export class FaultyProxy {
 
   /** Accepts connections again, on the same port, and forwards what they send. */
   async up(): Promise<void> {
-    this.stalled = false;
+    if (this.stalled) {
+      // Connections left waiting in the black hole fail now rather than at their timeout.
+      this.stalled = false;
+      for (const socket of this.sockets) socket.destroy();
+      this.sockets.clear();
+    }
     if (this.server) return;
     const server = net.createServer((client) => this.connect(client));
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
@@ -45,11 +50,14 @@ export class FaultyProxy {
   }
 
   /**
-   * Black-holes the database: open connections and new ones stay open, but nothing they send
-   * reaches it and nothing comes back, until `up()`.
+   * Black-holes the database, as when its host is gone without a word: open connections are cut,
+   * and new ones are accepted but never answered (a client waits for its connect timeout) until
+   * `up()`.
    */
   stall(): void {
     this.stalled = true;
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
   }
 
   /** Delays what clients send by this many milliseconds. */
@@ -88,7 +96,7 @@ export class FaultyProxy {
       socket.on('close', () => this.sockets.delete(socket));
       socket.on('error', () => undefined);
       socket.on('data', (chunk) => {
-        if (!this.stalled && !severed) client.write(chunk);
+        if (!severed) client.write(chunk);
       });
       client.on('close', () => (severed ? setTimeout(() => socket.destroy(), 500) : socket.destroy()));
       socket.on('close', () => client.destroy());

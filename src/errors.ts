@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { type DatabaseFailure, databaseFailure } from './db/failures';
+import { type DatabaseFailure, databaseFailure, failureDetail } from './db/failures';
 import { Prisma } from './generated/prisma/client';
 import { burstLog, isOverload, overloadedError, reportOverload } from './load-shedding';
 import { countShed, countUnavailable } from './metrics';
@@ -87,7 +87,7 @@ const reportUnavailable = burstLog('Database unavailable: answering 503 DATABASE
 /** Counts and logs (once per burst) an answer given for the database's absence. */
 function noteUnavailable(failure: DatabaseFailure, error: unknown): void {
   countUnavailable(failure);
-  reportUnavailable(`${failure}: ${error instanceof Error ? error.message : String(error)}`);
+  reportUnavailable(`${failure}: ${failureDetail(error)}`);
 }
 
 const databaseRetry = { status: 503, headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) } };

@@ -129,19 +129,33 @@ function classifyOne(error: Record<string, unknown>): DatabaseFailure | null {
   return null;
 }
 
+/** The failure an error (or one it wraps) says, and the wrapped error that says it. */
+function find(error: unknown): { failure: DatabaseFailure; source: Record<string, unknown> } | null {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current !== null && typeof current === 'object'; depth++) {
+    const record = current as Record<string, unknown>;
+    const failure = classifyOne(record);
+    if (failure) return { failure, source: record };
+    const meta = record.meta as { driverAdapterError?: unknown } | undefined;
+    current = record.originalError ?? meta?.driverAdapterError ?? record.cause;
+  }
+  return null;
+}
+
 /**
  * Whether an error, or any error it wraps, is the database's absence (see DatabaseFailure), and
  * which; null for everything else: the statement's own failures (a constraint, a statement
  * timeout, bad input), which another attempt would meet as well, and our bugs.
  */
 export function databaseFailure(error: unknown): DatabaseFailure | null {
-  let current: unknown = error;
-  for (let depth = 0; depth < 8 && current !== null && typeof current === 'object'; depth++) {
-    const record = current as Record<string, unknown>;
-    const failure = classifyOne(record);
-    if (failure) return failure;
-    const meta = record.meta as { driverAdapterError?: unknown } | undefined;
-    current = record.originalError ?? meta?.driverAdapterError ?? record.cause;
-  }
-  return null;
+  return find(error)?.failure ?? null;
+}
+
+/** For the log: what the database (or the socket) said, with its code, without the wrappers' words. */
+export function failureDetail(error: unknown): string {
+  const source = find(error)?.source;
+  const said = source ?? (error as Record<string, unknown> | null);
+  const code = said?.originalCode ?? said?.code;
+  const message = said?.originalMessage ?? said?.message ?? String(error);
+  return `${typeof code === 'string' ? `${code} ` : ''}${String(message)}`.trim();
 }

@@ -276,7 +276,7 @@ function createDatabase(): Database {
     return {
       kind: 'postgresql',
       open: () => undefined,
-      factory: watchWrites(new PrismaPg(pool), { embedded: false }),
+      factory: watchWrites(new PrismaPg(pool), {}),
       read: replicas
         ? (text, values, named, target) => replicas.read(target, text, values, named)
         : config.preparedStatements > 0
@@ -322,9 +322,11 @@ function createDatabase(): Database {
     connect: () => open().connect(),
     connectToShadowDb: () => open().connectToShadowDb(),
   };
-  // Queries go through an adapter that stops at the embedded database's first PANIC (see
-  // src/db/write-outcome.ts); migrations run at start-up, before any query, on the plain one.
-  const watched = watchWrites(factory, { embedded: true });
+  // Queries go through an adapter that stops the embedded database at a PANIC or when its folder
+  // is gone (src/db/write-outcome.ts); migrations run at start-up, before any query, on the plain one.
+  const watched = watchWrites(factory, {
+    embedded: { dataDir: config.dataDir.startsWith('memory://') ? null : config.dataDir },
+  });
   return {
     kind: 'pglite',
     open: () => void open(),

@@ -1,4 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type {
   SqlDriverAdapter,
   SqlMigrationAwareDriverAdapterFactory,
@@ -15,11 +17,16 @@ import { databaseFailure, DatabaseStoppedError } from './failures';
 // is watched there (every statement Prisma Client sends passes through it), and what it sees is
 // kept for the mutation that is running (src/mutation-outcome.ts) in an AsyncLocalStorage.
 //
-// The embedded database (PGlite) has no connection to lose, but it has a failure of its own:
-// after a PANIC (a checkpoint or a WAL write on a full disk) its PostgreSQL is no longer sound,
-// and in PGlite 0.5 the next statements answered nothing (an empty result for SELECT 1) or never
-// answered. From the first PANIC on, every statement is refused at once (DatabaseStoppedError,
-// answered DATABASE_UNAVAILABLE) instead: a restart replays the WAL and brings it back.
+// The embedded database (PGlite) has no connection to lose, but it has failures of its own:
+// - after a PANIC (a checkpoint or a WAL write on a full disk) its PostgreSQL is no longer sound,
+//   and in PGlite 0.5 the next statements answered nothing (an empty result for SELECT 1) or
+//   never answered;
+// - its data folder removed under it, it goes on writing into the files it holds open, which are
+//   gone: every change acknowledged from then on would be lost at the next start.
+// From then on every statement is refused at once (DatabaseStoppedError, answered
+// DATABASE_UNAVAILABLE) and the log says why: a restart replays the WAL after a PANIC, and a
+// removed folder has to be put back first. The folder is looked for (one stat) before each
+// statement, so that no change is acknowledged after it went.
 
 /** What the statements of one mutation did, as far as the database told. */
 export interface WriteAttempt {
@@ -61,24 +68,41 @@ async function committing<T>(send: () => Promise<T>): Promise<T> {
 }
 
 interface Stop {
+  /** A file of the data folder that is there as long as the folder is (null: in memory). */
+  readonly marker: string | null;
+  /** Whether the marker was seen (a new folder has none until the database first makes it). */
+  markerSeen: boolean;
   /** Why the database stopped, once it has. */
   reason: string | null;
 }
 
-/** Fails at once when the embedded database has stopped; marks it stopped at its first PANIC. */
+function stopWith(stop: Stop, reason: string, remedy: string): void {
+  if (stop.reason !== null) return;
+  stop.reason = reason;
+  logger.error(
+    `The embedded database stopped (${reason}): every request that needs it is answered 503 DATABASE_UNAVAILABLE; ${remedy}`,
+  );
+}
+
+/** Fails at once when the embedded database has stopped; stops it at a PANIC or when its folder is gone. */
 async function guarded<T>(stop: Stop | undefined, send: () => Promise<T>): Promise<T> {
   if (!stop) return send();
+  if (stop.reason === null && stop.marker !== null) {
+    if (existsSync(stop.marker)) stop.markerSeen = true;
+    else if (stop.markerSeen) {
+      stopWith(
+        stop,
+        `its data folder is gone: ${path.dirname(stop.marker)}`,
+        'put the folder back (from a backup) and restart the server',
+      );
+    }
+  }
   if (stop.reason !== null) throw new DatabaseStoppedError(stop.reason);
   try {
     return await send();
   } catch (error) {
     const panic = panicOf(error);
-    if (panic !== null && stop.reason === null) {
-      stop.reason = `PANIC: ${panic}`;
-      logger.error(
-        `The embedded database stopped (PANIC: ${panic}); every request that needs it is answered 503 DATABASE_UNAVAILABLE until the server is restarted, which replays its WAL`,
-      );
-    }
+    if (panic !== null) stopWith(stop, `PANIC: ${panic}`, 'restart the server, which replays its WAL');
     throw error;
   }
 }
@@ -143,14 +167,20 @@ function watchAdapter(adapter: SqlDriverAdapter, stop: Stop | undefined): SqlDri
 
 /**
  * The driver adapter factory of `factory`, whose adapters record what mutations commit (see
- * WriteAttempt) and, for the embedded database (`embedded`), refuse every statement once it has
- * stopped after a PANIC.
+ * WriteAttempt) and, for the embedded database (`embedded`, with its data folder, or null in
+ * memory), refuse every statement once it has stopped.
  */
 export function watchWrites(
   factory: SqlMigrationAwareDriverAdapterFactory,
-  options: { embedded: boolean },
+  options: { embedded?: { dataDir: string | null } },
 ): SqlMigrationAwareDriverAdapterFactory & { stopped(): string | null } {
-  const stop: Stop | undefined = options.embedded ? { reason: null } : undefined;
+  const stop: Stop | undefined = options.embedded
+    ? {
+        marker: options.embedded.dataDir && path.join(options.embedded.dataDir, 'PG_VERSION'),
+        markerSeen: false,
+        reason: null,
+      }
+    : undefined;
   return {
     provider: factory.provider,
     adapterName: factory.adapterName,

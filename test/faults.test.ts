@@ -5,6 +5,7 @@ import { heroId, resetDatabase, teamId } from './support/factories';
 import { FaultyProxy } from './support/proxy';
 import { type Replication, startReplication } from './support/replication';
 import { type ServerProcess, startServer } from './support/server-process';
+import { subscribeSse } from './support/sse';
 
 // PostgreSQL only (see jest.config.js): the server runs as its own process, reaching this file's
 // database through a proxy that the tests cut, restore, slow down, black-hole, or cut at a chosen
@@ -114,6 +115,9 @@ describe('PostgreSQL behind a proxy the tests cut', () => {
       // prepared statement is sent by name after its first run).
       PG_PREPARED_STATEMENTS: '0',
       PGAPPNAME: APPLICATION_NAME,
+      // Change events come straight from the database, so that they still come while its
+      // connections for queries are cut.
+      DATABASE_LISTEN_URL: process.env.DATABASE_URL!,
     });
   }, 60_000);
 
@@ -264,6 +268,35 @@ describe('PostgreSQL behind a proxy the tests cut', () => {
     });
     expect(errorOf(answer)?.message).toContain('The change was made');
     expect(await prisma.hero.count({ where: { name: 'Made, unread' } })).toBe(1);
+  });
+
+  it('a subscription event whose reads meet the outage carries DATABASE_UNAVAILABLE, and its stream goes on', async () => {
+    const watched = await prisma.hero.create({ data: { name: 'Watched', secretName: 's' } });
+    const stream = await subscribeSse(
+      fetch,
+      `${server.url}/graphql`,
+      `subscription { membershipChanged(heroId: "${heroId(watched.id)}") { kind heroId hero { name } } }`,
+      undefined,
+      { authorization: `Bearer ${editor}` },
+    );
+    try {
+      expect(stream.status).toBe(200);
+      await proxy.down();
+      // Written by someone else (straight to the database): its event comes, its hero cannot be read.
+      await prisma.heroTeamLink.create({ data: { heroId: watched.id, teamId: 1 } });
+      const [during] = await stream.take(1);
+      expect(during!.data).toEqual({ membershipChanged: { kind: 'ADDED', heroId: heroId(watched.id), hero: null } });
+      expect(during!.errors?.map((error) => error.extensions?.code)).toEqual(['DATABASE_UNAVAILABLE']);
+      await proxy.up();
+      await prisma.heroTeamLink.delete({ where: { teamId_heroId: { teamId: 1, heroId: watched.id } } });
+      const [after] = await stream.take(1);
+      expect(after).toEqual({
+        data: { membershipChanged: { kind: 'REMOVED', heroId: heroId(watched.id), hero: { name: 'Watched' } } },
+      });
+      expect(stream.completed).toBe(false);
+    } finally {
+      await stream.close();
+    }
   });
 
   it('a session terminated by an administrator (57P01) mid-request: DATABASE_UNAVAILABLE', async () => {

@@ -56,6 +56,7 @@ if (process.env.TEST_DATABASE_URL) {
       '/test/unit/',
       '/test/data-folder-lock\\.test\\.ts$',
       '/test/embedded-outages\\.test\\.ts$',
+      '/test/database-failures\\.test\\.ts$',
       // The HTTP conformance audit and GraphiQL in a browser: the protocol and the page, not the database.
       '/test/graphql-over-http\\.test\\.ts$',
       '/test/graphiql\\.test\\.ts$',

@@ -305,7 +305,7 @@ async function main() {
   console.log(`\nsoak: ${seconds} s, ${values.workers} workers, server ${server.url}, database ${dbName}`);
   console.log('requests:', section('requests '));
   console.log('answers by code:', section('answers '));
-  console.log('answers by code, by what the database was going through:');
+  console.log('answers by code, by what the database was going through when the request was sent:');
   for (const during of ['steady', 'cut', 'latency', 'black-hole']) console.log(`  ${during}:`, byPhase[during] ?? {});
   console.log(
     `masked errors (INTERNAL_SERVER_ERROR or no code): ${masked}, requests not answered: ${unanswered}, outage contract breaches: ${breaches}`,

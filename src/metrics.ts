@@ -163,7 +163,7 @@ const unavailable = new Counter({
   help:
     'Requests answered DATABASE_UNAVAILABLE or MUTATION_OUTCOME_UNKNOWN (503 when nothing else was answered), ' +
     'by what the database did: unreachable, lost (the connection, in use), read_only, storage (disk full, ' +
-    'files gone), stopped (the embedded database after a PANIC); subscription events count each',
+    'files gone), stopped (the embedded database after a PANIC, or its folder gone); subscription events count each',
   labelNames: ['failure'] as const,
   registers: [registry],
 });

@@ -173,7 +173,7 @@ function watchAdapter(adapter: SqlDriverAdapter, stop: Stop | undefined): SqlDri
 export function watchWrites(
   factory: SqlMigrationAwareDriverAdapterFactory,
   options: { embedded?: { dataDir: string | null } },
-): SqlMigrationAwareDriverAdapterFactory & { stopped(): string | null } {
+): SqlMigrationAwareDriverAdapterFactory {
   const stop: Stop | undefined = options.embedded
     ? {
         marker: options.embedded.dataDir && path.join(options.embedded.dataDir, 'PG_VERSION'),
@@ -186,6 +186,5 @@ export function watchWrites(
     adapterName: factory.adapterName,
     connect: async () => watchAdapter(await factory.connect(), stop),
     connectToShadowDb: () => factory.connectToShadowDb(),
-    stopped: () => stop?.reason ?? null,
   };
 }

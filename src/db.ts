@@ -376,6 +376,11 @@ export const adapterFactory = database.factory;
 export const prisma = new PrismaClient({
   adapter: adapterFactory,
   log: [{ emit: 'event', level: 'query' }],
+  // A transaction waits for its connection as long as any statement does (PG_CONNECT_TIMEOUT_MS),
+  // and then the pool says why it had none (OVERLOADED or DATABASE_UNAVAILABLE): Prisma's own
+  // wait (maxWait, 2 s by default, as PG_CONNECT_TIMEOUT_MS is) would otherwise end first half the
+  // time, with an error of its own that says neither.
+  transactionOptions: { maxWait: config.connectTimeoutMs + 1_000 },
 });
 
 /**

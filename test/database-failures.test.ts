@@ -2,6 +2,7 @@ import { DriverAdapterError } from '@prisma/driver-adapter-utils';
 import { GraphQLError } from 'graphql';
 import { databaseFailure, DatabaseStoppedError, DatabaseUnreachableError, failureDetail } from '../src/db/failures';
 import { Prisma } from '../src/generated/prisma/client';
+import { isOverload } from '../src/load-shedding';
 
 // The one classification of database failures (src/db/failures.ts), on every wrapping an error
 // reaches it in. The faults themselves are made for real in test/faults.test.ts and
@@ -90,6 +91,16 @@ it.each([
   ['nothing', undefined],
 ])('%s: none (masked, or answered by its own code)', (_name, error) => {
   expect(databaseFailure(error)).toBeNull();
+});
+
+it("a transaction that waited past Prisma's maxWait for its connection is capacity (OVERLOADED), not absence", () => {
+  const waited = new Prisma.PrismaClientKnownRequestError(
+    'Transaction API error: Unable to start a transaction in the given time.',
+    { code: 'P2028', clientVersion: 'test' },
+  );
+  expect(databaseFailure(waited)).toBeNull();
+  expect(isOverload(waited)).toBe(true);
+  expect(isOverload(new GraphQLError('x', { originalError: waited }))).toBe(true);
 });
 
 it("names what the database said, without the wrappers' words", () => {

@@ -12,6 +12,7 @@ export class FaultyProxy {
   private latencyMs = 0;
   private stalled = false;
   private cut: { pattern: Buffer; forward: boolean; resolve: () => void } | undefined;
+  private readonly watches = new Set<{ pattern: Buffer; resolve: () => void }>();
 
   private constructor(
     private readonly target: { host: string; port: number },
@@ -74,6 +75,14 @@ export class FaultyProxy {
     return new Promise((resolve) => (this.cut = { pattern: Buffer.from(text), forward, resolve }));
   }
 
+  /**
+   * Resolves when a client next sends a message containing `text` (before any delay): a statement
+   * is then on its way, and a test may do something to the database meanwhile.
+   */
+  seen(text: string): Promise<void> {
+    return new Promise((resolve) => this.watches.add({ pattern: Buffer.from(text), resolve }));
+  }
+
   url(base: string): string {
     const url = new URL(base);
     url.hostname = '127.0.0.1';
@@ -108,6 +117,11 @@ export class FaultyProxy {
       if (this.stalled) return;
       const to = open();
       if (!to) return;
+      for (const watch of this.watches) {
+        if (!chunk.includes(watch.pattern)) continue;
+        this.watches.delete(watch);
+        watch.resolve();
+      }
       const cut = this.cut;
       if (cut && chunk.includes(cut.pattern)) {
         this.cut = undefined;

@@ -10,7 +10,7 @@ import { type ServerProcess, startServer } from './support/server-process';
 
 // The embedded database (PGlite) has no connection to lose, but its data folder can fill up or
 // vanish under it, and its PostgreSQL can PANIC (a checkpoint or a WAL file on a full disk).
-// Disk full is a real one: a tmpfs of a few MB, mounted for the test (root only; in CI,
+// Disk full is a real one: a tmpfs of 48 to 72 MB (a new data folder takes about 39), mounted for the test (root only; in CI,
 // REQUIRE_TMPFS=1 makes a refused mount fail the test instead of skipping it). Run once, on the
 // PGlite project (see jest.config.js).
 

@@ -16,6 +16,7 @@ import { directFieldsPluginName } from './direct-fields';
 import { badInput, forbidden, signInRequired } from './errors';
 import { checkIdCount, decodeNodeId } from './ids';
 import { LimitCode } from './limits';
+import { mutationOutcomePluginName } from './mutation-outcome';
 
 /** What each id of `nodes(ids:)` costs besides the object it returns. */
 export const ID_LOOKUP_COST = 5;
@@ -43,7 +44,16 @@ export const builder = new SchemaBuilder<{
   AuthScopes: { viewer: boolean; editor: boolean; admin: boolean };
 }>({
   // Scope-auth first, so that its check runs before any other plugin's resolver wrapper.
-  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin, ComplexityPlugin, directFieldsPluginName],
+  // mutationOutcome: what a mutation that met a database outage says of its change (src/mutation-outcome.ts).
+  plugins: [
+    ScopeAuthPlugin,
+    PrismaPlugin,
+    RelayPlugin,
+    ValidationPlugin,
+    ComplexityPlugin,
+    directFieldsPluginName,
+    mutationOutcomePluginName,
+  ],
   // Scopes are checked on the root fields only (the Query and Mutation types below): a field of a
   // Hero or Team is reached through a root field already checked, and stays unwrapped (no cost).
   scopeAuth: {

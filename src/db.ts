@@ -6,9 +6,11 @@ import type { ArgType, SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory }
 import { Pool, type PoolClient, type QueryResult } from 'pg';
 import { config } from './config';
 import { DataFolderLock } from './db/data-folder-lock';
+import { databaseFailure, DatabaseUnreachableError } from './db/failures';
 import { postgresMigrationFactory } from './db/migrations';
 import { openPGlite, pgliteAdapterFactory } from './db/pglite';
 import { type ReadOn, type ReadTarget, ReplicaRouter } from './db/replica-routing';
+import { watchWrites } from './db/write-outcome';
 import { countDatabaseWork, DrainRate, OverloadedError } from './load-shedding';
 import { logger } from './logger';
 import type { PoolStats } from './metrics';
@@ -227,6 +229,34 @@ export function gatePGlite(pglite: PGlite, timeoutMs: number): void {
 }
 
 /**
+ * pg-pool says "timeout exceeded when trying to connect" of any request that waited its connect
+ * timeout for a connection: when every connection was busy (capacity: OVERLOADED), but also when
+ * the connections it was opening could not reach the server, as when the server's host is gone
+ * and connections neither open nor fail before their own timeout. The second is told apart by
+ * the pool's last attempt to connect: while it failed and none has succeeded since, the wait is
+ * the database's absence (DatabaseUnreachableError: DATABASE_UNAVAILABLE).
+ */
+function explainWaits(pool: Pool): Pool {
+  let unreachable: Error | null = null;
+  pool.on('connect', () => (unreachable = null));
+  const judge = (error: Error): Error => {
+    if (error.message === 'timeout exceeded when trying to connect') {
+      return unreachable ? new DatabaseUnreachableError(unreachable) : error;
+    }
+    if (databaseFailure(error) === 'unreachable') unreachable = error;
+    return error;
+  };
+  const connect = pool.connect.bind(pool) as (callback?: (...args: unknown[]) => void) => unknown;
+  pool.connect = ((callback?: (error: Error | undefined, ...rest: unknown[]) => void) => {
+    if (callback) {
+      return connect((error, ...rest) => callback(error instanceof Error ? judge(error) : undefined, ...rest));
+    }
+    return (connect() as Promise<PoolClient>).catch((error: Error) => Promise.reject(judge(error)));
+  }) as Pool['connect'];
+  return pool;
+}
+
+/**
  * The name a statement is prepared under: a hash of its text, so that every connection gives the
  * same text the same name. Names are remembered for the texts seen last (a loader's text varies
  * with the page size, filters and so on, and there are a few hundred such texts at most in use).
@@ -359,16 +389,18 @@ async function readUnnamed(pool: Pool, text: string, values: unknown[]): Promise
  */
 function queryPool(url: string, server?: string): Pool {
   return boundWaiting(
-    reportLostConnections(
-      new Pool({
-        connectionString: url,
-        max: config.poolMax,
-        connectionTimeoutMillis: config.connectTimeoutMs,
-        idleTimeoutMillis: 30_000,
-        statement_timeout: config.statementTimeoutMs,
-        query_timeout: config.statementTimeoutMs + 1_000,
-      }),
-      server,
+    explainWaits(
+      reportLostConnections(
+        new Pool({
+          connectionString: url,
+          max: config.poolMax,
+          connectionTimeoutMillis: config.connectTimeoutMs,
+          idleTimeoutMillis: 30_000,
+          statement_timeout: config.statementTimeoutMs,
+          query_timeout: config.statementTimeoutMs + 1_000,
+        }),
+        server,
+      ),
     ),
     config.poolMaxWaiting,
     config.connectTimeoutMs,
@@ -401,7 +433,7 @@ function createDatabase(): Database {
     return {
       kind: 'postgresql',
       open: () => undefined,
-      factory: new PrismaPg(pool),
+      factory: watchWrites(new PrismaPg(pool), {}),
       read: replicas
         ? (text, values, named, target) => replicas.read(target, text, values, named)
         : config.preparedStatements > 0
@@ -448,6 +480,11 @@ function createDatabase(): Database {
     connect: () => open().connect(),
     connectToShadowDb: () => open().connectToShadowDb(),
   };
+  // Queries go through an adapter that stops the embedded database at a PANIC or when its folder
+  // is gone (src/db/write-outcome.ts); migrations run at start-up, before any query, on the plain one.
+  const watched = watchWrites(factory, {
+    embedded: { dataDir: config.dataDir.startsWith('memory://') ? null : config.dataDir },
+  });
   return {
     kind: 'pglite',
     open: () => void open(),
@@ -455,7 +492,7 @@ function createDatabase(): Database {
       open();
       return pglite!.listen(channel, onPayload);
     },
-    factory,
+    factory: watched,
     // One process, one session: the engine shares it, and its lock blocks no one else.
     forMigrations: () => ({ factory, close: async () => undefined }),
     close: async () => {
@@ -497,6 +534,11 @@ export const adapterFactory = database.factory;
 export const prisma = new PrismaClient({
   adapter: adapterFactory,
   log: [{ emit: 'event', level: 'query' }],
+  // A transaction waits for its connection as long as any statement does (PG_CONNECT_TIMEOUT_MS),
+  // and then the pool says why it had none (OVERLOADED or DATABASE_UNAVAILABLE): Prisma's own
+  // wait (maxWait, 2 s by default, as PG_CONNECT_TIMEOUT_MS is) would otherwise end first half the
+  // time, with an error of its own that says neither.
+  transactionOptions: { maxWait: config.connectTimeoutMs + 1_000 },
 });
 
 /**

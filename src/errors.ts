@@ -1,8 +1,9 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { type DatabaseFailure, databaseFailure, failureDetail } from './db/failures';
 import { Prisma } from './generated/prisma/client';
-import { isOverload, overloadedError, reportOverload } from './load-shedding';
-import { countShed } from './metrics';
+import { burstLog, isOverload, overloadedError, reportOverload } from './load-shedding';
+import { countShed, countUnavailable } from './metrics';
 
 /** The `extensions.code` values clients may see, besides the limits' own. */
 export const ErrorCode = {
@@ -15,6 +16,18 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   /** A token that cannot be checked now: the keys of JWT_JWKS_URL cannot be fetched (HTTP 503). */
   AUTHENTICATION_UNAVAILABLE: 'AUTHENTICATION_UNAVAILABLE',
+  /**
+   * The database cannot serve the field now (HTTP 503 with Retry-After when nothing else was
+   * answered): cannot be reached, the connection was lost, it takes no writes, or it cannot write
+   * its files. On a mutation, nothing was changed.
+   */
+  DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
+  /**
+   * A mutation met the database's absence after its change was sent: it may have been made (the
+   * connection was lost before the answer to its COMMIT came), or was made and its result could not
+   * be read. `extensions.safeToRetry` says whether sending it again is harmless.
+   */
+  MUTATION_OUTCOME_UNKNOWN: 'MUTATION_OUTCOME_UNKNOWN',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -58,6 +71,77 @@ export function authenticationUnavailable(): GraphQLError {
   });
 }
 
+/** How long clients are told to wait before trying again when the database is away, in seconds. */
+const DATABASE_RETRY_AFTER_SECONDS = 2;
+
+const unavailableMessages: Record<DatabaseFailure, string> = {
+  unreachable: 'The database cannot be reached',
+  lost: 'The connection to the database was lost',
+  read_only: 'The database takes no writes now (a failover may be under way)',
+  storage: 'The database cannot store data now',
+  stopped: 'The database has stopped',
+};
+
+const reportUnavailable = burstLog('Database unavailable: answering 503 DATABASE_UNAVAILABLE');
+
+/** Counts and logs (once per burst) an answer given for the database's absence. */
+function noteUnavailable(failure: DatabaseFailure, error: unknown): void {
+  countUnavailable(failure);
+  reportUnavailable(`${failure}: ${failureDetail(error)}`);
+}
+
+const databaseRetry = { status: 503, headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) } };
+
+/**
+ * The error a client sees for a field the database's absence kept from being resolved: HTTP 503
+ * with Retry-After, as for overload. `safeToRetry` is set on a mutation's errors (true here: the
+ * change was not made).
+ */
+export function databaseUnavailable(
+  failure: DatabaseFailure,
+  cause: unknown,
+  options: { path?: readonly (string | number)[]; mutation?: boolean } = {},
+): GraphQLError {
+  noteUnavailable(failure, cause);
+  const message = `${unavailableMessages[failure]}${options.mutation ? '; nothing was changed' : ''}: try again shortly`;
+  return new GraphQLError(message, {
+    path: options.path,
+    extensions: {
+      code: ErrorCode.DATABASE_UNAVAILABLE,
+      ...(options.mutation ? { safeToRetry: true } : {}),
+      http: databaseRetry,
+    },
+  });
+}
+
+/**
+ * The error of a mutation whose change may have been made (`made` false: the connection was lost
+ * with its COMMIT on the way) or was made (`made` true: its result could not be read), the
+ * database being away (`failure`) or every connection busy (null). `safeToRetry`: whether the
+ * mutation may simply be sent again (it is idempotent); otherwise the client checks first.
+ */
+export function mutationOutcomeUnknown(
+  failure: DatabaseFailure | null,
+  cause: unknown,
+  options: { path?: readonly (string | number)[]; made: boolean; safeToRetry: boolean },
+): GraphQLError {
+  if (failure) noteUnavailable(failure, cause);
+  else {
+    countShed('no_connection');
+    reportOverload('no PostgreSQL connection to be had');
+  }
+  const message = options.made
+    ? 'The change was made, but its result could not be read'
+    : 'The connection to the database was lost after the change was sent: it may or may not have been made';
+  return new GraphQLError(
+    `${message}; ${options.safeToRetry ? 'sending it again is safe' : 'check before sending it again'}`,
+    {
+      path: options.path,
+      extensions: { code: ErrorCode.MUTATION_OUTCOME_UNKNOWN, safeToRetry: options.safeToRetry, http: databaseRetry },
+    },
+  );
+}
+
 const prismaCodes: Record<string, [ErrorCode, string]> = {
   P2002: [ErrorCode.CONFLICT, 'The change conflicts with existing data'],
   P2003: [ErrorCode.NOT_FOUND, 'An object the change refers to does not exist (any more)'],
@@ -81,18 +165,23 @@ function prismaCode(error: Prisma.PrismaClientKnownRequestError): string | undef
  */
 export function toClientError(error: unknown): GraphQLError | undefined {
   const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
+  const path = error instanceof GraphQLError ? error.path : undefined;
+  // The database away (a mutation's own are answered by src/mutation-outcome.ts, which knows
+  // whether a change was on its way).
+  const failure = databaseFailure(original);
+  if (failure) return databaseUnavailable(failure, original, { path });
   // No connection to be had (the pool's queue full, or its connect timeout): capacity, not a fault.
   if (isOverload(original)) {
     countShed('no_connection');
     reportOverload('no PostgreSQL connection to be had');
-    return overloadedError(error instanceof GraphQLError ? error.path : undefined);
+    return overloadedError(path);
   }
   if (original instanceof Prisma.PrismaClientKnownRequestError) {
     const code = prismaCode(original);
     const known = code === undefined ? undefined : prismaCodes[code];
     if (!known) return undefined;
     return new GraphQLError(known[1], {
-      path: error instanceof GraphQLError ? error.path : undefined,
+      path,
       extensions: { code: known[0] },
     });
   }
@@ -138,6 +227,39 @@ export function useErrorCodes(): Plugin {
               code: variables ? ErrorCode.BAD_USER_INPUT : 'BAD_REQUEST',
               ...(variables ? { http: { status: 400, spec: true } } : {}),
             },
+          });
+        }),
+      });
+    },
+  };
+}
+
+/**
+ * An answer with data is answered 200, whatever the status its errors ask for: GraphQL over HTTP
+ * requires a 2xx for a response whose `data` is not null (application/graphql-response+json), and
+ * a client given a 503 would drop the fields that were resolved. Yoga takes the highest status of
+ * the errors' `extensions.http` whether there is data or not, so a field refused with 503
+ * (DATABASE_UNAVAILABLE, OVERLOADED) while its siblings were read would fail the whole answer.
+ * Their headers (Retry-After) stay: the client may fetch the missing fields again then.
+ */
+export function usePartialResultStatus(): Plugin {
+  return {
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result) || !result || typeof result !== 'object' || !('errors' in result)) return;
+      const { data, errors } = result as { data?: unknown; errors?: readonly GraphQLError[] };
+      if (data === null || data === undefined || !errors?.some((error) => error.extensions?.http?.status)) return;
+      setResult({
+        ...result,
+        errors: errors.map((error) => {
+          const http = error.extensions?.http;
+          if (!http?.status) return error;
+          const { status: _status, ...rest } = http;
+          return new GraphQLError(error.message, {
+            source: error.source,
+            positions: error.positions,
+            path: error.path,
+            originalError: error.originalError,
+            extensions: { ...error.extensions, http: rest },
           });
         }),
       });

@@ -41,8 +41,13 @@ export class OverloadedError extends Error {
   }
 }
 
-// pg-pool's own words when no connection came within connectionTimeoutMillis.
-const poolTimeouts = ['timeout exceeded when trying to connect', 'Connection terminated due to connection timeout'];
+// pg-pool's own words when no connection came within connectionTimeoutMillis, and Prisma's when a
+// transaction waited longer than its maxWait for its connection (PGlite's one session, taken).
+const poolTimeouts = [
+  'timeout exceeded when trying to connect',
+  'Connection terminated due to connection timeout',
+  'Unable to start a transaction in the given time',
+];
 
 /** Whether an error, or any error it wraps, says the server had no capacity for the work. */
 export function isOverload(error: unknown): boolean {

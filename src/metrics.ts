@@ -1,6 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { clusterMetrics, isWorker } from './cluster';
+import { type DatabaseFailure, databaseFailures } from './db/failures';
 import type { ReplicaState, ReplicaStatus } from './db/replica-routing';
 import { currentRequest, type RequestRecord, statementsSent } from './request-tracking';
 
@@ -34,7 +35,7 @@ const requestDuration = new Histogram({
   help:
     'GraphQL requests to /graphql, from their arrival to their answer, by operation name (the first ' +
     `${MAX_OPERATION_NAMES} names of parsed documents, then "other"; "anonymous"; "none" before parsing), ` +
-    'operation type and outcome (success, error, shed, unexpected)',
+    'operation type and outcome (success, error, shed, unavailable, unexpected)',
   labelNames: ['operation', 'type', 'outcome'] as const,
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   registers: [registry],
@@ -157,6 +158,30 @@ export function countShed(reason: ShedReason): void {
     record.shed = reason;
   }
   shed.labels(reason).inc();
+}
+
+const unavailable = new Counter({
+  name: 'http_requests_database_unavailable_total',
+  help:
+    'Requests answered DATABASE_UNAVAILABLE or MUTATION_OUTCOME_UNKNOWN (503 when nothing else was answered), ' +
+    'by what the database did: unreachable, lost (the connection, in use), read_only, storage (disk full, ' +
+    'files gone), stopped (the embedded database after a PANIC, or its folder gone); subscription events count each',
+  labelNames: ['failure'] as const,
+  registers: [registry],
+});
+for (const failure of databaseFailures) unavailable.labels(failure);
+
+/** Requests counted in http_requests_database_unavailable_total already. */
+const countedUnavailable = new WeakSet<object>();
+
+/** Counts an answer given for the database's absence: once per request, whatever its number of fields. */
+export function countUnavailable(failure: DatabaseFailure): void {
+  const record = currentRequest();
+  if (record) {
+    if (countedUnavailable.has(record)) return;
+    countedUnavailable.add(record);
+  }
+  unavailable.labels(failure).inc();
 }
 
 const batchSizesByLoader = new Map<string, { observe(keys: number): void }>();

@@ -1,4 +1,5 @@
 import type { YogaLogger } from 'graphql-yoga';
+import { databaseFailure } from './db/failures';
 import { isOverload } from './load-shedding';
 import { logger } from './logger';
 import { currentRequest, type RequestRecord } from './request-tracking';
@@ -31,8 +32,9 @@ export function logRequest(record: RequestRecord): void {
  * Yoga's log. Yoga logs every error it masks or replaces, with its stack: here each unexpected one
  * once, at error, with the id of the request it happened in. Not logged: refusals for lack of
  * capacity, expected under load and counted once per burst by reportOverload instead (a storm
- * would otherwise write thousands of stacks), and errors that `isClientError` says are answered
- * with a code of their own (a unique violation answered CONFLICT). The rest of what Yoga says goes
+ * would otherwise write thousands of stacks), the database's absence (answered
+ * DATABASE_UNAVAILABLE, logged once per burst by src/errors.ts), and errors that `isClientError`
+ * says are answered with a code of their own (a unique violation answered CONFLICT). The rest of what Yoga says goes
  * to the log at its own level.
  */
 export function yogaLogger(isClientError: (error: unknown) => boolean): YogaLogger {
@@ -43,7 +45,8 @@ export function yogaLogger(isClientError: (error: unknown) => boolean): YogaLogg
     info: (...args: unknown[]) => logger.isLevelEnabled('info') && logger.info({ args }, 'yoga'),
     warn: (...args: unknown[]) => logger.warn({ args }, 'yoga'),
     error: (...args: unknown[]) => {
-      if (args.some(isOverload) || args.some(isClientError)) return;
+      if (args.some(isOverload) || args.some((arg) => databaseFailure(arg) !== null) || args.some(isClientError))
+        return;
       const requestId = currentRequest()?.id ?? null;
       for (const arg of args) {
         if (arg !== null && typeof arg === 'object') {

@@ -10,7 +10,7 @@ import type { Plugin } from 'graphql-yoga';
 // finds it without it being passed along. Keeping a store costs every promise of the process a
 // little (about 55 ns each; a Q1 request makes about 240, so 13 µs of its 2.7 ms of CPU).
 
-export type Outcome = 'success' | 'error' | 'shed' | 'unexpected';
+export type Outcome = 'success' | 'error' | 'shed' | 'unavailable' | 'unexpected';
 
 /** A SQL statement as it was sent, kept for a request that asks to see its SQL (src/explain.ts). */
 export interface SentStatement {
@@ -155,6 +155,7 @@ function roleOf(context: unknown): string | null {
 export function outcomeOf(codes: readonly string[], status: number): Outcome {
   if (codes.includes('INTERNAL_SERVER_ERROR')) return 'unexpected';
   if (codes.includes('OVERLOADED') || codes.includes('MAX_SUBSCRIPTIONS_EXCEEDED')) return 'shed';
+  if (codes.includes('DATABASE_UNAVAILABLE') || codes.includes('MUTATION_OUTCOME_UNKNOWN')) return 'unavailable';
   if (status >= 500) return 'unexpected';
   return codes.length > 0 || status >= 400 ? 'error' : 'success';
 }

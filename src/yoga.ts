@@ -9,12 +9,13 @@ import { createContext, useMutationReadsOnPrimary } from './context';
 import { poolStats, replicaStatus } from './db';
 import { isReady } from './health';
 import { heldTooMuch } from './http-server';
-import { toClientError, useErrorCodes } from './errors';
+import { toClientError, useErrorCodes, usePartialResultStatus } from './errors';
 import { useExplain } from './explain';
 import { withExplainPanel } from './explain-panel';
 import { useJitExecution } from './jit';
 import { limitPlugins, useBodySizeLimit, useResponseSizeLimit } from './limits';
 import { Admission, clientKey, memoryInUse, useAdmission } from './load-shedding';
+import { useMutationOutcomes } from './mutation-outcome';
 import { observeRequest, useMetricsEndpoint, watchPool, watchReplicas } from './metrics';
 import { logRequest, yogaLogger } from './request-log';
 import { useRequestTracking } from './request-tracking';
@@ -162,6 +163,10 @@ export const yoga = createYoga({
         ]
       : []),
     useErrorCodes(),
+    // An answer with data is 200 even when some of its fields were refused with 503.
+    usePartialResultStatus(),
+    // A mutation's payload that met a database outage: its change was made (MUTATION_OUTCOME_UNKNOWN).
+    useMutationOutcomes(),
     // x-explain: the SQL an operation sent, for admin callers (src/explain.ts).
     useExplain({ production: config.production }),
     ...limitPlugins(),

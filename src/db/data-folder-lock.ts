@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  existsSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -234,6 +235,11 @@ export class DataFolderLock {
   private check(): void {
     const current = readOrNull(this.file);
     if (current === this.text) return;
+    if (current === null && !existsSync(path.dirname(this.file))) {
+      // The whole folder is gone: the database refuses every statement from now on and says so
+      // (src/db/write-outcome.ts). No lock can be written, and none is needed until it is back.
+      return;
+    }
     if (current === null && create(this.file, this.text)) {
       console.error(`The lock file ${this.file} was deleted while this server was running: written again`);
       return;

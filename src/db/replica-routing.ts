@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
 import type { Values } from '../db';
+import { databaseFailure } from './failures';
 import { logger } from '../logger';
 import { failoversFrom, readsOn } from '../metrics';
 
@@ -83,41 +84,21 @@ export function lagBehind(
   return samples.length === 0 ? null : { ms: Math.max(0, at - samples[0]!.since), reached: false };
 }
 
-/** Node's errors of a socket that cannot connect or was cut (ENOENT: no such Unix socket). */
-const socketErrors = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  'ENOENT',
-]);
-
 /**
  * Why a statement failed on a replica, when running it elsewhere is the answer: `connection`,
- * the replica cannot be reached or dropped the connection (it is marked down); `recovery`,
- * the replica cancelled it to replay WAL (a hot standby's conflict with recovery, SQLSTATE 40001
- * or 40P01 on a read-only session). Null for the statement's own failures (a statement timeout,
- * bad input), which another server would give as well.
+ * the replica cannot be reached or dropped the connection (it is marked down), as
+ * src/db/failures.ts classifies it for every other purpose, or no connection of its pool came in
+ * time; `recovery`, the replica cancelled it to replay WAL (a hot standby's conflict with recovery,
+ * SQLSTATE 40001 or 40P01 on a read-only session). Null for the statement's own failures (a
+ * statement timeout, bad input), which another server would give as well.
  */
 export function replicaFailure(error: unknown): 'connection' | 'recovery' | null {
+  const failure = databaseFailure(error);
+  if (failure === 'unreachable' || failure === 'lost') return 'connection';
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  if (typeof code === 'string') {
-    // SQLSTATE class 08: connection exception; 57P01-57P03: shut down, crashed, starting up; 53300: full.
-    if (code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code)) return 'connection';
-    if (code === '40001' || code === '40P01') return 'recovery';
-    if (socketErrors.has(code)) return 'connection';
-  }
-  if (
-    typeof message === 'string' &&
-    /Connection terminated|timeout exceeded when trying to connect|timeout expired|is not queryable/.test(message)
-  ) {
-    return 'connection';
-  }
+  if (code === '40001' || code === '40P01') return 'recovery';
+  // pg-pool's wait for a connection: a replica too slow to give one is skipped like one that is away.
+  if (typeof message === 'string' && message.includes('timeout exceeded when trying to connect')) return 'connection';
   return null;
 }
 

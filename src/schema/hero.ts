@@ -1,4 +1,5 @@
 import { builder } from '../builder';
+import { idempotent } from '../mutation-outcome';
 import { prisma } from '../db';
 import { notFound } from '../errors';
 import { dbId, globalId, parseDbId } from '../ids';
@@ -119,6 +120,7 @@ builder.relayMutationField(
     }),
   },
   {
+    extensions: idempotent,
     resolve: async (_root, { input }, ctx) => {
       const id = dbId(input.id);
       const [hero] = await prisma.hero.updateManyAndReturn({
@@ -144,6 +146,7 @@ builder.relayMutationField(
   {
     // Deleting takes admin (the Mutation type asks editor of every mutation).
     authScopes: { admin: true },
+    extensions: idempotent,
     resolve: async (_root, { input }, ctx) => {
       const id = dbId(input.id);
       await deleteHero(id);

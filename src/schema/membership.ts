@@ -1,4 +1,5 @@
 import { builder } from '../builder';
+import { idempotent } from '../mutation-outcome';
 import type { Context } from '../context';
 import type { Hero as HeroRow, Team as TeamRow } from '../generated/prisma/client';
 import { dbId, globalId } from '../ids';
@@ -167,6 +168,7 @@ builder.mutationFields((t) => ({
     type: MembershipPayload,
     description: 'Makes the hero a member of the team; a membership that exists already is left as it is.',
     args: { input: t.arg({ type: AddHeroToTeamInput, required: true }) },
+    extensions: idempotent,
     resolve: async (_root, { input }, ctx) => {
       const heroId = dbId(input.heroId);
       const teamId = dbId(input.teamId);
@@ -179,6 +181,7 @@ builder.mutationFields((t) => ({
     type: MembershipPayload,
     description: "Changes a membership's isTraining flag.",
     args: { input: t.arg({ type: UpdateMembershipInput, required: true }) },
+    extensions: idempotent,
     resolve: async (_root, { input }, ctx) => {
       const heroId = dbId(input.heroId);
       const teamId = dbId(input.teamId);
@@ -191,6 +194,7 @@ builder.mutationFields((t) => ({
     type: RemoveHeroFromTeamPayload,
     description: 'Ends the membership; succeeds with removed: false when there was none.',
     args: { input: t.arg({ type: RemoveHeroFromTeamInput, required: true }) },
+    extensions: idempotent,
     resolve: async (_root, { input }, ctx) => {
       const heroId = dbId(input.heroId);
       const teamId = dbId(input.teamId);
@@ -214,6 +218,7 @@ builder.relayMutationField(
     }),
   },
   {
+    extensions: idempotent,
     resolve: async (_root, { input }, ctx) => {
       const heroId = dbId(input.heroId);
       const hero = await setHeroTeams(heroId, teamMemberships(input.teams));

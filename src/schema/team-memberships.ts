@@ -1,4 +1,5 @@
 import { builder } from '../builder';
+import { idempotent } from '../mutation-outcome';
 import type { Context } from '../context';
 import {
   addHeroesToTeam,
@@ -102,6 +103,7 @@ builder.mutationFields((t) => ({
     type: TeamHeroesPayload,
     description: `Makes the heroes members of the team. Memberships that exist already are left exactly as they are (isTraining, joinedAt), so a retry is safe: it adds 0. ${allOrNothing}`,
     args: { input: t.arg({ type: AddHeroesToTeamInput, required: true }) },
+    extensions: idempotent,
     resolve: async (_root, { input }, ctx) => {
       const teamId = dbId(input.teamId);
       return forgetChange(ctx, teamId, await addHeroesToTeam(teamId, memberships(input.heroes)));
@@ -111,6 +113,7 @@ builder.mutationFields((t) => ({
     type: TeamHeroesPayload,
     description: `Ends the heroes' memberships of the team; heroes that are not members are ignored, so a retry is safe: it removes 0. ${allOrNothing}`,
     args: { input: t.arg({ type: RemoveHeroesFromTeamInput, required: true }) },
+    extensions: idempotent,
     resolve: async (_root, { input }, ctx) => {
       const teamId = dbId(input.teamId);
       return forgetChange(ctx, teamId, await removeHeroesFromTeam(teamId, input.heroIds.map(dbId)));
@@ -120,6 +123,7 @@ builder.mutationFields((t) => ({
     type: TeamHeroesPayload,
     description: `Makes the team's memberships exactly the list: ends the others, creates the new ones and sets isTraining where it differs; a membership that stays keeps its joinedAt. Running it twice changes nothing the second time. ${allOrNothing}`,
     args: { input: t.arg({ type: SetTeamHeroesInput, required: true }) },
+    extensions: idempotent,
     resolve: async (_root, { input }, ctx) => {
       const teamId = dbId(input.teamId);
       return forgetChange(ctx, teamId, await setTeamHeroes(teamId, memberships(input.heroes)));

@@ -1,4 +1,5 @@
 import { builder } from '../builder';
+import { idempotent } from '../mutation-outcome';
 import { prisma } from '../db';
 import { notFound } from '../errors';
 import { listPage } from '../loaders/lists';
@@ -88,6 +89,7 @@ builder.relayMutationField(
     }),
   },
   {
+    extensions: idempotent,
     resolve: async (_root, { input }, ctx) => {
       const id = dbId(input.id);
       const [team] = await prisma.team.updateManyAndReturn({
@@ -109,6 +111,7 @@ builder.relayMutationField(
   {
     // Deleting takes admin (the Mutation type asks editor of every mutation).
     authScopes: { admin: true },
+    extensions: idempotent,
     resolve: async (_root, { input }, ctx) => {
       const id = dbId(input.id);
       const { count } = await prisma.team.deleteMany({ where: { id } });

@@ -52,6 +52,11 @@ export interface PostgresServer {
   query<Row = Record<string, unknown>>(sql: string, values?: unknown[]): Promise<Row[]>;
   /** Stops the server at once (pg_ctl stop -m immediate), as a crash or a pulled cable would. */
   stop(): Promise<void>;
+  /**
+   * Begins a smart shutdown without waiting for it (pg_ctl stop -m smart -W): the sessions open go
+   * on, new connections are refused (SQLSTATE 57P03) until the last session ends and it stops.
+   */
+  beginShutdown(): Promise<void>;
   start(): Promise<void>;
 }
 
@@ -108,6 +113,7 @@ export async function startReplication(): Promise<Replication> {
         }
       },
       stop: async () => void (await exec('pg_ctl', ['-D', dir, '-m', 'immediate', '-w', 'stop'])),
+      beginShutdown: async () => void (await exec('pg_ctl', ['-D', dir, '-m', 'smart', '-W', 'stop'])),
       start: async () => void (await exec('pg_ctl', ['-D', dir, '-l', logFile, '-w', '-t', '60', 'start'])),
     };
   };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { gatePGlite } from '../src/db';
 import { openPGlite } from '../src/db/pglite';
 import { insideRequest, newRecord } from '../src/request-tracking';
+import { describeOnPGlite } from './support/postgres-only';
 import {
   Admission,
   clientKey,
@@ -266,7 +267,7 @@ it('counts against MAX_MEMORY_MB what survived the last full collection, not gar
 });
 
 // The embedded database's one connection (src/db.ts), on a PGlite of the test's own.
-(process.env.DATABASE_URL ? describe.skip : describe)("PGlite's one connection", () => {
+describeOnPGlite("PGlite's one connection", () => {
   it("is waited for in turn, up to the deadline for a request's statements, and counts its synchronous work as the database's own", async () => {
     const pglite = openPGlite('memory://');
     try {

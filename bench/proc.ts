@@ -95,3 +95,16 @@ export function memoryMb(pid: number): { peak: number; current: number } | undef
   const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
   return { peak: kb('VmHWM') / 1024, current: kb('VmRSS') / 1024 };
 }
+
+/**
+ * The flags `npm run start:prod` gives node before dist/src/server.js (package.json), so that the
+ * bench measures the server as production runs it (V8's --heap-growing-percent, say).
+ */
+export function productionNodeFlags(): string[] {
+  const scripts = (
+    JSON.parse(readFileSync(`${__dirname}/../package.json`, 'utf8')) as { scripts: Record<string, string> }
+  ).scripts;
+  const match = /\bnode((?: --[\w-]+(?:=\S+)?)*) dist\/src\/server\.js/.exec(scripts['start:prod'] ?? '');
+  if (!match) throw new Error('package.json: start:prod does not run node … dist/src/server.js');
+  return match[1]!.split(' ').filter(Boolean);
+}

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureDataset, type Dataset } from './dataset';
 import type { LoadConfig } from './load';
-import { childPids, memoryMb } from './proc';
+import { childPids, memoryMb, productionNodeFlags } from './proc';
 import { queries, requestBody } from './queries';
 import type { Measurement } from './stats';
 import { freePort } from '../test/support/ports';
@@ -70,7 +70,7 @@ interface Server {
 /** The production build as `processes` processes, started like bench/run.ts starts it. */
 async function startServer(dataset: Dataset, processes: number): Promise<Server> {
   const port = await freePort();
-  const child = spawnTracked([path.join(root, 'dist/src/server.js')], {
+  const child = spawnTracked([...productionNodeFlags(), path.join(root, 'dist/src/server.js')], {
     ...process.env,
     NODE_ENV: 'production',
     MIGRATE_ON_START: 'false',
@@ -211,7 +211,7 @@ async function main() {
       `S = ${dataset.scale.toLocaleString('en-US')} (\`${dataset.database}\`), ` +
       `${options.connections} connections, ${options.warmup} s warm-up + ${options.duration} s per measurement, ` +
       `${rounds} rounds alternating the process counts, medians; PG_POOL_MAX=${options['pool-max']} per process. ` +
-      'Server: `node dist/src/server.js`, NODE_ENV=production, MAX_EVENT_LOOP_DELAY_MS=0. The load generator (autocannon) and ' +
+      `Server: \`node ${productionNodeFlags().join(' ')} dist/src/server.js\` (npm run start:prod's flags), NODE_ENV=production, MAX_EVENT_LOOP_DELAY_MS=0. The load generator (autocannon) and ` +
       'PostgreSQL run on the same machine and compete with the server for its cores.',
     '',
     `| query | processes | req/s | p50 ms | p99 ms | server CPU ms/request | RSS MB (all processes) | req/s ratio to ${base} process${base > 1 ? 'es' : ''} |`,

@@ -9,7 +9,7 @@ import { type Dataset, defaultAdminUrl, ensureDataset, GIANT_SIZE } from './data
 import type { FloorConfig } from './floor';
 import type { LoadConfig } from './load';
 import { ensurePeerInstalled, type PeerInstall, peerStatements } from './peer';
-import { memoryMb } from './proc';
+import { memoryMb, productionNodeFlags } from './proc';
 import {
   type BenchQuery,
   type Counts,
@@ -221,8 +221,12 @@ async function launch(
 function startServer(dataset: Dataset): Promise<Server> {
   // The production build (npm run build, done by main()), run by node itself so that the pid is the
   // process serving (npx or npm would put a wrapper in between). The data set is migrated already.
-  // BENCH_SERVER_NODE_OPTIONS: flags for the server's node only (e.g. heap sizes), to compare runs.
-  const nodeFlags = (process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  // With the node flags of npm run start:prod; BENCH_SERVER_NODE_OPTIONS replaces them (e.g. heap
+  // sizes), to compare runs.
+  const nodeFlags =
+    process.env.BENCH_SERVER_NODE_OPTIONS !== undefined
+      ? process.env.BENCH_SERVER_NODE_OPTIONS.split(' ').filter(Boolean)
+      : productionNodeFlags();
   return launch(
     'ours',
     dataset,
@@ -1050,7 +1054,7 @@ async function main() {
     ...provenanceLines(source, started, loadAtStart),
     `- Took ${Math.round((Date.now() - started.getTime()) / 1000)} s; PostgreSQL ${pgVersion}`,
     `- Each measurement: ${options.warmup} s warm-up (discarded), then ${options.duration} s, ${options.connections} ` +
-      'connections. Server: `node dist/src/server.js` (npm run build), NODE_ENV=production, PG_POOL_MAX=10, loaded by ' +
+      `connections. Server: \`node ${productionNodeFlags().join(' ')} dist/src/server.js\` (npm run build; npm run start:prod's flags), NODE_ENV=production, PG_POOL_MAX=10, loaded by ` +
       'autocannon in a separate process (bench/load.ts); floor: one SQL statement per request through `pg`, ' +
       `${options.connections} clients, in a separate process (bench/floor.ts).` +
       (options.pairs > 1

@@ -43,6 +43,7 @@ import { Worker } from 'node:worker_threads';
 import { Client } from 'pg';
 import { databaseUrl, datasetShape, ensureDataset } from '../bench/dataset';
 import { memoryMb } from '../bench/proc';
+import { commandLine, provenance, provenanceLines } from '../bench/provenance';
 import { percentile } from '../bench/stats';
 import { type ServerProcess, startServer } from '../test/support/server-process';
 
@@ -79,7 +80,10 @@ if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--seconds must b
 const shape = datasetShape(scale);
 const admin = databaseUrl(values['database-url'], 'postgres');
 const dbName = `heroes_hostile_${process.pid}`;
-const command = `npm run hostile -- ${process.argv.slice(2).join(' ')}`.trim();
+// The report's source (bench/provenance.ts): taken at start, as the run is what it measures.
+const source = provenance(commandLine('scripts/hostile.ts'));
+const runStarted = new Date();
+const loadAtStart = os.loadavg();
 
 const allScenarios = [
   'storm',
@@ -1077,11 +1081,9 @@ async function main() {
   const output = [
     `# Hostile clients, S = ${scale.toLocaleString('en')}`,
     '',
-    '```sh',
-    command,
-    '```',
+    ...provenanceLines(source, runStarted, loadAtStart),
     '',
-    `${new Date().toISOString()}; ${seconds} s per scenario; server in production mode (NODE_ENV=production, ` +
+    `${seconds} s per scenario; server in production mode (NODE_ENV=production, ` +
       `PG_POOL_MAX=10${Object.entries(overrides)
         .map(([name, value]) => `, ${name}=${value}`)
         .join('')}, every other bound at its default), started through tsx as test/support/server-process.ts ` +

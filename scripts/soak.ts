@@ -8,12 +8,19 @@
 // Retry-After, a mutation's error without safeToRetry). Bounded in time; talks only to 127.0.0.1.
 //
 //   npm run soak -- [--seconds 30] [--workers 8] [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
+//                   [--out bench/results/soak.md]
+//
+// With --out it also writes its answers and checks as a report that names its command and commit
+// (bench/provenance.ts), from which the README's table is copied (bench/figures.ts).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
+import { commandLine, provenance, provenanceLines } from '../bench/provenance';
 import { FaultyProxy } from '../test/support/proxy';
 import { startServer } from '../test/support/server-process';
 
@@ -25,8 +32,12 @@ const { values } = parseArgs({
       default: process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
     },
     workers: { type: 'string', default: '8' },
+    out: { type: 'string' },
   },
 });
+const source = provenance(commandLine('scripts/soak.ts'));
+const started = new Date();
+const loadAtStart = os.loadavg();
 const seconds = Number(values.seconds);
 if (!Number.isFinite(seconds) || seconds < 12) {
   console.error('--seconds must be 12 or more: three faults of 3 s each, with steady traffic between them');
@@ -326,6 +337,47 @@ async function main() {
   const exitCode = await server.exited;
   console.log(`server exit code after SIGTERM: ${exitCode}`);
   await cleanUp();
+  if (values.out) {
+    const codes = ['OK', 'DATABASE_UNAVAILABLE', 'MUTATION_OUTCOME_UNKNOWN', 'OVERLOADED', 'NOT_FOUND'];
+    const faults: [string, string][] = [
+      ['steady', 'steady (requests in flight when a fault began included)'],
+      ['cut', 'connection cut, 3 s'],
+      ['latency', '300 ms latency, 3 s'],
+      ['black-hole', 'black-holed, 3 s'],
+    ];
+    const count = (n: number | undefined) => (n ?? 0).toLocaleString('en-US');
+    const others = (row: Record<string, number>) =>
+      Object.entries(row)
+        .filter(([code]) => !codes.includes(code) && code !== 'INTERNAL_SERVER_ERROR' && code !== 'NO_CODE')
+        .map(([code, n]) => `${code} ${n}`)
+        .join(', ') || '0';
+    const report = [
+      '# Soak run: answers while the database is cut, slowed and black-holed',
+      '',
+      ...provenanceLines(source, started, loadAtStart),
+      '',
+      `${seconds} s, ${values.workers} workers; answers by what the database was going through when each request was sent:`,
+      '',
+      `| | ${codes.map((code) => `\`${code}\``).join(' | ')} | other | masked |`,
+      `| --- |${' ---: |'.repeat(codes.length + 2)}`,
+      ...faults.map(([during, label]) => {
+        const row = byPhase[during] ?? {};
+        const maskedHere = (row.INTERNAL_SERVER_ERROR ?? 0) + (row.NO_CODE ?? 0);
+        return `| ${label} | ${codes.map((code) => count(row[code])).join(' | ')} | ${others(row)} | ${maskedHere} |`;
+      }),
+      '',
+      '## Checks',
+      '',
+      `- masked errors: ${masked}; requests not answered: ${unanswered}; outage contract breaches: ${breaches}`,
+      `- createHero acknowledged: ${count(acknowledgedHeroes.size)}, in the database: ${count(acknowledgedHeroes.size - missing.length)}; answered "nothing was changed": ${count(refusedHeroNames.length)}, in the database anyway: ${madeThoughRefused}`,
+      `- setHeroTeams: ${lastSet.size} writers' heroes checked, ${setMismatches} not in an acknowledged (or unknown-outcome) state`,
+      `- duplicate links: ${duplicates}; orphan links: ${orphans}; teams whose counters disagree with their links: ${wrongCounters}`,
+      `- server exit code after SIGTERM: ${exitCode}`,
+      '',
+    ].join('\n');
+    writeFileSync(path.resolve(values.out), report);
+    console.log(`report: ${values.out}`);
+  }
   const failed =
     masked > 0 ||
     unanswered > 0 ||

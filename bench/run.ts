@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -42,6 +42,8 @@ interface Options {
   peer: boolean;
   /** Rounds per query and data set: the server, the peer (with --peer), the floor; medians reported. */
   pairs: number;
+  /** A git revision whose build is measured in alternation with the server's (--baseline). */
+  baseline?: string;
 }
 
 const usage = `Usage: npm run bench -- [options]
@@ -56,6 +58,10 @@ const usage = `Usage: npm run bench -- [options]
                      the server; without --scale/--scales only S = 10,000 (--quick: 1,000)
   --pairs N          rounds per query (server, peer, floor), medians reported (default 3 with
                      --peer, 1 with --quick or without --peer)
+  --baseline REV     also run the build of git revision REV (a commit, branch or tag), checked out in a
+                     temporary worktree and built there, in alternation with the server on the same
+                     data, with a table of the server against it: before/after figures of a change
+                     from one run
   --out FILE         where to write the report (default bench/results/latest.md for the full run,
                      latest-quick.md for --quick, latest-custom.md otherwise; with --peer,
                      latest-peer.md, latest-peer-quick.md, latest-peer-custom.md)
@@ -70,6 +76,7 @@ function parseArgs(argv: string[]): Options {
   let out: string | undefined;
   let peer = false;
   let pairs: number | undefined;
+  let baseline: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -94,6 +101,7 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--out') out = path.resolve(value());
     else if (arg === '--peer') peer = true;
     else if (arg === '--pairs') pairs = Math.round(number(value(), 1, 20));
+    else if (arg === '--baseline') baseline = value();
     else if (arg === '--help' || arg === '-h') {
       console.log(usage);
       process.exit(0);
@@ -105,9 +113,10 @@ function parseArgs(argv: string[]): Options {
     warmup === undefined &&
     duration === undefined &&
     connections === 10 &&
-    pairs === undefined;
+    pairs === undefined &&
+    baseline === undefined;
   const kind = full ? '' : quick && scales === undefined && pairs === undefined ? '-quick' : '-custom';
-  const name = `latest${peer ? '-peer' : ''}${kind}.md`;
+  const name = `latest${peer ? '-peer' : ''}${baseline ? '-baseline' : ''}${kind}.md`;
   return {
     quick,
     scales: scales ?? (quick ? [1000] : peer ? [10_000] : [1000, 10_000, 100_000]),
@@ -116,7 +125,8 @@ function parseArgs(argv: string[]): Options {
     connections,
     out: out ?? path.join(benchDir, 'results', name),
     peer,
-    pairs: pairs ?? (peer && !quick ? 3 : 1),
+    pairs: pairs ?? ((peer || baseline) && !quick ? 3 : 1),
+    baseline,
   };
 }
 
@@ -172,6 +182,8 @@ function writeConfig(name: string, content: unknown): string {
 interface Server {
   /** The project's server or the peer. */
   side: Dialect;
+  /** Who it is in the report: the server, the baseline (the server's build at --baseline) or the peer. */
+  name: string;
   dataset: Dataset;
   child: ChildProcess;
   pid: number;
@@ -181,11 +193,10 @@ interface Server {
   startRssMb: number | undefined;
 }
 
-const sideName = (side: Dialect) => (side === 'ours' ? 'server' : 'peer');
-
 /** Starts a server process and waits until `ready` says it answers (at most 90 s). */
 async function launch(
   side: Dialect,
+  name: string,
   dataset: Dataset,
   spawnIt: (port: number) => ChildProcess,
   ready: (base: string) => Promise<boolean>,
@@ -200,15 +211,15 @@ async function launch(
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const base = `http://127.0.0.1:${port}`;
-  const what = `The ${sideName(side)} for ${dataset.database}`;
+  const what = `The ${name} for ${dataset.database}`;
   const started = performance.now();
   while (performance.now() - started < 90_000) {
     if (exited(child)) throw new Error(`${what} exited while starting:\n${output.join('')}`);
     try {
       if (await ready(base)) {
-        progress(`${sideName(side)} for ${dataset.database} ready on port ${port} (pid ${child.pid})`);
+        progress(`${name} for ${dataset.database} ready on port ${port} (pid ${child.pid})`);
         const startRssMb = memoryMb(child.pid!)?.peak;
-        return { side, dataset, child, pid: child.pid!, url: `${base}/graphql`, output, startRssMb };
+        return { side, name, dataset, child, pid: child.pid!, url: `${base}/graphql`, output, startRssMb };
       }
     } catch {
       // not listening yet
@@ -218,7 +229,8 @@ async function launch(
   throw new Error(`${what} did not answer in 90 s:\n${output.join('')}`);
 }
 
-function startServer(dataset: Dataset): Promise<Server> {
+/** The server built in `dir`: this checkout, or the baseline's worktree (--baseline). */
+function startServer(dataset: Dataset, dir = root, name = 'server'): Promise<Server> {
   // The production build (npm run build, done by main()), run by node itself so that the pid is the
   // process serving (npx or npm would put a wrapper in between). The data set is migrated already.
   // With the node flags of npm run start:prod; BENCH_SERVER_NODE_OPTIONS replaces them (e.g. heap
@@ -229,9 +241,10 @@ function startServer(dataset: Dataset): Promise<Server> {
       : productionNodeFlags();
   return launch(
     'ours',
+    name,
     dataset,
     (port) =>
-      spawnNode([...nodeFlags, path.join(root, 'dist/src/server.js')], {
+      spawnNode([...nodeFlags, path.join(dir, 'dist/src/server.js')], {
         ...process.env,
         NODE_ENV: 'production',
         MIGRATE_ON_START: 'false',
@@ -254,6 +267,7 @@ function startPeer(dataset: Dataset, install: PeerInstall): Promise<Server> {
   const { NODE_OPTIONS: _ignored, ...env } = process.env;
   return launch(
     'peer',
+    'peer',
     dataset,
     (port) =>
       spawnNode(
@@ -275,8 +289,11 @@ function startPeer(dataset: Dataset, install: PeerInstall): Promise<Server> {
 }
 
 /** The same server started again (after it was stopped from outside). */
-function restart(server: Server, install: PeerInstall | undefined): Promise<Server> {
-  return server.side === 'ours' ? startServer(server.dataset) : startPeer(server.dataset, install!);
+function restart(server: Server, install: PeerInstall | undefined, baselineDir?: string): Promise<Server> {
+  if (server.side === 'peer') return startPeer(server.dataset, install!);
+  return server.name === 'baseline'
+    ? startServer(server.dataset, baselineDir, 'baseline')
+    : startServer(server.dataset);
 }
 
 function exited(child: ChildProcess): boolean {
@@ -325,14 +342,49 @@ function stopChild(child: ChildProcess, graceMs: number, signal = true): Promise
   });
 }
 
+/** The baseline's worktree (--baseline), inside tmpDir: git forgets it when the run ends. */
+let baselineWorktree: string | undefined;
+
+/**
+ * The build of git revision `rev`, to measure against (--baseline): a worktree of it under the
+ * run's temporary folder, with our node_modules when the lockfiles agree (else an install of its
+ * own), built by its own `npm run build`.
+ */
+function prepareBaseline(rev: string): { dir: string; commit: string } {
+  const commit = git(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
+  if (!commit) throw new Error(`--baseline ${rev}: not a revision of this repository`);
+  tmpDir ??= mkdtempSync(path.join(os.tmpdir(), 'heroes-bench-'));
+  const dir = path.join(tmpDir, 'baseline');
+  execFileSync('git', ['worktree', 'add', '--detach', dir, commit], { cwd: root, stdio: 'ignore' });
+  baselineWorktree = dir;
+  const lock = (where: string) => readFileSync(path.join(where, 'package-lock.json'), 'utf8');
+  if (lock(dir) === lock(root)) symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  else {
+    progress(`the baseline ${rev} (${commit.slice(0, 12)}) has other dependencies: npm ci in its worktree`);
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, stdio: 'inherit' });
+  }
+  progress(`building the baseline ${rev} (${commit.slice(0, 12)}) in ${dir}`);
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: dir, stdio: 'inherit' });
+  return { dir, commit };
+}
+
+function forgetBaseline(): void {
+  if (!baselineWorktree) return;
+  rmSync(baselineWorktree, { recursive: true, force: true });
+  git(['worktree', 'prune']);
+  baselineWorktree = undefined;
+}
+
 async function stopEverything(): Promise<void> {
   await Promise.all([...children].map((child) => stopChild(child, 10_000)));
+  forgetBaseline();
   if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
   tmpDir = undefined;
 }
 
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
+  forgetBaseline();
   if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -385,6 +437,29 @@ async function sample(server: Server, query: BenchQuery, db: Client): Promise<Sa
     counts,
     floorCounts,
     floorIdentical: isDeepStrictEqual(parsed.data, floorData),
+  };
+}
+
+/**
+ * What the baseline answers to a query, and how it differs from the server's answer, if it does:
+ * it is then timed against its own answer, and the report says so.
+ */
+async function baselineSample(baseline: Server, query: BenchQuery, ours: Sample) {
+  const response = await fetch(baseline.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: requestBody(query, baseline.dataset),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const body = await response.text();
+  if (response.status !== 200)
+    throw new Error(`the baseline answered ${query.key} with ${response.status}: ${body.slice(0, 300)}`);
+  if (body === ours.body) return { body, differs: null };
+  const parsed = JSON.parse(body) as { data?: unknown };
+  const oursData = (JSON.parse(ours.body) as { data?: unknown }).data;
+  return {
+    body,
+    differs: firstDifference(oursData, parsed.data) ?? 'the same data, written differently',
   };
 }
 
@@ -451,10 +526,10 @@ async function measureServer(server: Server, query: BenchQuery, expectedBody: st
     serverPid: server.pid,
     databaseUrl: server.dataset.url,
   };
-  const file = writeConfig(`load-${server.side}-${server.dataset.scale}-${query.key}.json`, config);
+  const file = writeConfig(`load-${server.name}-${server.dataset.scale}-${query.key}.json`, config);
   const stdout = await runNode(tsxArgs('load.ts', file), {
     timeoutMs: (options.warmup + options.duration + 60) * 1000,
-    label: `autocannon ${query.key} S=${server.dataset.scale} (${sideName(server.side)})`,
+    label: `autocannon ${query.key} S=${server.dataset.scale} (${server.name})`,
   });
   return JSON.parse(stdout.trim().split('\n').pop()!) as Measurement;
 }
@@ -490,13 +565,18 @@ function expectClean(measurement: Measurement, what: string): void {
 
 interface Round {
   server?: Measurement;
+  baseline?: Measurement;
   peer?: Measurement;
   floor?: Measurement;
 }
 
-/** One round: the server, then the peer (when given), then the floor, each checked for failures. */
+/**
+ * One round: the server, then the baseline and the peer (when given), then the floor, each checked
+ * for failures.
+ */
 async function measureRound(
   server: Server,
+  baseline: { server: Server; expectedBody: string } | undefined,
   peer: { server: Server; expectedBody: string } | undefined,
   query: BenchQuery,
   expectedBody: string,
@@ -509,6 +589,11 @@ async function measureRound(
   round.server = await measureServer(server, query, expectedBody, options);
   expectClean(round.server, 'server');
   say('server', round.server);
+  if (baseline) {
+    round.baseline = await measureServer(baseline.server, query, baseline.expectedBody, options);
+    expectClean(round.baseline, 'baseline');
+    say('base', round.baseline);
+  }
   if (peer) {
     round.peer = await measureServer(peer.server, query, peer.expectedBody, options);
     expectClean(round.peer, 'peer');
@@ -550,12 +635,15 @@ interface Summary {
 interface Row {
   rounds: Round[];
   server?: Summary;
+  baseline?: Summary;
   peer?: Summary;
   floor?: Summary;
   /** Medians over the rounds of the server's req/s divided by the floor's, and by the peer's, of the same round. */
   serverPerFloor?: number;
   serverPerPeer?: number;
+  serverPerBaseline?: number;
   rssAfterMb?: number;
+  baselineRssAfterMb?: number;
   peerRssAfterMb?: number;
   failure?: string;
 }
@@ -584,18 +672,25 @@ function summarize(measurements: (Measurement | undefined)[]): Summary | undefin
 /** Fills the summaries of a row from its rounds. */
 function summarizeRow(row: Row): void {
   row.server = summarize(row.rounds.map((r) => r.server));
+  row.baseline = summarize(row.rounds.map((r) => r.baseline));
   row.peer = summarize(row.rounds.map((r) => r.peer));
   row.floor = summarize(row.rounds.map((r) => r.floor));
-  const ratios = (other: 'peer' | 'floor') =>
+  const ratios = (other: 'baseline' | 'peer' | 'floor') =>
     median(row.rounds.flatMap((r) => (r.server && r[other] ? [r.server.rps / r[other]!.rps] : [])));
   row.serverPerFloor = ratios('floor');
   row.serverPerPeer = ratios('peer');
+  row.serverPerBaseline = ratios('baseline');
 }
 
 interface DatasetRun {
   dataset: Dataset;
   sql: Record<string, SqlCount>;
   samples: Record<string, Sample>;
+  /** With --baseline: the baseline's process, and its answers (null: byte-identical to ours). */
+  baseline?: Server;
+  baselineSamples: Record<string, { body: string; differs: string | null }>;
+  baselineRssStart?: number;
+  baselineRssEnd?: { peak: number; current: number };
   /** With --peer: the peer's process, its answers and its statements per request. */
   peer?: Server;
   peerSamples: Record<string, PeerSample>;
@@ -687,6 +782,48 @@ function datasetTable(run: DatasetRun): string[] {
   for (const note of run.notes) lines.push(`**Note:** ${note}`);
   const failures = queries.filter((q) => run.rows[q.key]?.failure);
   for (const query of failures) lines.push(`**${query.key} failed:** ${run.rows[query.key]!.failure}`);
+  lines.push('');
+  return lines;
+}
+
+/** With --baseline: the server against the baseline's build, medians of the rounds. */
+function baselineTable(run: DatasetRun, options: Options): string[] {
+  const lines = [
+    `### S = ${int(run.dataset.scale)}: the server against the baseline (${options.baseline})`,
+    '',
+    `Medians of ${options.pairs} round${options.pairs === 1 ? '' : 's'}; **server/baseline** is the median of ` +
+      'the ratios of the same round (above 1: the server is faster). CPU ms/request: the process / PostgreSQL.',
+    '',
+    '| query | answers | server req/s | baseline req/s | **server/baseline** | server p50 / p99 ms | ' +
+      'baseline p50 / p99 ms | server CPU ms/request | baseline CPU ms/request | peak RSS MB server / baseline |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const query of queries) {
+    const row: Partial<Row> = run.rows[query.key] ?? {};
+    const { server, baseline } = row;
+    const differs = run.baselineSamples[query.key]?.differs;
+    lines.push(
+      `| ${query.key}${row.failure ? ' **FAILED**' : ''} | ${differs ? 'differ' : 'identical'} | ${rate(server?.rps)} | ` +
+        `${rate(baseline?.rps)} | **${fixed2(row.serverPerBaseline)}** | ${ms(server?.p50)} / ${ms(server?.p99)} | ` +
+        `${ms(baseline?.p50)} / ${ms(baseline?.p99)} | ${fixed2(server?.serverCpuPerRequest)} / ` +
+        `${fixed2(server?.pgCpuPerRequest)} | ${fixed2(baseline?.serverCpuPerRequest)} / ` +
+        `${fixed2(baseline?.pgCpuPerRequest)} | ${mb(row.rssAfterMb)} / ${mb(row.baselineRssAfterMb)} |`,
+    );
+  }
+  const each = (key: string, who: 'server' | 'baseline') =>
+    (run.rows[key]?.rounds ?? []).map((r) => rate(r[who]?.rps)).join(', ');
+  lines.push(
+    '',
+    'req/s of each round (server; baseline): ' +
+      queries.map((query) => `${query.key} ${each(query.key, 'server')}; ${each(query.key, 'baseline')}`).join(' · ') +
+      '.',
+    `Peak RSS of the baseline's process: ${mb(run.baselineRssStart)} MB once started, ` +
+      `${mb(run.baselineRssEnd?.peak)} MB at the end.`,
+  );
+  for (const query of queries) {
+    const differs = run.baselineSamples[query.key]?.differs;
+    if (differs) lines.push(`**${query.key}: the baseline answers differently:** ${differs}`);
+  }
   lines.push('');
   return lines;
 }
@@ -885,10 +1022,12 @@ function statementsSection(run: DatasetRun): string[] {
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
-  const measurements = options.scales.length * queries.length * options.pairs * (options.peer ? 3 : 2);
+  const measurements =
+    options.scales.length * queries.length * options.pairs * (2 + (options.peer ? 1 : 0) + (options.baseline ? 1 : 0));
   const budgetS =
     180 +
     (options.peer ? 600 : 0) +
+    (options.baseline ? 300 : 0) +
     options.scales.length * (options.peer ? 420 : 240) +
     measurements * (options.warmup + options.duration + 20);
   const deadline = setTimeout(() => {
@@ -900,6 +1039,7 @@ async function main() {
   const peerInstall = options.peer ? ensurePeerInstalled(progress) : undefined;
   progress('building the server (npm run build)');
   execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
+  const baseline = options.baseline ? prepareBaseline(options.baseline) : undefined;
 
   const started = new Date();
   const loadAtStart = os.loadavg();
@@ -914,6 +1054,7 @@ async function main() {
   progress(
     `${source.command}: data sets ${options.scales.join(', ')}; ${options.warmup} s warm-up + ${options.duration} s ` +
       `per measurement, ${options.connections} connections, ${options.pairs} round${options.pairs === 1 ? '' : 's'}` +
+      `${options.baseline ? ` against the baseline ${options.baseline}` : ''}` +
       `${options.peer ? ' with the peer' : ''}; time limit ${budgetS} s`,
   );
 
@@ -924,6 +1065,7 @@ async function main() {
       dataset,
       sql: {},
       samples: {},
+      baselineSamples: {},
       peerSamples: {},
       peerSql: {},
       rows: {},
@@ -950,6 +1092,10 @@ async function main() {
       const server = await startServer(run.dataset);
       servers.set(run, server);
       run.rssStart = server.startRssMb;
+      if (baseline) {
+        run.baseline = await startServer(run.dataset, baseline.dir, 'baseline');
+        run.baselineRssStart = run.baseline.startRssMb;
+      }
       if (peerInstall) {
         run.peer = await startPeer(run.dataset, peerInstall);
         run.peerRssStart = run.peer.startRssMb;
@@ -965,6 +1111,15 @@ async function main() {
       }
     }
     progress('sample answers checked: expected shapes, no errors, the floor returns the same rows');
+    for (const run of runs) {
+      if (!run.baseline) continue;
+      for (const query of queries)
+        run.baselineSamples[query.key] = await baselineSample(run.baseline, query, run.samples[query.key]!);
+      progress(
+        `the baseline on S=${run.dataset.scale}: answers ` +
+          queries.map((q) => `${q.key} ${run.baselineSamples[q.key]?.differs ? 'DIFFER' : 'identical'}`).join(', '),
+      );
+    }
     for (const run of runs) {
       if (!run.peer) continue;
       for (const query of queries) {
@@ -994,13 +1149,19 @@ async function main() {
           for (let attempt = 1; ; attempt++) {
             const server = servers.get(run)!;
             const peer = run.peer && peerAnswer?.body ? { server: run.peer, expectedBody: peerAnswer.body } : undefined;
+            const base = run.baseline
+              ? { server: run.baseline, expectedBody: run.baselineSamples[query.key]!.body }
+              : undefined;
             try {
-              row.rounds.push(await measureRound(server, peer, query, run.samples[query.key]!.body, options, where));
+              row.rounds.push(
+                await measureRound(server, base, peer, query, run.samples[query.key]!.body, options, where),
+              );
               break;
             } catch (error) {
               const message = (error as Error).message;
               const stopped: Server[] = [];
-              for (const candidate of [server, ...(run.peer ? [run.peer] : [])]) {
+              const others = [...(run.baseline ? [run.baseline] : []), ...(run.peer ? [run.peer] : [])];
+              for (const candidate of [server, ...others]) {
                 if (await stoppedFromOutside(candidate)) stopped.push(candidate);
               }
               if (attempt === 1 && stopped.length > 0) {
@@ -1009,7 +1170,7 @@ async function main() {
                 for (const gone of stopped) {
                   const changed = gone.side === 'ours' && sourceVersion() !== run.sourceVersion;
                   const note =
-                    `The ${sideName(gone.side)} of S=${run.dataset.scale} stopped during ${where} ` +
+                    `The ${gone.name} of S=${run.dataset.scale} stopped during ${where} ` +
                     `(${exitDescription(gone)}); it was started again and the measurement repeated. Peak RSS ` +
                     'figures from then on are those of the new process.' +
                     (changed
@@ -1017,8 +1178,9 @@ async function main() {
                       : '');
                   progress(`${note}\n${gone.output.join('').slice(-2000)}`);
                   run.notes.push(note);
-                  const again = await restart(gone, peerInstall);
-                  if (gone.side === 'ours') servers.set(run, again);
+                  const again = await restart(gone, peerInstall, baseline?.dir);
+                  if (gone.name === 'baseline') run.baseline = again;
+                  else if (gone.side === 'ours') servers.set(run, again);
                   else run.peer = again;
                 }
                 continue;
@@ -1026,8 +1188,8 @@ async function main() {
               failed = true;
               row.failure = message.split('\n')[0];
               progress(`${where} FAILED: ${message}`);
-              const dead = [server, ...(run.peer ? [run.peer] : [])].find((s) => exited(s.child));
-              if (dead) throw new Error(`The ${sideName(dead.side)} exited again:\n${dead.output.join('')}`);
+              const dead = [server, ...others].find((s) => exited(s.child));
+              if (dead) throw new Error(`The ${dead.name} exited again:\n${dead.output.join('')}`);
               break;
             }
           }
@@ -1035,15 +1197,20 @@ async function main() {
         summarizeRow(row);
         row.rssAfterMb = memoryMb(servers.get(run)!.pid)?.peak;
         if (run.peer) row.peerRssAfterMb = memoryMb(run.peer.pid)?.peak;
+        if (run.baseline) row.baselineRssAfterMb = memoryMb(run.baseline.pid)?.peak;
         if (query.key === 'Q2') run.rssAfterQ2 = memoryMb(servers.get(run)!.pid);
       }
     }
     for (const run of runs) {
       run.rssEnd = memoryMb(servers.get(run)!.pid);
       if (run.peer) run.peerRssEnd = memoryMb(run.peer.pid);
+      if (run.baseline) run.baselineRssEnd = memoryMb(run.baseline.pid);
     }
   } finally {
-    const all = [...servers.values(), ...runs.flatMap((run) => (run.peer ? [run.peer] : []))];
+    const all = [
+      ...servers.values(),
+      ...runs.flatMap((run) => [...(run.peer ? [run.peer] : []), ...(run.baseline ? [run.baseline] : [])]),
+    ];
     await Promise.all(all.map((server) => stopChild(server.child, 15_000)));
   }
 
@@ -1058,8 +1225,16 @@ async function main() {
       'autocannon in a separate process (bench/load.ts); floor: one SQL statement per request through `pg`, ' +
       `${options.connections} clients, in a separate process (bench/floor.ts).` +
       (options.pairs > 1
-        ? ` ${options.pairs} rounds per query (server${options.peer ? ', peer' : ''}, floor), figures are medians.`
+        ? ` ${options.pairs} rounds per query (server${baseline ? ', baseline' : ''}${options.peer ? ', peer' : ''}, floor), figures are medians.`
         : ''),
+    ...(baseline
+      ? [
+          `- Baseline: \`${options.baseline}\` (commit ${baseline.commit}), checked out in a temporary worktree and ` +
+            'built there (npm run build), run exactly as the server (same node flags and settings, on the same data ' +
+            'set) and measured in alternation with it: each round measures the server, then the baseline. Its ' +
+            "answers are checked against the server's: byte-identical unless the table says otherwise.",
+        ]
+      : []),
     ...(peerInstall
       ? [
           `- Peer: PostGraphile ${peerInstall.versions.postgraphile} (Amber preset) with ` +
@@ -1079,7 +1254,11 @@ async function main() {
     '- Every response of every measurement was a 200 byte-identical to the checked sample (no GraphQL errors), ' +
       'unless a row says FAILED.',
     '',
-    ...runs.flatMap((run) => [...datasetTable(run), ...(run.peer ? peerTable(run, options) : [])]),
+    ...runs.flatMap((run) => [
+      ...datasetTable(run),
+      ...(run.baseline ? baselineTable(run, options) : []),
+      ...(run.peer ? peerTable(run, options) : []),
+    ]),
     ...(growth ? growthTable(runs) : []),
     ...targets(runs, options),
     ...statementsSection(runs.find((r) => r.dataset.scale === 10_000) ?? runs[0]!),

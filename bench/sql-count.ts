@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { closeDatabase, onQuery, prisma } from '../src/db';
-import { yoga } from '../src/yoga';
+import { yoga } from '../src/graphql/yoga';
 import { explainServed, type PlanNode } from '../test/support/plans';
 
 // Counts the SQL statements of one request with the server's own query log (Prisma's query

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isRole, type Role, roles } from './access/roles';
 import { loadManifest } from './access/trusted-documents';
-import type { ClientBounds } from './http-server';
+import type { ClientBounds } from './http/node-server';
 
 // A .env file fills in what the environment leaves unset (see .env.example); tests never read one.
 if (process.env.NODE_ENV !== 'test' && existsSync('.env')) process.loadEnvFile('.env');

@@ -1,16 +1,16 @@
 import type { AddressInfo } from 'node:net';
-import { isWorker, runPrimary } from './cluster';
+import { isWorker, runPrimary } from './http/processes';
 import { config } from './config';
 import { closeDatabase, databaseKind, openDatabase, startReplicaChecks } from './db';
 import { DataFolderInUseError } from './db/data-folder-lock';
-import { createHttpServer } from './http-server';
-import { memoryInUse } from './load-shedding';
+import { createHttpServer } from './http/node-server';
+import { memoryInUse } from './http/admission';
 import { prepareDatabase } from './db/prepare';
-import { markStopping } from './health';
-import { logger } from './logger';
+import { markStopping } from './http/health';
+import { logger } from './ops/logger';
 import { hub } from './realtime';
 import { serveWebSocket } from './realtime/websocket';
-import { refusalOnArrival, yoga } from './yoga';
+import { refusalOnArrival, yoga } from './graphql/yoga';
 
 // Under load, the objects of answers in flight outlive a young-generation collection and are
 // promoted; left to its heuristics, V8 then lets the old generation grow to 4 times what survives

@@ -1,8 +1,8 @@
 import { UnsecuredJWT } from 'jose';
 import type { ServerProcess } from './support/server-process';
 import { useAuthentication } from '../src/access/authentication';
-import { createContext } from '../src/context';
-import { yoga } from '../src/yoga';
+import { createContext } from '../src/graphql/context';
+import { yoga } from '../src/graphql/yoga';
 import { graphql } from './gql';
 import { resetDatabase, teamId } from './support/factories';
 import { executeOperation } from './support/graphql';

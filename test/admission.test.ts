@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { gatePGlite } from '../src/db';
 import { openPGlite } from '../src/db/pglite';
-import { insideRequest, newRecord } from '../src/request-tracking';
+import { insideRequest, newRecord } from '../src/ops/request-tracking';
 import { describeOnPGlite } from './support/postgres-only';
 import {
   Admission,
@@ -14,7 +14,7 @@ import {
   EventLoopDelay,
   OverloadedError,
   type Refusal,
-} from '../src/load-shedding';
+} from '../src/http/admission';
 
 // The admission of operations (src/load-shedding.ts), in process and without a database: who
 // starts, who waits and in which order, who is refused at once, and that its counts stay exact.

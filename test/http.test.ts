@@ -1,8 +1,8 @@
 import { prisma } from '../src/db';
 import { seedIfEmpty } from '../src/db/seed';
 import { Prisma } from '../src/generated/prisma/client';
-import { captureLog } from '../src/logger';
-import { graphiqlDefaultQuery, yoga } from '../src/yoga';
+import { captureLog } from '../src/ops/logger';
+import { graphiqlDefaultQuery, yoga } from '../src/graphql/yoga';
 import { graphql } from './gql';
 import { resetDatabase, tableCounts } from './support/factories';
 import { codes, executeOperation } from './support/graphql';

@@ -1,8 +1,8 @@
 import { Pool } from 'pg';
 import { readPrepared } from '../src/db';
 import { lagBehind, parseLsn, type ReadOn, ReplicaRouter, replicaFailure } from '../src/db/replica-routing';
-import { logger } from '../src/logger';
-import { registry } from '../src/metrics';
+import { logger } from '../src/ops/logger';
+import { registry } from '../src/ops/metrics';
 import { type Replication, startReplication } from './support/replication';
 
 // PostgreSQL only (see jest.config.js): the router of src/db/replica-routing.ts on a primary and a

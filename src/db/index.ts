@@ -4,18 +4,18 @@ import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { ArgType, SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { Pool, type PoolClient, type QueryResult } from 'pg';
-import { config } from './config';
-import { DataFolderLock } from './db/data-folder-lock';
-import { databaseFailure, DatabaseUnreachableError } from './db/failures';
-import { postgresMigrationFactory } from './db/migrations';
-import { openPGlite, pgliteAdapterFactory } from './db/pglite';
-import { type ReadOn, type ReadTarget, ReplicaRouter } from './db/replica-routing';
-import { watchWrites } from './db/write-outcome';
-import { countDatabaseWork, DrainRate, OverloadedError } from './load-shedding';
-import { logger } from './logger';
-import type { PoolStats } from './metrics';
-import { countStatement, currentRequest } from './request-tracking';
-import { type Prisma, PrismaClient } from './generated/prisma/client';
+import { config } from '../config';
+import { DataFolderLock } from './data-folder-lock';
+import { databaseFailure, DatabaseUnreachableError } from './failures';
+import { postgresMigrationFactory } from './migrations';
+import { openPGlite, pgliteAdapterFactory } from './pglite';
+import { type ReadOn, type ReadTarget, ReplicaRouter } from './replica-routing';
+import { watchWrites } from './write-outcome';
+import { countDatabaseWork, DrainRate, OverloadedError } from '../http/admission';
+import { logger } from '../ops/logger';
+import type { PoolStats } from '../ops/metrics';
+import { countStatement, currentRequest } from '../ops/request-tracking';
+import { type Prisma, PrismaClient } from '../generated/prisma/client';
 
 /**
  * A statement sent, as onQuery listeners get it. `named`: a read that asks to be a named prepared

@@ -1,8 +1,8 @@
 import { Pool } from 'pg';
-import type { Values } from '../db';
+import type { Values } from '.';
 import { databaseFailure } from './failures';
-import { logger } from '../logger';
-import { failoversFrom, readsOn } from '../metrics';
+import { logger } from '../ops/logger';
+import { failoversFrom, readsOn } from '../ops/metrics';
 
 // Read replicas (DATABASE_READ_URL): the batched reads of queries (the loaders and the root lists)
 // go to a streaming replica of the primary, in turn; a mutation's statements and every read of

@@ -6,7 +6,7 @@ import type {
   SqlMigrationAwareDriverAdapterFactory,
   Transaction,
 } from '@prisma/driver-adapter-utils';
-import { logger } from '../logger';
+import { logger } from '../ops/logger';
 import { databaseFailure, DatabaseStoppedError } from './failures';
 
 // Whether a mutation that met a lost connection may have changed data. PostgreSQL rolls back a

@@ -1,10 +1,10 @@
 import { getOperationAST } from 'graphql';
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
-import { requestCaller } from './access/authentication';
-import { anonymousCaller, type Caller } from './access/roles';
-import type { ReadRoute } from './db/replica-routing';
-import { createLinkLoaders } from './loaders/links';
-import { createNodeLoaders } from './loaders/nodes';
+import { requestCaller } from '../access/authentication';
+import { anonymousCaller, type Caller } from '../access/roles';
+import type { ReadRoute } from '../db/replica-routing';
+import { createLinkLoaders } from '../loaders/links';
+import { createNodeLoaders } from '../loaders/nodes';
 
 /** Per-request state; loaders are made fresh for every request so nothing is cached across them. */
 export interface Context {

@@ -1,9 +1,9 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { type DatabaseFailure, databaseFailure, failureDetail } from './db/failures';
-import { Prisma } from './generated/prisma/client';
-import { burstLog, isOverload, overloadedError, reportOverload } from './load-shedding';
-import { countShed, countUnavailable } from './metrics';
+import { type DatabaseFailure, databaseFailure, failureDetail } from '../db/failures';
+import { Prisma } from '../generated/prisma/client';
+import { burstLog, isOverload, overloadedError, reportOverload } from '../http/admission';
+import { countShed, countUnavailable } from '../ops/metrics';
 
 /** The `extensions.code` values clients may see, besides the limits' own. */
 export const ErrorCode = {

@@ -1,8 +1,8 @@
 import type { Plugin } from 'graphql-yoga';
-import { type Caller, isTrustedAdmin } from './access/roles';
+import { type Caller, isTrustedAdmin } from '../access/roles';
 import type { Context } from './context';
-import { readAside } from './db';
-import { currentRequest, outsideRequest, type SentStatement } from './request-tracking';
+import { readAside } from '../db';
+import { currentRequest, outsideRequest, type SentStatement } from '../ops/request-tracking';
 
 // The SQL behind an operation, for whoever is tuning it (PostGraphile's Ruru and Hasura's console
 // show the same): a request with `x-explain: statements` (or `1`) gets, under `extensions.explain`,

@@ -7,7 +7,7 @@ import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import type { GraphQLArmorCallbackConfiguration } from '@escape.tech/graphql-armor-types';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { GraphQLError, type ValidationContext } from 'graphql';
-import { limits } from './config';
+import { limits } from '../config';
 
 /** Codes of the rejections an operation can meet before it runs. */
 export const LimitCode = {

@@ -1,10 +1,10 @@
 import SchemaBuilder, { BasePlugin, type PothosOutputFieldConfig, type SchemaTypes } from '@pothos/core';
 import { type GraphQLError, type GraphQLFieldResolver, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { databaseFailure } from './db/failures';
-import { trackWrites, type WriteAttempt } from './db/write-outcome';
+import { databaseFailure } from '../db/failures';
+import { trackWrites, type WriteAttempt } from '../db/write-outcome';
 import { databaseUnavailable, ErrorCode, mutationOutcomeUnknown } from './errors';
-import { isOverload } from './load-shedding';
+import { isOverload } from '../http/admission';
 
 // What a client is told when a mutation meets the database's absence, which only the mutation
 // knows: whether its change was made. Each Mutation field's resolver runs with its statements

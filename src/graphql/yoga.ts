@@ -1,26 +1,26 @@
 import type { IncomingMessage } from 'node:http';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, maskError, type Plugin } from 'graphql-yoga';
-import { requestCaller, useAuthentication } from './access/authentication';
-import { isTrustedAdmin } from './access/roles';
-import { useTrustedDocuments } from './access/trusted-documents';
-import { config, limits } from './config';
+import { requestCaller, useAuthentication } from '../access/authentication';
+import { isTrustedAdmin } from '../access/roles';
+import { useTrustedDocuments } from '../access/trusted-documents';
+import { config, limits } from '../config';
 import { createContext, useMutationReadsOnPrimary } from './context';
-import { poolStats, replicaStatus } from './db';
-import { isReady } from './health';
-import { heldTooMuch } from './http-server';
+import { poolStats, replicaStatus } from '../db';
+import { isReady } from '../http/health';
+import { heldTooMuch } from '../http/node-server';
 import { toClientError, useErrorCodes, usePartialResultStatus } from './errors';
 import { useExplain } from './explain';
 import { withExplainPanel } from './explain-panel';
 import { useJitExecution } from './jit';
 import { limitPlugins, useBodySizeLimit, useResponseSizeLimit } from './limits';
-import { Admission, clientKey, memoryInUse, useAdmission } from './load-shedding';
+import { Admission, clientKey, memoryInUse, useAdmission } from '../http/admission';
 import { useMutationOutcomes } from './mutation-outcome';
-import { observeRequest, useMetricsEndpoint, watchPool, watchReplicas } from './metrics';
-import { logRequest, yogaLogger } from './request-log';
-import { useRequestTracking } from './request-tracking';
-import { useSharedEventLoaders } from './realtime/subscribe';
-import { schema } from './schema';
+import { observeRequest, useMetricsEndpoint, watchPool, watchReplicas } from '../ops/metrics';
+import { logRequest, yogaLogger } from '../ops/request-log';
+import { useRequestTracking } from '../ops/request-tracking';
+import { useSharedEventLoaders } from '../realtime/subscribe';
+import { schema } from '../schema';
 
 /** Template text without its first newline and common indentation (prettier indents it). */
 function dedent(text: string): string {

@@ -5,8 +5,8 @@ import type { IncomingMessage } from 'node:http';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import proxyAddr from 'proxy-addr';
-import { logger } from './logger';
-import { countShed, type ShedReason } from './metrics';
+import { logger } from '../ops/logger';
+import { countShed, type ShedReason } from '../ops/metrics';
 
 // What the server does when it gets more work than it can do at once. An operation that cannot
 // start now waits its turn in a queue (Admission, below), served round-robin between clients, and

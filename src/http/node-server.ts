@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { burstLog, EventLoopDelay, refusal, reportOverload, type MemoryInUse, type Refusal } from './load-shedding';
-import { countShed, type ShedReason } from './metrics';
+import { burstLog, EventLoopDelay, refusal, reportOverload, type MemoryInUse, type Refusal } from './admission';
+import { countShed, type ShedReason } from '../ops/metrics';
 
 // The HTTP server and its bounds on what clients can make it hold. An answer is produced whole,
 // then written to its socket; a client that never reads keeps it in the process's memory, and one

@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import pino, { type DestinationStream } from 'pino';
-import { config } from './config';
+import { config } from '../config';
 
 // The server's one log. In production (LOG_FORMAT=json, the default there) one JSON object per
 // line on stdout, written synchronously (no line is lost when the process exits or crashes; a

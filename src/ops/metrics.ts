@@ -1,8 +1,8 @@
 import type { Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { clusterMetrics, isWorker } from './cluster';
-import { type DatabaseFailure, databaseFailures } from './db/failures';
-import type { ReplicaState, ReplicaStatus } from './db/replica-routing';
+import { clusterMetrics, isWorker } from '../http/processes';
+import { type DatabaseFailure, databaseFailures } from '../db/failures';
+import type { ReplicaState, ReplicaStatus } from '../db/replica-routing';
 import { currentRequest, type RequestRecord, statementsSent } from './request-tracking';
 
 // Prometheus metrics, served in its text format at METRICS_PATH (src/yoga.ts). Written on

@@ -1,6 +1,6 @@
 import type { YogaLogger } from 'graphql-yoga';
-import { databaseFailure } from './db/failures';
-import { isOverload } from './load-shedding';
+import { databaseFailure } from '../db/failures';
+import { isOverload } from '../http/admission';
 import { logger } from './logger';
 import { currentRequest, type RequestRecord } from './request-tracking';
 

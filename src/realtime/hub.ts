@@ -2,8 +2,8 @@ import { GraphQLError } from 'graphql';
 import { primaryReads } from '../db/replica-routing';
 import { createLinkLoaders } from '../loaders/links';
 import { createNodeLoaders } from '../loaders/nodes';
-import { logger } from '../logger';
-import { countShed, countSubscriptionDeliveries } from '../metrics';
+import { logger } from '../ops/logger';
+import { countShed, countSubscriptionDeliveries } from '../ops/metrics';
 import { type MembershipChange, type NodeChange, type NodeType, type Notification, parseNotification } from './events';
 
 // The process's subscribers and the fan-out of change events to them. One source (the LISTEN

@@ -1,6 +1,6 @@
 import { config } from '../config';
 import { beforeCloseDatabase } from '../db';
-import { watchSubscriptions } from '../metrics';
+import { watchSubscriptions } from '../ops/metrics';
 import { type ChangeSource, createChangeSource } from './event-source';
 import { Hub } from './hub';
 

@@ -5,11 +5,11 @@ import { createAuthenticator } from '../access/authentication';
 import { hasRole, type Caller } from '../access/roles';
 import { TrustedDocumentCode } from '../access/trusted-documents';
 import { config, limits } from '../config';
-import { refusalOfArrival } from '../http-server';
-import { logger } from '../logger';
-import { observeRequest } from '../metrics';
-import { logRequest } from '../request-log';
-import { newRecord, outcomeOf, type RequestRecord } from '../request-tracking';
+import { refusalOfArrival } from '../http/node-server';
+import { logger } from '../ops/logger';
+import { observeRequest } from '../ops/metrics';
+import { logRequest } from '../ops/request-log';
+import { newRecord, outcomeOf, type RequestRecord } from '../ops/request-tracking';
 import { atTokenExpiry } from './token-expiry';
 
 // Subscriptions over WebSocket: the graphql-ws library (protocol `graphql-transport-ws`) on the
@@ -104,7 +104,7 @@ export interface WebSocketEndpoint {
 }
 
 /** Serves graphql-ws at the Yoga endpoint of `server`. */
-export function serveWebSocket(server: Server, yoga: typeof import('../yoga').yoga): WebSocketEndpoint {
+export function serveWebSocket(server: Server, yoga: typeof import('../graphql/yoga').yoga): WebSocketEndpoint {
   const authenticate = createAuthenticator(config.access);
   const trusted = config.access.trustedDocuments;
   const wss = new WebSocketServer({

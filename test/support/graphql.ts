@@ -1,7 +1,7 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type ExecutionResult, print } from 'graphql';
 import { onQuery } from '../../src/db';
-import { yoga } from '../../src/yoga';
+import { yoga } from '../../src/graphql/yoga';
 
 export interface Response<TResult> {
   status: number;

@@ -1,8 +1,8 @@
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import { GraphQLError } from 'graphql';
 import { limits } from './config';
-import { badInput } from './graphql/errors';
-import { LimitCode } from './graphql/limits';
+import { badInput } from './errors';
+import { LimitCode } from './errors';
 
 /** The largest value of PostgreSQL's int4, the type of every id and of a hero's age. */
 export const INT4_MAX = 2_147_483_647;

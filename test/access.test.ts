@@ -115,6 +115,8 @@ describe('configuration, checked at start', () => {
     let access: unknown;
     jest.isolateModules(() => {
       access = (require('../src/config') as typeof import('../src/config')).config.access;
+      // The manifest of TRUSTED_DOCUMENTS is read by the module that uses it, as the server starts.
+      require('../src/access/trusted-documents');
     });
     return access as import('../src/config').AccessConfig;
   };

@@ -1,18 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
-import { gatePGlite } from '../src/db';
-import { openPGlite } from '../src/db/pglite';
+import { countDatabaseWork, databaseWorkMs, gatePGlite, openPGlite } from '../src/db/pglite';
+import { OverloadedError } from '../src/errors';
+import { DrainRate } from '../src/ops/drain-rate';
 import { insideRequest, newRecord } from '../src/ops/request-tracking';
 import { describeOnPGlite } from './support/postgres-only';
 import {
   Admission,
   clientKey,
-  countDatabaseWork,
-  databaseWorkMs,
-  DrainRate,
   EventLoopDelay,
-  OverloadedError,
   type Refusal,
 } from '../src/http/admission';
 

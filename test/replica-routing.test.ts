@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
 import { readPrepared } from '../src/db';
-import { lagBehind, parseLsn, type ReadOn, ReplicaRouter, replicaFailure } from '../src/db/replica-routing';
+import type { ReadOn } from '../src/db/prepared-statements';
+import { lagBehind, parseLsn, ReplicaRouter, replicaFailure } from '../src/db/replica-routing';
 import { logger } from '../src/ops/logger';
 import { registry } from '../src/ops/metrics';
 import { type Replication, startReplication } from './support/replication';

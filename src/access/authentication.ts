@@ -8,8 +8,8 @@ import {
   jwtVerify,
 } from 'jose';
 import type { AccessConfig, JwtConfig } from '../config';
-import { authenticationUnavailable, unauthenticated } from '../graphql/errors';
-import { burstLog } from '../http/admission';
+import { authenticationUnavailable, unauthenticated } from '../errors';
+import { burstLog } from '../ops/logger';
 import { anonymousCaller, type Caller, strongestRole } from './roles';
 
 // Who sends a request: the bearer token of its Authorization header, checked with jose, or nobody

@@ -1,8 +1,8 @@
 import { Pool } from 'pg';
-import type { Values } from '.';
+import type { ReadOn, Values } from './prepared-statements';
 import { databaseFailure } from './failures';
 import { logger } from '../ops/logger';
-import { failoversFrom, readsOn } from '../ops/metrics';
+import { failoversFrom, readsOn, type ReplicaState, type ReplicaStatus } from '../ops/metrics';
 
 // Read replicas (DATABASE_READ_URL): the batched reads of queries (the loaders and the root lists)
 // go to a streaming replica of the primary, in turn; a mutation's statements and every read of
@@ -25,27 +25,6 @@ export interface ReadRoute {
 
 /** Reads that must see every commit made so far: those of mutations' payloads and of events. */
 export const primaryReads: Readonly<ReadRoute> = Object.freeze({ target: 'primary' });
-
-/** Runs a read on a pool: as a named prepared statement or unnamed (src/db.ts). */
-export type ReadOn = (pool: Pool, text: string, values: unknown[], named: boolean) => Promise<Values>;
-
-/**
- * unchecked: not yet checked (not read from); usable: read from; lagging: further behind than
- * MAX_REPLICA_LAG_MS, or by how much is not known yet; down: it does not answer.
- */
-export type ReplicaState = 'unchecked' | 'usable' | 'lagging' | 'down';
-
-export interface ReplicaStatus {
-  /** host:port/database, as the logs and metrics name it (never the URL: it may hold a password). */
-  readonly name: string;
-  readonly state: ReplicaState;
-  /**
-   * How far behind the primary it was at the last check, in ms: what it had replayed then, the
-   * primary had written that long before (at least that long when it is behind every sample kept).
-   * Null until it has been measured.
-   */
-  readonly lagMs: number | null;
-}
 
 /**
  * A position of the primary's WAL (pg_current_wal_lsn), with the first and the last time a check

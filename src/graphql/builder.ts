@@ -13,9 +13,8 @@ import { prisma } from '../db';
 import type PrismaTypes from '../generated/pothos-prisma-types';
 import { getDatamodel } from '../generated/pothos-prisma-types';
 import { directFieldsPluginName } from './direct-fields';
-import { badInput, forbidden, signInRequired } from './errors';
+import { badInput, forbidden, LimitCode, signInRequired } from '../errors';
 import { checkIdCount, decodeNodeId } from '../ids';
-import { LimitCode } from './limits';
 import { mutationOutcomePluginName } from './mutation-outcome';
 
 /** What each id of `nodes(ids:)` costs besides the object it returns. */

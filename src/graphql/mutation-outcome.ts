@@ -3,8 +3,8 @@ import { type GraphQLError, type GraphQLFieldResolver, getOperationAST } from 'g
 import type { Plugin } from 'graphql-yoga';
 import { databaseFailure } from '../db/failures';
 import { trackWrites, type WriteAttempt } from '../db/write-outcome';
-import { databaseUnavailable, ErrorCode, mutationOutcomeUnknown } from './errors';
-import { isOverload } from '../http/admission';
+import { ErrorCode, isOverload } from '../errors';
+import { databaseUnavailable, mutationOutcomeUnknown } from './errors';
 
 // What a client is told when a mutation meets the database's absence, which only the mutation
 // knows: whether its change was made. Each Mutation field's resolver runs with its statements
@@ -83,7 +83,7 @@ function outage(error: GraphQLError): ReturnType<typeof databaseFailure> | 'over
   const failure = databaseFailure(error.originalError ?? error);
   if (failure) return failure;
   if (code === ErrorCode.DATABASE_UNAVAILABLE) return 'lost';
-  if (code === 'OVERLOADED' || isOverload(error.originalError)) return 'overload';
+  if (code === ErrorCode.OVERLOADED || isOverload(error.originalError)) return 'overload';
   return null;
 }
 

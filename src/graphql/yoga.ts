@@ -3,7 +3,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, maskError, type Plugin } from 'graphql-yoga';
 import { requestCaller, useAuthentication } from '../access/authentication';
 import { isTrustedAdmin } from '../access/roles';
-import { useTrustedDocuments } from '../access/trusted-documents';
+import { trustedDocuments, useTrustedDocuments } from '../access/trusted-documents';
 import { config, limits } from '../config';
 import { createContext, useMutationReadsOnPrimary } from './context';
 import { poolStats, replicaStatus } from '../db';
@@ -16,11 +16,13 @@ import { useJitExecution } from './jit';
 import { limitPlugins, useBodySizeLimit, useResponseSizeLimit } from './limits';
 import { Admission, clientKey, memoryInUse, useAdmission } from '../http/admission';
 import { useMutationOutcomes } from './mutation-outcome';
-import { observeRequest, useMetricsEndpoint, watchPool, watchReplicas } from '../ops/metrics';
-import { logRequest, yogaLogger } from '../ops/request-log';
+import { useMetricsEndpoint } from '../http/metrics-endpoint';
+import { observeRequest, watchPool, watchReplicas } from '../ops/metrics';
+import { logRequest } from '../ops/request-log';
 import { useRequestTracking } from '../ops/request-tracking';
 import { useSharedEventLoaders } from '../realtime/subscribe';
 import { schema } from '../schema';
+import { yogaLogger } from './yoga-log';
 
 /** Template text without its first newline and common indentation (prettier indents it). */
 function dedent(text: string): string {
@@ -154,9 +156,9 @@ export const yoga = createYoga({
     // Then, with TRUSTED_DOCUMENTS, only the manifest's documents. Any document for admin callers,
     // by the rule explain follows (isTrustedAdmin): in production only an admin with a token, so
     // that ANONYMOUS_ROLE=admin does not open the manifest to every caller.
-    ...(config.access.trustedDocuments
+    ...(trustedDocuments
       ? [
-          useTrustedDocuments(config.access.trustedDocuments.documents, (request) => {
+          useTrustedDocuments(trustedDocuments.documents, (request) => {
             const caller = requestCaller(request);
             return caller !== undefined && isTrustedAdmin(caller, config.production);
           }),

@@ -1,4 +1,4 @@
-import { badInput } from '../graphql/errors';
+import { badInput } from '../errors';
 import { Prisma } from '../generated/prisma/client';
 import { checkIdCount, decodeNodeId, parseDbId } from '../ids';
 

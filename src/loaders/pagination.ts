@@ -1,5 +1,5 @@
 import { pageSizes } from '../config';
-import { badInput } from '../graphql/errors';
+import { badInput } from '../errors';
 import { Prisma } from '../generated/prisma/client';
 import { INT4_MAX } from '../ids';
 import { filterCost } from './filters';

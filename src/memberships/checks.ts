@@ -1,4 +1,4 @@
-import { badInput } from '../graphql/errors';
+import { badInput } from '../errors';
 import { globalId } from '../ids';
 
 /** BAD_USER_INPUT naming the first id a list holds twice (in time linear in the list). */

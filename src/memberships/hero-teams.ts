@@ -1,6 +1,6 @@
 import { prisma } from '../db';
 import { lockedHero, lockedTeam, lockHero, lockTeams } from '../db/locks';
-import { notFound } from '../graphql/errors';
+import { notFound } from '../errors';
 import type { Hero, HeroTeamLink, Prisma, Team } from '../generated/prisma/client';
 import { globalId } from '../ids';
 import { refuseRepeated } from './checks';

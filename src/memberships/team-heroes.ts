@@ -2,7 +2,7 @@ import { maxBulk } from '../config';
 import { prisma } from '../db';
 import { lockHeroes, lockTeam } from '../db/locks';
 import { refuseRepeated } from './checks';
-import { badInput, notFound } from '../graphql/errors';
+import { badInput, notFound } from '../errors';
 import { Prisma, type Team } from '../generated/prisma/client';
 import { globalId } from '../ids';
 

@@ -58,3 +58,23 @@ export function captureLog(stream: DestinationStream): () => void {
     destination = stdout;
   };
 }
+
+const BURST_MS = 10_000;
+
+/**
+ * A log for events that come in storms: the first of a burst is printed, then a count every 10 s
+ * while it lasts, so thousands of refusals cost a few lines, not one (and a stack) each.
+ */
+export function burstLog(what: string): (detail: string) => void {
+  let burst: { started: number; more: number } | null = null;
+  return (detail) => {
+    const now = Date.now();
+    if (burst && now - burst.started < BURST_MS) {
+      burst.more++;
+      return;
+    }
+    if (burst && burst.more > 0) logger.warn(`${what}: ${burst.more} more in the last burst`);
+    burst = { started: now, more: 0 };
+    logger.warn(`${what} (${detail})`);
+  };
+}

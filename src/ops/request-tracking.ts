@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { type DocumentNode, type GraphQLError, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { ErrorCode } from '../errors/codes';
 
 // What is known of each GraphQL request, gathered once for its log line (src/request-log.ts) and
 // the metrics (src/metrics.ts): its id, the operation, the SQL statements it sent, its errors'
@@ -153,9 +154,9 @@ function roleOf(context: unknown): string | null {
 }
 
 export function outcomeOf(codes: readonly string[], status: number): Outcome {
-  if (codes.includes('INTERNAL_SERVER_ERROR')) return 'unexpected';
-  if (codes.includes('OVERLOADED') || codes.includes('MAX_SUBSCRIPTIONS_EXCEEDED')) return 'shed';
-  if (codes.includes('DATABASE_UNAVAILABLE') || codes.includes('MUTATION_OUTCOME_UNKNOWN')) return 'unavailable';
+  if (codes.includes(ErrorCode.INTERNAL_SERVER_ERROR)) return 'unexpected';
+  if (codes.includes(ErrorCode.OVERLOADED) || codes.includes(ErrorCode.MAX_SUBSCRIPTIONS_EXCEEDED)) return 'shed';
+  if (codes.includes(ErrorCode.DATABASE_UNAVAILABLE) || codes.includes(ErrorCode.MUTATION_OUTCOME_UNKNOWN)) return 'unavailable';
   if (status >= 500) return 'unexpected';
   return codes.length > 0 || status >= 400 ? 'error' : 'success';
 }
@@ -247,8 +248,8 @@ export function useRequestTracking(options: {
 
   function finish(record: RequestRecord): void {
     record.durationMs = performance.now() - record.started;
-    // Refused before it was parsed (load-shedding.ts): the answer's code, not seen as a result.
-    if (record.status === 503 && record.errorCodes.length === 0) record.errorCodes.push('OVERLOADED');
+    // Refused before it was parsed (src/http/admission.ts): the answer's code, not seen as a result.
+    if (record.status === 503 && record.errorCodes.length === 0) record.errorCodes.push(ErrorCode.OVERLOADED);
     record.outcome = outcomeOf(record.errorCodes, record.status);
     for (const done of options.onDone) done(record);
   }

@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { primaryReads } from '../db/replica-routing';
+import { ErrorCode, httpOf } from '../errors';
 import { createLinkLoaders } from '../loaders/links';
 import { createNodeLoaders } from '../loaders/nodes';
 import { logger } from '../ops/logger';
@@ -93,7 +94,7 @@ export class EventStream<Event> implements AsyncIterableIterator<Delivery<Event>
       this.fail(
         new GraphQLError(
           `This subscription fell ${this.maxQueued} events behind (MAX_QUEUED_EVENTS) and was ended: subscribe again and read the current state`,
-          { extensions: { code: 'EVENT_QUEUE_FULL' } },
+          { extensions: { code: ErrorCode.EVENT_QUEUE_FULL } },
         ),
       );
       return;
@@ -224,14 +225,14 @@ export class Hub {
   private checkRoom(): void {
     if (this.stopping) {
       throw new GraphQLError('The server is stopping: subscribe again shortly', {
-        extensions: { code: 'OVERLOADED', http: { status: 503, headers: { 'Retry-After': '1' } } },
+        extensions: { code: ErrorCode.OVERLOADED, http: httpOf(ErrorCode.OVERLOADED) },
       });
     }
     if (this.open.size < this.options.maxSubscriptions) return;
     countShed('subscriptions');
     throw new GraphQLError(
       `This server has ${this.open.size} subscriptions open, MAX_SUBSCRIPTIONS=${this.options.maxSubscriptions}: retry later`,
-      { extensions: { code: 'MAX_SUBSCRIPTIONS_EXCEEDED', http: { status: 503, headers: { 'Retry-After': '1' } } } },
+      { extensions: { code: ErrorCode.MAX_SUBSCRIPTIONS_EXCEEDED, http: httpOf(ErrorCode.MAX_SUBSCRIPTIONS_EXCEEDED) } },
     );
   }
 

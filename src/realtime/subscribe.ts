@@ -13,7 +13,8 @@ import type { Plugin } from 'graphql-yoga';
 import { limits } from '../config';
 import { primaryReads } from '../db/replica-routing';
 import type { Context } from '../graphql/context';
-import { answerTooLarge, LimitCode } from '../graphql/limits';
+import { ErrorCode, httpOf, LimitCode } from '../errors';
+import { answerTooLarge } from '../graphql/limits';
 import { countSubscriptionExecution } from '../ops/metrics';
 import { outsideRequest } from '../ops/request-tracking';
 import { deliverySlices } from './delivery-slices';
@@ -86,7 +87,7 @@ const EXPIRED = Symbol('expired');
 
 function expiredError(): GraphQLError {
   return new GraphQLError('The token has expired: subscribe again with a new one', {
-    extensions: { code: 'UNAUTHENTICATED' },
+    extensions: { code: ErrorCode.UNAUTHENTICATED },
   });
 }
 
@@ -212,7 +213,7 @@ export function useSharedEventLoaders(schema: GraphQLSchema): Plugin {
           errors: [
             new GraphQLError(
               'Subscriptions are served as Server-Sent Events (send Accept: text/event-stream) or over WebSocket (graphql-transport-ws)',
-              { extensions: { code: 'NOT_ACCEPTABLE', http: { status: 406 } } },
+              { extensions: { code: ErrorCode.NOT_ACCEPTABLE, http: httpOf(ErrorCode.NOT_ACCEPTABLE) } },
             ),
           ],
         });

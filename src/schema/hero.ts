@@ -1,7 +1,7 @@
 import { builder } from '../graphql/builder';
 import { idempotent } from '../graphql/mutation-outcome';
 import { prisma } from '../db';
-import { notFound } from '../graphql/errors';
+import { notFound } from '../errors';
 import { dbId, globalId, parseDbId } from '../ids';
 import { listPage } from '../loaders/lists';
 import { createHeroWithTeams, deleteHero, type TeamMembership } from '../memberships/hero-teams';

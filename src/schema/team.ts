@@ -1,7 +1,7 @@
 import { builder } from '../graphql/builder';
 import { idempotent } from '../graphql/mutation-outcome';
 import { prisma } from '../db';
-import { notFound } from '../graphql/errors';
+import { notFound } from '../errors';
 import { listPage } from '../loaders/lists';
 import { pageCost } from '../loaders/pagination';
 import { compileFilter } from '../loaders/filters';

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
-import { type ClientBounds, createHttpServer } from '../../src/http/node-server';
+import type { ClientBounds } from '../../src/config';
+import { createHttpServer } from '../../src/http/node-server';
 import type { MemoryInUse } from '../../src/http/admission';
 
 // src/http-server.ts in process, with a handler of the test's own instead of Yoga: its bounds are

@@ -1,8 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { primaryReads } from '../db/replica-routing';
 import { ErrorCode, httpOf } from '../errors';
-import { createLinkLoaders } from '../loaders/links';
-import { createNodeLoaders } from '../loaders/nodes';
+import { createLoaders, type Loaders } from '../graphql/context';
 import { logger } from '../ops/logger';
 import { countShed, countSubscriptionDeliveries } from '../ops/metrics';
 import { type MembershipChange, type NodeChange, type NodeType, type Notification, parseNotification } from './events';
@@ -25,12 +24,11 @@ import { type MembershipChange, type NodeChange, type NodeType, type Notificatio
  * notification and a wait per event; an event's reads are shared by all its subscribers, so the
  * primary serves one statement per event and type whatever their number.
  */
-export class EventLoaders {
-  private made: { loaders: ReturnType<typeof createLinkLoaders>; nodes: ReturnType<typeof createNodeLoaders> } | null =
-    null;
+export class EventLoaders implements Loaders {
+  private made: Loaders | null = null;
 
   private get all() {
-    return (this.made ??= { loaders: createLinkLoaders(primaryReads), nodes: createNodeLoaders(primaryReads) });
+    return (this.made ??= createLoaders(primaryReads));
   }
 
   get loaders() {

@@ -11,8 +11,7 @@ import {
 import { complexityFromQuery } from '@pothos/plugin-complexity';
 import type { Plugin } from 'graphql-yoga';
 import { limits } from '../config';
-import { primaryReads } from '../db/replica-routing';
-import type { Context } from '../graphql/context';
+import { type Context, eventContext } from '../graphql/context';
 import { ErrorCode, httpOf, LimitCode } from '../errors';
 import { answerTooLarge } from '../graphql/limits';
 import { countSubscriptionExecution } from '../ops/metrics';
@@ -122,8 +121,7 @@ export async function subscribeWithSharedLoaders(args: ExecutionArgs): Promise<E
     let execution = executions.get(key);
     if (!execution) {
       countSubscriptionExecution();
-      // Everything an event reads comes from the primary, as its shared loaders do (hub.ts).
-      const contextValue = { ...context, loaders: shared.loaders, nodes: shared.nodes, reads: primaryReads };
+      const contextValue = eventContext(context, shared);
       const executed = outsideRequest(
         () => execute({ ...args, rootValue: payload, contextValue }),
         'subscription_event',

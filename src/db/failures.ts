@@ -1,4 +1,4 @@
-import type { DatabaseFailure } from '../errors';
+import type { DatabaseFailure } from '../errors/database';
 
 // Which failures of a statement are the database's absence rather than the statement's own: one
 // classification for every place that must tell them apart. The replica routing runs a read on

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Extension, PGlite } from '@electric-sql/pglite';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { config } from '../config';
-import { OverloadedError } from '../errors';
+import { OverloadedError } from '../errors/overload';
 import { DrainRate } from '../ops/drain-rate';
 import { currentRequest } from '../ops/request-tracking';
 import { DataFolderLock } from './data-folder-lock';

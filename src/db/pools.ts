@@ -1,7 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool, type PoolClient } from 'pg';
 import { config } from '../config';
-import { OverloadedError } from '../errors';
+import { OverloadedError } from '../errors/overload';
 import { DrainRate } from '../ops/drain-rate';
 import { logger } from '../ops/logger';
 import { currentRequest } from '../ops/request-tracking';

@@ -233,7 +233,6 @@ export interface ClientBounds {
   maxMemoryBytes: number;
 }
 
-
 export interface Config {
   readonly production: boolean;
   readonly port: number;

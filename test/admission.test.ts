@@ -6,12 +6,7 @@ import { OverloadedError } from '../src/errors';
 import { DrainRate } from '../src/ops/drain-rate';
 import { insideRequest, newRecord } from '../src/ops/request-tracking';
 import { describeOnPGlite } from './support/postgres-only';
-import {
-  Admission,
-  clientKey,
-  EventLoopDelay,
-  type Refusal,
-} from '../src/http/admission';
+import { Admission, clientKey, EventLoopDelay, type Refusal } from '../src/http/admission';
 
 // The admission of operations (src/load-shedding.ts), in process and without a database: who
 // starts, who waits and in which order, who is refused at once, and that its counts stay exact.

@@ -230,7 +230,9 @@ export class Hub {
     countShed('subscriptions');
     throw new GraphQLError(
       `This server has ${this.open.size} subscriptions open, MAX_SUBSCRIPTIONS=${this.options.maxSubscriptions}: retry later`,
-      { extensions: { code: ErrorCode.MAX_SUBSCRIPTIONS_EXCEEDED, http: httpOf(ErrorCode.MAX_SUBSCRIPTIONS_EXCEEDED) } },
+      {
+        extensions: { code: ErrorCode.MAX_SUBSCRIPTIONS_EXCEEDED, http: httpOf(ErrorCode.MAX_SUBSCRIPTIONS_EXCEEDED) },
+      },
     );
   }
 

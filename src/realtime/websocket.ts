@@ -223,7 +223,10 @@ export function serveWebSocket(server: Server, yoga: typeof import('../graphql/y
         record.operationName = operation?.name?.value ?? null;
         if (operation?.operation !== 'subscription') {
           return refuse(
-            coded('Only subscriptions are served over WebSocket: send queries and mutations over HTTP', ErrorCode.BAD_REQUEST),
+            coded(
+              'Only subscriptions are served over WebSocket: send queries and mutations over HTTP',
+              ErrorCode.BAD_REQUEST,
+            ),
           );
         }
         return {

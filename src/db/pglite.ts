@@ -45,8 +45,8 @@ export function pgliteAdapterFactory(pglite: PGlite): SqlMigrationAwareDriverAda
  * Time spent by the embedded database (PGlite, which runs its WebAssembly PostgreSQL on this
  * thread) in its synchronous work, in ms since the process started: gatePGlite adds to it, and src/http/admission.ts reads it. The
  * server's own database work is not a stall of the event loop (EventLoopDelay leaves it out): a
- * burst of small queries on the embedded database kept the loop 300 ms late and was refused as
- * overload, 54 of 100 small reads, though the burst was done in half a second.
+ * burst of small queries on the embedded database keeps the loop late, and was refused as
+ * overload though it was done in well under a second.
  */
 let ownDatabaseMs = 0;
 

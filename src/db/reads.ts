@@ -23,8 +23,8 @@ export interface ReadOptions {
 }
 
 /**
- * Reads rows without Prisma Client's decoding of raw results: for the 6,000 rows of a link page that
- * took 13.5 ms through `$queryRaw` against 8.6 ms in `pg` itself. On PostgreSQL, straight from the
+ * Reads rows without Prisma Client's decoding of raw results, which costs a big link page more than
+ * `pg` itself takes to read it. On PostgreSQL, straight from the
  * pool as a named prepared statement (readPrepared), with pg's own parsing of values (the same as
  * the driver adapter's for what the loaders read: int4, text, bool, float8), or from a read
  * replica's pool (`target`); on PGlite, through the driver adapter behind `prisma`. For the hot read paths (loaders); writes stay with Prisma Client.

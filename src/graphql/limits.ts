@@ -34,7 +34,7 @@ function bodyTooLarge(): GraphQLError {
 /**
  * Yoga's maxRequestBodySize, answering the same, without its cost on requests that state their
  * length. Yoga pipes every body through a counting TransformStream (a stream pipeline, an
- * AbortController and the DOMException its end creates: about 4% of a small query's CPU). A body
+ * AbortController and the DOMException its end creates: a visible part of a small query's CPU). A body
  * with a Content-Length is checked by that header alone: Node's HTTP parser reads exactly that
  * many bytes as the body, never more. Only a body without one (chunked) is counted as it streams.
  */

@@ -73,7 +73,7 @@ export const graphiqlDefaultQuery = dedent(/* GraphQL */ `
 /**
  * Yoga's useReadinessCheck for several endpoints, without its URLPattern test: for a plain path
  * the pattern matches exactly when `url.pathname` equals it, and testing it on every GraphQL
- * request (once per endpoint) cost about 4% of a small query's CPU (Q1 profile, 1,500 requests).
+ * request (once per endpoint) showed in the profile of a small query.
  */
 function useReadinessChecks(endpoints: readonly string[], check: () => Promise<boolean>): Plugin {
   return {

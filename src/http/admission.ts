@@ -40,7 +40,7 @@ export const reportOverload = burstLog('Overloaded: refusing requests with 503')
  * admitting more GraphQL work only lengthens the queue, so the HTTP server refuses it before
  * parsing until the loop catches up. Only ticks that came count, not the time since the last one:
  * while a long poll phase is still going, that time is mostly the arrivals being handled
- * themselves, and a burst of 1,000 small reads read in one phase refused its own tail. A stall
+ * themselves, and a burst of small reads read in one phase would refuse its own tail. A stall
  * still counts as soon as it ends, at the first tick after it.
  * Hand-written rather than Fastify's under-pressure, which only runs in Fastify, and without
  * perf_hooks' monitorEventLoopDelay, whose histogram says how late the loop was over a window,
@@ -76,8 +76,8 @@ export class EventLoopDelay {
 }
 
 /**
- * The memory V8's heap holds: answers in execution are what grows it (a 24 MB answer takes about
- * 100 MB while it is parsed, built and serialised), and neither the cost of an operation nor the
+ * The memory V8's heap holds: answers in execution are what grows it (an answer takes several times
+ * its size while it is parsed, built and serialised), and neither the cost of an operation nor the
  * bytes in connections (MAX_BUFFERED_BYTES) sees it. Not the resident set, which V8 keeps high long
  * after collecting, nor the buffers outside the heap, which hold the embedded database's
  * WebAssembly memory (hundreds of MB for a big PGlite database).

@@ -26,11 +26,6 @@ export function listenForChanges(): Promise<void> {
   return source.listening ? Promise.resolve() : source.start(config.connectTimeoutMs);
 }
 
-/** Whether the process listens for changes now. */
-export function listeningForChanges(): boolean {
-  return source?.listening ?? false;
-}
-
 beforeCloseDatabase(async () => {
   hub.completeAll();
   const stopping = source;

@@ -261,7 +261,7 @@ export interface Config {
   readonly connectTimeoutMs: number;
   /** Most requests waiting for a PostgreSQL connection; past it they are refused at once (503). */
   readonly poolMaxWaiting: number;
-  /** Most GraphQL operations in execution at once; past it they wait (src/load-shedding.ts). */
+  /** Most GraphQL operations in execution at once; past it they wait (src/http/admission.ts). */
   readonly maxOperationsInFlight: number;
   /** Most GraphQL operations of one client in execution at once; past it they wait. */
   readonly maxOperationsPerClient: number;
@@ -284,10 +284,10 @@ export interface Config {
   /** Apply pending migrations (and seed an empty database) when the server starts. */
   readonly migrateOnStart: boolean;
   readonly access: AccessConfig;
-  /** Serve Prometheus metrics at metricsPath (src/metrics.ts). */
+  /** Serve Prometheus metrics at metricsPath (src/ops/metrics.ts). */
   readonly metrics: boolean;
   readonly metricsPath: string;
-  /** Least level of the log lines written (src/logger.ts). */
+  /** Least level of the log lines written (src/ops/logger.ts). */
   readonly logLevel: LogLevel;
   /** Subscriptions (src/realtime/). */
   readonly realtime: {
@@ -386,7 +386,7 @@ export const pageSizes = Object.freeze({
  */
 export const maxBulk = readInt('MAX_BULK', 1000, 1, 100_000);
 
-/** Limits every operation must respect before it runs (see src/limits.ts). */
+/** Limits every operation must respect before it runs (see src/graphql/limits.ts). */
 export const limits = Object.freeze({
   depth: readInt('MAX_DEPTH', 12, 1, 100),
   aliases: readInt('MAX_ALIASES', 15, 0, 1000),

@@ -57,7 +57,7 @@ async function prepare(): Promise<void> {
   }
 }
 
-/** WEB_CONCURRENCY > 1: migrate once here, then fork the workers that serve (src/cluster.ts). */
+/** WEB_CONCURRENCY > 1: migrate once here, then fork the workers that serve (src/http/processes.ts). */
 async function primary(started: number) {
   if (databaseKind === 'pglite') {
     logger.fatal(

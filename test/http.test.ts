@@ -9,7 +9,7 @@ import { codes, executeOperation } from './support/graphql';
 
 afterEach(() => jest.restoreAllMocks());
 
-/** The log's lines while the test runs (src/logger.ts), instead of stdout. */
+/** The log's lines while the test runs (src/ops/logger.ts), instead of stdout. */
 function readLog(): string[] {
   const lines: string[] = [];
   const release = captureLog({ write: (line: string) => void lines.push(line) });

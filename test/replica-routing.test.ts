@@ -53,7 +53,7 @@ beforeAll(async () => {
     primary,
     primaryUrl: replication.primary.url,
     replicaUrls: [replication.standby.url],
-    // As src/db.ts's pools do: an idle connection that dies is reported, not thrown.
+    // As the pools of src/db/pools.ts do: an idle connection that dies is reported, not thrown.
     newPool: (url) =>
       new Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 2_000 }).on('error', () => undefined),
     readOn,

@@ -21,7 +21,7 @@ export class DatabaseStoppedError extends Error {
 
 /**
  * Thrown in place of pg-pool's "timeout exceeded when trying to connect" when the pool waited
- * because the server cannot be reached (src/db.ts), rather than because every connection was busy.
+ * because the server cannot be reached (src/db/pools.ts), rather than because every connection was busy.
  */
 export class DatabaseUnreachableError extends Error {
   constructor(cause: unknown) {

@@ -53,7 +53,7 @@ async function send(text: string, args: unknown[], named: boolean, target: ReadT
 }
 
 /**
- * Runs a statement of the server's own about a request (src/explain.ts: EXPLAIN), unnamed, by the
+ * Runs a statement of the server's own about a request (src/graphql/explain.ts: EXPLAIN), unnamed, by the
  * read path: not counted against the request nor reported to `onQuery` listeners, since the
  * request did not send it.
  */

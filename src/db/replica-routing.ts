@@ -6,7 +6,7 @@ import { failoversFrom, readsOn, type ReplicaState, type ReplicaStatus } from '.
 
 // Read replicas (DATABASE_READ_URL): the batched reads of queries (the loaders and the root lists)
 // go to a streaming replica of the primary, in turn; a mutation's statements and every read of
-// its payload go to the primary (src/context.ts routes them), and so do the reads of subscription
+// its payload go to the primary (src/graphql/context.ts routes them), and so do the reads of subscription
 // events (src/realtime/hub.ts: an event can arrive before a replica has replayed the commit that
 // raised it). Whether a replica may be read from is decided in the background, by a check of
 // every server every REPLICA_CHECK_INTERVAL_MS, never on a request's path: a replica more than
@@ -18,7 +18,7 @@ import { failoversFrom, readsOn, type ReplicaState, type ReplicaStatus } from '.
 /** Where a read goes: a replica fit to be read from (else the primary), or the primary. */
 export type ReadTarget = 'replica' | 'primary';
 
-/** Where the reads of one operation go: set per request (src/context.ts), read by its loaders. */
+/** Where the reads of one operation go: set per request (src/graphql/context.ts), read by its loaders. */
 export interface ReadRoute {
   target: ReadTarget;
 }

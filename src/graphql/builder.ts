@@ -43,7 +43,7 @@ export const builder = new SchemaBuilder<{
   AuthScopes: { viewer: boolean; editor: boolean; admin: boolean };
 }>({
   // Scope-auth first, so that its check runs before any other plugin's resolver wrapper.
-  // mutationOutcome: what a mutation that met a database outage says of its change (src/mutation-outcome.ts).
+  // mutationOutcome: what a mutation that met a database outage says of its change (src/graphql/mutation-outcome.ts).
   plugins: [
     ScopeAuthPlugin,
     PrismaPlugin,
@@ -91,7 +91,7 @@ export const builder = new SchemaBuilder<{
     decodeGlobalID: decodeNodeId,
     cursorType: 'String',
     // Relay's edges, pageInfo and node fields only read the property of their name: resolved by the
-    // default resolver, graphql-jit reads them inline (see src/direct-fields.ts).
+    // default resolver, graphql-jit reads them inline (see src/graphql/direct-fields.ts).
     defaultConnectionTypeOptions: { extensions: { directFields: { edges: 'property', pageInfo: 'property' } } },
     defaultEdgeTypeOptions: { extensions: { directFields: { node: 'property' } } },
     edgesFieldOptions: { nullable: false },

@@ -99,7 +99,7 @@ function prismaCode(error: Prisma.PrismaClientKnownRequestError): string | undef
 export function toClientError(error: unknown): GraphQLError | undefined {
   const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
   const path = error instanceof GraphQLError ? error.path : undefined;
-  // The database away (a mutation's own are answered by src/mutation-outcome.ts, which knows
+  // The database away (a mutation's own are answered by src/graphql/mutation-outcome.ts, which knows
   // whether a change was on its way).
   const failure = databaseFailure(original);
   if (failure) return databaseUnavailable(failure, original, { path });
@@ -120,7 +120,7 @@ export function toClientError(error: unknown): GraphQLError | undefined {
   }
   if (!(error instanceof GraphQLError) || !(original instanceof GraphQLError)) return undefined;
 
-  // Scope-auth's own refusal, should one come without our unauthorizedError (src/builder.ts).
+  // Scope-auth's own refusal, should one come without our unauthorizedError (src/graphql/builder.ts).
   if (original.name === 'ForbiddenError' && !original.extensions?.code) {
     return new GraphQLError(forbidden().message, { path: error.path, extensions: { code: ErrorCode.FORBIDDEN } });
   }

@@ -47,7 +47,7 @@ function outcomeError(
   if (attempt.inDoubt || attempt.committed) {
     return mutationOutcomeUnknown(failure, error, { path, made: !attempt.inDoubt, safeToRetry: idempotent });
   }
-  // Nothing committed: an overload is answered as ever (src/errors.ts), an outage says nothing changed.
+  // Nothing committed: an overload is answered as ever (src/graphql/errors.ts), an outage says nothing changed.
   return failure === null ? error : databaseUnavailable(failure, error, { path, mutation: true });
 }
 

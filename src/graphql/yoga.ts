@@ -94,7 +94,7 @@ function useReadinessChecks(endpoints: readonly string[], check: () => Promise<b
 }
 
 /**
- * Who may run an operation now, and who waits (src/load-shedding.ts); also asked by the HTTP server
+ * Who may run an operation now, and who waits (src/http/admission.ts); also asked by the HTTP server
  * (src/server.ts) about a request arriving without a token, before it is parsed.
  */
 export const admission = new Admission({
@@ -103,7 +103,7 @@ export const admission = new Admission({
   maxPerClient: config.maxOperationsPerClient,
   waitMs: config.queueWaitMs,
   // A request that arrived before clients stopped reading, or before memory filled up, may reach
-  // its turn after: it would add its answer to what is already held (src/http-server.ts refuses
+  // its turn after: it would add its answer to what is already held (src/http/node-server.ts refuses
   // at arrival only).
   blocked: () => heldTooMuch(config.http, config.http.maxMemoryBytes > 0 ? memoryInUse() : undefined),
 });
@@ -169,12 +169,12 @@ export const yoga = createYoga({
     usePartialResultStatus(),
     // A mutation's payload that met a database outage: its change was made (MUTATION_OUTCOME_UNKNOWN).
     useMutationOutcomes(),
-    // x-explain: the SQL an operation sent, for admin callers (src/explain.ts).
+    // x-explain: the SQL an operation sent, for admin callers (src/graphql/explain.ts).
     useExplain({ production: config.production }),
     ...limitPlugins(),
     // After the limits (what is refused there holds nothing) and authentication (the client is
     // known): operations start while they fit, else wait their turn, round-robin between clients,
-    // for up to MAX_QUEUE_WAIT_MS (src/load-shedding.ts).
+    // for up to MAX_QUEUE_WAIT_MS (src/http/admission.ts).
     useAdmission({
       admission,
       schema,

@@ -19,7 +19,7 @@ import { countShed, type ShedReason } from '../ops/metrics';
 // error on somebody's screen for work done in under a second (Apollo Client, Relay and urql do not
 // retry a 503 by themselves). What bounds the operations in execution: their count, their summed
 // cost, and each client's count. Waiting for a database connection follows the same rule
-// (src/db.ts). Health endpoints are never shed. src/http-server.ts refuses with the same answer,
+// (src/db/pools.ts). Health endpoints are never shed. src/http/node-server.ts refuses with the same answer,
 // at once, what clients make the process hold (memory, unread answers) and real stalls of the
 // event loop.
 

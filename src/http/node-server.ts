@@ -90,7 +90,7 @@ export interface Held {
 /**
  * Whether the answers waiting for their clients are past MAX_BUFFERED_BYTES, or the heap in use
  * past MAX_MEMORY_MB: checked when a request arrives here, and again by the cost budget when an
- * operation that waited for its turn is about to start (src/yoga.ts).
+ * operation that waited for its turn is about to start (src/graphql/yoga.ts).
  */
 export function heldTooMuch(
   bounds: Pick<ClientBounds, 'maxBufferedBytes' | 'maxMemoryBytes'>,

@@ -2,12 +2,12 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { type DatabaseFailure, databaseFailures } from '../errors/database';
 import { currentRequest, type RequestRecord, statementsSent } from './request-tracking';
 
-// Prometheus metrics, served in its text format at METRICS_PATH (src/yoga.ts). Written on
+// Prometheus metrics, served in its text format at METRICS_PATH (src/graphql/yoga.ts). Written on
 // prom-client directly rather than with @graphql-yoga/plugin-prometheus: that plugin labels its
 // HTTP histogram with the request's whole URL and every operation name as sent (both unbounded),
 // times parse, validate, context and execute separately (hooks and observations we do not need),
 // does not see requests refused before they are parsed, and counts errors by phase, not by code.
-// What the server needs is one observation per request (from src/request-tracking.ts), the
+// What the server needs is one observation per request (from src/ops/request-tracking.ts), the
 // loaders' batch sizes, the pool read at scrape time and the refusals.
 
 export const registry = new Registry();
@@ -115,7 +115,7 @@ const shed = new Counter({
   name: 'http_requests_shed_total',
   help:
     'Requests answered 503 OVERLOADED for lack of capacity, by reason: operations_in_flight, ' +
-    'cost_in_flight, operations_per_client, no_connection (load-shedding.ts), pipelined, buffered_bytes (http-server.ts), ' +
+    'cost_in_flight, operations_per_client, no_connection (http/admission.ts), pipelined, buffered_bytes (http/node-server.ts), ' +
     'subscriptions (MAX_SUBSCRIPTIONS, realtime/hub.ts)',
   labelNames: ['reason'] as const,
   registers: [registry],

@@ -4,7 +4,7 @@ import { type DocumentNode, type GraphQLError, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { ErrorCode } from '../errors/codes';
 
-// What is known of each GraphQL request, gathered once for its log line (src/request-log.ts) and
+// What is known of each GraphQL request, gathered once for its log line (src/ops/request-log.ts) and
 // the metrics (src/ops/metrics.ts): its id, the operation, the SQL statements it sent, its errors'
 // codes and its answer's status. The record is the request's AsyncLocalStorage store, so that
 // code far from the request (src/db/ counting statements, Yoga's log of an unexpected error)
@@ -13,7 +13,7 @@ import { ErrorCode } from '../errors/codes';
 
 export type Outcome = 'success' | 'error' | 'shed' | 'unavailable' | 'unexpected';
 
-/** A SQL statement as it was sent, kept for a request that asks to see its SQL (src/explain.ts). */
+/** A SQL statement as it was sent, kept for a request that asks to see its SQL (src/graphql/explain.ts). */
 export interface SentStatement {
   readonly text: string;
   /** Its parameters: the values as sent (the read paths), or Prisma's JSON text of them. */

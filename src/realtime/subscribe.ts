@@ -21,7 +21,7 @@ import { atTokenExpiry } from './token-expiry';
 import { EventLoaders } from './hub';
 
 // How a subscription runs: graphql-js' subscribe (graphql-jit, which executes queries and mutations,
-// does not serve subscriptions here: src/jit.ts), except that each event is executed with a context
+// does not serve subscriptions here: src/graphql/jit.ts), except that each event is executed with a context
 // whose loaders (`nodes`, `loaders`) are the event's notification's, shared by all its subscribers:
 // a hundred subscribers asking for an event's hero read it in one statement, as one does.
 //

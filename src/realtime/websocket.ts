@@ -15,7 +15,7 @@ import { atTokenExpiry } from './token-expiry';
 
 // Subscriptions over WebSocket: the graphql-ws library (protocol `graphql-transport-ws`) on the
 // HTTP server's /graphql, running each operation through Yoga's envelop (getEnveloped), so that
-// the limits, masking, cost checks and subscription plugins of src/yoga.ts apply as over HTTP.
+// the limits, masking, cost checks and subscription plugins of src/graphql/yoga.ts apply as over HTTP.
 // What Yoga does per HTTP request is done here per connection or per operation instead:
 // - who calls: the token of connection_init's payload ({"Authorization": "Bearer …"}, or
 //   `authorization`), else the upgrade request's Authorization header, checked as a request's

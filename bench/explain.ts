@@ -245,7 +245,7 @@ async function main() {
   // The bulk shape is a mutation, which production refuses to anonymous callers (viewers there).
   process.env.ANONYMOUS_ROLE = 'admin';
   const { onQuery, closeDatabase } = await import('../src/db');
-  const { yoga } = await import('../src/yoga');
+  const { yoga } = await import('../src/graphql/yoga');
 
   const send = async (query: string, variables: Record<string, unknown>) => {
     const response = await yoga.fetch('http://bench/graphql', {

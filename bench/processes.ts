@@ -88,7 +88,7 @@ async function startServer(dataset: Dataset, processes: number): Promise<Server>
   const keep = (chunk: Buffer) => output.push(chunk.toString());
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  // The primary's line comes once every worker listens (src/cluster.ts); one process says the same.
+  // The primary's line comes once every worker listens (src/http/processes.ts); one process says the same.
   const deadline = Date.now() + 90_000;
   while (!/GraphQL server on/.test(output.join(''))) {
     if (child.exitCode !== null) throw new Error(`The server exited while starting:\n${output.join('')}`);

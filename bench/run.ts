@@ -1249,7 +1249,7 @@ async function main() {
         ]
       : []),
     "- SQL statements per request: counted with the server's own query log (Prisma query events through `onQuery` " +
-      'of src/db.ts, as `recordSql` in the tests does), one request through `yoga.fetch` in a separate process on ' +
+      'of src/db/query-events.ts, as `recordSql` in the tests does), one request through `yoga.fetch` in a separate process on ' +
       'the same database (bench/sql-count.ts).',
     '- Every response of every measurement was a 200 byte-identical to the checked sample (no GraphQL errors), ' +
       'unless a row says FAILED.',

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { closeDatabase, onQuery, prisma } from '../src/db';
-import { yoga } from '../src/yoga';
+import { yoga } from '../src/graphql/yoga';
 import { explainServed, type PlanNode } from '../test/support/plans';
 
 // Counts the SQL statements of one request with the server's own query log (Prisma's query
-// events, through onQuery of src/db.ts, as recordSql in test/support/graphql.ts does), sending each
+// events, through onQuery of src/db/query-events.ts, as recordSql in test/support/graphql.ts does), sending each
 // request through yoga.fetch in this process. Run by bench/run.ts with DATABASE_URL set to the
 // bench database; prints `RESULT <json>` as its last line.
 

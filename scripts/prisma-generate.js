@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `prisma generate` offline: the CLI wants a native schema-engine binary before any command, and
 // downloading it fails where only the npm registry is reachable. Generate itself never runs it,
-// so any existing file satisfies the check (DESIGN.md, "Facts verified", 1 and 2).
+// so any existing file satisfies the check.
 //
 // It runs as `postinstall` too. A production install (`npm ci --omit=dev`) has no Prisma CLI (a
 // devDependency); there the client was generated and compiled into dist/ by `npm run build`, so

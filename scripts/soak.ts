@@ -60,7 +60,7 @@ interface Answer {
   code: string;
   /** Whether the server said a failed mutation changed nothing (DATABASE_UNAVAILABLE, OVERLOADED). */
   unchanged: boolean;
-  data: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  data: any;
 }
 
 /** What the database is being put through now, for the count of answers by phase. */

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isRole, type Role, roles } from './access/roles';
-import { loadManifest } from './access/trusted-documents';
-import type { ClientBounds } from './http-server';
+
+// The ground floor: reads the environment, and imports nothing of the project, so that every
+// layer may read it. What is read from files (the trusted documents' manifest) is read by the
+// module that uses it.
 
 // A .env file fills in what the environment leaves unset (see .env.example); tests never read one.
 if (process.env.NODE_ENV !== 'test' && existsSync('.env')) process.loadEnvFile('.env');
@@ -102,6 +103,14 @@ function readText(name: string): string | undefined {
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
 }
 
+/** Known roles, weakest first: viewer reads, editor also writes, admin also deletes (src/access/roles.ts). */
+export const roles = ['viewer', 'editor', 'admin'] as const;
+export type Role = (typeof roles)[number];
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (roles as readonly string[]).includes(value);
+}
+
 /** ANONYMOUS_ROLE: what a request without a token may do; null (`none`) refuses it. */
 function readAnonymousRole(production: boolean): Role | null {
   const raw = readText('ANONYMOUS_ROLE');
@@ -197,15 +206,31 @@ export interface AccessConfig {
   readonly anonymousRole: Role | null;
   /** How tokens are checked; null: no key, so every token is refused. */
   readonly jwt: JwtConfig | null;
-  /** TRUSTED_DOCUMENTS: the manifest's documents by their SHA-256 (hex); null runs any document. */
-  readonly trustedDocuments: { readonly path: string; readonly documents: ReadonlyMap<string, string> } | null;
+  /**
+   * TRUSTED_DOCUMENTS: the path of the manifest of the only documents to run (read by
+   * src/access/trusted-documents.ts); null runs any document.
+   */
+  readonly trustedDocumentsPath: string | null;
 }
 
-function readTrustedDocuments(): AccessConfig['trustedDocuments'] {
+function readTrustedDocumentsPath(): string | null {
   const file = readText('TRUSTED_DOCUMENTS');
-  if (file === undefined) return null;
-  const resolved = path.resolve(file);
-  return { path: resolved, documents: loadManifest(resolved) };
+  return file === undefined ? null : path.resolve(file);
+}
+
+/** What clients may make the HTTP server hold (src/http/node-server.ts). */
+export interface ClientBounds {
+  sendTimeoutMs: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+  maxPipelined: number;
+  maxBufferedBytes: number;
+  /** Event-loop delay past which GraphQL requests are refused before parsing; 0: never. */
+  maxEventLoopDelayMs: number;
+  /** V8 heap in use past which GraphQL requests are refused before parsing; 0: never. */
+  maxMemoryBytes: number;
 }
 
 export interface Config {
@@ -236,7 +261,7 @@ export interface Config {
   readonly connectTimeoutMs: number;
   /** Most requests waiting for a PostgreSQL connection; past it they are refused at once (503). */
   readonly poolMaxWaiting: number;
-  /** Most GraphQL operations in execution at once; past it they wait (src/load-shedding.ts). */
+  /** Most GraphQL operations in execution at once; past it they wait (src/http/admission.ts). */
   readonly maxOperationsInFlight: number;
   /** Most GraphQL operations of one client in execution at once; past it they wait. */
   readonly maxOperationsPerClient: number;
@@ -246,7 +271,7 @@ export interface Config {
   readonly queueWaitMs: number;
   /** Proxies in front of the server whose X-Forwarded-For is believed (the client's address). */
   readonly trustProxy: number;
-  /** What clients may make the HTTP server hold (src/http-server.ts). */
+  /** What clients may make the HTTP server hold (src/http/node-server.ts). */
   readonly http: ClientBounds;
   /** Longest a statement may run; PostgreSQL cancels it past this. */
   readonly statementTimeoutMs: number;
@@ -259,10 +284,10 @@ export interface Config {
   /** Apply pending migrations (and seed an empty database) when the server starts. */
   readonly migrateOnStart: boolean;
   readonly access: AccessConfig;
-  /** Serve Prometheus metrics at metricsPath (src/metrics.ts). */
+  /** Serve Prometheus metrics at metricsPath (src/ops/metrics.ts). */
   readonly metrics: boolean;
   readonly metricsPath: string;
-  /** Least level of the log lines written (src/logger.ts). */
+  /** Least level of the log lines written (src/ops/logger.ts). */
   readonly logLevel: LogLevel;
   /** Subscriptions (src/realtime/). */
   readonly realtime: {
@@ -328,7 +353,7 @@ export const config: Config = Object.freeze({
   access: Object.freeze({
     anonymousRole: readAnonymousRole(production),
     jwt: readJwt(),
-    trustedDocuments: readTrustedDocuments(),
+    trustedDocumentsPath: readTrustedDocumentsPath(),
   }),
   metrics: readBool('METRICS', true),
   metricsPath: readMetricsPath(),
@@ -361,7 +386,7 @@ export const pageSizes = Object.freeze({
  */
 export const maxBulk = readInt('MAX_BULK', 1000, 1, 100_000);
 
-/** Limits every operation must respect before it runs (see src/limits.ts). */
+/** Limits every operation must respect before it runs (see src/graphql/limits.ts). */
 export const limits = Object.freeze({
   depth: readInt('MAX_DEPTH', 12, 1, 100),
   aliases: readInt('MAX_ALIASES', 15, 0, 1000),

@@ -2,7 +2,7 @@ import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import { GraphQLError } from 'graphql';
 import { limits } from './config';
 import { badInput } from './errors';
-import { LimitCode } from './limits';
+import { LimitCode } from './errors';
 
 /** The largest value of PostgreSQL's int4, the type of every id and of a hero's age. */
 export const INT4_MAX = 2_147_483_647;

@@ -1,21 +1,21 @@
 import type { AddressInfo } from 'node:net';
-import { isWorker, runPrimary } from './cluster';
+import { isWorker, runPrimary } from './http/processes';
 import { config } from './config';
 import { closeDatabase, databaseKind, openDatabase, startReplicaChecks } from './db';
 import { DataFolderInUseError } from './db/data-folder-lock';
-import { createHttpServer } from './http-server';
-import { memoryInUse } from './load-shedding';
+import { createHttpServer } from './http/node-server';
+import { memoryInUse } from './http/admission';
 import { prepareDatabase } from './db/prepare';
-import { markStopping } from './health';
-import { logger } from './logger';
+import { markStopping } from './http/health';
+import { logger } from './ops/logger';
 import { hub } from './realtime';
 import { serveWebSocket } from './realtime/websocket';
-import { refusalOnArrival, yoga } from './yoga';
+import { refusalOnArrival, yoga } from './graphql/yoga';
 
 // Under load, the objects of answers in flight outlive a young-generation collection and are
 // promoted; left to its heuristics, V8 then lets the old generation grow to 4 times what survives
-// before a full collection (peaks of 400-550 MB under 10 concurrent Q2 requests). Growing it by at
-// most 2.5 times costs a few percent of CPU and keeps the peak under 300 MB (README, Performance):
+// before a full collection. Growing it by at most 2.5 times costs a little CPU and keeps the peak
+// much lower (bench/results):
 // `npm start` and `npm run start:prod` give node --heap-growing-percent=150 on its command line
 // (workers of WEB_CONCURRENCY inherit it). It is no longer set from here: Node warns that V8
 // flags changed after start may crash the process.
@@ -57,7 +57,7 @@ async function prepare(): Promise<void> {
   }
 }
 
-/** WEB_CONCURRENCY > 1: migrate once here, then fork the workers that serve (src/cluster.ts). */
+/** WEB_CONCURRENCY > 1: migrate once here, then fork the workers that serve (src/http/processes.ts). */
 async function primary(started: number) {
   if (databaseKind === 'pglite') {
     logger.fatal(

@@ -1,8 +1,8 @@
 import { UnsecuredJWT } from 'jose';
 import type { ServerProcess } from './support/server-process';
 import { useAuthentication } from '../src/access/authentication';
-import { createContext } from '../src/context';
-import { yoga } from '../src/yoga';
+import { createContext } from '../src/graphql/context';
+import { yoga } from '../src/graphql/yoga';
 import { graphql } from './gql';
 import { resetDatabase, teamId } from './support/factories';
 import { executeOperation } from './support/graphql';
@@ -115,6 +115,8 @@ describe('configuration, checked at start', () => {
     let access: unknown;
     jest.isolateModules(() => {
       access = (require('../src/config') as typeof import('../src/config')).config.access;
+      // The manifest of TRUSTED_DOCUMENTS is read by the module that uses it, as the server starts.
+      require('../src/access/trusted-documents');
     });
     return access as import('../src/config').AccessConfig;
   };

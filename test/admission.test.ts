@@ -1,22 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
-import { gatePGlite } from '../src/db';
-import { openPGlite } from '../src/db/pglite';
-import { insideRequest, newRecord } from '../src/request-tracking';
+import { countDatabaseWork, databaseWorkMs, gatePGlite, openPGlite } from '../src/db/pglite';
+import { OverloadedError } from '../src/errors';
+import { DrainRate } from '../src/ops/drain-rate';
+import { insideRequest, newRecord } from '../src/ops/request-tracking';
 import { describeOnPGlite } from './support/postgres-only';
-import {
-  Admission,
-  clientKey,
-  countDatabaseWork,
-  databaseWorkMs,
-  DrainRate,
-  EventLoopDelay,
-  OverloadedError,
-  type Refusal,
-} from '../src/load-shedding';
+import { Admission, clientKey, EventLoopDelay, type Refusal } from '../src/http/admission';
 
-// The admission of operations (src/load-shedding.ts), in process and without a database: who
+// The admission of operations (src/http/admission.ts), in process and without a database: who
 // starts, who waits and in which order, who is refused at once, and that its counts stay exact.
 // Over HTTP with real operations: test/load-shedding.test.ts.
 
@@ -155,7 +147,7 @@ it('refuses at once a newcomer that the measured drain rate says would not start
     detail: expect.stringMatching(/ms of wait expected/),
   });
   expect(performance.now() - started).toBeLessThan(100);
-  // The same answer before the request is parsed (src/http-server.ts asks for a request without a
+  // The same answer before the request is parsed (src/http/node-server.ts asks for a request without a
   // token); a client with nothing waiting is let in.
   expect(queue.refusalOnArrival('a')).toMatchObject({ detail: expect.stringMatching(/ms of wait expected/) });
   expect(queue.refusalOnArrival('newcomer')).toBeNull();
@@ -234,7 +226,7 @@ it('counts against MAX_MEMORY_MB what survived the last full collection, not gar
   // A process of its own with gc() exposed on its command line (never set at run time), so that
   // the test decides when the full collections happen.
   const script = `
-    const { MemoryInUse } = require('./src/load-shedding');
+    const { MemoryInUse } = require('./src/http/admission');
     const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
     (async () => {
       const memory = new MemoryInUse();
@@ -266,7 +258,7 @@ it('counts against MAX_MEMORY_MB what survived the last full collection, not gar
   });
 });
 
-// The embedded database's one connection (src/db.ts), on a PGlite of the test's own.
+// The embedded database's one connection (src/db/pglite.ts), on a PGlite of the test's own.
 describeOnPGlite("PGlite's one connection", () => {
   it("is waited for in turn, up to the deadline for a request's statements, and counts its synchronous work as the database's own", async () => {
     const pglite = openPGlite('memory://');

@@ -2,7 +2,7 @@ import { type ServerProcess, startServer } from './support/server-process';
 import { subscribeSse } from './support/sse';
 
 // The cost limit counts objects, not bytes: an answer past MAX_RESPONSE_BYTES is dropped for an
-// error naming the limit before it reaches the connection (src/limits.ts). Decided after the
+// error naming the limit before it reaches the connection (src/graphql/limits.ts). Decided after the
 // database answered, whichever it is: PGlite's run is enough (jest.config.js).
 
 describe('past MAX_RESPONSE_BYTES', () => {

@@ -1,12 +1,12 @@
 import { complexityFromQuery } from '@pothos/plugin-complexity';
 import { limits } from '../src/config';
 import { prisma } from '../src/db';
-import { ID_LOOKUP_COST } from '../src/builder';
+import { ID_LOOKUP_COST } from '../src/graphql/builder';
 import { schema } from '../src/schema';
 import { resetDatabase, tableCounts, teamId } from './support/factories';
 import { recordSql } from './support/graphql';
 import { hub } from '../src/realtime';
-import { yoga } from '../src/yoga';
+import { yoga } from '../src/graphql/yoga';
 
 // Hostile and malformed requests: each gets the right status and code, leaks nothing internal,
 // and leaves the database as it was.

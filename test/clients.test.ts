@@ -1,4 +1,4 @@
-import { yoga } from '../src/yoga';
+import { yoga } from '../src/graphql/yoga';
 import { resetDatabase } from './support/factories';
 
 // The rule the README's "Clients" states: a request a browser may send across sites without a

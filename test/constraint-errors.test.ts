@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { prisma } from '../src/db';
-import { captureLog } from '../src/logger';
+import { captureLog } from '../src/ops/logger';
 import { graphql } from './gql';
 import { heroId, makeHeroes, makeTeams, resetDatabase, tableCounts, teamId } from './support/factories';
 import { codes, executeOperation } from './support/graphql';

@@ -2,7 +2,7 @@ import { DriverAdapterError } from '@prisma/driver-adapter-utils';
 import { GraphQLError } from 'graphql';
 import { databaseFailure, DatabaseStoppedError, DatabaseUnreachableError, failureDetail } from '../src/db/failures';
 import { Prisma } from '../src/generated/prisma/client';
-import { isOverload } from '../src/load-shedding';
+import { isOverload } from '../src/errors';
 
 // The one classification of database failures (src/db/failures.ts), on every wrapping an error
 // reaches it in. The faults themselves are made for real in test/faults.test.ts and

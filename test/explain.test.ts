@@ -1,9 +1,9 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { anonymousCaller } from '../src/access/roles';
-import { type Explanation, isRead, mayExplain } from '../src/explain';
-import { explainPanel } from '../src/explain-panel';
-import { yoga } from '../src/yoga';
+import { type Explanation, isRead, mayExplain } from '../src/graphql/explain';
+import { explainPanel } from '../src/graphql/explain-panel';
+import { yoga } from '../src/graphql/yoga';
 import { graphql } from './gql';
 import { heroId, resetDatabase, teamId } from './support/factories';
 import { recordSql } from './support/graphql';

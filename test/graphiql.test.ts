@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { yoga } from '../src/yoga';
+import { yoga } from '../src/graphql/yoga';
 import { resetDatabase } from './support/factories';
 import { startHttpServer, type TestServer } from './support/http-server';
 import { describeIfAble } from './support/postgres-only';

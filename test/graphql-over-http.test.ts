@@ -1,5 +1,5 @@
 import { type AuditResult, serverAudits } from 'graphql-http';
-import { yoga } from '../src/yoga';
+import { yoga } from '../src/graphql/yoga';
 
 // graphql-http's audit of the GraphQL-over-HTTP spec, run through the server object. Every MUST
 // has to pass; a SHOULD or MAY that fails must be listed here and in the README (GraphQL over HTTP)

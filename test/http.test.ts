@@ -1,15 +1,15 @@
 import { prisma } from '../src/db';
 import { seedIfEmpty } from '../src/db/seed';
 import { Prisma } from '../src/generated/prisma/client';
-import { captureLog } from '../src/logger';
-import { graphiqlDefaultQuery, yoga } from '../src/yoga';
+import { captureLog } from '../src/ops/logger';
+import { graphiqlDefaultQuery, yoga } from '../src/graphql/yoga';
 import { graphql } from './gql';
 import { resetDatabase, tableCounts } from './support/factories';
 import { codes, executeOperation } from './support/graphql';
 
 afterEach(() => jest.restoreAllMocks());
 
-/** The log's lines while the test runs (src/logger.ts), instead of stdout. */
+/** The log's lines while the test runs (src/ops/logger.ts), instead of stdout. */
 function readLog(): string[] {
   const lines: string[] = [];
   const release = captureLog({ write: (line: string) => void lines.push(line) });

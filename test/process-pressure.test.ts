@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
-import { MemoryInUse } from '../src/load-shedding';
+import { MemoryInUse } from '../src/http/admission';
 import { serveWebSocket } from '../src/realtime/websocket';
-import { yoga } from '../src/yoga';
+import { yoga } from '../src/graphql/yoga';
 import { answerWith, startHttpServer, type TestServer } from './support/http-server';
 
 // Refusals before Yoga for the process's own state. While the event loop runs late (answers built

@@ -1,8 +1,9 @@
 import { Pool } from 'pg';
 import { readPrepared } from '../src/db';
-import { lagBehind, parseLsn, type ReadOn, ReplicaRouter, replicaFailure } from '../src/db/replica-routing';
-import { logger } from '../src/logger';
-import { registry } from '../src/metrics';
+import type { ReadOn } from '../src/db/prepared-statements';
+import { lagBehind, parseLsn, ReplicaRouter, replicaFailure } from '../src/db/replica-routing';
+import { logger } from '../src/ops/logger';
+import { registry } from '../src/ops/metrics';
 import { type Replication, startReplication } from './support/replication';
 
 // PostgreSQL only (see jest.config.js): the router of src/db/replica-routing.ts on a primary and a
@@ -52,7 +53,7 @@ beforeAll(async () => {
     primary,
     primaryUrl: replication.primary.url,
     replicaUrls: [replication.standby.url],
-    // As src/db.ts's pools do: an idle connection that dies is reported, not thrown.
+    // As the pools of src/db/pools.ts do: an idle connection that dies is reported, not thrown.
     newPool: (url) =>
       new Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 2_000 }).on('error', () => undefined),
     readOn,

@@ -1,6 +1,6 @@
 import { onQuery } from '../src/db';
-import { captureLog, logger } from '../src/logger';
-import { yoga } from '../src/yoga';
+import { captureLog, logger } from '../src/ops/logger';
+import { yoga } from '../src/graphql/yoga';
 import { makeHeroes, makeTeams, resetDatabase } from './support/factories';
 import { prisma } from '../src/db';
 import { hsToken, secret } from './support/access';

@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { type ServerProcess, startServer } from './support/server-process';
 
 // Clients that pipeline requests or stop reading their answers cannot make the server hold them
-// without bound (src/http-server.ts): pipelined requests past MAX_PIPELINED are refused unexecuted,
+// without bound (src/http/node-server.ts): pipelined requests past MAX_PIPELINED are refused unexecuted,
 // a connection that reads nothing for HTTP_SEND_TIMEOUT_MS is closed, and while MAX_BUFFERED_BYTES
 // of answers wait in connections, new requests get 503. Over raw TCP, as such a client would send.
 

@@ -1,4 +1,4 @@
-import { bufferedAnswerBytes } from '../src/http-server';
+import { bufferedAnswerBytes } from '../src/http/node-server';
 import { answerWith, startHttpServer, type TestServer } from './support/http-server';
 
 // Past MAX_BUFFERED_BYTES of answers held for clients that do not read them, every other client is

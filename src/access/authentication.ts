@@ -9,13 +9,13 @@ import {
 } from 'jose';
 import type { AccessConfig, JwtConfig } from '../config';
 import { authenticationUnavailable, unauthenticated } from '../errors';
-import { burstLog } from '../load-shedding';
+import { burstLog } from '../ops/logger';
 import { anonymousCaller, type Caller, strongestRole } from './roles';
 
 // Who sends a request: the bearer token of its Authorization header, checked with jose, or nobody
 // (the anonymous role). Decided once per GraphQL request in Yoga's onParams, before the document
 // is parsed: a bad token, or no token where anonymous callers are refused, is answered 401 and
-// nothing runs. What each role may do is the schema's business (authScopes, src/builder.ts).
+// nothing runs. What each role may do is the schema's business (authScopes, src/graphql/builder.ts).
 
 type Verify = (token: string) => Promise<JWTPayload>;
 

@@ -1,14 +1,11 @@
 // The role lattice: every role can do what the roles below it can. Nothing here reads the
 // environment or a request; src/access/authentication.ts decides who the caller is, the schema
-// names only the scopes (src/builder.ts maps them to these roles).
+// names only the scopes (src/graphql/builder.ts maps them to these roles).
 
-/** Known roles, weakest first: viewer reads, editor also writes, admin also deletes. */
-export const roles = ['viewer', 'editor', 'admin'] as const;
-export type Role = (typeof roles)[number];
+// The role names themselves are the configuration's (ANONYMOUS_ROLE names one): src/config.ts.
+import { type Role, roles } from '../config';
 
-export function isRole(value: unknown): value is Role {
-  return typeof value === 'string' && (roles as readonly string[]).includes(value);
-}
+export { isRole, type Role, roles } from '../config';
 
 /** Who sends the request, on the GraphQL context as `caller`. */
 export interface Caller {

@@ -2,22 +2,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import type { Plugin } from 'graphql-yoga';
+import { config } from '../config';
+import { ErrorCode, httpOf } from '../errors';
 
 // Trusted documents (TRUSTED_DOCUMENTS): the server runs only the documents of a manifest written
 // at build time by GraphQL Code Generator's client preset (`npm run codegen`), which clients send
 // by hash, `{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"<hex>"}}}`. Any other
 // request is refused before it is parsed; admin callers may still send any document (GraphiQL).
-
-/** The codes of the refusals, stable for clients. */
-export const TrustedDocumentCode = {
-  /** A hash that is not in the manifest. Apollo Router's code for a safelist miss; not Apollo's APQ
-   * PERSISTED_QUERY_NOT_FOUND, which tells its clients to resend the whole document. */
-  NOT_IN_LIST: 'PERSISTED_QUERY_NOT_IN_LIST',
-  /** A document sent as text by a caller who is not admin. */
-  ONLY: 'PERSISTED_QUERY_ONLY',
-  /** Neither a document nor a hash. */
-  ID_REQUIRED: 'PERSISTED_QUERY_ID_REQUIRED',
-} as const;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -51,8 +42,17 @@ export function loadManifest(file: string): ReadonlyMap<string, string> {
   return documents;
 }
 
-function refusal(code: string, message: string) {
-  return { message, extensions: { code, http: { status: 400 } } };
+/**
+ * TRUSTED_DOCUMENTS' manifest, read when the server starts (a manifest that cannot be read, or whose
+ * keys are not its documents' hashes, stops it there); null when any document may run.
+ */
+export const trustedDocuments: { readonly path: string; readonly documents: ReadonlyMap<string, string> } | null =
+  config.access.trustedDocumentsPath === null
+    ? null
+    : { path: config.access.trustedDocumentsPath, documents: loadManifest(config.access.trustedDocumentsPath) };
+
+function refusal(code: ErrorCode, message: string) {
+  return { message, extensions: { code, http: { status: httpOf(code).status } } };
 }
 
 /**
@@ -68,15 +68,15 @@ export function useTrustedDocuments(
     allowArbitraryOperations: mayRunAnyDocument,
     customErrors: {
       notFound: refusal(
-        TrustedDocumentCode.NOT_IN_LIST,
+        ErrorCode.PERSISTED_QUERY_NOT_IN_LIST,
         'No trusted document has this hash: this server runs only the documents of its manifest',
       ),
       persistedQueryOnly: refusal(
-        TrustedDocumentCode.ONLY,
+        ErrorCode.PERSISTED_QUERY_ONLY,
         'This server runs only trusted documents: send the hash of one in extensions.persistedQuery.sha256Hash',
       ),
       keyNotFound: refusal(
-        TrustedDocumentCode.ID_REQUIRED,
+        ErrorCode.PERSISTED_QUERY_ID_REQUIRED,
         'Send the hash of a trusted document in extensions.persistedQuery.sha256Hash',
       ),
     },

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { closeDatabase, databaseKind, openDatabase } from '../db';
+import { closeDatabase, databaseKind, openDatabase } from '.';
 import { DataFolderInUseError } from './data-folder-lock';
 import { diffMigrationsToSchema, migrationsDir } from './migrations';
 import { prepareDatabase } from './prepare';

@@ -1,27 +1,15 @@
+import type { DatabaseFailure } from '../errors/database';
+
 // Which failures of a statement are the database's absence rather than the statement's own: one
 // classification for every place that must tell them apart. The replica routing runs a read on
 // the next server when a replica is away (src/db/replica-routing.ts); the GraphQL layer answers
 // 503 DATABASE_UNAVAILABLE, or MUTATION_OUTCOME_UNKNOWN when a write was on its way
-// (src/errors.ts, src/db/write-outcome.ts); the log and the metrics count them.
+// (src/graphql/errors.ts, src/db/write-outcome.ts); the log and the metrics count them.
 //
 // Errors reach us in several wrappings: pg's own (a socket error, a DatabaseError with its
 // SQLSTATE, a plain Error naming what happened), the driver adapters' DriverAdapterError whose
 // `cause` holds a `kind` and the SQLSTATE, Prisma's errors holding that one in
 // `meta.driverAdapterError`, and GraphQLErrors holding any of them in `originalError`.
-
-/**
- * - unreachable: no connection could be had (refused, no route, no name, the connect timeout,
- *   the server starting up or shutting down, out of connection slots): nothing was sent.
- * - lost: the connection broke while in use (cut, reset, the session terminated by an
- *   administrator or by a crash of another backend, no answer in time): what was sent may or may
- *   not have run.
- * - read_only: the server takes no writes (a standby, a demoted primary, default_transaction_read_only).
- * - storage: the server cannot write its files (disk full, files gone, an I/O error).
- * - stopped: the embedded database stopped after a PANIC and answers nothing until restarted.
- */
-export type DatabaseFailure = 'unreachable' | 'lost' | 'read_only' | 'storage' | 'stopped';
-
-export const databaseFailures: readonly DatabaseFailure[] = ['unreachable', 'lost', 'read_only', 'storage', 'stopped'];
 
 /** Thrown for a statement sent to an embedded database that has stopped (src/db/write-outcome.ts). */
 export class DatabaseStoppedError extends Error {
@@ -33,7 +21,7 @@ export class DatabaseStoppedError extends Error {
 
 /**
  * Thrown in place of pg-pool's "timeout exceeded when trying to connect" when the pool waited
- * because the server cannot be reached (src/db.ts), rather than because every connection was busy.
+ * because the server cannot be reached (src/db/pools.ts), rather than because every connection was busy.
  */
 export class DatabaseUnreachableError extends Error {
   constructor(cause: unknown) {

@@ -48,7 +48,7 @@ export function postgresMigrationFactory(pool: Pool): SqlMigrationAwareDriverAda
 }
 
 // Prisma's schema engine compiled to WebAssembly: migrations without the native binary that the
-// Prisma CLI would download (see DESIGN.md, "Facts verified"). The package entry imports the .wasm
+// Prisma CLI would download. The package entry imports the .wasm
 // the way bundlers do, so it is instantiated by hand here.
 type Wasm = typeof SchemaEngineWasm;
 
@@ -83,7 +83,6 @@ const engineTimers = new Set<NodeJS.Timeout>();
 function loadWasm(): Promise<Wasm> {
   wasmModule ??= (async () => {
     const bgPath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const bg = require(bgPath) as Wasm & { __wbg_set_wasm(exports: unknown): void };
     const imports: Record<string, unknown> = { ...bg };
     for (const name of Object.keys(bg).filter((key) => key.startsWith('__wbg_setTimeout_'))) {

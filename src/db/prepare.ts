@@ -1,4 +1,4 @@
-import { prisma, withMigrationDatabase } from '../db';
+import { prisma, withMigrationDatabase } from '.';
 import { applyMigrations } from './migrations';
 import { seedIfEmpty } from './seed';
 

@@ -1,12 +1,12 @@
 import { Pool } from 'pg';
-import type { Values } from '../db';
+import type { ReadOn, Values } from './prepared-statements';
 import { databaseFailure } from './failures';
-import { logger } from '../logger';
-import { failoversFrom, readsOn } from '../metrics';
+import { logger } from '../ops/logger';
+import { failoversFrom, readsOn, type ReplicaState, type ReplicaStatus } from '../ops/metrics';
 
 // Read replicas (DATABASE_READ_URL): the batched reads of queries (the loaders and the root lists)
 // go to a streaming replica of the primary, in turn; a mutation's statements and every read of
-// its payload go to the primary (src/context.ts routes them), and so do the reads of subscription
+// its payload go to the primary (src/graphql/context.ts routes them), and so do the reads of subscription
 // events (src/realtime/hub.ts: an event can arrive before a replica has replayed the commit that
 // raised it). Whether a replica may be read from is decided in the background, by a check of
 // every server every REPLICA_CHECK_INTERVAL_MS, never on a request's path: a replica more than
@@ -18,34 +18,13 @@ import { failoversFrom, readsOn } from '../metrics';
 /** Where a read goes: a replica fit to be read from (else the primary), or the primary. */
 export type ReadTarget = 'replica' | 'primary';
 
-/** Where the reads of one operation go: set per request (src/context.ts), read by its loaders. */
+/** Where the reads of one operation go: set per request (src/graphql/context.ts), read by its loaders. */
 export interface ReadRoute {
   target: ReadTarget;
 }
 
 /** Reads that must see every commit made so far: those of mutations' payloads and of events. */
 export const primaryReads: Readonly<ReadRoute> = Object.freeze({ target: 'primary' });
-
-/** Runs a read on a pool: as a named prepared statement or unnamed (src/db.ts). */
-export type ReadOn = (pool: Pool, text: string, values: unknown[], named: boolean) => Promise<Values>;
-
-/**
- * unchecked: not yet checked (not read from); usable: read from; lagging: further behind than
- * MAX_REPLICA_LAG_MS, or by how much is not known yet; down: it does not answer.
- */
-export type ReplicaState = 'unchecked' | 'usable' | 'lagging' | 'down';
-
-export interface ReplicaStatus {
-  /** host:port/database, as the logs and metrics name it (never the URL: it may hold a password). */
-  readonly name: string;
-  readonly state: ReplicaState;
-  /**
-   * How far behind the primary it was at the last check, in ms: what it had replayed then, the
-   * primary had written that long before (at least that long when it is behind every sample kept).
-   * Null until it has been measured.
-   */
-  readonly lagMs: number | null;
-}
 
 /**
  * A position of the primary's WAL (pg_current_wal_lsn), with the first and the last time a check

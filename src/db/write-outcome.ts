@@ -6,7 +6,7 @@ import type {
   SqlMigrationAwareDriverAdapterFactory,
   Transaction,
 } from '@prisma/driver-adapter-utils';
-import { logger } from '../logger';
+import { logger } from '../ops/logger';
 import { databaseFailure, DatabaseStoppedError } from './failures';
 
 // Whether a mutation that met a lost connection may have changed data. PostgreSQL rolls back a
@@ -15,7 +15,7 @@ import { databaseFailure, DatabaseStoppedError } from './failures';
 // itself), a connection lost before the answer leaves the outcome unknown: the server may have
 // committed and had no way to say so. Only the driver adapter sees when a COMMIT goes out, so it
 // is watched there (every statement Prisma Client sends passes through it), and what it sees is
-// kept for the mutation that is running (src/mutation-outcome.ts) in an AsyncLocalStorage.
+// kept for the mutation that is running (src/graphql/mutation-outcome.ts) in an AsyncLocalStorage.
 //
 // The embedded database (PGlite) has no connection to lose, but it has failures of its own:
 // - after a PANIC (a checkpoint or a WAL write on a full disk) its PostgreSQL is no longer sound,

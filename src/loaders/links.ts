@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import type { GraphQLResolveInfo } from 'graphql';
 import { readRows, readValues } from '../db';
 import type { ReadRoute } from '../db/replica-routing';
-import { batchSizeOf } from '../metrics';
+import { batchSizeOf } from '../ops/metrics';
 import type { Hero, Team } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
 import { type CompiledFilter, compileFilter, type HeroFilter, type NodeKind, type TeamFilter } from './filters';

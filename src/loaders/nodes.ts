@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { readValues } from '../db';
 import type { ReadRoute } from '../db/replica-routing';
-import { batchSizeOf } from '../metrics';
+import { batchSizeOf } from '../ops/metrics';
 import type { Hero, Team } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
 import { heroTable, type NodeTable, teamTable } from './tables';

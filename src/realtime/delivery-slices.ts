@@ -1,13 +1,13 @@
 // Deliveries of change events, a slice at a time. An event with ten thousand subscribers is
 // executed once (src/realtime/subscribe.ts), but each subscriber's message is still serialized and
-// written on its own, about 50 µs apiece: done in one go, that is half a second in which the event
+// written on its own: done in one go for thousands, that is a long stretch in which the event
 // loop answers nothing else, no query, no health check, and MAX_EVENT_LOOP_DELAY_MS refuses new
 // requests. Each delivery first takes a turn: at most DELIVERIES_PER_SLICE go out per turn of the
 // event loop, the rest wait for the next one (setImmediate, after the loop's I/O), in the order
 // they asked. A subscriber's own events keep their order: it asks for its next turn only once its
 // previous message is out.
 
-/** Deliveries per turn of the event loop: about 10 ms of work at 40 µs each. */
+/** Deliveries per turn of the event loop: a few ms of work. */
 export const DELIVERIES_PER_SLICE = 256;
 
 export class DeliverySlices {

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { config } from '../config';
 import { listenInProcess } from '../db';
-import { logger } from '../logger';
+import { logger } from '../ops/logger';
 import { CHANGES_CHANNEL } from './events';
 
 // Where the change events come from: one LISTEN per process on the channel the triggers notify

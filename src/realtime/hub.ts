@@ -1,9 +1,9 @@
 import { GraphQLError } from 'graphql';
 import { primaryReads } from '../db/replica-routing';
-import { createLinkLoaders } from '../loaders/links';
-import { createNodeLoaders } from '../loaders/nodes';
-import { logger } from '../logger';
-import { countShed, countSubscriptionDeliveries } from '../metrics';
+import { ErrorCode, httpOf } from '../errors';
+import { createLoaders, type Loaders } from '../graphql/context';
+import { logger } from '../ops/logger';
+import { countShed, countSubscriptionDeliveries } from '../ops/metrics';
 import { type MembershipChange, type NodeChange, type NodeType, type Notification, parseNotification } from './events';
 
 // The process's subscribers and the fan-out of change events to them. One source (the LISTEN
@@ -24,12 +24,11 @@ import { type MembershipChange, type NodeChange, type NodeType, type Notificatio
  * notification and a wait per event; an event's reads are shared by all its subscribers, so the
  * primary serves one statement per event and type whatever their number.
  */
-export class EventLoaders {
-  private made: { loaders: ReturnType<typeof createLinkLoaders>; nodes: ReturnType<typeof createNodeLoaders> } | null =
-    null;
+export class EventLoaders implements Loaders {
+  private made: Loaders | null = null;
 
   private get all() {
-    return (this.made ??= { loaders: createLinkLoaders(primaryReads), nodes: createNodeLoaders(primaryReads) });
+    return (this.made ??= createLoaders(primaryReads));
   }
 
   get loaders() {
@@ -93,7 +92,7 @@ export class EventStream<Event> implements AsyncIterableIterator<Delivery<Event>
       this.fail(
         new GraphQLError(
           `This subscription fell ${this.maxQueued} events behind (MAX_QUEUED_EVENTS) and was ended: subscribe again and read the current state`,
-          { extensions: { code: 'EVENT_QUEUE_FULL' } },
+          { extensions: { code: ErrorCode.EVENT_QUEUE_FULL } },
         ),
       );
       return;
@@ -224,14 +223,16 @@ export class Hub {
   private checkRoom(): void {
     if (this.stopping) {
       throw new GraphQLError('The server is stopping: subscribe again shortly', {
-        extensions: { code: 'OVERLOADED', http: { status: 503, headers: { 'Retry-After': '1' } } },
+        extensions: { code: ErrorCode.OVERLOADED, http: httpOf(ErrorCode.OVERLOADED) },
       });
     }
     if (this.open.size < this.options.maxSubscriptions) return;
     countShed('subscriptions');
     throw new GraphQLError(
       `This server has ${this.open.size} subscriptions open, MAX_SUBSCRIPTIONS=${this.options.maxSubscriptions}: retry later`,
-      { extensions: { code: 'MAX_SUBSCRIPTIONS_EXCEEDED', http: { status: 503, headers: { 'Retry-After': '1' } } } },
+      {
+        extensions: { code: ErrorCode.MAX_SUBSCRIPTIONS_EXCEEDED, http: httpOf(ErrorCode.MAX_SUBSCRIPTIONS_EXCEEDED) },
+      },
     );
   }
 

@@ -1,6 +1,6 @@
 import { config } from '../config';
 import { beforeCloseDatabase } from '../db';
-import { watchSubscriptions } from '../metrics';
+import { watchSubscriptions } from '../ops/metrics';
 import { type ChangeSource, createChangeSource } from './event-source';
 import { Hub } from './hub';
 
@@ -24,11 +24,6 @@ let source: ChangeSource | undefined;
 export function listenForChanges(): Promise<void> {
   source ??= createChangeSource((payload) => hub.publish(payload));
   return source.listening ? Promise.resolve() : source.start(config.connectTimeoutMs);
-}
-
-/** Whether the process listens for changes now. */
-export function listeningForChanges(): boolean {
-  return source?.listening ?? false;
 }
 
 beforeCloseDatabase(async () => {

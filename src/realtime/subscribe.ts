@@ -11,17 +11,17 @@ import {
 import { complexityFromQuery } from '@pothos/plugin-complexity';
 import type { Plugin } from 'graphql-yoga';
 import { limits } from '../config';
-import { primaryReads } from '../db/replica-routing';
-import type { Context } from '../context';
-import { answerTooLarge, LimitCode } from '../limits';
-import { countSubscriptionExecution } from '../metrics';
-import { outsideRequest } from '../request-tracking';
+import { type Context, eventContext } from '../graphql/context';
+import { ErrorCode, httpOf, LimitCode } from '../errors';
+import { answerTooLarge } from '../graphql/limits';
+import { countSubscriptionExecution } from '../ops/metrics';
+import { outsideRequest } from '../ops/request-tracking';
 import { deliverySlices } from './delivery-slices';
 import { atTokenExpiry } from './token-expiry';
 import { EventLoaders } from './hub';
 
 // How a subscription runs: graphql-js' subscribe (graphql-jit, which executes queries and mutations,
-// does not serve subscriptions here: src/jit.ts), except that each event is executed with a context
+// does not serve subscriptions here: src/graphql/jit.ts), except that each event is executed with a context
 // whose loaders (`nodes`, `loaders`) are the event's notification's, shared by all its subscribers:
 // a hundred subscribers asking for an event's hero read it in one statement, as one does.
 //
@@ -86,7 +86,7 @@ const EXPIRED = Symbol('expired');
 
 function expiredError(): GraphQLError {
   return new GraphQLError('The token has expired: subscribe again with a new one', {
-    extensions: { code: 'UNAUTHENTICATED' },
+    extensions: { code: ErrorCode.UNAUTHENTICATED },
   });
 }
 
@@ -121,8 +121,7 @@ export async function subscribeWithSharedLoaders(args: ExecutionArgs): Promise<E
     let execution = executions.get(key);
     if (!execution) {
       countSubscriptionExecution();
-      // Everything an event reads comes from the primary, as its shared loaders do (hub.ts).
-      const contextValue = { ...context, loaders: shared.loaders, nodes: shared.nodes, reads: primaryReads };
+      const contextValue = eventContext(context, shared);
       const executed = outsideRequest(
         () => execute({ ...args, rootValue: payload, contextValue }),
         'subscription_event',
@@ -212,7 +211,7 @@ export function useSharedEventLoaders(schema: GraphQLSchema): Plugin {
           errors: [
             new GraphQLError(
               'Subscriptions are served as Server-Sent Events (send Accept: text/event-stream) or over WebSocket (graphql-transport-ws)',
-              { extensions: { code: 'NOT_ACCEPTABLE', http: { status: 406 } } },
+              { extensions: { code: ErrorCode.NOT_ACCEPTABLE, http: httpOf(ErrorCode.NOT_ACCEPTABLE) } },
             ),
           ],
         });

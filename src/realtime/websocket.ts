@@ -3,18 +3,19 @@ import { type ExecutionArgs, getOperationAST, GraphQLError } from 'graphql';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { createAuthenticator } from '../access/authentication';
 import { hasRole, type Caller } from '../access/roles';
-import { TrustedDocumentCode } from '../access/trusted-documents';
+import { trustedDocuments } from '../access/trusted-documents';
 import { config, limits } from '../config';
-import { refusalOfArrival } from '../http-server';
-import { logger } from '../logger';
-import { observeRequest } from '../metrics';
-import { logRequest } from '../request-log';
-import { newRecord, outcomeOf, type RequestRecord } from '../request-tracking';
+import { ErrorCode, retryAfter } from '../errors';
+import { refusalOfArrival } from '../http/node-server';
+import { logger } from '../ops/logger';
+import { observeRequest } from '../ops/metrics';
+import { logRequest } from '../ops/request-log';
+import { newRecord, outcomeOf, type RequestRecord } from '../ops/request-tracking';
 import { atTokenExpiry } from './token-expiry';
 
 // Subscriptions over WebSocket: the graphql-ws library (protocol `graphql-transport-ws`) on the
 // HTTP server's /graphql, running each operation through Yoga's envelop (getEnveloped), so that
-// the limits, masking, cost checks and subscription plugins of src/yoga.ts apply as over HTTP.
+// the limits, masking, cost checks and subscription plugins of src/graphql/yoga.ts apply as over HTTP.
 // What Yoga does per HTTP request is done here per connection or per operation instead:
 // - who calls: the token of connection_init's payload ({"Authorization": "Bearer …"}, or
 //   `authorization`), else the upgrade request's Authorization header, checked as a request's
@@ -49,7 +50,7 @@ function stateOf(socket: object): ConnectionState {
   return state;
 }
 
-function coded(message: string, code: string): GraphQLError {
+function coded(message: string, code: ErrorCode): GraphQLError {
   return new GraphQLError(message, { extensions: { code } });
 }
 
@@ -84,7 +85,9 @@ function withCodes(errors: readonly GraphQLError[]): GraphQLError[] {
           path: error.path,
           extensions: {
             ...error.extensions,
-            code: error.message.startsWith('Syntax Error') ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED',
+            code: error.message.startsWith('Syntax Error')
+              ? ErrorCode.GRAPHQL_PARSE_FAILED
+              : ErrorCode.GRAPHQL_VALIDATION_FAILED,
           },
         }),
   );
@@ -104,9 +107,9 @@ export interface WebSocketEndpoint {
 }
 
 /** Serves graphql-ws at the Yoga endpoint of `server`. */
-export function serveWebSocket(server: Server, yoga: typeof import('../yoga').yoga): WebSocketEndpoint {
+export function serveWebSocket(server: Server, yoga: typeof import('../graphql/yoga').yoga): WebSocketEndpoint {
   const authenticate = createAuthenticator(config.access);
-  const trusted = config.access.trustedDocuments;
+  const trusted = trustedDocuments;
   const wss = new WebSocketServer({
     server,
     path: yoga.graphqlEndpoint,
@@ -116,7 +119,7 @@ export function serveWebSocket(server: Server, yoga: typeof import('../yoga').yo
     // graphql-ws clients retry.
     verifyClient: (_info, allow) => {
       const overloaded = refusalOfArrival(server);
-      if (overloaded) allow(false, 503, 'Service Unavailable', { 'Retry-After': '1' });
+      if (overloaded) allow(false, 503, 'Service Unavailable', { 'Retry-After': retryAfter(ErrorCode.OVERLOADED)! });
       else allow(true);
     },
   });
@@ -149,7 +152,7 @@ export function serveWebSocket(server: Server, yoga: typeof import('../yoga').yo
           closeAtExpiry(socket, caller);
           return true;
         } catch (error) {
-          if (error instanceof GraphQLError && error.extensions?.code === 'AUTHENTICATION_UNAVAILABLE') {
+          if (error instanceof GraphQLError && error.extensions?.code === ErrorCode.AUTHENTICATION_UNAVAILABLE) {
             // 1013 Try Again Later: the token may be good, the keys to check it are out of reach
             // for now; graphql-ws clients retry it (they give up on 4403).
             socket.close(1013, error.message.slice(0, 120));
@@ -177,7 +180,7 @@ export function serveWebSocket(server: Server, yoga: typeof import('../yoga').yo
           return refuse(
             coded(
               `At most ${config.realtime.maxSubscriptionsPerConnection} subscriptions may be open on one connection (MAX_SUBSCRIPTIONS_PER_CONNECTION)`,
-              'MAX_SUBSCRIPTIONS_PER_CONNECTION_EXCEEDED',
+              ErrorCode.MAX_SUBSCRIPTIONS_PER_CONNECTION_EXCEEDED,
             ),
           );
         }
@@ -187,14 +190,14 @@ export function serveWebSocket(server: Server, yoga: typeof import('../yoga').yo
           if (typeof hash === 'string') {
             const document = trusted.documents.get(hash.replace(/^sha256:/, '').toLowerCase());
             if (document === undefined) {
-              return refuse(coded('No trusted document has this hash', TrustedDocumentCode.NOT_IN_LIST));
+              return refuse(coded('No trusted document has this hash', ErrorCode.PERSISTED_QUERY_NOT_IN_LIST));
             }
             query = document;
           } else if (!state.caller || !hasRole(state.caller, 'admin')) {
             return refuse(
               coded(
                 'This server runs only trusted documents: send the hash of one in extensions.persistedQuery.sha256Hash',
-                TrustedDocumentCode.ONLY,
+                ErrorCode.PERSISTED_QUERY_ONLY,
               ),
             );
           }
@@ -220,7 +223,10 @@ export function serveWebSocket(server: Server, yoga: typeof import('../yoga').yo
         record.operationName = operation?.name?.value ?? null;
         if (operation?.operation !== 'subscription') {
           return refuse(
-            coded('Only subscriptions are served over WebSocket: send queries and mutations over HTTP', 'BAD_REQUEST'),
+            coded(
+              'Only subscriptions are served over WebSocket: send queries and mutations over HTTP',
+              ErrorCode.BAD_REQUEST,
+            ),
           );
         }
         return {

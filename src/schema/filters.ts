@@ -1,4 +1,4 @@
-import { builder } from '../builder';
+import { builder } from '../graphql/builder';
 import type {
   HeroFilter as HeroFilterShape,
   HeroMembershipFilter as HeroMembershipFilterShape,

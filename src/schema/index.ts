@@ -1,5 +1,5 @@
 import { lexicographicSortSchema } from 'graphql';
-import { builder } from '../builder';
+import { builder } from '../graphql/builder';
 import './team';
 import './hero';
 import './membership';

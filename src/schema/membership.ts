@@ -1,6 +1,6 @@
-import { builder } from '../builder';
-import { idempotent } from '../mutation-outcome';
-import type { Context } from '../context';
+import { builder } from '../graphql/builder';
+import { idempotent } from '../graphql/mutation-outcome';
+import type { Context } from '../graphql/context';
 import type { Hero as HeroRow, Team as TeamRow } from '../generated/prisma/client';
 import { dbId, globalId } from '../ids';
 import { type MemberPage, membershipEdge } from '../loaders/links';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { builder } from '../builder';
+import { builder } from '../graphql/builder';
 
 export const OrderDirection = builder.enumType('OrderDirection', {
   values: { ASC: { description: 'Smallest first.' }, DESC: { description: 'Largest first.' } } as const,

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { builder, loadNode } from '../builder';
+import { builder, loadNode } from '../graphql/builder';
 import { dbId, decodeNodeId, globalId } from '../ids';
 import { type Delivery, type MembershipEvent, type NodeEvent } from '../realtime/hub';
 import { hub, listenForChanges } from '../realtime';

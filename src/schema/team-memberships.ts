@@ -1,6 +1,6 @@
-import { builder } from '../builder';
-import { idempotent } from '../mutation-outcome';
-import type { Context } from '../context';
+import { builder } from '../graphql/builder';
+import { idempotent } from '../graphql/mutation-outcome';
+import type { Context } from '../graphql/context';
 import {
   addHeroesToTeam,
   type HeroMembership,

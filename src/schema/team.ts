@@ -1,5 +1,5 @@
-import { builder } from '../builder';
-import { idempotent } from '../mutation-outcome';
+import { builder } from '../graphql/builder';
+import { idempotent } from '../graphql/mutation-outcome';
 import { prisma } from '../db';
 import { notFound } from '../errors';
 import { listPage } from '../loaders/lists';

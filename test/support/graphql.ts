@@ -1,7 +1,7 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type ExecutionResult, print } from 'graphql';
 import { onQuery } from '../../src/db';
-import { yoga } from '../../src/yoga';
+import { yoga } from '../../src/graphql/yoga';
 
 export interface Response<TResult> {
   status: number;
@@ -40,7 +40,7 @@ export function codes(response: Response<unknown>): (string | undefined)[] {
 
 /**
  * Runs `action` and returns it together with the SQL statements it sent, their parameters (JSON),
- * and whether each was a read sent as a named prepared statement (see QueryEvent in src/db.ts).
+ * and whether each was a read sent as a named prepared statement (see QueryEvent in src/db/query-events.ts).
  */
 export async function recordSql<T>(
   action: () => Promise<T>,

@@ -1,9 +1,10 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
-import { type ClientBounds, createHttpServer } from '../../src/http-server';
-import type { MemoryInUse } from '../../src/load-shedding';
+import type { ClientBounds } from '../../src/config';
+import { createHttpServer } from '../../src/http/node-server';
+import type { MemoryInUse } from '../../src/http/admission';
 
-// src/http-server.ts in process, with a handler of the test's own instead of Yoga: its bounds are
+// src/http/node-server.ts in process, with a handler of the test's own instead of Yoga: its bounds are
 // tested without GraphQL or a database.
 
 export interface TestServer {

@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { databaseKind, prisma } from '../../src/db';
 
 // Plans of the statements a request sent, read the way the server runs them. A read the loaders
-// send as a named prepared statement (src/db.ts, readPrepared) is planned for its values for its
+// send as a named prepared statement (src/db/prepared-statements.ts, readPrepared) is planned for its values for its
 // first five runs; from the sixth, PostgreSQL may keep one generic plan, made for any values,
 // whenever that plan looks no costlier. EXPLAIN of the statement's text with its values shows only
 // the first kind, so every check of rows read also reads the plan after six runs and the generic

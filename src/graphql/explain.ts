@@ -1,15 +1,15 @@
 import type { Plugin } from 'graphql-yoga';
-import { type Caller, isTrustedAdmin } from './access/roles';
+import { type Caller, isTrustedAdmin } from '../access/roles';
 import type { Context } from './context';
-import { readAside } from './db';
-import { currentRequest, outsideRequest, type SentStatement } from './request-tracking';
+import { readAside } from '../db';
+import { currentRequest, outsideRequest, type SentStatement } from '../ops/request-tracking';
 
 // The SQL behind an operation, for whoever is tuning it (PostGraphile's Ruru and Hasura's console
 // show the same): a request with `x-explain: statements` (or `1`) gets, under `extensions.explain`,
 // the statements it sent with their parameters and durations; `x-explain: plan` adds each read's
 // plan. Only for admin callers, and in production only for an admin with a token; for anyone else
 // the header is ignored, without an error, so the answer is the one they would get without it.
-// The statements come from the request's own record (src/request-tracking.ts), where src/db.ts
+// The statements come from the request's own record (src/ops/request-tracking.ts), where src/db.ts
 // counts each one; they are kept only while such a request executes.
 
 export const explainHeader = 'x-explain';

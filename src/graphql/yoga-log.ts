@@ -1,39 +1,15 @@
 import type { YogaLogger } from 'graphql-yoga';
-import { databaseFailure } from './db/failures';
-import { isOverload } from './load-shedding';
-import { logger } from './logger';
-import { currentRequest, type RequestRecord } from './request-tracking';
-
-// One line per GraphQL request (an onDone of useRequestTracking), and Yoga's own log, through the
-// server's logger (src/logger.ts). Never the request's body, variables, token or headers besides
-// the two named below: what a line holds is listed in logRequest.
-
-/** Writes the request's line, at info. */
-export function logRequest(record: RequestRecord): void {
-  if (!logger.isLevelEnabled('info')) return;
-  logger.info(
-    {
-      requestId: record.id,
-      operation: record.operationName,
-      type: record.operationType,
-      status: record.status,
-      outcome: record.outcome,
-      durationMs: Math.round(record.durationMs * 100) / 100,
-      statements: record.statements,
-      errors: record.errorCodes,
-      role: record.role,
-      traceparent: record.traceparent,
-    },
-    'request',
-  );
-}
+import { databaseFailure } from '../db/failures';
+import { isOverload } from '../errors';
+import { logger } from '../ops/logger';
+import { currentRequest } from '../ops/request-tracking';
 
 /**
  * Yoga's log. Yoga logs every error it masks or replaces, with its stack: here each unexpected one
  * once, at error, with the id of the request it happened in. Not logged: refusals for lack of
  * capacity, expected under load and counted once per burst by reportOverload instead (a storm
  * would otherwise write thousands of stacks), the database's absence (answered
- * DATABASE_UNAVAILABLE, logged once per burst by src/errors.ts), and errors that `isClientError`
+ * DATABASE_UNAVAILABLE, logged once per burst by src/graphql/errors.ts), and errors that `isClientError`
  * says are answered with a code of their own (a unique violation answered CONFLICT). The rest of what Yoga says goes
  * to the log at its own level.
  */

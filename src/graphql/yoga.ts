@@ -1,26 +1,28 @@
 import type { IncomingMessage } from 'node:http';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, maskError, type Plugin } from 'graphql-yoga';
-import { requestCaller, useAuthentication } from './access/authentication';
-import { isTrustedAdmin } from './access/roles';
-import { useTrustedDocuments } from './access/trusted-documents';
-import { config, limits } from './config';
+import { requestCaller, useAuthentication } from '../access/authentication';
+import { isTrustedAdmin } from '../access/roles';
+import { trustedDocuments, useTrustedDocuments } from '../access/trusted-documents';
+import { config, limits } from '../config';
 import { createContext, useMutationReadsOnPrimary } from './context';
-import { poolStats, replicaStatus } from './db';
-import { isReady } from './health';
-import { heldTooMuch } from './http-server';
+import { poolStats, replicaStatus } from '../db';
+import { isReady } from '../http/health';
+import { heldTooMuch } from '../http/node-server';
 import { toClientError, useErrorCodes, usePartialResultStatus } from './errors';
 import { useExplain } from './explain';
 import { withExplainPanel } from './explain-panel';
 import { useJitExecution } from './jit';
 import { limitPlugins, useBodySizeLimit, useResponseSizeLimit } from './limits';
-import { Admission, clientKey, memoryInUse, useAdmission } from './load-shedding';
+import { Admission, clientKey, memoryInUse, useAdmission } from '../http/admission';
 import { useMutationOutcomes } from './mutation-outcome';
-import { observeRequest, useMetricsEndpoint, watchPool, watchReplicas } from './metrics';
-import { logRequest, yogaLogger } from './request-log';
-import { useRequestTracking } from './request-tracking';
-import { useSharedEventLoaders } from './realtime/subscribe';
-import { schema } from './schema';
+import { useMetricsEndpoint } from '../http/metrics-endpoint';
+import { observeRequest, watchPool, watchReplicas } from '../ops/metrics';
+import { logRequest } from '../ops/request-log';
+import { useRequestTracking } from '../ops/request-tracking';
+import { useSharedEventLoaders } from '../realtime/subscribe';
+import { schema } from '../schema';
+import { yogaLogger } from './yoga-log';
 
 /** Template text without its first newline and common indentation (prettier indents it). */
 function dedent(text: string): string {
@@ -71,7 +73,7 @@ export const graphiqlDefaultQuery = dedent(/* GraphQL */ `
 /**
  * Yoga's useReadinessCheck for several endpoints, without its URLPattern test: for a plain path
  * the pattern matches exactly when `url.pathname` equals it, and testing it on every GraphQL
- * request (once per endpoint) cost about 4% of a small query's CPU (Q1 profile, 1,500 requests).
+ * request (once per endpoint) showed in the profile of a small query.
  */
 function useReadinessChecks(endpoints: readonly string[], check: () => Promise<boolean>): Plugin {
   return {
@@ -92,7 +94,7 @@ function useReadinessChecks(endpoints: readonly string[], check: () => Promise<b
 }
 
 /**
- * Who may run an operation now, and who waits (src/load-shedding.ts); also asked by the HTTP server
+ * Who may run an operation now, and who waits (src/http/admission.ts); also asked by the HTTP server
  * (src/server.ts) about a request arriving without a token, before it is parsed.
  */
 export const admission = new Admission({
@@ -101,7 +103,7 @@ export const admission = new Admission({
   maxPerClient: config.maxOperationsPerClient,
   waitMs: config.queueWaitMs,
   // A request that arrived before clients stopped reading, or before memory filled up, may reach
-  // its turn after: it would add its answer to what is already held (src/http-server.ts refuses
+  // its turn after: it would add its answer to what is already held (src/http/node-server.ts refuses
   // at arrival only).
   blocked: () => heldTooMuch(config.http, config.http.maxMemoryBytes > 0 ? memoryInUse() : undefined),
 });
@@ -154,9 +156,9 @@ export const yoga = createYoga({
     // Then, with TRUSTED_DOCUMENTS, only the manifest's documents. Any document for admin callers,
     // by the rule explain follows (isTrustedAdmin): in production only an admin with a token, so
     // that ANONYMOUS_ROLE=admin does not open the manifest to every caller.
-    ...(config.access.trustedDocuments
+    ...(trustedDocuments
       ? [
-          useTrustedDocuments(config.access.trustedDocuments.documents, (request) => {
+          useTrustedDocuments(trustedDocuments.documents, (request) => {
             const caller = requestCaller(request);
             return caller !== undefined && isTrustedAdmin(caller, config.production);
           }),
@@ -167,12 +169,12 @@ export const yoga = createYoga({
     usePartialResultStatus(),
     // A mutation's payload that met a database outage: its change was made (MUTATION_OUTCOME_UNKNOWN).
     useMutationOutcomes(),
-    // x-explain: the SQL an operation sent, for admin callers (src/explain.ts).
+    // x-explain: the SQL an operation sent, for admin callers (src/graphql/explain.ts).
     useExplain({ production: config.production }),
     ...limitPlugins(),
     // After the limits (what is refused there holds nothing) and authentication (the client is
     // known): operations start while they fit, else wait their turn, round-robin between clients,
-    // for up to MAX_QUEUE_WAIT_MS (src/load-shedding.ts).
+    // for up to MAX_QUEUE_WAIT_MS (src/http/admission.ts).
     useAdmission({
       admission,
       schema,

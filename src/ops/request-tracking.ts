@@ -2,17 +2,18 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { type DocumentNode, type GraphQLError, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { ErrorCode } from '../errors/codes';
 
-// What is known of each GraphQL request, gathered once for its log line (src/request-log.ts) and
-// the metrics (src/metrics.ts): its id, the operation, the SQL statements it sent, its errors'
+// What is known of each GraphQL request, gathered once for its log line (src/ops/request-log.ts) and
+// the metrics (src/ops/metrics.ts): its id, the operation, the SQL statements it sent, its errors'
 // codes and its answer's status. The record is the request's AsyncLocalStorage store, so that
-// code far from the request (src/db.ts counting statements, Yoga's log of an unexpected error)
+// code far from the request (src/db/ counting statements, Yoga's log of an unexpected error)
 // finds it without it being passed along. Keeping a store costs every promise of the process a
-// little (about 55 ns each; a Q1 request makes about 240, so 13 µs of its 2.7 ms of CPU).
+// little, a small part of a request's CPU.
 
 export type Outcome = 'success' | 'error' | 'shed' | 'unavailable' | 'unexpected';
 
-/** A SQL statement as it was sent, kept for a request that asks to see its SQL (src/explain.ts). */
+/** A SQL statement as it was sent, kept for a request that asks to see its SQL (src/graphql/explain.ts). */
 export interface SentStatement {
   readonly text: string;
   /** Its parameters: the values as sent (the read paths), or Prisma's JSON text of them. */
@@ -153,9 +154,10 @@ function roleOf(context: unknown): string | null {
 }
 
 export function outcomeOf(codes: readonly string[], status: number): Outcome {
-  if (codes.includes('INTERNAL_SERVER_ERROR')) return 'unexpected';
-  if (codes.includes('OVERLOADED') || codes.includes('MAX_SUBSCRIPTIONS_EXCEEDED')) return 'shed';
-  if (codes.includes('DATABASE_UNAVAILABLE') || codes.includes('MUTATION_OUTCOME_UNKNOWN')) return 'unavailable';
+  if (codes.includes(ErrorCode.INTERNAL_SERVER_ERROR)) return 'unexpected';
+  if (codes.includes(ErrorCode.OVERLOADED) || codes.includes(ErrorCode.MAX_SUBSCRIPTIONS_EXCEEDED)) return 'shed';
+  if (codes.includes(ErrorCode.DATABASE_UNAVAILABLE) || codes.includes(ErrorCode.MUTATION_OUTCOME_UNKNOWN))
+    return 'unavailable';
   if (status >= 500) return 'unexpected';
   return codes.length > 0 || status >= 400 ? 'error' : 'success';
 }
@@ -193,7 +195,7 @@ export function useRequestTracking(options: {
     onExecute({ args }) {
       // The role only, never the context: a record outlives its request in whatever async resource
       // was made during it (a pool connection opened then keeps its store), and a context holds
-      // every row its loaders read (Q2: peak RSS 225 -> 261 MB when the record held it).
+      // every row its loaders read (the peak memory of big pages grew when the record held it).
       const record = scope.getStore();
       if (record) record.role = roleOf(args.contextValue);
     },
@@ -247,8 +249,8 @@ export function useRequestTracking(options: {
 
   function finish(record: RequestRecord): void {
     record.durationMs = performance.now() - record.started;
-    // Refused before it was parsed (load-shedding.ts): the answer's code, not seen as a result.
-    if (record.status === 503 && record.errorCodes.length === 0) record.errorCodes.push('OVERLOADED');
+    // Refused before it was parsed (src/http/admission.ts): the answer's code, not seen as a result.
+    if (record.status === 503 && record.errorCodes.length === 0) record.errorCodes.push(ErrorCode.OVERLOADED);
     record.outcome = outcomeOf(record.errorCodes, record.status);
     for (const done of options.onDone) done(record);
   }

@@ -1,16 +1,13 @@
-import type { Plugin } from 'graphql-yoga';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { clusterMetrics, isWorker } from './cluster';
-import { type DatabaseFailure, databaseFailures } from './db/failures';
-import type { ReplicaState, ReplicaStatus } from './db/replica-routing';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { type DatabaseFailure, databaseFailures } from '../errors/database';
 import { currentRequest, type RequestRecord, statementsSent } from './request-tracking';
 
-// Prometheus metrics, served in its text format at METRICS_PATH (src/yoga.ts). Written on
+// Prometheus metrics, served in its text format at METRICS_PATH (src/graphql/yoga.ts). Written on
 // prom-client directly rather than with @graphql-yoga/plugin-prometheus: that plugin labels its
 // HTTP histogram with the request's whole URL and every operation name as sent (both unbounded),
 // times parse, validate, context and execute separately (hooks and observations we do not need),
 // does not see requests refused before they are parsed, and counts errors by phase, not by code.
-// What the server needs is one observation per request (from src/request-tracking.ts), the
+// What the server needs is one observation per request (from src/ops/request-tracking.ts), the
 // loaders' batch sizes, the pool read at scrape time and the refusals.
 
 export const registry = new Registry();
@@ -118,7 +115,7 @@ const shed = new Counter({
   name: 'http_requests_shed_total',
   help:
     'Requests answered 503 OVERLOADED for lack of capacity, by reason: operations_in_flight, ' +
-    'cost_in_flight, operations_per_client, no_connection (load-shedding.ts), pipelined, buffered_bytes (http-server.ts), ' +
+    'cost_in_flight, operations_per_client, no_connection (http/admission.ts), pipelined, buffered_bytes (http/node-server.ts), ' +
     'subscriptions (MAX_SUBSCRIPTIONS, realtime/hub.ts)',
   labelNames: ['reason'] as const,
   registers: [registry],
@@ -267,6 +264,25 @@ export function failoversFrom(replica: string): { inc(): void } {
   return failovers.labels(replica);
 }
 
+/**
+ * A read replica's state (src/db/replica-routing.ts decides it).
+ * unchecked: not yet checked (not read from); usable: read from; lagging: further behind than
+ * MAX_REPLICA_LAG_MS, or by how much is not known yet; down: it does not answer.
+ */
+export type ReplicaState = 'unchecked' | 'usable' | 'lagging' | 'down';
+
+export interface ReplicaStatus {
+  /** host:port/database, as the logs and metrics name it (never the URL: it may hold a password). */
+  readonly name: string;
+  readonly state: ReplicaState;
+  /**
+   * How far behind the primary it was at the last check, in ms: what it had replayed then, the
+   * primary had written that long before (at least that long when it is behind every sample kept).
+   * Null until it has been measured.
+   */
+  readonly lagMs: number | null;
+}
+
 const replicaStates: readonly ReplicaState[] = ['unchecked', 'usable', 'lagging', 'down'];
 
 /** Each read replica's state and lag, read when scraped from `read` (src/db/replica-routing.ts). */
@@ -292,28 +308,4 @@ export function watchReplicas(read: (() => ReplicaStatus[]) | undefined): void {
       for (const { name, lagMs } of read()) if (lagMs !== null) this.labels(name).set(lagMs / 1000);
     },
   });
-}
-
-let defaultsCollected = false;
-
-/**
- * Answers GET `path` with the metrics, before anything else looks at the request (no GraphQL
- * request is counted for it, and it costs what the registry costs to print). Adds the process's
- * own metrics (CPU, memory, heap, event loop lag, GC, handles) from prom-client. In a worker of
- * WEB_CONCURRENCY > 1, those of every worker, gathered by the primary (src/cluster.ts).
- */
-export function useMetricsEndpoint(path: string): Plugin {
-  if (!defaultsCollected) {
-    defaultsCollected = true;
-    collectDefaultMetrics({ register: registry });
-  }
-  const read = isWorker ? clusterMetrics(registry) : () => registry.metrics();
-  return {
-    onRequest({ url, fetchAPI, endResponse }) {
-      if (url.pathname !== path) return;
-      return read().then((text) =>
-        endResponse(new fetchAPI.Response(text, { headers: { 'content-type': registry.contentType } })),
-      );
-    },
-  };
 }

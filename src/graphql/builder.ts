@@ -6,16 +6,15 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { GraphQLError } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
-import { hasRole } from './access/roles';
-import { config, limits } from './config';
+import { hasRole } from '../access/roles';
+import { config, limits } from '../config';
 import type { Context } from './context';
-import { prisma } from './db';
-import type PrismaTypes from './generated/pothos-prisma-types';
-import { getDatamodel } from './generated/pothos-prisma-types';
+import { prisma } from '../db';
+import type PrismaTypes from '../generated/pothos-prisma-types';
+import { getDatamodel } from '../generated/pothos-prisma-types';
 import { directFieldsPluginName } from './direct-fields';
-import { badInput, forbidden, signInRequired } from './errors';
-import { checkIdCount, decodeNodeId } from './ids';
-import { LimitCode } from './limits';
+import { badInput, forbidden, LimitCode, signInRequired } from '../errors';
+import { checkIdCount, decodeNodeId } from '../ids';
 import { mutationOutcomePluginName } from './mutation-outcome';
 
 /** What each id of `nodes(ids:)` costs besides the object it returns. */
@@ -44,7 +43,7 @@ export const builder = new SchemaBuilder<{
   AuthScopes: { viewer: boolean; editor: boolean; admin: boolean };
 }>({
   // Scope-auth first, so that its check runs before any other plugin's resolver wrapper.
-  // mutationOutcome: what a mutation that met a database outage says of its change (src/mutation-outcome.ts).
+  // mutationOutcome: what a mutation that met a database outage says of its change (src/graphql/mutation-outcome.ts).
   plugins: [
     ScopeAuthPlugin,
     PrismaPlugin,
@@ -92,7 +91,7 @@ export const builder = new SchemaBuilder<{
     decodeGlobalID: decodeNodeId,
     cursorType: 'String',
     // Relay's edges, pageInfo and node fields only read the property of their name: resolved by the
-    // default resolver, graphql-jit reads them inline (see src/direct-fields.ts).
+    // default resolver, graphql-jit reads them inline (see src/graphql/direct-fields.ts).
     defaultConnectionTypeOptions: { extensions: { directFields: { edges: 'property', pageInfo: 'property' } } },
     defaultEdgeTypeOptions: { extensions: { directFields: { node: 'property' } } },
     edgesFieldOptions: { nullable: false },
@@ -118,9 +117,8 @@ builder.queryField('nodes', (t) =>
     nullable: { list: false, items: true },
     args: { ids: t.arg.idList({ required: true }) },
     // Each id is an object below it, and also a lookup of its own (decoding, a row to find and
-    // read, its type to resolve), which costs more than an object read on a page: in one run,
-    // 15 aliases of 500 ids ({ id ...on Hero { name age } }, 4 per object) took 1.36 times the
-    // time of a maximal page cycle of cost 49,471, about 9 per id.
+    // read, its type to resolve), which costs more than an object read on a page: measured against
+    // a maximal page cycle of the same cost, about 9 per id.
     complexity: (args) => {
       checkIdCount(args.ids.length, 'nodes(ids:)');
       return { field: 1 + ID_LOOKUP_COST * args.ids.length, multiplier: args.ids.length };

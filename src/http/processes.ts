@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import { logger } from './logger';
+import { logger } from '../ops/logger';
 
 // WEB_CONCURRENCY=N server processes on one machine (node:cluster): the primary forks N workers,
 // which share the port (the primary accepts connections and hands them out in turn), each with its

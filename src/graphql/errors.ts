@@ -1,78 +1,11 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { type DatabaseFailure, databaseFailure, failureDetail } from './db/failures';
-import { Prisma } from './generated/prisma/client';
-import { burstLog, isOverload, overloadedError, reportOverload } from './load-shedding';
-import { countShed, countUnavailable } from './metrics';
-
-/** The `extensions.code` values clients may see, besides the limits' own. */
-export const ErrorCode = {
-  NOT_FOUND: 'NOT_FOUND',
-  BAD_USER_INPUT: 'BAD_USER_INPUT',
-  CONFLICT: 'CONFLICT',
-  /** No valid token where one is needed: a bad token (HTTP 401), or an anonymous caller refused. */
-  UNAUTHENTICATED: 'UNAUTHENTICATED',
-  /** A valid token whose roles are not enough. */
-  FORBIDDEN: 'FORBIDDEN',
-  /** A token that cannot be checked now: the keys of JWT_JWKS_URL cannot be fetched (HTTP 503). */
-  AUTHENTICATION_UNAVAILABLE: 'AUTHENTICATION_UNAVAILABLE',
-  /**
-   * The database cannot serve the field now (HTTP 503 with Retry-After when nothing else was
-   * answered): cannot be reached, the connection was lost, it takes no writes, or it cannot write
-   * its files. On a mutation, nothing was changed.
-   */
-  DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
-  /**
-   * A mutation met the database's absence after its change was sent: it may have been made (the
-   * connection was lost before the answer to its COMMIT came), or was made and its result could not
-   * be read. `extensions.safeToRetry` says whether sending it again is harmless.
-   */
-  MUTATION_OUTCOME_UNKNOWN: 'MUTATION_OUTCOME_UNKNOWN',
-} as const;
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
-export function clientError(code: ErrorCode, message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code } });
-}
-
-export const notFound = (message: string) => clientError(ErrorCode.NOT_FOUND, message);
-export const badInput = (message: string) => clientError(ErrorCode.BAD_USER_INPUT, message);
-
-/** What an anonymous caller gets for an operation its role does not allow. */
-export const signInRequired = () =>
-  clientError(ErrorCode.UNAUTHENTICATED, 'Not allowed without a token: send Authorization: Bearer <token>');
-
-/** What an authenticated caller gets for an operation its roles do not allow; it names no role. */
-export const forbidden = () => clientError(ErrorCode.FORBIDDEN, 'Not allowed for this token');
-
-/**
- * A request refused before it is parsed for want of a valid token: HTTP 401 with the challenge of
- * RFC 6750 (`WWW-Authenticate: Bearer`, with `error="invalid_token"` when a token was sent).
- */
-export function unauthenticated(message: string, invalidToken: boolean): GraphQLError {
-  const challenge = invalidToken
-    ? `Bearer error="invalid_token", error_description="${message.replace(/["\\]/g, '')}"`
-    : 'Bearer';
-  return new GraphQLError(message, {
-    extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401, headers: { 'WWW-Authenticate': challenge } } },
-  });
-}
-
-/**
- * A request whose token cannot be checked now, the identity provider's keys being out of reach:
- * 503 with Retry-After, since the token may well be good and the same request may pass shortly.
- */
-export function authenticationUnavailable(): GraphQLError {
-  return new GraphQLError('The keys to check the token cannot be fetched: try again later', {
-    extensions: {
-      code: ErrorCode.AUTHENTICATION_UNAVAILABLE,
-      http: { status: 503, headers: { 'Retry-After': '5' } },
-    },
-  });
-}
-
-/** How long clients are told to wait before trying again when the database is away, in seconds. */
-const DATABASE_RETRY_AFTER_SECONDS = 2;
+import { databaseFailure, failureDetail } from '../db/failures';
+import { type DatabaseFailure, ErrorCode, forbidden, httpOf, isOverload, overloadedError } from '../errors';
+import { Prisma } from '../generated/prisma/client';
+import { reportOverload } from '../http/admission';
+import { burstLog } from '../ops/logger';
+import { countShed, countUnavailable } from '../ops/metrics';
 
 const unavailableMessages: Record<DatabaseFailure, string> = {
   unreachable: 'The database cannot be reached',
@@ -90,7 +23,7 @@ function noteUnavailable(failure: DatabaseFailure, error: unknown): void {
   reportUnavailable(`${failure}: ${failureDetail(error)}`);
 }
 
-const databaseRetry = { status: 503, headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) } };
+const databaseRetry = httpOf(ErrorCode.DATABASE_UNAVAILABLE);
 
 /**
  * The error a client sees for a field the database's absence kept from being resolved: HTTP 503
@@ -166,7 +99,7 @@ function prismaCode(error: Prisma.PrismaClientKnownRequestError): string | undef
 export function toClientError(error: unknown): GraphQLError | undefined {
   const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
   const path = error instanceof GraphQLError ? error.path : undefined;
-  // The database away (a mutation's own are answered by src/mutation-outcome.ts, which knows
+  // The database away (a mutation's own are answered by src/graphql/mutation-outcome.ts, which knows
   // whether a change was on its way).
   const failure = databaseFailure(original);
   if (failure) return databaseUnavailable(failure, original, { path });
@@ -187,7 +120,7 @@ export function toClientError(error: unknown): GraphQLError | undefined {
   }
   if (!(error instanceof GraphQLError) || !(original instanceof GraphQLError)) return undefined;
 
-  // Scope-auth's own refusal, should one come without our unauthorizedError (src/builder.ts).
+  // Scope-auth's own refusal, should one come without our unauthorizedError (src/graphql/builder.ts).
   if (original.name === 'ForbiddenError' && !original.extensions?.code) {
     return new GraphQLError(forbidden().message, { path: error.path, extensions: { code: ErrorCode.FORBIDDEN } });
   }
@@ -224,7 +157,7 @@ export function useErrorCodes(): Plugin {
             path: error.path,
             extensions: {
               ...error.extensions,
-              code: variables ? ErrorCode.BAD_USER_INPUT : 'BAD_REQUEST',
+              code: variables ? ErrorCode.BAD_USER_INPUT : ErrorCode.BAD_REQUEST,
               ...(variables ? { http: { status: 400, spec: true } } : {}),
             },
           });

@@ -1,12 +1,15 @@
 import { complexityFromQuery } from '@pothos/plugin-complexity';
-import { type DocumentNode, GraphQLError, type GraphQLSchema } from 'graphql';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { IncomingMessage } from 'node:http';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import proxyAddr from 'proxy-addr';
-import { logger } from './logger';
-import { countShed, type ShedReason } from './metrics';
+import { databaseWorkMs } from '../db/pglite';
+import { ErrorCode, overloadedError, overloadMessage, retryAfter } from '../errors';
+import { DrainRate } from '../ops/drain-rate';
+import { burstLog } from '../ops/logger';
+import { countShed, type ShedReason } from '../ops/metrics';
 
 // What the server does when it gets more work than it can do at once. An operation that cannot
 // start now waits its turn in a queue (Admission, below), served round-robin between clients, and
@@ -16,114 +19,28 @@ import { countShed, type ShedReason } from './metrics';
 // error on somebody's screen for work done in under a second (Apollo Client, Relay and urql do not
 // retry a 503 by themselves). What bounds the operations in execution: their count, their summed
 // cost, and each client's count. Waiting for a database connection follows the same rule
-// (src/db.ts). Health endpoints are never shed. src/http-server.ts refuses with the same answer,
+// (src/db/pools.ts). Health endpoints are never shed. src/http/node-server.ts refuses with the same answer,
 // at once, what clients make the process hold (memory, unread answers) and real stalls of the
 // event loop.
 
-export const OVERLOADED = 'OVERLOADED';
-
-/** How long clients are told to wait before retrying, in seconds. */
-const RETRY_AFTER_SECONDS = 1;
-
-const message = 'The server is overloaded: retry shortly';
-
 /** The whole answer to a request refused before it is parsed. */
 export const refusal = {
-  body: JSON.stringify({ errors: [{ message, extensions: { code: OVERLOADED } }] }),
-  headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(RETRY_AFTER_SECONDS) },
+  body: JSON.stringify({ errors: [{ message: overloadMessage, extensions: { code: ErrorCode.OVERLOADED } }] }),
+  headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': retryAfter(ErrorCode.OVERLOADED)! },
 } as const;
-
-/** Thrown where work is refused for lack of capacity (the pool's queue is full). */
-export class OverloadedError extends Error {
-  constructor(reason: string) {
-    super(`${message} (${reason})`);
-    this.name = 'OverloadedError';
-  }
-}
-
-// pg-pool's own words when no connection came within connectionTimeoutMillis, and Prisma's when a
-// transaction waited longer than its maxWait for its connection (PGlite's one session, taken).
-const poolTimeouts = [
-  'timeout exceeded when trying to connect',
-  'Connection terminated due to connection timeout',
-  'Unable to start a transaction in the given time',
-];
-
-/** Whether an error, or any error it wraps, says the server had no capacity for the work. */
-export function isOverload(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 8; depth++) {
-    if (current instanceof OverloadedError) return true;
-    // Prisma may pass it on as an error of its own with the same message.
-    const text = current.message;
-    if (text.includes(message) || poolTimeouts.some((timeout) => text.includes(timeout))) return true;
-    const next = (current as { originalError?: unknown; cause?: unknown }).originalError ?? current.cause;
-    current = next;
-  }
-  return false;
-}
-
-const BURST_MS = 10_000;
-
-/**
- * A log for events that come in storms: the first of a burst is printed, then a count every 10 s
- * while it lasts, so thousands of refusals cost a few lines, not one (and a stack) each.
- */
-export function burstLog(what: string): (detail: string) => void {
-  let burst: { started: number; more: number } | null = null;
-  return (detail) => {
-    const now = Date.now();
-    if (burst && now - burst.started < BURST_MS) {
-      burst.more++;
-      return;
-    }
-    if (burst && burst.more > 0) logger.warn(`${what}: ${burst.more} more in the last burst`);
-    burst = { started: now, more: 0 };
-    logger.warn(`${what} (${detail})`);
-  };
-}
 
 /** Logs a refusal for lack of capacity, once per burst. */
 export const reportOverload = burstLog('Overloaded: refusing requests with 503');
 
-/** The error a client sees for work refused for lack of capacity: HTTP 503 with Retry-After. */
-export function overloadedError(path?: readonly (string | number)[]): GraphQLError {
-  return new GraphQLError(message, {
-    path,
-    extensions: {
-      code: OVERLOADED,
-      http: { status: 503, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } },
-    },
-  });
-}
-
-/**
- * Time spent by the embedded database (PGlite, which runs its WebAssembly PostgreSQL on this
- * thread) in its synchronous work, in ms since the process started: src/db.ts adds to it. The
- * server's own database work is not a stall of the event loop (EventLoopDelay leaves it out): a
- * burst of small queries on the embedded database kept the loop 300 ms late and was refused as
- * overload, 54 of 100 small reads, though the burst was done in half a second.
- */
-let ownDatabaseMs = 0;
-
-/** Counts `ms` of the embedded database's synchronous work (src/db.ts). */
-export function countDatabaseWork(ms: number): void {
-  ownDatabaseMs += ms;
-}
-
-/** The embedded database's synchronous work so far, in ms. */
-export function databaseWorkMs(): number {
-  return ownDatabaseMs;
-}
-
 /**
  * How late the event loop runs: how long it was lately kept from coming back to a timer ticking
  * every `TICK_MS`, less what the embedded database's own work took meanwhile (see
- * countDatabaseWork). A loop late for any other reason (answers built and serialised
+ * databaseWorkMs, src/db/pglite.ts). A loop late for any other reason (answers built and serialised
  * synchronously, a stall) delays every request behind it, /live included; while it is that late,
  * admitting more GraphQL work only lengthens the queue, so the HTTP server refuses it before
  * parsing until the loop catches up. Only ticks that came count, not the time since the last one:
  * while a long poll phase is still going, that time is mostly the arrivals being handled
- * themselves, and a burst of 1,000 small reads read in one phase refused its own tail. A stall
+ * themselves, and a burst of small reads read in one phase would refuse its own tail. A stall
  * still counts as soon as it ends, at the first tick after it.
  * Hand-written rather than Fastify's under-pressure, which only runs in Fastify, and without
  * perf_hooks' monitorEventLoopDelay, whose histogram says how late the loop was over a window,
@@ -132,7 +49,7 @@ export function databaseWorkMs(): number {
 export class EventLoopDelay {
   private static readonly TICK_MS = 20;
   private lastTick = performance.now();
-  private databaseAtTick = ownDatabaseMs;
+  private databaseAtTick = databaseWorkMs();
   /** The last tick's delay, kept until a tick on time replaces it. */
   private lastDelay = 0;
   private readonly timer: NodeJS.Timeout;
@@ -140,10 +57,10 @@ export class EventLoopDelay {
   constructor() {
     this.timer = setInterval(() => {
       const now = performance.now();
-      const database = ownDatabaseMs - this.databaseAtTick;
+      const database = databaseWorkMs() - this.databaseAtTick;
       this.lastDelay = Math.max(0, now - this.lastTick - EventLoopDelay.TICK_MS - database);
       this.lastTick = now;
-      this.databaseAtTick = ownDatabaseMs;
+      this.databaseAtTick = databaseWorkMs();
     }, EventLoopDelay.TICK_MS);
     this.timer.unref();
   }
@@ -159,8 +76,8 @@ export class EventLoopDelay {
 }
 
 /**
- * The memory V8's heap holds: answers in execution are what grows it (a 24 MB answer takes about
- * 100 MB while it is parsed, built and serialised), and neither the cost of an operation nor the
+ * The memory V8's heap holds: answers in execution are what grows it (an answer takes several times
+ * its size while it is parsed, built and serialised), and neither the cost of an operation nor the
  * bytes in connections (MAX_BUFFERED_BYTES) sees it. Not the resident set, which V8 keeps high long
  * after collecting, nor the buffers outside the heap, which hold the embedded database's
  * WebAssembly memory (hundreds of MB for a big PGlite database).
@@ -221,56 +138,6 @@ let sharedMemory: MemoryInUse | undefined;
 /** The one observer of the heap's memory in use, started on first use. */
 export function memoryInUse(): MemoryInUse {
   return (sharedMemory ??= new MemoryInUse());
-}
-
-/**
- * How fast a queue drains: when the last of its recent departures left. With `waiting` in line
- * ahead, a newcomer's wait is about waiting / rate. Unknown (null) until enough departures were
- * seen lately: a first burst is admitted to wait, and its own drain is measured.
- */
-export class DrainRate {
-  private static readonly SAMPLES = 64;
-  private static readonly ENOUGH = 8;
-  private readonly times: number[] = [];
-  private next = 0;
-
-  constructor(
-    /** Departures older than this say nothing of the rate now. */
-    private readonly windowMs: number,
-  ) {}
-
-  /** A departure from the queue, now. */
-  departed(now = performance.now()): void {
-    if (this.times.length < DrainRate.SAMPLES) this.times.push(now);
-    else this.times[this.next] = now;
-    this.next = (this.next + 1) % DrainRate.SAMPLES;
-  }
-
-  /**
-   * Departures per ms lately, between the first and the last of them (the time since the last is
-   * not counted: the queue may have been empty, not slow), or null when too few were seen in the
-   * window. A queue that stops draining lets its departures age out of the window: then its
-   * waiters wait, and their own deadlines decide.
-   */
-  perMs(now = performance.now()): number | null {
-    let recent = 0;
-    let oldest = now;
-    let newest = -Infinity;
-    for (const time of this.times) {
-      if (now - time > this.windowMs) continue;
-      recent++;
-      if (time < oldest) oldest = time;
-      if (time > newest) newest = time;
-    }
-    if (recent < DrainRate.ENOUGH || newest <= oldest) return null;
-    return (recent - 1) / (newest - oldest);
-  }
-
-  /** The expected wait, in ms, behind `ahead` in line, or null when the rate is not known. */
-  waitMs(ahead: number, now = performance.now()): number | null {
-    const rate = this.perMs(now);
-    return rate === null ? null : (ahead + 1) / rate;
-  }
 }
 
 /** Why an operation may not start: the bound it met. */

@@ -1,4 +1,4 @@
-// A panel added to the GraphiQL page that shows `extensions.explain` (src/explain.ts): a choice
+// A panel added to the GraphiQL page that shows `extensions.explain` (src/graphql/explain.ts): a choice
 // (off, statements, statements + plans) that adds the x-explain header to the page's requests,
 // and the statements of the last answer. Yoga's GraphiQL takes its options as JSON, so a React
 // plugin cannot be handed to it; its fetcher calls `globalThis.fetch` on every request, which the

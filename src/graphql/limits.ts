@@ -7,18 +7,8 @@ import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import type { GraphQLArmorCallbackConfiguration } from '@escape.tech/graphql-armor-types';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { GraphQLError, type ValidationContext } from 'graphql';
-import { limits } from './config';
-
-/** Codes of the rejections an operation can meet before it runs. */
-export const LimitCode = {
-  MAX_DEPTH: 'MAX_DEPTH_EXCEEDED',
-  MAX_ALIASES: 'MAX_ALIASES_EXCEEDED',
-  MAX_DIRECTIVES: 'MAX_DIRECTIVES_EXCEEDED',
-  MAX_TOKENS: 'MAX_TOKENS_EXCEEDED',
-  MAX_COMPLEXITY: 'MAX_COMPLEXITY_EXCEEDED',
-  MAX_IDS: 'MAX_IDS_EXCEEDED',
-  MAX_RESPONSE_BYTES: 'MAX_RESPONSE_BYTES_EXCEEDED',
-} as const;
+import { limits } from '../config';
+import { ErrorCode, httpOf, LimitCode } from '../errors';
 
 // GraphQL Armor reports its rejections as "Syntax Error: …" without a code; each becomes a
 // validation error of its own code, with the message that names the limit.
@@ -37,14 +27,14 @@ function rejectWith(code: string): GraphQLArmorCallbackConfiguration {
 
 function bodyTooLarge(): GraphQLError {
   return new GraphQLError('Request body too large', {
-    extensions: { http: { status: 413 }, code: 'REQUEST_ENTITY_TOO_LARGE' },
+    extensions: { http: httpOf(ErrorCode.REQUEST_ENTITY_TOO_LARGE), code: ErrorCode.REQUEST_ENTITY_TOO_LARGE },
   });
 }
 
 /**
  * Yoga's maxRequestBodySize, answering the same, without its cost on requests that state their
  * length. Yoga pipes every body through a counting TransformStream (a stream pipeline, an
- * AbortController and the DOMException its end creates: about 4% of a small query's CPU). A body
+ * AbortController and the DOMException its end creates: a visible part of a small query's CPU). A body
  * with a Content-Length is checked by that header alone: Node's HTTP parser reads exactly that
  * many bytes as the body, never more. Only a body without one (chunked) is counted as it streams.
  */
@@ -56,7 +46,7 @@ export function useBodySizeLimit(limit: number): Plugin {
         // One non-negative integer, nothing else (several joined by commas: request smuggling).
         if (!/^\d+$/.test(contentLength)) {
           throw new GraphQLError('Content-Length header is invalid.', {
-            extensions: { http: { status: 400 }, code: 'BAD_REQUEST' },
+            extensions: { http: httpOf(ErrorCode.BAD_REQUEST), code: ErrorCode.BAD_REQUEST },
           });
         }
         if (Number(contentLength) > limit) throw bodyTooLarge();

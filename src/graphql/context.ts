@@ -1,16 +1,28 @@
 import { getOperationAST } from 'graphql';
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
-import { requestCaller } from './access/authentication';
-import { anonymousCaller, type Caller } from './access/roles';
-import type { ReadRoute } from './db/replica-routing';
-import { createLinkLoaders } from './loaders/links';
-import { createNodeLoaders } from './loaders/nodes';
+import { requestCaller } from '../access/authentication';
+import { anonymousCaller, type Caller } from '../access/roles';
+import { primaryReads, type ReadRoute } from '../db/replica-routing';
+import { createLinkLoaders } from '../loaders/links';
+import { createNodeLoaders } from '../loaders/nodes';
 
-/** Per-request state; loaders are made fresh for every request so nothing is cached across them. */
-export interface Context {
+// The one place a GraphQL context and its loaders are made: for an HTTP or WebSocket operation
+// (createContext), for the events of a subscription (eventContext, with loaders shared by every
+// subscriber of a notification: src/realtime/hub.ts), and for tests.
+
+/** The loaders of an operation (src/loaders), reading where `reads` says when they read. */
+export interface Loaders {
   loaders: ReturnType<typeof createLinkLoaders>;
   /** Heroes and teams by id, batched per type. */
   nodes: ReturnType<typeof createNodeLoaders>;
+}
+
+export function createLoaders(reads: ReadRoute): Loaders {
+  return { loaders: createLinkLoaders(reads), nodes: createNodeLoaders(reads) };
+}
+
+/** Per-request state; loaders are made fresh for every request so nothing is cached across them. */
+export interface Context extends Loaders {
   /** Who sends the request (src/access/authentication.ts); `caller.role` is its strongest role. */
   caller: Caller;
   /**
@@ -32,7 +44,16 @@ export function createContext(initial?: Partial<YogaInitialContext> & { caller?:
   // The context is made before the document is parsed: reads go to replicas until execution
   // shows a mutation. The loaders hold this object and look at it when they read.
   const reads: ReadRoute = { target: 'replica' };
-  return { loaders: createLinkLoaders(reads), nodes: createNodeLoaders(reads), caller, reads };
+  return { ...createLoaders(reads), caller, reads };
+}
+
+/**
+ * The context a subscription's event is executed in: the subscriber's own (its caller), with the
+ * loaders shared by every subscriber of the event. Everything an event reads comes from the
+ * primary, as its shared loaders do (src/realtime/hub.ts).
+ */
+export function eventContext(context: Context, shared: Loaders): Context {
+  return { ...context, loaders: shared.loaders, nodes: shared.nodes, reads: primaryReads };
 }
 
 /**

@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import pino, { type DestinationStream } from 'pino';
-import { config } from './config';
+import { config } from '../config';
 
 // The server's one log. In production (LOG_FORMAT=json, the default there) one JSON object per
 // line on stdout, written synchronously (no line is lost when the process exits or crashes; a
@@ -56,5 +56,25 @@ export function captureLog(stream: DestinationStream): () => void {
   destination = stream;
   return () => {
     destination = stdout;
+  };
+}
+
+const BURST_MS = 10_000;
+
+/**
+ * A log for events that come in storms: the first of a burst is printed, then a count every 10 s
+ * while it lasts, so thousands of refusals cost a few lines, not one (and a stack) each.
+ */
+export function burstLog(what: string): (detail: string) => void {
+  let burst: { started: number; more: number } | null = null;
+  return (detail) => {
+    const now = Date.now();
+    if (burst && now - burst.started < BURST_MS) {
+      burst.more++;
+      return;
+    }
+    if (burst && burst.more > 0) logger.warn(`${what}: ${burst.more} more in the last burst`);
+    burst = { started: now, more: 0 };
+    logger.warn(`${what} (${detail})`);
   };
 }

@@ -1,10 +1,10 @@
 import SchemaBuilder, { BasePlugin, type PothosOutputFieldConfig, type SchemaTypes } from '@pothos/core';
 import { type GraphQLError, type GraphQLFieldResolver, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { databaseFailure } from './db/failures';
-import { trackWrites, type WriteAttempt } from './db/write-outcome';
-import { databaseUnavailable, ErrorCode, mutationOutcomeUnknown } from './errors';
-import { isOverload } from './load-shedding';
+import { databaseFailure } from '../db/failures';
+import { trackWrites, type WriteAttempt } from '../db/write-outcome';
+import { ErrorCode, isOverload } from '../errors';
+import { databaseUnavailable, mutationOutcomeUnknown } from './errors';
 
 // What a client is told when a mutation meets the database's absence, which only the mutation
 // knows: whether its change was made. Each Mutation field's resolver runs with its statements
@@ -47,7 +47,7 @@ function outcomeError(
   if (attempt.inDoubt || attempt.committed) {
     return mutationOutcomeUnknown(failure, error, { path, made: !attempt.inDoubt, safeToRetry: idempotent });
   }
-  // Nothing committed: an overload is answered as ever (src/errors.ts), an outage says nothing changed.
+  // Nothing committed: an overload is answered as ever (src/graphql/errors.ts), an outage says nothing changed.
   return failure === null ? error : databaseUnavailable(failure, error, { path, mutation: true });
 }
 
@@ -83,7 +83,7 @@ function outage(error: GraphQLError): ReturnType<typeof databaseFailure> | 'over
   const failure = databaseFailure(error.originalError ?? error);
   if (failure) return failure;
   if (code === ErrorCode.DATABASE_UNAVAILABLE) return 'lost';
-  if (code === 'OVERLOADED' || isOverload(error.originalError)) return 'overload';
+  if (code === ErrorCode.OVERLOADED || isOverload(error.originalError)) return 'overload';
   return null;
 }
 

@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { burstLog, EventLoopDelay, refusal, reportOverload, type MemoryInUse, type Refusal } from './load-shedding';
-import { countShed, type ShedReason } from './metrics';
+import type { ClientBounds } from '../config';
+import { burstLog } from '../ops/logger';
+import { countShed, type ShedReason } from '../ops/metrics';
+import { EventLoopDelay, refusal, reportOverload, type MemoryInUse, type Refusal } from './admission';
 
 // The HTTP server and its bounds on what clients can make it hold. An answer is produced whole,
 // then written to its socket; a client that never reads keeps it in the process's memory, and one
@@ -14,26 +16,12 @@ import { countShed, type ShedReason } from './metrics';
 //   have read nothing for 5 s are closed first;
 // - while V8's heap uses more than `maxMemoryBytes`, the same (stalled connections are closed
 //   first here too);
-// - while the event loop runs late by more than `maxEventLoopDelayMs` (src/load-shedding.ts),
+// - while the event loop runs late by more than `maxEventLoopDelayMs` (src/http/admission.ts),
 //   new GraphQL requests are answered 503 before they are parsed;
 // - headers, a whole request and an idle keep-alive connection have deliberate time limits, and
 //   the number of connections a cap.
 // Health endpoints (and the metrics) are never refused, so that probes see a live process and
 // scrapes what it does under any of this.
-
-export interface ClientBounds {
-  sendTimeoutMs: number;
-  headersTimeoutMs: number;
-  requestTimeoutMs: number;
-  keepAliveTimeoutMs: number;
-  maxConnections: number;
-  maxPipelined: number;
-  maxBufferedBytes: number;
-  /** Event-loop delay past which GraphQL requests are refused before parsing; 0: never. */
-  maxEventLoopDelayMs: number;
-  /** V8 heap in use past which GraphQL requests are refused before parsing; 0: never. */
-  maxMemoryBytes: number;
-}
 
 const healthPaths = ['/live', '/ready', '/health'];
 
@@ -102,7 +90,7 @@ export interface Held {
 /**
  * Whether the answers waiting for their clients are past MAX_BUFFERED_BYTES, or the heap in use
  * past MAX_MEMORY_MB: checked when a request arrives here, and again by the cost budget when an
- * operation that waited for its turn is about to start (src/yoga.ts).
+ * operation that waited for its turn is about to start (src/graphql/yoga.ts).
  */
 export function heldTooMuch(
   bounds: Pick<ClientBounds, 'maxBufferedBytes' | 'maxMemoryBytes'>,
@@ -132,7 +120,7 @@ export function createHttpServer(
   unrefused: readonly string[] = [],
   /**
    * Why a request arriving now would not start in time, or null: the admission queue's estimate
-   * for its client (src/load-shedding.ts), checked before it is parsed.
+   * for its client (src/http/admission.ts), checked before it is parsed.
    */
   arrival?: (request: IncomingMessage) => Refusal | null,
 ): Server {

@@ -1,0 +1,52 @@
+// The measured drain of a queue: admission's (src/http/admission.ts) and the database's, for a
+// connection of the pool (src/db/pools.ts) or a turn on the embedded database (src/db/pglite.ts).
+
+/**
+ * How fast a queue drains: when the last of its recent departures left. With `waiting` in line
+ * ahead, a newcomer's wait is about waiting / rate. Unknown (null) until enough departures were
+ * seen lately: a first burst is admitted to wait, and its own drain is measured.
+ */
+export class DrainRate {
+  private static readonly SAMPLES = 64;
+  private static readonly ENOUGH = 8;
+  private readonly times: number[] = [];
+  private next = 0;
+
+  constructor(
+    /** Departures older than this say nothing of the rate now. */
+    private readonly windowMs: number,
+  ) {}
+
+  /** A departure from the queue, now. */
+  departed(now = performance.now()): void {
+    if (this.times.length < DrainRate.SAMPLES) this.times.push(now);
+    else this.times[this.next] = now;
+    this.next = (this.next + 1) % DrainRate.SAMPLES;
+  }
+
+  /**
+   * Departures per ms lately, between the first and the last of them (the time since the last is
+   * not counted: the queue may have been empty, not slow), or null when too few were seen in the
+   * window. A queue that stops draining lets its departures age out of the window: then its
+   * waiters wait, and their own deadlines decide.
+   */
+  perMs(now = performance.now()): number | null {
+    let recent = 0;
+    let oldest = now;
+    let newest = -Infinity;
+    for (const time of this.times) {
+      if (now - time > this.windowMs) continue;
+      recent++;
+      if (time < oldest) oldest = time;
+      if (time > newest) newest = time;
+    }
+    if (recent < DrainRate.ENOUGH || newest <= oldest) return null;
+    return (recent - 1) / (newest - oldest);
+  }
+
+  /** The expected wait, in ms, behind `ahead` in line, or null when the rate is not known. */
+  waitMs(ahead: number, now = performance.now()): number | null {
+    const rate = this.perMs(now);
+    return rate === null ? null : (ahead + 1) / rate;
+  }
+}

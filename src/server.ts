@@ -15,7 +15,7 @@ import { refusalOnArrival, yoga } from './yoga';
 // Under load, the objects of answers in flight outlive a young-generation collection and are
 // promoted; left to its heuristics, V8 then lets the old generation grow to 4 times what survives
 // before a full collection (peaks of 400-550 MB under 10 concurrent Q2 requests). Growing it by at
-// most 2.5 times costs a few percent of CPU and keeps the peak under 300 MB (README, Performance):
+// most 2.5 times costs a few percent of CPU and keeps the peak under 300 MB (docs/performance.md):
 // `npm start` and `npm run start:prod` give node --heap-growing-percent=150 on its command line
 // (workers of WEB_CONCURRENCY inherit it). It is no longer set from here: Node warns that V8
 // flags changed after start may crash the process.

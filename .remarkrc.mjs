@@ -1,5 +1,6 @@
-// `npm run check:links` (in `npm run check`): every relative link of the repository's Markdown
-// reaches a file or folder of the repository, and a heading where it names one (GitHub's slugs).
+// `npm run check:links` (in `npm run check`): every relative link of the repository's Markdown (the
+// README, docs/, bench/README.md) reaches a file or folder of the repository, and a heading where it
+// names one (GitHub's slugs).
 import remarkValidateLinks from 'remark-validate-links';
 import remarkLinksInside from './scripts/remark-links-inside.mjs';
 

@@ -7,7 +7,7 @@ FROM node:24-slim
 ADD heroes-teams-graphql.tgz /opt/
 WORKDIR /opt/heroes-teams-graphql
 # --legacy-peer-deps: @prisma/client names the Prisma CLI (and TypeScript) as optional peers, which
-# --omit=dev alone would install; the server needs neither (README, "Production install").
+# --omit=dev alone would install; the server needs neither (docs/dependencies.md, "A production install").
 RUN npm ci --omit=dev --legacy-peer-deps --no-audit --no-fund && npm cache clean --force
 ENV DATA_DIR=/data PORT=4000
 RUN mkdir /data && chown node:node /data

@@ -1,8 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readProvenance } from './provenance';
 
-// The README's figures are copies of the bench's reports, made here, not typed: each table of
+// The documentation's figures are copies of the bench's reports, made here, not typed: each table of
 // figures stands between two markers that name its source, a file of bench/results, the table in
 // it (the first after a line holding the given text) and the columns shown, or a section of it
 // (the lines under a heading, to the next heading):
@@ -12,11 +12,19 @@ import { readProvenance } from './provenance';
 //   <!-- /figures -->
 //   <!-- figures: bench/results/latest-peer.md | section: Against the targets -->
 //
-//   npx tsx bench/figures.ts           rewrites them from the reports (README.md, bench/README.md)
+//   npx tsx bench/figures.ts           rewrites them from the reports (the documents below)
 //   npx tsx bench/figures.ts --check   says which differ from their reports (npm run check runs it)
 
 const root = path.resolve(__dirname, '..');
-export const documents = ['README.md', 'bench/README.md'];
+/** The Markdown that may hold figures: the README, the bench's, and every page of docs/. */
+export const documents = [
+  'README.md',
+  'bench/README.md',
+  ...readdirSync(path.join(root, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .sort()
+    .map((name) => `docs/${name}`),
+];
 
 interface Spec {
   source: string;

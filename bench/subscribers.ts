@@ -10,7 +10,7 @@ import { startServer } from '../test/support/server-process';
 import { memoryMb, processCpuMs } from './proc';
 import { percentile } from './stats';
 
-// Fan-out of change events to many subscribers (README, "Realtime"): a server process with N
+// Fan-out of change events to many subscribers (docs/realtime.md): a server process with N
 // subscriptions to one team's memberships, over WebSocket (graphql-ws, 100 subscriptions per
 // connection) or Server-Sent Events (one HTTP connection each, as graphql-sse's "distinct
 // connections" mode and Yoga's own client send them), each selecting the event's hero and team;

@@ -4,7 +4,7 @@
 // - none was measured before the last commit that changed what it measures (measuredPaths: the
 //   database layer, the loaders, the schema), nor with uncommitted changes to it: such figures
 //   would describe code that is gone. The way out is the command the report names, run again;
-// - the README's tables of figures are those of their reports (bench/figures.ts).
+// - the documentation's tables of figures are those of their reports (bench/figures.ts).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';

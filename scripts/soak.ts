@@ -11,7 +11,7 @@
 //                   [--out bench/results/soak.md]
 //
 // With --out it also writes its answers and checks as a report that names its command and commit
-// (bench/provenance.ts), from which the README's table is copied (bench/figures.ts).
+// (bench/provenance.ts), from which docs/limits.md's table is copied (bench/figures.ts).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';

@@ -15,7 +15,7 @@ import { refusalOnArrival, yoga } from './graphql/yoga';
 // Under load, the objects of answers in flight outlive a young-generation collection and are
 // promoted; left to its heuristics, V8 then lets the old generation grow to 4 times what survives
 // before a full collection. Growing it by at most 2.5 times costs a little CPU and keeps the peak
-// much lower (bench/results):
+// much lower (docs/performance.md):
 // `npm start` and `npm run start:prod` give node --heap-growing-percent=150 on its command line
 // (workers of WEB_CONCURRENCY inherit it). It is no longer set from here: Node warns that V8
 // flags changed after start may crash the process.

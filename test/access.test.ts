@@ -18,7 +18,7 @@ import {
   stopServer,
 } from './support/access';
 
-// Who may do what (README, "Access"). In process: the test configuration, development defaults
+// Who may do what (docs/access.md). In process: the test configuration, development defaults
 // and no key. Over HTTP: a server in production mode with a JWT secret, issuer and audience,
 // where every caller meets every mutation, and every kind of bad token is refused before parsing.
 

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { refresh, render } from '../bench/figures';
 import { measuredPaths, provenanceLines, readProvenance, withProvenance } from '../bench/provenance';
 import { lastMeasuredChange, reportProblems } from '../scripts/bench-results';
@@ -57,7 +58,7 @@ describe('a report of bench/results', () => {
   });
 });
 
-describe("the README's figures", () => {
+describe("the documentation's figures", () => {
   const commit = git('rev-parse', 'HEAD');
   const reports: Record<string, string> = { '/repo/bench/results/latest.md': report(commit) };
   const read = (file: string) => {
@@ -102,6 +103,19 @@ describe("the README's figures", () => {
     expect(refresh(made.text, 'README.md', (file) => read(file.replace(/^.*\/bench\//, '/repo/bench/'))).text).toBe(
       made.text,
     );
+  });
+
+  it('name their report by a path relative to the page that holds them, as its links do', () => {
+    const page = `Intro\n${marker.replace('figures: bench/', 'figures: ../bench/')}\nold\n<!-- /figures -->\n`;
+    const asked: string[] = [];
+    const made = refresh(page, 'docs/performance.md', (file) => {
+      asked.push(file);
+      return report(commit);
+    });
+    expect(asked).toEqual([path.resolve(__dirname, '..', 'bench', 'results', 'latest.md')]);
+    expect(made.problems).toEqual([]);
+    expect(made.text).toContain('([`../bench/results/latest.md`](../bench/results/latest.md)):');
+    expect(made.text).toContain('| Q1 | **1.50** |');
   });
 
   it('name a column the report does not have: a problem, the region left as it was', () => {

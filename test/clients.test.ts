@@ -1,7 +1,7 @@
 import { yoga } from '../src/graphql/yoga';
 import { resetDatabase } from './support/factories';
 
-// The rule the README's "Clients" states: a request a browser may send across sites without a
+// The rule docs/clients.md states ("The CSRF rule"): a request a browser may send across sites without a
 // preflight (any GET, a POST of a form or of text/plain) must carry x-graphql-yoga-csrf; a JSON
 // POST, which every client library sends by default, needs nothing.
 

@@ -116,7 +116,7 @@ describe('the dependency guard (knip)', () => {
 // One engine build (a prisma-engines commit) between the Prisma CLI, the generated client, the
 // client's query compiler and the WebAssembly schema engine that src/db/migrations.ts drives
 // through its internals; and one release of Prisma's packages, the adapters' included. Upgrading
-// is described in the README ("Upgrading Prisma").
+// is described in docs/dependencies.md ("Prisma in step").
 describe('Prisma packages in step', () => {
   const cli = packageDir('prisma');
   const engines = packageDir('@prisma/engines', cli);

@@ -45,9 +45,9 @@ const P = 'VGVhbTox'; // Team:1, Preventers
 const Z = 'VGVhbToy'; // Team:2, Z-Force
 const hero = (id: number) => Buffer.from(`Hero:${id}`).toString('base64');
 
-it("the README's JoinZForce changes what the sample data shows", async () => {
-  const readme = readFileSync(path.resolve(__dirname, '../README.md'), 'utf8');
-  const operation = [...readme.matchAll(/^```graphql\n([\s\S]*?)^```$/gm)]
+it("docs/api.md's JoinZForce changes what the sample data shows", async () => {
+  const api = readFileSync(path.resolve(__dirname, '../docs/api.md'), 'utf8');
+  const operation = [...api.matchAll(/^```graphql\n([\s\S]*?)^```$/gm)]
     .flatMap((match) => parse(match[1]!).definitions)
     .find((definition) => definition.kind === Kind.OPERATION_DEFINITION && definition.name?.value === 'JoinZForce');
   const data = await send(print(operation!));

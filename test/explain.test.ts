@@ -10,7 +10,7 @@ import { recordSql } from './support/graphql';
 import { hsToken, secret, startAccessServer, stopServer } from './support/access';
 import type { ServerProcess } from './support/server-process';
 
-// x-explain (README, "Explain"): the SQL statements an operation sent, with their parameters,
+// x-explain (docs/operations.md, "Explain"): the SQL statements an operation sent, with their parameters,
 // durations and, on request, their plans, under extensions.explain, for admin callers only.
 
 const HeroesWithTeamsExplained = graphql(`

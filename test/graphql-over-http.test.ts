@@ -2,12 +2,12 @@ import { type AuditResult, serverAudits } from 'graphql-http';
 import { yoga } from '../src/graphql/yoga';
 
 // graphql-http's audit of the GraphQL-over-HTTP spec, run through the server object. Every MUST
-// has to pass; a SHOULD or MAY that fails must be listed here and in the README (GraphQL over HTTP)
+// has to pass; a SHOULD or MAY that fails must be listed here and in docs/limits.md ("GraphQL over HTTP")
 // with the reason, and a listed one that starts passing fails the test too, so the list stays exact.
 // (7B9B's document fails validation before its variable is coerced: test/bad-input.test.ts checks
 // the status of coercion failures for both media types.)
 
-/** The audits (by id) this server does not follow, each with its reason in the README. None today. */
+/** The audits (by id) this server does not follow, each with its reason in docs/limits.md. None today. */
 const notFollowed: readonly string[] = [];
 
 const csrfHeader = { 'x-graphql-yoga-csrf': '1' };
@@ -48,7 +48,7 @@ describe('without the CSRF header', () => {
         failed.push(result.id);
       }
     }
-    // 5A70: a GET query; D6D5 and 6A70: a GET with variables (all three MAY). The README says so.
+    // 5A70: a GET query; D6D5 and 6A70: a GET with variables (all three MAY). docs/limits.md says so.
     expect(failed).toEqual(['5A70', 'D6D5', '6A70']);
   });
 });

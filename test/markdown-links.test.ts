@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -97,5 +97,21 @@ describe('relative links in Markdown', () => {
     const { status, problems } = checkLinks(project, '--ignore-path', '.gitignore');
     expect(problems).toEqual([]);
     expect(status).toBe(0);
+  });
+});
+
+// The README is the front door (what the project is, the quick start, a request's path, the layout,
+// where to add things); the reference lives in docs/, one page per subject, each linked from it.
+describe('the README', () => {
+  const readme = readFileSync(path.join(project, 'README.md'), 'utf8');
+
+  it('stays at most 300 lines', () => {
+    expect(readme.trimEnd().split('\n').length).toBeLessThanOrEqual(300);
+  });
+
+  it('links to every page of docs/', () => {
+    const linked = new Set([...readme.matchAll(/\]\(docs\/([^)#]+\.md)(?:#[^)]*)?\)/g)].map((match) => match[1]));
+    const pages = readdirSync(path.join(project, 'docs')).filter((name) => name.endsWith('.md'));
+    expect(pages.filter((page) => !linked.has(page))).toEqual([]);
   });
 });

@@ -57,7 +57,7 @@ it('npm run schema:print -- --check (scripts/print-schema.ts): schema.graphql is
   expect({ status: printed.status, stderr: printed.stderr }).toEqual({ status: 0, stderr: '' });
 }, 60_000);
 
-it("bench/figures.ts --check: the README's figures are their reports'", () => {
+it("bench/figures.ts --check: the documentation's figures are their reports'", () => {
   const checked = run('bench/figures.ts', ['--check']);
   expect({ status: checked.status, stderr: checked.stderr }).toEqual({ status: 0, stderr: '' });
 }, 60_000);

@@ -124,7 +124,7 @@ export const yoga = createYoga({
   graphqlEndpoint: '/graphql',
   landingPage: false,
   healthCheckEndpoint: '/live',
-  // The headers tab takes a token: {"Authorization": "Bearer <token>"} (README, Access).
+  // The headers tab takes a token: {"Authorization": "Bearer <token>"} (docs/access.md).
   graphiql: config.graphiql
     ? { title: 'Heroes & Teams', defaultQuery: graphiqlDefaultQuery, isHeadersEditorEnabled: true }
     : false,

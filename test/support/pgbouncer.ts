@@ -88,7 +88,7 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBounc
       'max_client_conn = 500',
       `admin_users = ${user}`,
       // pg sends the server's PG_STATEMENT_TIMEOUT_MS as a startup parameter, which PgBouncer
-      // cannot keep per client in transaction mode (README, "PgBouncer").
+      // cannot keep per client in transaction mode (docs/scaling.md, "PgBouncer").
       'ignore_startup_parameters = statement_timeout',
       ...(options.maxPreparedStatements === undefined
         ? []

@@ -9,7 +9,7 @@ import { currentRequest, outsideRequest, type SentStatement } from '../ops/reque
 // the statements it sent with their parameters and durations; `x-explain: plan` adds each read's
 // plan. Only for admin callers, and in production only for an admin with a token; for anyone else
 // the header is ignored, without an error, so the answer is the one they would get without it.
-// The statements come from the request's own record (src/ops/request-tracking.ts), where src/db.ts
+// The statements come from the request's own record (src/ops/request-tracking.ts), where src/db/query-events.ts
 // counts each one; they are kept only while such a request executes.
 
 export const explainHeader = 'x-explain';

@@ -31,7 +31,7 @@ beforeAll(async () => {
       LOG_LEVEL: 'info',
     }),
   ]);
-}, 90_000);
+}, 150_000);
 
 afterAll(async () => {
   await Promise.all([stopServer(defaults), stopServer(configured)]);

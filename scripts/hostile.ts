@@ -561,11 +561,14 @@ interface Result {
   shed: Map<string, number>;
 }
 
+/** What the server's metrics are scraped with: in production the public port answers them only with it. */
+const metricsToken = 'hostile-run-metrics-token';
+
 /** http_requests_shed_total by reason, from the server's metrics. */
 async function shedByReason(url: string): Promise<Map<string, number>> {
   const byReason = new Map<string, number>();
   try {
-    const text = await (await fetch(`${url}/metrics`)).text();
+    const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
     for (const match of text.matchAll(/^http_requests_shed_total\{reason="([a-z_]+)"\} (\d+)/gm)) {
       byReason.set(match[1]!, Number(match[2]));
     }
@@ -839,6 +842,7 @@ async function main() {
       ...defaultBounds(),
       DATABASE_URL: dataset.url,
       NODE_ENV: 'production',
+      METRICS_TOKEN: metricsToken,
       PG_POOL_MAX: '10',
       // The log's warnings and errors, which the report lists by kind; not a line per request.
       LOG_LEVEL: 'warn',

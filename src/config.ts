@@ -43,6 +43,109 @@ function readMetricsPath(): string {
   return raw;
 }
 
+/** Who may call from a browser page of another origin (src/http/cors.ts). */
+export interface CorsConfig {
+  /** Any origin (CORS_ORIGINS=*). */
+  readonly any: boolean;
+  /** Any http(s) origin on this machine: localhost, 127.0.0.1, [::1], any port. */
+  readonly localhost: boolean;
+  /** Origins allowed by name, as a browser sends them (scheme://host[:port]). */
+  readonly origins: readonly string[];
+  /** Whether such pages may send cookies and HTTP authentication (Access-Control-Allow-Credentials). */
+  readonly credentials: boolean;
+}
+
+/**
+ * CORS_ORIGINS: comma-separated origins, `localhost` for any origin on this machine, `*` for any,
+ * `none` for none (same origin only). Unset: localhost in development, none in production.
+ */
+function readCors(production: boolean): CorsConfig {
+  const raw = readText('CORS_ORIGINS') ?? (production ? 'none' : 'localhost');
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const origins: string[] = [];
+  for (const entry of entries) {
+    if (['*', 'localhost', 'none'].includes(entry)) continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {}
+    // A browser's Origin header has no path, no trailing slash, and a lower-case scheme and host.
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== entry) {
+      throw new Error(
+        `CORS_ORIGINS must be origins like https://app.example.com (no path, no trailing slash), localhost, * or none, got "${entry}"`,
+      );
+    }
+    origins.push(entry);
+  }
+  const any = entries.includes('*');
+  const credentials = readBool('CORS_CREDENTIALS', false);
+  // Browsers refuse credentials with a wildcard; reflecting every origin with them would hand any
+  // site the caller's cookies.
+  if (any && credentials) throw new Error('CORS_CREDENTIALS=true needs CORS_ORIGINS to name the origins, not *');
+  return Object.freeze({ any, localhost: entries.includes('localhost'), origins: Object.freeze(origins), credentials });
+}
+
+export const introspectionModes = ['on', 'authenticated', 'off'] as const;
+/** INTROSPECTION: answered to anyone, to callers with a valid token only, or to no one. */
+export type IntrospectionMode = (typeof introspectionModes)[number];
+
+function readIntrospection(production: boolean): IntrospectionMode {
+  const raw = readText('INTROSPECTION')?.toLowerCase();
+  if (raw === undefined) return production ? 'authenticated' : 'on';
+  // true/false: its values before `authenticated` existed.
+  if (['1', 'true', 'yes'].includes(raw)) return 'on';
+  if (['0', 'false', 'no'].includes(raw)) return 'off';
+  if (!(introspectionModes as readonly string[]).includes(raw)) {
+    throw new Error(`INTROSPECTION must be one of ${introspectionModes.join(', ')}, got "${raw}"`);
+  }
+  return raw as IntrospectionMode;
+}
+
+/** Where the metrics are served, and to whom (src/metrics.ts, src/http/metrics-listener.ts). */
+export interface MetricsConfig {
+  /** METRICS=false: nowhere. */
+  readonly enabled: boolean;
+  readonly path: string;
+  /** A listener of its own (METRICS_PORT; 0: any free port), or undefined: the server's own port. */
+  readonly port: number | undefined;
+  /** The address the metrics listener binds (METRICS_HOST). */
+  readonly host: string;
+  /** A bearer token scrapes must send (METRICS_TOKEN), or undefined. */
+  readonly token: string | undefined;
+  /**
+   * Whether the server's own port answers at `path`: without a listener of its own, in development
+   * or with a token (production with neither serves them nowhere: the port is public).
+   */
+  readonly onMainPort: boolean;
+}
+
+function readMetrics(production: boolean): MetricsConfig {
+  const enabled = readBool('METRICS', true);
+  const port = readText('METRICS_PORT') === undefined ? undefined : readInt('METRICS_PORT', 0, 0, 65535);
+  const token = readText('METRICS_TOKEN');
+  // Compared in full on every scrape: a short one could be guessed.
+  if (token !== undefined && Buffer.byteLength(token) < 16)
+    throw new Error('METRICS_TOKEN must be at least 16 characters long');
+  return Object.freeze({
+    enabled,
+    path: readMetricsPath(),
+    port,
+    host: readText('METRICS_HOST') ?? '127.0.0.1',
+    token,
+    onMainPort: enabled && port === undefined && (!production || token !== undefined),
+  });
+}
+
+/** Compression of answers (src/http/compression.ts). */
+export interface CompressionConfig {
+  readonly enabled: boolean;
+  /** Answers smaller than this are sent as they are. */
+  readonly thresholdBytes: number;
+}
+
 function readDatabaseUrl(): string | undefined {
   const raw = process.env.DATABASE_URL;
   if (raw === undefined || raw === '') return undefined;
@@ -278,15 +381,18 @@ export interface Config {
   /** How long SIGTERM waits for requests in flight before closing their connections. */
   readonly shutdownGraceMs: number;
   readonly logSql: boolean;
+  /** Serve GraphiQL at /graphql to browsers (src/http/graphiql.ts). */
   readonly graphiql: boolean;
+  readonly cors: CorsConfig;
+  readonly introspection: IntrospectionMode;
+  readonly compression: CompressionConfig;
   /** Execute operations compiled by graphql-jit instead of graphql-js' interpreter. */
   readonly jit: boolean;
   /** Apply pending migrations (and seed an empty database) when the server starts. */
   readonly migrateOnStart: boolean;
   readonly access: AccessConfig;
-  /** Serve Prometheus metrics at metricsPath (src/ops/metrics.ts). */
-  readonly metrics: boolean;
-  readonly metricsPath: string;
+  /** Prometheus metrics (src/ops/metrics.ts). */
+  readonly metrics: MetricsConfig;
   /** Least level of the log lines written (src/ops/logger.ts). */
   readonly logLevel: LogLevel;
   /** Subscriptions (src/realtime/). */
@@ -347,7 +453,13 @@ export const config: Config = Object.freeze({
   statementTimeoutMs: readInt('PG_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
   shutdownGraceMs: readInt('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
   logSql: readBool('LOG_SQL', false),
-  graphiql: readBool('GRAPHIQL', true),
+  graphiql: readBool('GRAPHIQL', !production),
+  cors: readCors(production),
+  introspection: readIntrospection(production),
+  compression: Object.freeze({
+    enabled: readBool('COMPRESSION', true),
+    thresholdBytes: readInt('COMPRESSION_THRESHOLD_BYTES', 1024, 0, 100_000_000),
+  }),
   jit: readBool('GRAPHQL_JIT', true),
   migrateOnStart: readBool('MIGRATE_ON_START', true),
   access: Object.freeze({
@@ -355,8 +467,7 @@ export const config: Config = Object.freeze({
     jwt: readJwt(),
     trustedDocumentsPath: readTrustedDocumentsPath(),
   }),
-  metrics: readBool('METRICS', true),
-  metricsPath: readMetricsPath(),
+  metrics: readMetrics(production),
   realtime: Object.freeze({
     maxQueuedEvents: readInt('MAX_QUEUED_EVENTS', 5_000, 1, 10_000_000),
     maxSubscriptions: readInt('MAX_SUBSCRIPTIONS', 10_000, 1, 10_000_000),
@@ -398,6 +509,5 @@ export const limits = Object.freeze({
   bodyBytes: readInt('MAX_BODY_BYTES', 100_000, 1_000, 100_000_000),
   /** Largest answer in bytes; a bigger one is replaced by MAX_RESPONSE_BYTES_EXCEEDED. */
   responseBytes: readInt('MAX_RESPONSE_BYTES', 10_000_000, 1_000, 10_000_000_000),
-  introspection: readBool('INTROSPECTION', true),
   fieldSuggestions: readBool('FIELD_SUGGESTIONS', !config.production),
 });

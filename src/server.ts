@@ -4,7 +4,10 @@ import { config } from './config';
 import { closeDatabase, databaseKind, openDatabase, startReplicaChecks } from './db';
 import { DataFolderInUseError } from './db/data-folder-lock';
 import { createHttpServer } from './http/node-server';
+import { withHttpLayers } from './http/layers';
+import { listenForMetrics } from './http/metrics-listener';
 import { memoryInUse } from './http/admission';
+import { ownMetrics } from './http/metrics-endpoint';
 import { prepareDatabase } from './db/prepare';
 import { markStopping } from './http/health';
 import { logger } from './ops/logger';
@@ -57,6 +60,28 @@ async function prepare(): Promise<void> {
   }
 }
 
+/**
+ * METRICS_PORT: the metrics on a listener of their own (src/http/metrics-listener.ts); without it
+ * in production and without METRICS_TOKEN, nowhere: says so once.
+ */
+async function serveMetrics(read: () => Promise<string>): Promise<void> {
+  const { metrics } = config;
+  if (!metrics.enabled || metrics.onMainPort) return;
+  if (metrics.port === undefined) {
+    logger.warn(
+      'Metrics are not served: in production the public port answers them only with METRICS_TOKEN; set METRICS_PORT for a listener of their own (on 127.0.0.1 unless METRICS_HOST says otherwise), or METRICS=false',
+    );
+    return;
+  }
+  try {
+    const { url } = await listenForMetrics(metrics, read, config.production);
+    logger.info(`Metrics on ${url}`);
+  } catch (error) {
+    logger.fatal(`Cannot listen for metrics on ${metrics.host}:${metrics.port}: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
+
 /** WEB_CONCURRENCY > 1: migrate once here, then fork the workers that serve (src/http/processes.ts). */
 async function primary(started: number) {
   if (databaseKind === 'pglite') {
@@ -75,6 +100,7 @@ async function primary(started: number) {
     // Migrated above: the workers do not each wait on the migration lock.
     workerEnv: { MIGRATE_ON_START: 'false' },
     onListening: (port) => sayReady(readyLine(port, started, config.webConcurrency)),
+    serveMetrics: (read) => void serveMetrics(read),
   });
 }
 
@@ -88,12 +114,14 @@ async function main() {
 
   const memory = config.http.maxMemoryBytes > 0 ? memoryInUse() : undefined;
   const server = createHttpServer(
-    yoga,
+    withHttpLayers(yoga, config),
     config.http,
     memory,
-    config.metrics ? [config.metricsPath] : [],
+    config.metrics.onMainPort ? [config.metrics.path] : [],
     refusalOnArrival,
   );
+  // A worker's metrics are served by its primary, which gathers every worker's.
+  if (!isWorker) await serveMetrics(ownMetrics());
   // Subscriptions over WebSocket (graphql-ws) at the same /graphql (src/realtime/websocket.ts).
   const websocket = serveWebSocket(server, yoga);
   // Failing to listen (the port in use) reaches the WebSocket server's error listener, which only

@@ -57,7 +57,12 @@ describe('RS256 with JWT_JWKS_FILE, ANONYMOUS_ROLE=none', () => {
     folder = mkdtempSync(path.join(tmpdir(), 'heroes-jwks-'));
     const file = path.join(folder, 'jwks.json');
     writeFileSync(file, JSON.stringify({ keys: [await publicJwk(rsa, 'rsa-1', 'RS256')] }));
-    server = await startAccessServer({ JWT_JWKS_FILE: file, ANONYMOUS_ROLE: 'none', NODE_ENV: 'production' });
+    server = await startAccessServer({
+      JWT_JWKS_FILE: file,
+      ANONYMOUS_ROLE: 'none',
+      NODE_ENV: 'production',
+      GRAPHIQL: 'true',
+    });
   }, 60_000);
   afterAll(async () => {
     await stopServer(server);

@@ -85,9 +85,14 @@ const linksOf = async (hero: number) =>
     (link) => link.teamId,
   );
 
+/** What the servers here scrape their metrics with: production serves them only with it (or on METRICS_PORT). */
+const metricsToken = 'faults-test-metrics-token';
+
 /** The value of a sample of the server's /metrics. */
 async function metric(server: ServerProcess, sample: string): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const text = await (
+    await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })
+  ).text();
   const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
   return line ? Number(line.slice(sample.length + 1)) : 0;
 }
@@ -108,6 +113,7 @@ describe('PostgreSQL behind a proxy the tests cut', () => {
       DATABASE_URL: proxy.url(process.env.DATABASE_URL!),
       NODE_ENV: 'production',
       JWT_SECRET: secret,
+      METRICS_TOKEN: metricsToken,
       PG_POOL_MAX: '4',
       PG_CONNECT_TIMEOUT_MS: '1000',
       SHUTDOWN_GRACE_MS: '10000',
@@ -384,6 +390,7 @@ describe('a private PostgreSQL cluster: a crash, a shutdown, a read-only server'
       DATABASE_URL: proxy.url(cluster.primary.url),
       NODE_ENV: 'production',
       JWT_SECRET: secret,
+      METRICS_TOKEN: metricsToken,
       PG_POOL_MAX: '4',
       PG_CONNECT_TIMEOUT_MS: '1000',
       PG_PREPARED_STATEMENTS: '0',

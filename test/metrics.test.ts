@@ -26,7 +26,7 @@ async function post(body: unknown, target = yoga) {
 }
 
 async function scrape(): Promise<string> {
-  const response = await yoga.fetch(`http://yoga${config.metricsPath}`);
+  const response = await yoga.fetch(`http://yoga${config.metrics.path}`);
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   return response.text();

@@ -2,10 +2,11 @@
 // (off, statements, statements + plans) that adds the x-explain header to the page's requests,
 // and the statements of the last answer. Yoga's GraphiQL takes its options as JSON, so a React
 // plugin cannot be handed to it; its fetcher calls `globalThis.fetch` on every request, which the
-// panel wraps. Plain DOM, inline, text only (SQL and parameters are never read as HTML), and
-// nothing fetched from anywhere but the page's own endpoint.
+// panel wraps. Plain DOM, text only (SQL and parameters are never read as HTML), and nothing
+// fetched from anywhere but the page's own endpoint.
 
-const style = /* CSS */ `
+/** The panel's style, markup and script, which the GraphiQL page loads (src/http/graphiql.ts). */
+export const explainPanelStyle = /* CSS */ `
 #explain-panel { position: fixed; right: 12px; bottom: 12px; z-index: 1000; color: #1b1b1b;
   font: 12px/1.4 system-ui, sans-serif; }
 #explain-panel .explain-bar { display: flex; gap: 8px; align-items: center; background: #fff;
@@ -19,7 +20,7 @@ const style = /* CSS */ `
 #explain-panel h4 { margin: 8px 0 0; font-size: 12px; }
 `;
 
-const markup = /* HTML */ `
+export const explainPanelMarkup = /* HTML */ `
   <div id="explain-panel">
     <div class="explain-body" aria-live="polite"><p>Choose "statements" or "plans" and run an operation.</p></div>
     <div class="explain-bar">
@@ -37,7 +38,7 @@ const markup = /* HTML */ `
   </div>
 `;
 
-const script = /* JavaScript */ `
+export const explainPanelScript = /* JavaScript */ `
 (() => {
   const panel = document.getElementById('explain-panel');
   const body = panel.querySelector('.explain-body');
@@ -108,13 +109,3 @@ const script = /* JavaScript */ `
   };
 })();
 `;
-
-/** The panel's markup, style and script, to go at the end of the GraphiQL page's body. */
-export const explainPanel = `<style>${style}</style>${markup}<script>${script}</script>`;
-
-/** The GraphiQL page with the explain panel. */
-export function withExplainPanel(page: string): string {
-  const end = page.lastIndexOf('</body>');
-  if (end === -1) throw new Error('The GraphiQL page has no </body>: the explain panel cannot be added');
-  return `${page.slice(0, end)}${explainPanel}${page.slice(end)}`;
-}

@@ -5,7 +5,6 @@ import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import type { GraphQLArmorCallbackConfiguration } from '@escape.tech/graphql-armor-types';
-import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { GraphQLError, type ValidationContext } from 'graphql';
 import { limits } from '../config';
 import { ErrorCode, httpOf, LimitCode } from '../errors';
@@ -85,7 +84,6 @@ export function limitPlugins(): Plugin[] {
     maxDirectivesPlugin({ n: limits.directives, ...rejectWith(LimitCode.MAX_DIRECTIVES) }),
   ];
   if (!limits.fieldSuggestions) plugins.push(blockFieldSuggestionsPlugin());
-  if (!limits.introspection) plugins.push(useDisableIntrospection() as Plugin);
   return plugins;
 }
 

@@ -11,7 +11,6 @@ import { isReady } from '../http/health';
 import { heldTooMuch } from '../http/node-server';
 import { toClientError, useErrorCodes, usePartialResultStatus } from './errors';
 import { useExplain } from './explain';
-import { withExplainPanel } from './explain-panel';
 import { useJitExecution } from './jit';
 import { limitPlugins, useBodySizeLimit, useResponseSizeLimit } from './limits';
 import { Admission, clientKey, memoryInUse, useAdmission } from '../http/admission';
@@ -23,6 +22,9 @@ import { useRequestTracking } from '../ops/request-tracking';
 import { useSharedEventLoaders } from '../realtime/subscribe';
 import { schema } from '../schema';
 import { yogaLogger } from './yoga-log';
+import { introspectionPlugins } from './introspection';
+import { corsOptions } from '../http/cors';
+import { useGraphiQL } from '../http/graphiql';
 
 /** Template text without its first newline and common indentation (prettier indents it). */
 function dedent(text: string): string {
@@ -118,24 +120,26 @@ export function refusalOnArrival(request: IncomingMessage) {
 watchPool(poolStats);
 watchReplicas(replicaStatus);
 
+/** GraphiQL at /graphql (GRAPHIQL), its assets under /graphiql/ (src/http/graphiql.ts). */
+export const graphiql = config.graphiql
+  ? // The headers tab takes a token: {"Authorization": "Bearer <token>"} (README, Access).
+    useGraphiQL('/graphql', {
+      title: 'Heroes & Teams',
+      defaultQuery: graphiqlDefaultQuery,
+      isHeadersEditorEnabled: true,
+    })
+  : undefined;
+
 export const yoga = createYoga({
   schema,
   context: createContext,
   graphqlEndpoint: '/graphql',
   landingPage: false,
   healthCheckEndpoint: '/live',
-  // The headers tab takes a token: {"Authorization": "Bearer <token>"} (docs/access.md).
-  graphiql: config.graphiql
-    ? { title: 'Heroes & Teams', defaultQuery: graphiqlDefaultQuery, isHeadersEditorEnabled: true }
-    : false,
-  // GraphiQL's own bundle, served inline: the default page would fetch it from a CDN, which
-  // machines without internet access (ours, CI) cannot reach. Loaded on first use: it is 9 MB.
-  renderGraphiQL: (options) =>
-    withExplainPanel(
-      (require('@graphql-yoga/render-graphiql') as typeof import('@graphql-yoga/render-graphiql')).renderGraphiQL(
-        options,
-      ),
-    ),
+  // Served by useGraphiQL below, as cacheable assets.
+  graphiql: false,
+  // Pages of other origins: only those of CORS_ORIGINS (src/http/cors.ts).
+  cors: corsOptions(config.cors),
   maskedErrors: {
     isDev: false,
     maskError: (error, message, isDev) => toClientError(error) ?? maskError(error, message, isDev),
@@ -147,7 +151,8 @@ export const yoga = createYoga({
   maxRequestBodySize: false,
   plugins: [
     // Before anything else: a scrape is not a GraphQL request and costs only its own answer.
-    ...(config.metrics ? [useMetricsEndpoint(config.metricsPath)] : []),
+    ...(config.metrics.onMainPort ? [useMetricsEndpoint(config.metrics.path, config.metrics.token)] : []),
+    ...(graphiql ? [graphiql] : []),
     // Browsers may send "simple" GET and form POST requests across sites without a preflight;
     // requiring a custom header (or a JSON body, which is never simple) stops cross-site requests.
     useCSRFPrevention(),
@@ -172,6 +177,8 @@ export const yoga = createYoga({
     // x-explain: the SQL an operation sent, for admin callers (src/graphql/explain.ts).
     useExplain({ production: config.production }),
     ...limitPlugins(),
+    // INTROSPECTION: on, for callers with a token (authenticated, production's default), or off.
+    ...introspectionPlugins(config.introspection),
     // After the limits (what is refused there holds nothing) and authentication (the client is
     // known): operations start while they fit, else wait their turn, round-robin between clients,
     // for up to MAX_QUEUE_WAIT_MS (src/http/admission.ts).

@@ -40,6 +40,8 @@ export interface PrimaryOptions {
   workerEnv: Record<string, string>;
   /** Once every first worker listens: the port they share. */
   onListening: (port: number) => void;
+  /** Serves the metrics of every worker (METRICS_PORT: the primary listens, not each worker). */
+  serveMetrics: (read: () => Promise<string>) => void;
 }
 
 /**
@@ -126,6 +128,7 @@ export function runPrimary(options: PrimaryOptions): void {
   process.on('SIGINT', () => stop('SIGINT'));
 
   for (let i = 0; i < options.workers; i++) fork();
+  options.serveMetrics(() => metrics.clusterMetrics());
 }
 
 let metricsRequests = 0;

@@ -3,8 +3,7 @@ import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import { requestCaller } from './access/authentication';
 import { anonymousCaller, type Caller } from './access/roles';
 import type { ReadRoute } from './db/replica-routing';
-import { createLinkLoaders } from './loaders/links';
-import { createNodeLoaders } from './loaders/nodes';
+import { createLinkLoaders, createNodeLoaders } from './schema/registry';
 
 /** Per-request state; loaders are made fresh for every request so nothing is cached across them. */
 export interface Context {

@@ -1,152 +1,177 @@
 import { maxBulk } from '../config';
 import { prisma } from '../db';
-import { lockHeroes, lockTeam } from '../db/locks';
-import { refuseRepeated } from './checks';
 import { badInput, notFound } from '../errors';
-import { Prisma, type Team } from '../generated/prisma/client';
+import { Prisma } from '../generated/prisma/client';
 import { globalId } from '../ids';
+import { refuseRepeated } from './checks';
+import { lockFirsts, lockSecond } from './locks';
+import { type LinkChange, linksChanged } from './refresh';
+import type { Link } from './registry';
+import { insertColumns, insertValues, type LinkInput, missing, noun, unnestLinks } from './writes';
 
-// Bulk writes of one team's memberships: many heroes in one transaction, with one statement per
-// kind of write (insert, update, delete) whatever the length of the list, and the lock order of
-// src/db/locks.ts (heroes, then the team, then links).
+// Bulk writes of one second-end node's links (link.ends[1]): many first-end nodes in one
+// transaction, with one statement per kind of write (insert, update, delete) whatever the length
+// of the list, and the lock order of src/links/locks.ts (the first-end nodes, then the second-end
+// node, then links).
 
 type Tx = Prisma.TransactionClient;
 
-/** One hero's membership of the team, as a bulk write receives it (database ids). */
-export interface HeroMembership {
-  heroId: number;
-  isTraining: boolean;
-}
-
-/** What a bulk write did to the team's memberships. */
-export interface TeamHeroesChange {
-  /** The team's row as locked before the write; its counters are read afresh by Team.heroes. */
-  team: Team;
-  /** Memberships created. */
+/** What a bulk write did to the node's links. */
+export interface BulkChange<Row> {
+  /** The second-end node's row as locked before the write (counters are read afresh by its pages). */
+  node: Row;
+  /** Links created. */
   added: number;
-  /** Memberships ended. */
+  /** Links ended. */
   removed: number;
-  /** Memberships kept whose isTraining changed. */
+  /** Links kept whose values changed. */
   updated: number;
-  /** Every hero whose membership of the team was created, ended or changed. */
-  changedHeroIds: number[];
+  /** Every first-end node whose link to the node was created, ended or changed. */
+  changedIds: number[];
+  change: LinkChange;
+}
+
+/** `heroes` for a team's links to heroes: the first end's nodes in a sentence, plural. */
+function plural(link: Link): string {
+  return link.ends[1].connection;
 }
 
 /**
- * Refuses, before anything reaches the database, a list longer than MAX_BULK or naming a hero
- * twice (twice with different flags would leave the outcome to the order of the rows).
+ * Refuses, before anything reaches the database, a list longer than MAX_BULK or naming a node
+ * twice (twice with different values would leave the outcome to the order of the rows).
  */
-function checkList(heroIds: readonly number[]): void {
-  if (heroIds.length > maxBulk) {
-    throw badInput(`At most ${maxBulk} heroes can be listed at once (MAX_BULK); got ${heroIds.length}`);
+function checkList(link: Link, ids: readonly number[]): void {
+  if (ids.length > maxBulk) {
+    throw badInput(`At most ${maxBulk} ${plural(link)} can be listed at once (MAX_BULK); got ${ids.length}`);
   }
-  refuseRepeated('Hero', heroIds);
+  refuseRepeated(link.ends[0].entity.name, ids);
 }
 
-/** NOT_FOUND for the team, or for the first listed hero that is not among `found`. */
-function checkFound(teamId: number, team: Team | undefined, heroIds: readonly number[], found: number[]): Team {
-  if (!team) throw notFound(`No team with id ${globalId('Team', teamId)}`);
+/** NOT_FOUND for the second-end node, or for the first listed first-end node that is not among `found`. */
+function checkFound<Row>(link: Link, id: number, row: Row | undefined, ids: readonly number[], found: number[]): Row {
+  const [first, second] = link.ends;
+  if (!row) throw missing(second, id);
   const existing = new Set(found);
-  const missing = heroIds.filter((id) => !existing.has(id));
-  if (missing.length > 0) {
-    const more = missing.length > 1 ? ` (and ${missing.length - 1} more unknown heroes)` : '';
-    throw notFound(`No hero with id ${globalId('Hero', missing[0]!)}${more}`);
+  const absent = ids.filter((listed) => !existing.has(listed));
+  if (absent.length > 0) {
+    const more = absent.length > 1 ? ` (and ${absent.length - 1} more unknown ${plural(link)})` : '';
+    throw notFound(`No ${noun(first)} with id ${globalId(first.entity.name, absent[0]!)}${more}`);
   }
-  return team;
+  return row;
 }
 
 /**
- * Locks the listed heroes, then the team (src/db/locks.ts), and checks that all exist: after it,
- * none of them can be deleted and no one else writes the team's links until the transaction ends.
+ * Locks the listed first-end nodes, then the second-end node (src/links/locks.ts), and checks that
+ * all exist: after it, none of them can be deleted and no one else writes the node's links until
+ * the transaction ends.
  */
-async function lockForAdding(tx: Tx, teamId: number, heroIds: readonly number[]): Promise<Team> {
-  const found = await lockHeroes(tx, heroIds);
-  return checkFound(teamId, await lockTeam(tx, teamId), heroIds, found);
+async function lockForAdding<Row>(tx: Tx, link: Link, id: number, ids: readonly number[]): Promise<Row> {
+  const found = await lockFirsts(tx, link, ids);
+  return checkFound(link, id, await lockSecond<Row>(tx, link, id), ids, found);
 }
 
 /**
- * Inserts the memberships that do not exist yet, leaving existing ones exactly as they are
- * (isTraining, joinedAt). The team and the heroes are locked: no one else can insert, change or
- * remove these links meanwhile.
+ * Inserts the links that do not exist yet, leaving existing ones exactly as they are. Both ends are
+ * locked: no one else can insert, change or remove these links meanwhile.
  */
-async function insertNew(tx: Tx, teamId: number, memberships: readonly HeroMembership[]): Promise<number[]> {
-  if (memberships.length === 0) return [];
-  const rows = await tx.$queryRaw<{ heroId: number }[]>`
-    INSERT INTO "HeroTeamLink" ("teamId", "heroId", "isTraining")
-    SELECT ${teamId}, m."heroId", m."isTraining"
-    FROM unnest(${memberships.map((m) => m.heroId)}::int[], ${memberships.map((m) => m.isTraining)}::boolean[])
-      AS m("heroId", "isTraining")
-    ON CONFLICT ("teamId", "heroId") DO NOTHING
-    RETURNING "heroId"`;
-  return rows.map((row) => row.heroId);
+async function insertNew(tx: Tx, link: Link, id: number, links: readonly LinkInput[]): Promise<number[]> {
+  if (links.length === 0) return [];
+  const [first, second] = link.ends;
+  const ends = { [second.field]: Prisma.sql`${id}`, [first.field]: Prisma.sql`m.${first.column}` };
+  const values = link.values.map((column) => Prisma.raw(`m."${column.field}"`));
+  const rows = await tx.$queryRaw<Record<string, number>[]>`
+    INSERT INTO ${link.table} (${insertColumns(link)})
+    SELECT ${insertValues(link, ends, values)}
+    FROM ${unnestLinks(link, first, links)}
+    ON CONFLICT (${Prisma.join(link.key, ', ')}) DO NOTHING
+    RETURNING ${first.column}`;
+  return rows.map((row) => row[first.field]!);
+}
+
+function done<Row>(link: Link, id: number, node: Row, counts: Omit<BulkChange<Row>, 'node' | 'change'>): BulkChange<Row> {
+  return { node, ...counts, change: linksChanged(link, counts.changedIds, [id]) };
 }
 
 /**
- * Makes the heroes members of the team; memberships that exist are left as they are.
- * All or nothing: an unknown team or hero writes nothing.
+ * Links the first-end nodes to the node; links that exist are left as they are. All or nothing: an
+ * unknown node writes nothing.
  */
-export async function addHeroesToTeam(teamId: number, memberships: readonly HeroMembership[]) {
-  const heroIds = memberships.map((m) => m.heroId);
-  checkList(heroIds);
-  return prisma.$transaction(async (tx): Promise<TeamHeroesChange> => {
-    const team = await lockForAdding(tx, teamId, heroIds);
-    const added = await insertNew(tx, teamId, memberships);
-    return { team, added: added.length, removed: 0, updated: 0, changedHeroIds: added };
+export async function addToSecond<Row>(link: Link, id: number, links: readonly LinkInput[]): Promise<BulkChange<Row>> {
+  const ids = links.map((l) => l.id);
+  checkList(link, ids);
+  return prisma.$transaction(async (tx) => {
+    const node = await lockForAdding<Row>(tx, link, id, ids);
+    const added = await insertNew(tx, link, id, links);
+    return done(link, id, node, { added: added.length, removed: 0, updated: 0, changedIds: added });
   });
 }
 
 /**
- * Ends the heroes' memberships of the team; heroes that are not members are ignored. No hero is
- * locked (as removeHeroFromTeam): a removal needs only the team, taken before any link. An unknown
- * team or hero writes nothing.
+ * Ends the links of the first-end nodes to the node; nodes that are not linked are ignored. No
+ * first-end node is locked (as removeLink): a removal needs only the second-end node, taken before
+ * any link. An unknown node writes nothing.
  */
-export async function removeHeroesFromTeam(teamId: number, heroIds: readonly number[]) {
-  checkList(heroIds);
-  return prisma.$transaction(async (tx): Promise<TeamHeroesChange> => {
-    const locked = await lockTeam(tx, teamId);
-    const team = checkFound(teamId, locked, heroIds, await existingHeroes(tx, heroIds));
-    if (heroIds.length === 0) return { team, added: 0, removed: 0, updated: 0, changedHeroIds: [] };
-    const removed = await tx.$queryRaw<{ heroId: number }[]>`
-      DELETE FROM "HeroTeamLink" WHERE "teamId" = ${teamId} AND "heroId" = ANY(${heroIds}::int[])
-      RETURNING "heroId"`;
-    const removedIds = removed.map((row) => row.heroId);
-    return { team, added: 0, removed: removedIds.length, updated: 0, changedHeroIds: removedIds };
+export async function removeFromSecond<Row>(link: Link, id: number, ids: readonly number[]): Promise<BulkChange<Row>> {
+  checkList(link, ids);
+  const [first, second] = link.ends;
+  return prisma.$transaction(async (tx) => {
+    const locked = await lockSecond<Row>(tx, link, id);
+    const node = checkFound(link, id, locked, ids, await existing(tx, link, ids));
+    if (ids.length === 0) return done(link, id, node, { added: 0, removed: 0, updated: 0, changedIds: [] });
+    const removed = await tx.$queryRaw<Record<string, number>[]>`
+      DELETE FROM ${link.table} WHERE ${second.column} = ${id} AND ${first.column} = ANY(${ids}::int[])
+      RETURNING ${first.column}`;
+    const removedIds = removed.map((row) => row[first.field]!);
+    return done(link, id, node, { added: 0, removed: removedIds.length, updated: 0, changedIds: removedIds });
   });
 }
 
-/** Which of the heroes exist, read without a lock: a hero deleted meanwhile takes its links along. */
-async function existingHeroes(tx: Tx, heroIds: readonly number[]): Promise<number[]> {
-  if (heroIds.length === 0) return [];
-  const rows = await tx.$queryRaw<{ id: number }[]>`SELECT id FROM "Hero" WHERE id = ANY(${heroIds}::int[])`;
+/** Which of the first-end nodes exist, read without a lock: a node deleted meanwhile takes its links along. */
+async function existing(tx: Tx, link: Link, ids: readonly number[]): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const rows = await tx.$queryRaw<{ id: number }[]>`
+    SELECT id FROM ${link.ends[0].entity.table} WHERE id = ANY(${ids}::int[])`;
   return rows.map((row) => row.id);
 }
 
 /**
- * Makes the team's memberships exactly the list: ends the others, creates the new ones and sets
- * isTraining where it differs, keeping joinedAt of the memberships that stay. An empty list ends
- * them all. All or nothing: an unknown team or hero writes nothing.
+ * Makes the node's links exactly the list: ends the others, creates the new ones and sets the
+ * values where they differ, keeping the rest of the links that stay (when they began). An empty
+ * list ends them all. All or nothing: an unknown node writes nothing.
  */
-export async function setTeamHeroes(teamId: number, memberships: readonly HeroMembership[]) {
-  const heroIds = memberships.map((m) => m.heroId);
-  checkList(heroIds);
-  return prisma.$transaction(async (tx): Promise<TeamHeroesChange> => {
-    // The heroes the team keeps or gains are locked; those it drops need no lock, as in a removal.
-    const team = await lockForAdding(tx, teamId, heroIds);
-    const removed = await tx.$queryRaw<{ heroId: number }[]>`
-      DELETE FROM "HeroTeamLink" WHERE "teamId" = ${teamId} AND "heroId" <> ALL(${heroIds}::int[])
-      RETURNING "heroId"`;
-    // Only rows whose flag differs are written, so `updated` counts real changes and the others
+export async function replaceLinksOfSecond<Row>(
+  link: Link,
+  id: number,
+  links: readonly LinkInput[],
+): Promise<BulkChange<Row>> {
+  const ids = links.map((l) => l.id);
+  checkList(link, ids);
+  const [first, second] = link.ends;
+  return prisma.$transaction(async (tx) => {
+    // The first-end nodes the node keeps or gains are locked; those it drops need no lock, as in a removal.
+    const node = await lockForAdding<Row>(tx, link, id, ids);
+    const removed = await tx.$queryRaw<Record<string, number>[]>`
+      DELETE FROM ${link.table} WHERE ${second.column} = ${id} AND ${first.column} <> ALL(${ids}::int[])
+      RETURNING ${first.column}`;
+    // Only rows whose values differ are written, so `updated` counts real changes and the others
     // keep their row as it is.
+    const differ = Prisma.join(
+      link.values.map((column) => Prisma.raw(`l.${column.sql} <> m."${column.field}"`)),
+      ' OR ',
+    );
     const updated =
-      memberships.length === 0
+      links.length === 0 || link.values.length === 0
         ? []
-        : await tx.$queryRaw<{ heroId: number }[]>`
-            UPDATE "HeroTeamLink" l SET "isTraining" = m."isTraining"
-            FROM unnest(${heroIds}::int[], ${memberships.map((m) => m.isTraining)}::boolean[]) AS m("heroId", "isTraining")
-            WHERE l."teamId" = ${teamId} AND l."heroId" = m."heroId" AND l."isTraining" <> m."isTraining"
-            RETURNING l."heroId"`;
-    const added = await insertNew(tx, teamId, memberships);
-    const changedHeroIds = [...removed, ...updated].map((row) => row.heroId).concat(added);
-    return { team, added: added.length, removed: removed.length, updated: updated.length, changedHeroIds };
+        : await tx.$queryRaw<Record<string, number>[]>`
+            UPDATE ${link.table} l SET ${Prisma.join(
+              link.values.map((column) => Prisma.raw(`${column.sql} = m."${column.field}"`)),
+              ', ',
+            )}
+            FROM ${unnestLinks(link, first, links)}
+            WHERE l.${second.column} = ${id} AND l.${first.column} = m.${first.column} AND ${link.values.length > 1 ? Prisma.sql`(${differ})` : differ}
+            RETURNING l.${first.column}`;
+    const added = await insertNew(tx, link, id, links);
+    const changedIds = [...removed, ...updated].map((row) => row[first.field]!).concat(added);
+    return done(link, id, node, { added: added.length, removed: removed.length, updated: updated.length, changedIds });
   });
 }

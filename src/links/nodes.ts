@@ -2,15 +2,13 @@ import DataLoader from 'dataloader';
 import { readValues } from '../db';
 import type { ReadRoute } from '../db/replica-routing';
 import { batchSizeOf } from '../metrics';
-import type { Hero, Team } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
-import { heroTable, type NodeTable, teamTable } from './tables';
+import type { Entity } from './registry';
 
-// Heroes and teams by id, for `hero(id:)`, `team(id:)`, `node(id:)` and `nodes(ids:)`: one
-// statement per type for all the ids a request asks for. Prisma Client's findUnique, which these
-// used, costs about 0.4 ms of CPU per id in its query compiler even when it batches the SQL
-// (nodes(ids:) of 500 ids: 52 ms of CPU per request); this reads them through the driver adapter,
-// as the loaders of pages do.
+// Nodes of each entity by id, for the root fields that find one by id, `node(id:)` and
+// `nodes(ids:)`: one statement per type for all the ids a request asks for. Read through the
+// driver adapter, as the loaders of pages do: Prisma Client's findUnique costs CPU per id in its
+// query compiler even when it batches the SQL.
 
 export class NodeLoader<Row extends { id: number }> {
   private readonly loader = new DataLoader<number, Row | null>((ids) => this.read(ids), { maxBatchSize: 1000 });
@@ -18,15 +16,20 @@ export class NodeLoader<Row extends { id: number }> {
   private readonly batches: { observe(keys: number): void };
 
   constructor(
-    private readonly table: NodeTable<Row>,
-    type: 'Hero' | 'Team',
+    private readonly table: Entity<Row>,
     private readonly route: Readonly<ReadRoute>,
   ) {
-    this.batches = batchSizeOf(type);
+    this.batches = batchSizeOf(table.name);
   }
 
   load(id: number): Promise<Row | null> {
     return this.loader.load(id);
+  }
+
+  /** Forgets the rows of these ids, or all when none are given. */
+  clear(...ids: number[]): void {
+    if (ids.length === 0) this.loader.clearAll();
+    else for (const id of ids) this.loader.clear(id);
   }
 
   private async read(ids: readonly number[]): Promise<(Row | null)[]> {
@@ -45,10 +48,16 @@ export class NodeLoader<Row extends { id: number }> {
   }
 }
 
-/** Loaders whose reads go where `route` says when they run (a replica, or the primary). */
-export function createNodeLoaders(route: Readonly<ReadRoute>) {
-  return {
-    Hero: new NodeLoader<Hero>(heroTable, 'Hero', route),
-    Team: new NodeLoader<Team>(teamTable, 'Team', route),
-  };
+export type NodeLoaders<Rows extends Record<string, { id: number }>> = { readonly [K in keyof Rows]: NodeLoader<Rows[K]> };
+
+/** A loader per entity, whose reads go where `route` says when they run (a replica, or the primary). */
+export function createNodeLoaders<Rows extends Record<string, { id: number }>>(
+  entities: { readonly [K in keyof Rows]: Entity<Rows[K]> },
+  route: Readonly<ReadRoute>,
+): NodeLoaders<Rows> {
+  const loaders: Record<string, NodeLoader<{ id: number }>> = {};
+  for (const [name, entity] of Object.entries(entities) as [string, Entity][]) {
+    loaders[name] = new NodeLoader(entity, route);
+  }
+  return loaders as NodeLoaders<Rows>;
 }

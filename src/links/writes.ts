@@ -1,139 +1,275 @@
 import { prisma } from '../db';
-import { lockedHero, lockedTeam, lockHero, lockTeams } from '../db/locks';
 import { notFound } from '../errors';
-import type { Hero, HeroTeamLink, Prisma, Team } from '../generated/prisma/client';
+import { Prisma } from '../generated/prisma/client';
 import { globalId } from '../ids';
 import { refuseRepeated } from './checks';
+import { lockedFirst, lockedSecond, lockFirst, lockSeconds } from './locks';
+import { type LinkChange, linksChanged, rowChanged } from './refresh';
+import type { End, Link, TableColumn } from './registry';
 
-// Writes of memberships seen from one hero: one membership (add, update, remove), all of a hero's
-// (create a hero with teams, replace them, delete the hero), with their checks and the lock order
-// of src/db/locks.ts (the hero, then its teams in id order, then links). The bulk writes of one
-// team's memberships are in team-heroes.ts.
+// Writes of a link seen from its first end (link.ends[0]): one link (add, update, remove), all of
+// one first-end node's (create it with its links, replace them, delete it), with their checks and
+// the lock order of src/links/locks.ts (the first-end node, then its second-end nodes in id order,
+// then links). The bulk writes of one second-end node's links are in bulk-writes.ts. Each returns
+// what it changed (`change`), for refreshLoaders.
 
 type Tx = Prisma.TransactionClient;
 
-/** One membership as a write receives it (database ids). */
-export interface TeamMembership {
-  teamId: number;
-  isTraining: boolean;
+/** One link as a write receives it: the id of the node at the far end, and the link's values by field. */
+export type LinkInput = { id: number } & Record<string, unknown>;
+
+/** Prisma Client's delegate of a model, as these writes use it. */
+type Delegate = {
+  create(args: unknown): Promise<unknown>;
+  updateManyAndReturn(args: unknown): Promise<unknown[]>;
+  delete(args: unknown): Promise<unknown>;
+  deleteMany(args: unknown): Promise<unknown>;
+  findUnique(args: unknown): Promise<unknown>;
+};
+function delegate(client: unknown, name: string): Delegate {
+  return (client as Record<string, Delegate>)[name]!;
 }
 
-/** The membership's own columns, as a write made or found them. */
-export type LinkRow = Pick<HeroTeamLink, 'isTraining' | 'joinedAt'>;
+/** `team` for Team: an entity's name within a sentence. */
+export function noun(end: End): string {
+  return end.entity.name.charAt(0).toLowerCase() + end.entity.name.slice(1);
+}
 
-export interface Pair {
-  hero: Hero;
-  team: Team;
+/** NOT_FOUND naming the missing node of this end. */
+export function missing(end: End, id: number) {
+  return notFound(`No ${noun(end)} with id ${globalId(end.entity.name, id)}`);
+}
+
+const arrayTypes: Record<TableColumn['type'], string> = {
+  int: 'int[]',
+  text: 'text[]',
+  boolean: 'boolean[]',
+  timestamp: 'timestamptz[]',
+  float: 'float8[]',
+};
+
+/**
+ * The links of a list as rows `m` of an unnest: `unnest(ids::int[], values…) AS m("<end's
+ * field>", "<value>"…)`, so that one statement writes any number of them.
+ */
+export function unnestLinks(link: Link, end: End, links: readonly LinkInput[]): Prisma.Sql {
+  const arrays = [
+    Prisma.sql`${links.map((l) => l.id)}::int[]`,
+    ...link.values.map(
+      (column) => Prisma.sql`${links.map((l) => l[column.field] ?? null)}::${Prisma.raw(arrayTypes[column.type])}`,
+    ),
+  ];
+  const names = [end.column, ...link.values.map((column) => Prisma.raw(`"${column.field}"`))];
+  return Prisma.sql`unnest(${Prisma.join(arrays, ', ')}) AS m(${Prisma.join(names, ', ')})`;
+}
+
+/** The link's key columns and its values: the columns an insert writes, in that order. */
+export function insertColumns(link: Link): Prisma.Sql {
+  return Prisma.join([...link.key, ...link.values.map((column) => Prisma.raw(column.sql))], ', ');
+}
+
+/** The values an insert writes into insertColumns: each end's id from `ids`, then `values`. */
+export function insertValues(link: Link, ids: Record<string, Prisma.Sql>, values: Prisma.Sql[]): Prisma.Sql {
+  return Prisma.join([...link.keyFields.map((field) => ids[field]!), ...values], ', ');
 }
 
 /**
- * Checks a list of memberships (each team listed once and existing) and locks their teams, with
- * those the hero `ofHero` belongs to now, before any link is written: a team that exists here then
- * exists until the transaction ends.
+ * Checks a list of links (each second-end node listed once and existing) and locks their nodes,
+ * with those the first-end node `ofFirst` is linked to now, before any link is written: a node
+ * that exists here then exists until the transaction ends.
  */
-async function lockMemberships(tx: Tx, memberships: readonly TeamMembership[], ofHero?: number): Promise<void> {
-  const ids = memberships.map((m) => m.teamId);
-  refuseRepeated('Team', ids);
-  const found = new Set(await lockTeams(tx, { ids, ofHero }));
-  const missing = ids.find((id) => !found.has(id));
-  if (missing !== undefined) throw notFound(`No team with id ${globalId('Team', missing)}`);
+async function lockLinks(tx: Tx, link: Link, links: readonly LinkInput[], ofFirst?: number): Promise<void> {
+  const [, second] = link.ends;
+  const ids = links.map((l) => l.id);
+  refuseRepeated(second.entity.name, ids);
+  const found = new Set(await lockSeconds(tx, link, { ids, ofFirst }));
+  const absent = ids.find((id) => !found.has(id));
+  if (absent !== undefined) throw missing(second, absent);
 }
 
-/** Creates a hero with its memberships: all of them or, if one team is missing, no hero at all. */
-export async function createHeroWithTeams(
-  hero: Pick<Hero, 'name' | 'secretName' | 'age'>,
-  memberships: readonly TeamMembership[],
-): Promise<Hero> {
-  return prisma.$transaction(async (tx) => {
-    await lockMemberships(tx, memberships);
-    return tx.hero.create({ data: { ...hero, teamLinks: { createMany: { data: [...memberships] } } } });
+/** The link values of an input, as rows carry them. */
+function valuesOf(link: Link, input: LinkInput): Record<string, unknown> {
+  return Object.fromEntries(link.values.map((column) => [column.field, input[column.field]]));
+}
+
+/** Creates a first-end node with its links: all of them or, if one far node is missing, no node at all. */
+export async function createWithLinks<Row extends { id: number }>(
+  link: Link,
+  data: Record<string, unknown>,
+  links: readonly LinkInput[],
+): Promise<{ row: Row; change: LinkChange }> {
+  const [first, second] = link.ends;
+  const row = await prisma.$transaction(async (tx) => {
+    await lockLinks(tx, link, links);
+    const linked = links.map((l) => ({ [second.field]: l.id, ...valuesOf(link, l) }));
+    return (await delegate(tx, first.entity.delegate).create({
+      data: { ...data, [first.linksField]: { createMany: { data: linked } } },
+    })) as Row;
   });
+  return { row, change: linksChanged(link, [], links.map((l) => l.id)) };
 }
 
 /**
- * Makes the hero's memberships exactly the list, whole or not at all. The row lock on the hero
- * orders concurrent calls for one hero: each sees the previous one's result, and one list wins whole.
+ * Makes the first-end node's links exactly the list, whole or not at all. The row lock on the node
+ * orders concurrent calls for one node: each sees the previous one's result, and one list wins whole.
  */
-export async function setHeroTeams(heroId: number, memberships: readonly TeamMembership[]): Promise<Hero> {
-  return prisma.$transaction(async (tx) => {
-    const hero = await lockHero(tx, heroId);
-    if (!hero) throw notFound(`No hero with id ${globalId('Hero', heroId)}`);
-    // Every team whose membership may change, old and new, is locked before any link is written.
-    await lockMemberships(tx, memberships, heroId);
-    const teamIds = memberships.map((m) => m.teamId);
-    await tx.heroTeamLink.deleteMany({ where: { heroId, teamId: { notIn: teamIds } } });
-    if (memberships.length > 0) {
+export async function replaceLinksOfFirst<Row extends { id: number }>(
+  link: Link,
+  id: number,
+  links: readonly LinkInput[],
+): Promise<{ row: Row; change: LinkChange }> {
+  const [first, second] = link.ends;
+  const row = await prisma.$transaction(async (tx) => {
+    const locked = await lockFirst<Row>(tx, link, id);
+    if (!locked) throw missing(first, id);
+    // Every far node whose link may change, old and new, is locked before any link is written.
+    await lockLinks(tx, link, links, id);
+    const ids = links.map((l) => l.id);
+    await delegate(tx, link.delegate).deleteMany({ where: { [first.field]: id, [second.field]: { notIn: ids } } });
+    if (links.length > 0) {
+      const ends = { [first.field]: Prisma.sql`${id}`, [second.field]: Prisma.sql`m.${second.column}` };
+      const values = link.values.map((column) => Prisma.raw(`m."${column.field}"`));
+      const update = link.values.length
+        ? Prisma.sql`DO UPDATE SET ${Prisma.join(
+            link.values.map((column) => Prisma.raw(`${column.sql} = EXCLUDED.${column.sql}`)),
+            ', ',
+          )}`
+        : Prisma.sql`DO NOTHING`;
       await tx.$executeRaw`
-        INSERT INTO "HeroTeamLink" ("teamId", "heroId", "isTraining")
-        SELECT m."teamId", ${heroId}, m."isTraining"
-        FROM unnest(${teamIds}::int[], ${memberships.map((m) => m.isTraining)}::boolean[]) AS m("teamId", "isTraining")
-        ON CONFLICT ("teamId", "heroId") DO UPDATE SET "isTraining" = EXCLUDED."isTraining"`;
+        INSERT INTO ${link.table} (${insertColumns(link)})
+        SELECT ${insertValues(link, ends, values)}
+        FROM ${unnestLinks(link, second, links)}
+        ON CONFLICT (${Prisma.join(link.key, ', ')}) ${update}`;
     }
-    return hero;
+    return locked;
   });
+  return { row, change: rowChanged(link, 0, id, 'links only') };
 }
 
-/** Deletes the hero, and by cascade its memberships, after locking the hero and then its teams. */
-export async function deleteHero(heroId: number): Promise<void> {
+/** Deletes the first-end node, and by cascade its links, after locking it and then its far nodes. */
+export async function deleteFirst(link: Link, id: number): Promise<{ change: LinkChange }> {
+  const [first] = link.ends;
   await prisma.$transaction(async (tx) => {
-    const hero = await lockHero(tx, heroId);
-    if (!hero) throw notFound(`No hero with id ${globalId('Hero', heroId)}`);
-    await lockTeams(tx, { ofHero: heroId });
-    await tx.hero.delete({ where: { id: heroId } });
+    if (!(await lockFirst(tx, link, id))) throw missing(first, id);
+    await lockSeconds(tx, link, { ofFirst: id });
+    await delegate(tx, first.entity.delegate).delete({ where: { id } });
   });
+  return { change: rowChanged(link, 0, id) };
 }
 
-/** The hero and the team of a membership write, both of which must exist. */
-async function findPair(heroId: number, teamId: number): Promise<Pair> {
-  const [hero, team] = await Promise.all([
-    prisma.hero.findUnique({ where: { id: heroId } }),
-    prisma.team.findUnique({ where: { id: teamId } }),
+/** Changes the row of a node of end `end` (its own columns, not its links); NOT_FOUND when there is none. */
+export async function updateRow<Row>(
+  link: Link,
+  end: 0 | 1,
+  id: number,
+  data: Record<string, unknown>,
+): Promise<{ row: Row; change: LinkChange }> {
+  const { entity } = link.ends[end];
+  const [row] = await delegate(prisma, entity.delegate).updateManyAndReturn({ where: { id }, data });
+  if (!row) throw missing(link.ends[end], id);
+  return { row: row as Row, change: rowChanged(link, end, id) };
+}
+
+/**
+ * Deletes the second-end node, and by cascade its links: its row is locked first by the delete
+ * itself, and the cascade's removal of each link then finds it held (src/links/locks.ts).
+ */
+export async function deleteSecond(link: Link, id: number): Promise<{ change: LinkChange }> {
+  const second = link.ends[1];
+  const { count } = (await delegate(prisma, second.entity.delegate).deleteMany({ where: { id } })) as { count: number };
+  if (count === 0) throw missing(second, id);
+  return { change: rowChanged(link, 1, id) };
+}
+
+/** The nodes of both ends of a link write, both of which must exist. */
+async function findPair<First, Second>(link: Link, firstId: number, secondId: number): Promise<[First, Second]> {
+  const [first, second] = link.ends;
+  const [a, b] = await Promise.all([
+    delegate(prisma, first.entity.delegate).findUnique({ where: { id: firstId } }),
+    delegate(prisma, second.entity.delegate).findUnique({ where: { id: secondId } }),
   ]);
-  if (!hero) throw notFound(`No hero with id ${globalId('Hero', heroId)}`);
-  if (!team) throw notFound(`No team with id ${globalId('Team', teamId)}`);
-  return { hero, team };
+  if (!a) throw missing(first, firstId);
+  if (!b) throw missing(second, secondId);
+  return [a as First, b as Second];
 }
 
-/** Makes the hero a member of the team; a membership that exists is left as it is (and returned). */
-export async function addMembership(
-  heroId: number,
-  teamId: number,
-  isTraining: boolean,
-): Promise<Pair & { link: LinkRow }> {
-  const pair = await findPair(heroId, teamId);
-  // The hero's row is locked before the link exists.
+/** A link write's nodes, the link's row as the write made or found it, and what it changed. */
+export interface LinkWrite<First, Second> {
+  first: First;
+  second: Second;
+  row: Record<string, unknown>;
+  change: LinkChange;
+}
+
+/** Links the two nodes; a link that exists is left as it is (and returned). */
+export async function addLink<First, Second>(
+  link: Link,
+  firstId: number,
+  secondId: number,
+  input: Record<string, unknown>,
+): Promise<LinkWrite<First, Second>> {
+  const [first, second] = link.ends;
+  const [a, b] = await findPair<First, Second>(link, firstId, secondId);
+  const ends = { [first.field]: Prisma.sql`id`, [second.field]: Prisma.sql`${secondId}` };
+  // The first-end node's row is locked before the link exists.
   await prisma.$executeRaw`
-    INSERT INTO "HeroTeamLink" ("teamId", "heroId", "isTraining")
-    SELECT ${teamId}, id, ${isTraining} FROM ${lockedHero(heroId)}
-    ON CONFLICT ("teamId", "heroId") DO NOTHING`;
-  const link = await prisma.heroTeamLink.findUnique({ where: { teamId_heroId: { teamId, heroId } } });
+    INSERT INTO ${link.table} (${insertColumns(link)})
+    SELECT ${insertValues(
+      link,
+      ends,
+      link.values.map((column) => Prisma.sql`${input[column.field]}`),
+    )} FROM ${lockedFirst(link, firstId)}
+    ON CONFLICT (${Prisma.join(link.key, ', ')}) DO NOTHING`;
+  const ids: Record<string, number> = { [first.field]: firstId, [second.field]: secondId };
+  const [k0, k1] = link.keyFields;
+  const row = (await delegate(prisma, link.delegate).findUnique({
+    where: { [`${k0}_${k1}`]: { [k0]: ids[k0], [k1]: ids[k1] } },
+  })) as Record<string, unknown> | null;
   // Only a concurrent removal can take the link away between the two statements.
-  if (!link) throw notFound(`The membership of hero ${globalId('Hero', heroId)} was removed meanwhile`);
-  return { ...pair, link };
+  if (!row) {
+    throw notFound(`The membership of ${noun(first)} ${globalId(first.entity.name, firstId)} was removed meanwhile`);
+  }
+  return { first: a, second: b, row, change: linksChanged(link, [firstId], [secondId]) };
 }
 
-/** Sets a membership's isTraining; NOT_FOUND when the hero is not a member of the team. */
-export async function updateMembership(
-  heroId: number,
-  teamId: number,
-  isTraining: boolean,
-): Promise<Pair & { link: LinkRow }> {
-  const pair = await findPair(heroId, teamId);
-  // The team's row is locked before the link's. RETURNING hands back the membership's joinedAt
-  // for the payload's edges in the same statement.
-  const [link] = await prisma.$queryRaw<LinkRow[]>`
-    UPDATE "HeroTeamLink" SET "isTraining" = ${isTraining}
-    WHERE "heroId" = ${heroId} AND "teamId" = ${lockedTeam(teamId)}
-    RETURNING "isTraining", "joinedAt"`;
-  if (!link) throw notFound(`Hero ${globalId('Hero', heroId)} is not a member of team ${globalId('Team', teamId)}`);
-  return { ...pair, link };
+/** Sets a link's values; NOT_FOUND when the two nodes are not linked. */
+export async function updateLink<First, Second>(
+  link: Link,
+  firstId: number,
+  secondId: number,
+  input: Record<string, unknown>,
+): Promise<LinkWrite<First, Second>> {
+  const [first, second] = link.ends;
+  const [a, b] = await findPair<First, Second>(link, firstId, secondId);
+  const set = Prisma.join(
+    link.values.map((column) => Prisma.sql`${Prisma.raw(column.sql)} = ${input[column.field]}`),
+    ', ',
+  );
+  const returned = Prisma.raw([...link.values, ...(link.since ? [link.since] : [])].map((c) => c.sql).join(', '));
+  // The second-end node's row is locked before the link's. RETURNING hands back the link's own
+  // columns for the payload's edges in the same statement.
+  const [row] = await prisma.$queryRaw<Record<string, unknown>[]>`
+    UPDATE ${link.table} SET ${set}
+    WHERE ${first.column} = ${firstId} AND ${second.column} = ${lockedSecond(link, secondId)}
+    RETURNING ${returned}`;
+  if (!row) {
+    throw notFound(
+      `${first.entity.name} ${globalId(first.entity.name, firstId)} is not a member of ${noun(second)} ${globalId(second.entity.name, secondId)}`,
+    );
+  }
+  return { first: a, second: b, row, change: linksChanged(link, [firstId], [secondId]) };
 }
 
-/** Ends a membership; `removed` is false when there was none. */
-export async function removeMembership(heroId: number, teamId: number): Promise<Pair & { removed: boolean }> {
-  const pair = await findPair(heroId, teamId);
-  // The team's row is locked before the link's.
+/** Ends a link; `removed` is false when there was none. */
+export async function removeLink<First, Second>(
+  link: Link,
+  firstId: number,
+  secondId: number,
+): Promise<{ first: First; second: Second; removed: boolean; change: LinkChange }> {
+  const [first, second] = link.ends;
+  const [a, b] = await findPair<First, Second>(link, firstId, secondId);
+  // The second-end node's row is locked before the link's.
   const count = await prisma.$executeRaw`
-    DELETE FROM "HeroTeamLink" WHERE "heroId" = ${heroId} AND "teamId" = ${lockedTeam(teamId)}`;
-  return { ...pair, removed: count > 0 };
+    DELETE FROM ${link.table} WHERE ${first.column} = ${firstId} AND ${second.column} = ${lockedSecond(link, secondId)}`;
+  return { first: a, second: b, removed: count > 0, change: linksChanged(link, [firstId], [secondId]) };
 }

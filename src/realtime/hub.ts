@@ -1,7 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { primaryReads } from '../db/replica-routing';
-import { createLinkLoaders } from '../loaders/links';
-import { createNodeLoaders } from '../loaders/nodes';
+import { createLinkLoaders, createNodeLoaders } from '../schema/registry';
 import { logger } from '../logger';
 import { countShed, countSubscriptionDeliveries } from '../metrics';
 import { type MembershipChange, type NodeChange, type NodeType, type Notification, parseNotification } from './events';

@@ -84,7 +84,7 @@ async function insertNew(tx: Tx, link: Link, id: number, links: readonly LinkInp
     SELECT ${insertValues(link, ends, values)}
     FROM ${unnestLinks(link, first, links)}
     ON CONFLICT (${Prisma.join(link.key, ', ')}) DO NOTHING
-    RETURNING ${first.column}`;
+    RETURNING ${first.returning}`;
   return rows.map((row) => row[first.field]!);
 }
 
@@ -120,7 +120,7 @@ export async function removeFromSecond<Row>(link: Link, id: number, ids: readonl
     if (ids.length === 0) return done(link, id, node, { added: 0, removed: 0, updated: 0, changedIds: [] });
     const removed = await tx.$queryRaw<Record<string, number>[]>`
       DELETE FROM ${link.table} WHERE ${second.column} = ${id} AND ${first.column} = ANY(${ids}::int[])
-      RETURNING ${first.column}`;
+      RETURNING ${first.returning}`;
     const removedIds = removed.map((row) => row[first.field]!);
     return done(link, id, node, { added: 0, removed: removedIds.length, updated: 0, changedIds: removedIds });
   });
@@ -152,7 +152,7 @@ export async function replaceLinksOfSecond<Row>(
     const node = await lockForAdding<Row>(tx, link, id, ids);
     const removed = await tx.$queryRaw<Record<string, number>[]>`
       DELETE FROM ${link.table} WHERE ${second.column} = ${id} AND ${first.column} <> ALL(${ids}::int[])
-      RETURNING ${first.column}`;
+      RETURNING ${first.returning}`;
     // Only rows whose values differ are written, so `updated` counts real changes and the others
     // keep their row as it is.
     const differ = Prisma.join(
@@ -169,7 +169,7 @@ export async function replaceLinksOfSecond<Row>(
             )}
             FROM ${unnestLinks(link, first, links)}
             WHERE l.${second.column} = ${id} AND l.${first.column} = m.${first.column} AND ${link.values.length > 1 ? Prisma.sql`(${differ})` : differ}
-            RETURNING l.${first.column}`;
+            RETURNING l.${first.returning}`;
     const added = await insertNew(tx, link, id, links);
     const changedIds = [...removed, ...updated].map((row) => row[first.field]!).concat(added);
     return done(link, id, node, { added: added.length, removed: removed.length, updated: updated.length, changedIds });

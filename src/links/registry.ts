@@ -118,6 +118,8 @@ export interface End {
   readonly column: Prisma.Sql;
   /** Its field name, as rows and Prisma Client's where carry it. */
   readonly field: string;
+  /** The column as a RETURNING or SELECT item, named by its field. */
+  readonly returning: Prisma.Sql;
   /** Prisma's list field of this end's model holding its links (for nested writes). */
   readonly linksField: string;
   readonly counters?: { total: Prisma.Sql; flagged: Prisma.Sql | null };
@@ -175,6 +177,11 @@ const scalarTypes: Record<string, ColumnType> = {
 /** An SQL identifier, quoted only where PostgreSQL would fold or refuse it unquoted. */
 export function identifier(name: string): string {
   return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+}
+
+/** A column as a SELECT or RETURNING item named by its field: `sql`, or `sql AS "field"`. */
+export function columnAs(column: TableColumn): string {
+  return column.db === column.field ? column.sql : `${column.sql} AS "${column.field}"`;
 }
 
 /** A quoted table name, as migrations create them. */
@@ -238,7 +245,7 @@ function declareEntity<Row extends { id: number }>(datamodel: Datamodel, name: s
     for (let k = 0; k < fields.length; k++) row[fields[k]!] = arrays[k]![i];
     return row as Row;
   };
-  const bare = columns.map((column) => (column.sql === column.field ? column.sql : `${column.sql} AS "${column.field}"`));
+  const bare = columns.map(columnAs);
   return {
     name,
     table: tableName(found.dbName ?? name),
@@ -297,6 +304,7 @@ export function declareLink<Rows extends Record<string, { id: number }>>(
       connection: endSpec.connection,
       column: Prisma.raw(column.sql),
       field: column.field,
+      returning: Prisma.raw(columnAs(column)),
       linksField: linksField?.name ?? '',
       counters: endSpec.counters && {
         total: counter(endSpec.counters.total),

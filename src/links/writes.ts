@@ -5,7 +5,7 @@ import { globalId } from '../ids';
 import { refuseRepeated } from './checks';
 import { lockedFirst, lockedSecond, lockFirst, lockSeconds } from './locks';
 import { type LinkChange, linksChanged, rowChanged } from './refresh';
-import type { End, Link, TableColumn } from './registry';
+import { columnAs, type End, type Link, type TableColumn } from './registry';
 
 // Writes of a link seen from its first end (link.ends[0]): one link (add, update, remove), all of
 // one first-end node's (create it with its links, replace them, delete it), with their checks and
@@ -245,7 +245,7 @@ export async function updateLink<First, Second>(
     link.values.map((column) => Prisma.sql`${Prisma.raw(column.sql)} = ${input[column.field]}`),
     ', ',
   );
-  const returned = Prisma.raw([...link.values, ...(link.since ? [link.since] : [])].map((c) => c.sql).join(', '));
+  const returned = Prisma.raw([...link.values, ...(link.since ? [link.since] : [])].map(columnAs).join(', '));
   // The second-end node's row is locked before the link's. RETURNING hands back the link's own
   // columns for the payload's edges in the same statement.
   const [row] = await prisma.$queryRaw<Record<string, unknown>[]>`

@@ -19,7 +19,7 @@ const root = path.resolve(__dirname, '..');
 const resultsDir = path.resolve(process.env.BENCH_RESULTS_DIR ?? path.join(root, 'bench', 'results'));
 
 /** What the figures measure: a results file older than the last change to these is stale. */
-export const measuredPaths = ['src/db', 'src/db.ts', 'src/loaders', 'prisma/schema.prisma', 'prisma/migrations'];
+export const measuredPaths = ['src/db', 'src/db.ts', 'src/links', 'prisma/schema.prisma', 'prisma/migrations'];
 
 export interface Provenance {
   command: string;

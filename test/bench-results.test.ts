@@ -51,8 +51,8 @@ describe('a report of bench/results', () => {
       expect.stringContaining('a commit this repository does not have'),
     ]);
     expect(reportProblems('x.md', report(last, ['README.md']), last)).toEqual([]);
-    expect(reportProblems('x.md', report(last, ['src/loaders/links.ts', 'README.md']), last)).toEqual([
-      expect.stringContaining('uncommitted changes to src/loaders/links.ts'),
+    expect(reportProblems('x.md', report(last, ['src/links/loaders.ts', 'README.md']), last)).toEqual([
+      expect.stringContaining('uncommitted changes to src/links/loaders.ts'),
     ]);
   });
 });

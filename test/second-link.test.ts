@@ -177,7 +177,11 @@ const schema = builder.toSchema();
 /** Runs an operation against the test schema with a fresh request's loaders; its data, and its statements. */
 async function run(source: string, variables?: Record<string, unknown>) {
   const reads: ReadRoute = { target: 'primary' };
-  const contextValue: Context = { loaders: new LinkLoaders(reads), nodes: createNodeLoaders(enrollments.entities, reads), reads };
+  const contextValue: Context = {
+    loaders: new LinkLoaders(reads),
+    nodes: createNodeLoaders(enrollments.entities, reads),
+    reads,
+  };
   const statements: string[] = [];
   const stop = onQuery((event) => statements.push(event.query));
   try {
@@ -274,7 +278,8 @@ it('pages students by name with cursors forwards and backwards, with each one’
   expect(first.statements).toHaveLength(2);
   expect(names(first.data.students)).toEqual(['Fay', 'Eve']);
   // Fay (index 5): Biology, Chemistry; Eve (4): Algebra, Chemistry; each the first by title.
-  expect(first.data.students.edges.map((e: any) => e.node.courses.edges[0])).toEqual([ // eslint-disable-line @typescript-eslint/no-explicit-any
+  expect(first.data.students.edges.map((e: any) => e.node.courses.edges[0])).toEqual([
+    // eslint-disable-line @typescript-eslint/no-explicit-any
     { grade: 16, node: { title: 'Biology' } },
     { grade: 14, node: { title: 'Algebra' } },
   ]);
@@ -399,11 +404,18 @@ it('writes the links of a course in bulk, one statement per kind of write, and r
     `mutation Set($id: Int!, $students: [JSON!]!) {
       setCourseStudents(courseId: $id, students: $students) { added removed updated }
     }`,
-    { id: biology, students: [{ id: ada, grade: 11 }, { id: ben, grade: 20 }] },
+    {
+      id: biology,
+      students: [
+        { id: ada, grade: 11 },
+        { id: ben, grade: 20 },
+      ],
+    },
   );
   expect(request.data.setCourseStudents).toEqual({ added: 0, removed: 1, updated: 0 });
   const after = await run(CourseStudents, { id: biology, first: 10, orderBy: { field: 'NAME' } });
-  expect(after.data.course.students.edges.map((e: any) => [e.node.name, e.grade])).toEqual([ // eslint-disable-line @typescript-eslint/no-explicit-any
+  expect(after.data.course.students.edges.map((e: any) => [e.node.name, e.grade])).toEqual([
+    // eslint-disable-line @typescript-eslint/no-explicit-any
     ['Ada', 11],
     ['Ben', 20],
   ]);

@@ -88,7 +88,12 @@ async function insertNew(tx: Tx, link: Link, id: number, links: readonly LinkInp
   return rows.map((row) => row[first.field]!);
 }
 
-function done<Row>(link: Link, id: number, node: Row, counts: Omit<BulkChange<Row>, 'node' | 'change'>): BulkChange<Row> {
+function done<Row>(
+  link: Link,
+  id: number,
+  node: Row,
+  counts: Omit<BulkChange<Row>, 'node' | 'change'>,
+): BulkChange<Row> {
   return { node, ...counts, change: linksChanged(link, counts.changedIds, [id]) };
 }
 

@@ -4,13 +4,14 @@
 // through the link (filters.ts), single and bulk writes in one lock order (writes.ts,
 // bulk-writes.ts, locks.ts), and the refresh of a request's loaders after a write (refresh.ts).
 
+export { addToSecond, type BulkChange, removeFromSecond, replaceLinksOfSecond } from './bulk-writes';
 export {
-  addToSecond,
-  type BulkChange,
-  removeFromSecond,
-  replaceLinksOfSecond,
-} from './bulk-writes';
-export { compileFilter, MAX_FILTER_CONDITIONS, MAX_MEMBERSHIP_DEPTH, type MembershipsFilter, type NodeFilter } from './filters';
+  compileFilter,
+  MAX_FILTER_CONDITIONS,
+  MAX_MEMBERSHIP_DEPTH,
+  type MembershipsFilter,
+  type NodeFilter,
+} from './filters';
 export { listPage } from './lists';
 export { LinkLoaders, type MemberEdge, type MemberPage, membershipEdge } from './loaders';
 export { createNodeLoaders, type NodeLoaders } from './nodes';

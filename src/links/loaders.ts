@@ -227,7 +227,9 @@ export class LinkLoader<Node extends { id: number }> {
     // A thousand parents ask with the same arguments: check them and find their pages once.
     const { first, last, after, before, orderBy, where } = args;
     const { link } = this.side;
-    const flagValue = link.flag ? ((args as Record<string, unknown>)[link.flag.field] as boolean | null | undefined) : undefined;
+    const flagValue = link.flag
+      ? ((args as Record<string, unknown>)[link.flag.field] as boolean | null | undefined)
+      : undefined;
     const wanted = !info ? (link.since ? 'page with since' : 'page') : pageWanted(link, info, orderBy);
     const whereKey = where == null ? '' : JSON.stringify(where);
     const argsKey = `${first}|${last}|${after}|${before}|${orderBy?.field}|${orderBy?.direction}|${flagValue}|${wanted}|${whereKey}`;
@@ -462,9 +464,7 @@ export class LinkLoader<Node extends { id: number }> {
     this.countBatches.observe(parentIds.length);
     const { parent, counters, link } = this.side;
     const ids = parentIds as number[];
-    const flagged = link.flag
-      ? Prisma.sql`count(*) FILTER (WHERE l.${Prisma.raw(link.flag.sql)})::int`
-      : Prisma.sql`0`;
+    const flagged = link.flag ? Prisma.sql`count(*) FILTER (WHERE l.${Prisma.raw(link.flag.sql)})::int` : Prisma.sql`0`;
     const rows = await readRows<LinkCounts & { parentId: number }>(
       counters && !filter
         ? Prisma.sql`

@@ -48,7 +48,9 @@ export class NodeLoader<Row extends { id: number }> {
   }
 }
 
-export type NodeLoaders<Rows extends Record<string, { id: number }>> = { readonly [K in keyof Rows]: NodeLoader<Rows[K]> };
+export type NodeLoaders<Rows extends Record<string, { id: number }>> = {
+  readonly [K in keyof Rows]: NodeLoader<Rows[K]>;
+};
 
 /** A loader per entity, whose reads go where `route` says when they run (a replica, or the primary). */
 export function createNodeLoaders<Rows extends Record<string, { id: number }>>(

@@ -199,7 +199,13 @@ function scalarColumn(fieldModel: DatamodelModel, modelName: string, name: strin
   const field = fieldModel.fields.find((f) => f.name === name);
   const type = field && field.kind === 'scalar' ? scalarTypes[field.type] : undefined;
   if (!field || !type || field.isList) throw new Error(`${modelName}.${name} is not a scalar column of the datamodel`);
-  return { field: name, sql: identifier(field.dbName ?? name), db: field.dbName ?? name, type, nullable: !field.isRequired };
+  return {
+    field: name,
+    sql: identifier(field.dbName ?? name),
+    db: field.dbName ?? name,
+    type,
+    nullable: !field.isRequired,
+  };
 }
 
 /** Each column as an array of its values over the rows: `array_agg(n.id), array_agg(n.name)…`. */

@@ -106,7 +106,14 @@ export async function createWithLinks<Row extends { id: number }>(
       data: { ...data, [first.linksField]: { createMany: { data: linked } } },
     })) as Row;
   });
-  return { row, change: linksChanged(link, [], links.map((l) => l.id)) };
+  return {
+    row,
+    change: linksChanged(
+      link,
+      [],
+      links.map((l) => l.id),
+    ),
+  };
 }
 
 /**

@@ -74,7 +74,10 @@ builder.relayMutationField(
 
 updateMutation(side, Hero, (t) => ({
   name: t.string({ description: 'New name; omit to keep it.', validate: textInput('name').nullish() }),
-  secretName: t.string({ description: 'New secret name; omit to keep it.', validate: textInput('secretName').nullish() }),
+  secretName: t.string({
+    description: 'New secret name; omit to keep it.',
+    validate: textInput('secretName').nullish(),
+  }),
   age: t.int({ description: 'New age; null clears it, omit to keep it.', validate: ageInput.nullish() }),
 }));
 

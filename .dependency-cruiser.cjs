@@ -4,15 +4,15 @@
 //   errors          the client-facing codes (their status, their Retry-After) and the errors made of them
 //   ops             the log, the metrics, the accounting of requests and their statements
 //   db              the database: pools, prepared statements, PGlite, replicas, reads, migrations
-//   links           the loaders and the writes of heroes, teams and their links (src/links; until
-//                   then src/loaders, src/memberships and src/ids.ts)
+//   links           the generic link layer: loaders, pages, filters, writes, lock order (src/links,
+//                   and src/ids.ts); the heroes-teams link is declared in src/schema/registry.ts
 //   access          who calls, what they may run
 //   http            the Node server, admission, health, the processes
 //   graphql         Yoga, the Pothos builder, the context, the plugins
 //   schema          the API's types
 //   realtime        subscriptions (used by the schema's and served by Yoga and WebSocket)
 // and src/server.ts on top, which nothing imports.
-const links = '^src/(links|loaders|memberships)/|^src/ids[.]ts$';
+const links = '^src/links/|^src/ids[.]ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

@@ -21,13 +21,18 @@ export function parseDbId(raw: string): number {
  * hands them out, is bad input (and never reaches the database).
  */
 export function decodeNodeId(globalID: string): { typename: string; id: string } {
+  return decodeIdOf(globalID, nodeTypes);
+}
+
+/** decodeNodeId for an API whose ids are of `types`. */
+export function decodeIdOf(globalID: string, types: ReadonlySet<string>): { typename: string; id: string } {
   let decoded: { typename: string; id: string } | undefined;
   try {
     decoded = decodeGlobalID(globalID);
   } catch {
     decoded = undefined;
   }
-  if (!decoded || !nodeTypes.has(decoded.typename)) {
+  if (!decoded || !types.has(decoded.typename)) {
     throw badInput(`Invalid id: "${globalID.slice(0, 40)}" is not an id this API hands out`);
   }
   parseDbId(decoded.id);
@@ -47,7 +52,7 @@ export function checkIdCount(count: number, where: string): void {
 }
 
 /** The global id clients know an object by, for messages that name it. */
-export function globalId(type: 'Hero' | 'Team', id: number): string {
+export function globalId(type: string, id: number): string {
   return encodeGlobalID(type, id);
 }
 

@@ -152,7 +152,7 @@ const DeleteTeam = graphql(`
 `);
 
 it("writes of every kind, at once on the same teams, keep the teams' counters exact and never deadlock", async () => {
-  // Pairs that deadlock unless every write locks a team before its links (src/db/locks.ts):
+  // Pairs that deadlock unless every write locks a team before its links (src/links/locks.ts):
   // removals and updates against deleteTeam's cascade, setHeroTeams against deleteHero.
   const teams = await makeTeams(5, 'Busy');
   const heroes = await makeHeroes(10, 'Busy');
@@ -234,7 +234,7 @@ async function orphanLinks(): Promise<number> {
 
 it('bulk writes of many heroes, at once with writes of every kind on the same rows, keep the counters exact and never deadlock', async () => {
   // Each bulk write holds 20 heroes and one team; the single writes take the same heroes and teams
-  // from the other side (src/db/locks.ts). A deadlock would surface as a masked error.
+  // from the other side (src/links/locks.ts). A deadlock would surface as a masked error.
   const teams = await makeTeams(4, 'Bulk');
   const heroes = await makeHeroes(60, 'Bulk');
   await linkAll(
@@ -327,7 +327,7 @@ it('a 1,000-hero addHeroesToTeam meeting deleteHero of some of its heroes and se
 
 // deleteTeam locks the team, then its cascade deletes the links. A removal or an update that took
 // the link first and only then, in the counters' trigger, the team, would deadlock with it: each
-// write locks the team before the link (src/db/locks.ts). Played step by step on PostgreSQL, where
+// write locks the team before the link (src/links/locks.ts). Played step by step on PostgreSQL, where
 // a second connection can hold the team as deleteTeam does.
 describeOnPostgres('a write to a membership meets deleteTeam holding the team', () => {
   const cases = [
@@ -472,7 +472,7 @@ describeOnPostgres('a bulk write meets deleteTeam holding the team', () => {
 // addHeroToTeam inserts its link, then waits for the team in the counters' trigger. A bulk write
 // that held the team and only key-share locks on its heroes would then wait for that new link:
 // a deadlock. Bulk writes lock their heroes FOR UPDATE, so addHeroToTeam waits before it inserts
-// (src/db/locks.ts). Played step by step: a third writer holds the team while both queue for it.
+// (src/links/locks.ts). Played step by step: a third writer holds the team while both queue for it.
 describeOnPostgres('a bulk write waiting for its team meets addHeroToTeam of one of its heroes', () => {
   const cases = [
     ['addHeroesToTeam', (team: string, heroes: { heroId: string }[]) => executeOperation(BulkAdd, { team, heroes })],

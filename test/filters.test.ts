@@ -1,5 +1,5 @@
 import { prisma } from '../src/db';
-import { MAX_FILTER_CONDITIONS, MAX_MEMBERSHIP_DEPTH } from '../src/loaders/filters';
+import { MAX_FILTER_CONDITIONS, MAX_MEMBERSHIP_DEPTH } from '../src/links/filters';
 import { graphql } from './gql';
 import type { HeroFilter, TeamFilter } from './gql/graphql';
 import { heroId, resetDatabase, teamId } from './support/factories';

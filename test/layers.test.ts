@@ -25,7 +25,7 @@ describe('a copy of src/ with a forbidden import', () => {
 
   beforeEach(() => {
     root = mkdtempSync(path.join(tmpdir(), 'layers-'));
-    for (const file of ['.dependency-cruiser.cjs', 'tsconfig.json']) {
+    for (const file of ['.dependency-cruiser.cjs', 'tsconfig.json', 'prisma/schema.prisma']) {
       cpSync(path.join(project, file), path.join(root, file));
     }
     // Without the generated client (excluded from the rules): its imports stay unresolved.
@@ -58,7 +58,7 @@ describe('a copy of src/ with a forbidden import', () => {
       ['src/ops/metrics.ts', "import '../db/failures';", ['ops-imports-only-config']],
       ['src/errors/codes.ts', "import '../config';", ['errors-import-nothing-above']],
       ['src/schema/shared.ts', "import '../http/health';", ['schema-never-imports-http']],
-      ['src/loaders/tables.ts', "import '../schema/shared';", ['links-stay-below-the-api']],
+      ['src/links/registry.ts', "import '../schema/shared';", ['links-stay-below-the-api']],
       ['src/realtime/events.ts', "import '../server';", ['nothing-imports-the-entry-point']],
     ];
     for (const [file, line] of forbidden) add(file, line);
@@ -67,5 +67,17 @@ describe('a copy of src/ with a forbidden import', () => {
     for (const [file, , rules] of forbidden) {
       for (const rule of rules) expect(output).toContain(`error ${rule}: ${file}`);
     }
+  });
+
+  it('fails when src/links names an entity outside a comment, not inside one', () => {
+    add('src/links/checks.ts', '// A hero and a Team, named in a comment: allowed.');
+    const clean = checkLayers(root);
+    expect(clean.output).toContain('src/links names no entity');
+    expect(clean.status).toBe(0);
+    add('src/links/checks.ts', "export const teamTable = 'Team';");
+    const { status, output } = checkLayers(root);
+    expect(status).toBe(1);
+    expect(output).toContain('src/links/checks.ts: teamTable');
+    expect(output).toContain('src/links/checks.ts: Team');
   });
 });

@@ -4,7 +4,7 @@ import { prisma } from '../src/db';
 import { heroId, linkAll, makeHeroes, makeTeams, resetDatabase, teamId } from './support/factories';
 import { ok } from './support/graphql';
 
-// The lock order of src/db/locks.ts, checked for every write to a membership on both databases,
+// The lock order of src/links/locks.ts, checked for every write to a membership on both databases,
 // without racing anything. Two writers deadlock only when one takes a link row before a row the
 // other holds while waiting for that link: the order (the hero, then the team, then links) is what
 // prevents it. PGlite runs one transaction at a time, so no test of writers at once can see the
@@ -63,7 +63,7 @@ beforeEach(async () => {
 const h = (i: number) => heroId(heroes[i]!);
 const t = (i: number) => teamId(teams[i]!);
 
-// Each write, and what it must hold when it writes a link row (src/db/locks.ts). Deletes and
+// Each write, and what it must hold when it writes a link row (src/links/locks.ts). Deletes and
 // updates of links need their team first; inserts need the hero too, and their team except for
 // addHeroToTeam, which takes only its hero first (locks.ts says why that is safe).
 const writes: [string, () => Promise<unknown>, string[]][] = [

@@ -1,6 +1,6 @@
 import { complexityFromQuery } from '@pothos/plugin-complexity';
 import { prisma } from '../src/db';
-import { containsPattern, hasTrigram, UNINDEXED_SEARCH_COST } from '../src/loaders/filters';
+import { containsPattern, hasTrigram, UNINDEXED_SEARCH_COST } from '../src/links/filters';
 import { schema } from '../src/schema';
 import { graphql } from './gql';
 import { makeTeams, resetDatabase, teamId } from './support/factories';

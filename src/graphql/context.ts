@@ -3,14 +3,13 @@ import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import { requestCaller } from '../access/authentication';
 import { anonymousCaller, type Caller } from '../access/roles';
 import { primaryReads, type ReadRoute } from '../db/replica-routing';
-import { createLinkLoaders } from '../loaders/links';
-import { createNodeLoaders } from '../loaders/nodes';
+import { createLinkLoaders, createNodeLoaders } from '../schema/registry';
 
 // The one place a GraphQL context and its loaders are made: for an HTTP or WebSocket operation
 // (createContext), for the events of a subscription (eventContext, with loaders shared by every
 // subscriber of a notification: src/realtime/hub.ts), and for tests.
 
-/** The loaders of an operation (src/loaders), reading where `reads` says when they read. */
+/** The loaders of an operation (src/links, declared in src/schema/registry.ts), reading where `reads` says when they read. */
 export interface Loaders {
   loaders: ReturnType<typeof createLinkLoaders>;
   /** Heroes and teams by id, batched per type. */

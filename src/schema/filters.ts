@@ -1,78 +1,24 @@
 import { builder } from '../graphql/builder';
-import type {
-  HeroFilter as HeroFilterShape,
-  HeroMembershipFilter as HeroMembershipFilterShape,
-  MembershipsFilter,
-  TeamFilter as TeamFilterShape,
-  TeamMembershipFilter as TeamMembershipFilterShape,
-} from '../loaders/filters';
-import { MAX_FILTER_CONDITIONS, MAX_MEMBERSHIP_DEPTH } from '../loaders/filters';
+import type { End } from '../links/registry';
+import { MAX_FILTER_CONDITIONS, MAX_MEMBERSHIP_DEPTH, type MembershipsFilter, type NodeFilter } from '../links';
+import { heroesTeams } from './registry';
 
 // The filter language of both node types, the same on the root lists and through the link: each
-// compiles to one SQL condition (src/loaders/filters.ts), which also checks the values. Not the
+// compiles to one SQL condition (src/links/filters.ts), which also checks the values. Not the
 // validation plugin: its check of a field's arguments runs on every call of the field, filter or
-// not, and Hero.teams / Team.heroes are called once per parent (a third more CPU on Q2).
+// not, and Hero.teams / Team.heroes are called once per parent. Both ends' filters are built by one
+// function (filtersOf), parameterised by the end.
 
-export const HeroFilter = builder.inputRef<HeroFilterShape>('HeroFilter');
-export const TeamFilter = builder.inputRef<TeamFilterShape>('TeamFilter');
-const TeamMembershipFilter = builder.inputRef<TeamMembershipFilterShape>('TeamMembershipFilter');
-const HeroMembershipFilter = builder.inputRef<HeroMembershipFilterShape>('HeroMembershipFilter');
-const TeamMembershipsFilter = builder.inputRef<MembershipsFilter<TeamMembershipFilterShape>>('TeamMembershipsFilter');
-const HeroMembershipsFilter = builder.inputRef<MembershipsFilter<HeroMembershipFilterShape>>('HeroMembershipsFilter');
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+type InputFields = PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>;
+type Filter = NodeFilter & Record<string, unknown>;
+type MembershipFilter = Record<string, unknown>;
+
+export const HeroFilter = builder.inputRef<Filter>('HeroFilter');
+export const TeamFilter = builder.inputRef<Filter>('TeamFilter');
+const filters: Record<string, typeof HeroFilter> = { Hero: HeroFilter, Team: TeamFilter };
 
 const limitsNote = `Filters nest at most ${MAX_MEMBERSHIP_DEPTH} membership levels and hold at most ${MAX_FILTER_CONDITIONS} conditions.`;
-
-HeroFilter.implement({
-  description: `Which heroes to keep. Fields of one filter must all hold (AND). ${limitsNote}`,
-  fields: (t) => ({
-    ids: t.idList({ description: 'Only these heroes (global ids of heroes).' }),
-    nameContains: t.string({ description: 'Case-insensitive substring of the name (at most 200 characters).' }),
-    minAge: t.int({ description: 'Heroes at least this old (heroes of unknown age are left out).' }),
-    maxAge: t.int({ description: 'Heroes at most this old (heroes of unknown age are left out).' }),
-    teams: t.field({ type: TeamMembershipsFilter, description: "By the hero's memberships of teams." }),
-    and: t.field({ type: [HeroFilter], description: 'Every one of these filters holds.' }),
-    or: t.field({ type: [HeroFilter], description: 'At least one of these filters holds (none given: no hero).' }),
-    not: t.field({ type: HeroFilter, description: 'This filter does not hold.' }),
-  }),
-});
-
-TeamFilter.implement({
-  description: `Which teams to keep. Fields of one filter must all hold (AND). ${limitsNote}`,
-  fields: (t) => ({
-    ids: t.idList({ description: 'Only these teams (global ids of teams).' }),
-    nameContains: t.string({ description: 'Case-insensitive substring of the name (at most 200 characters).' }),
-    heroes: t.field({ type: HeroMembershipsFilter, description: "By the team's memberships of heroes." }),
-    and: t.field({ type: [TeamFilter], description: 'Every one of these filters holds.' }),
-    or: t.field({ type: [TeamFilter], description: 'At least one of these filters holds (none given: no team).' }),
-    not: t.field({ type: TeamFilter, description: 'This filter does not hold.' }),
-  }),
-});
-
-const membershipFields = {
-  isTraining: 'Memberships in training (true) or not (false).',
-  joinedAfter: 'Memberships that began after this instant (exclusive).',
-  joinedBefore: 'Memberships that began before this instant (exclusive).',
-};
-
-TeamMembershipFilter.implement({
-  description: 'One membership of a hero: what it must be like. Its fields must all hold (AND).',
-  fields: (t) => ({
-    isTraining: t.boolean({ description: membershipFields.isTraining }),
-    joinedAfter: t.field({ type: 'DateTime', description: membershipFields.joinedAfter }),
-    joinedBefore: t.field({ type: 'DateTime', description: membershipFields.joinedBefore }),
-    team: t.field({ type: TeamFilter, description: 'The team of the membership.' }),
-  }),
-});
-
-HeroMembershipFilter.implement({
-  description: 'One membership of a team: what it must be like. Its fields must all hold (AND).',
-  fields: (t) => ({
-    isTraining: t.boolean({ description: membershipFields.isTraining }),
-    joinedAfter: t.field({ type: 'DateTime', description: membershipFields.joinedAfter }),
-    joinedBefore: t.field({ type: 'DateTime', description: membershipFields.joinedBefore }),
-    hero: t.field({ type: HeroFilter, description: 'The hero of the membership.' }),
-  }),
-});
 
 const quantifiers = {
   some: 'At least one membership is like this.',
@@ -80,20 +26,63 @@ const quantifiers = {
   none: 'No membership is like this (`none: {}`: no memberships at all).',
 };
 
-TeamMembershipsFilter.implement({
-  description: "A hero's memberships of teams; the quantifiers given must all hold (AND).",
-  fields: (t) => ({
-    some: t.field({ type: TeamMembershipFilter, description: quantifiers.some }),
-    every: t.field({ type: TeamMembershipFilter, description: quantifiers.every }),
-    none: t.field({ type: TeamMembershipFilter, description: quantifiers.none }),
-  }),
+/** The fields of a filter of one membership that read the link's own columns. */
+const membershipFields = (t: InputFields) => ({
+  isTraining: t.boolean({ description: 'Memberships in training (true) or not (false).' }),
+  joinedAfter: t.field({ type: 'DateTime', description: 'Memberships that began after this instant (exclusive).' }),
+  joinedBefore: t.field({ type: 'DateTime', description: 'Memberships that began before this instant (exclusive).' }),
 });
 
-HeroMembershipsFilter.implement({
-  description: "A team's memberships of heroes; the quantifiers given must all hold (AND).",
-  fields: (t) => ({
-    some: t.field({ type: HeroMembershipFilter, description: quantifiers.some }),
-    every: t.field({ type: HeroMembershipFilter, description: quantifiers.every }),
-    none: t.field({ type: HeroMembershipFilter, description: quantifiers.none }),
-  }),
-});
+const noun = (end: End) => end.entity.name.toLowerCase();
+
+/**
+ * The filter of the nodes of `end` (HeroFilter: `own` fields, and `teams`, the filter of their
+ * memberships), and the filters of one and of all of its memberships, named after the far end's
+ * type (TeamMembershipFilter, TeamMembershipsFilter).
+ */
+function filtersOf(end: End, far: End, own: (t: InputFields) => Record<string, ReturnType<InputFields['field']>>) {
+  const plural = far.connection;
+  const ref = filters[end.entity.name]!;
+  const membership = builder.inputRef<MembershipFilter>(`${far.entity.name}MembershipFilter`);
+  const memberships = builder.inputRef<MembershipsFilter<MembershipFilter>>(`${far.entity.name}MembershipsFilter`);
+  ref.implement({
+    description: `Which ${plural} to keep. Fields of one filter must all hold (AND). ${limitsNote}`,
+    fields: (t) => ({
+      ids: t.idList({ description: `Only these ${plural} (global ids of ${plural}).` }),
+      ...own(t),
+      [end.connection]: t.field({
+        type: memberships,
+        description: `By the ${noun(end)}'s memberships of ${end.connection}.`,
+      }),
+      and: t.field({ type: [ref], description: 'Every one of these filters holds.' }),
+      or: t.field({ type: [ref], description: `At least one of these filters holds (none given: no ${noun(end)}).` }),
+      not: t.field({ type: ref, description: 'This filter does not hold.' }),
+    }),
+  });
+  membership.implement({
+    description: `One membership of a ${noun(end)}: what it must be like. Its fields must all hold (AND).`,
+    fields: (t) => ({
+      ...membershipFields(t),
+      [far.relation]: t.field({ type: filters[far.entity.name]!, description: `The ${noun(far)} of the membership.` }),
+    }),
+  });
+  memberships.implement({
+    description: `A ${noun(end)}'s memberships of ${end.connection}; the quantifiers given must all hold (AND).`,
+    fields: (t) => ({
+      some: t.field({ type: membership, description: quantifiers.some }),
+      every: t.field({ type: membership, description: quantifiers.every }),
+      none: t.field({ type: membership, description: quantifiers.none }),
+    }),
+  });
+}
+
+const nameContains = (t: InputFields) =>
+  t.string({ description: 'Case-insensitive substring of the name (at most 200 characters).' });
+
+const [heroEnd, teamEnd] = heroesTeams.ends;
+filtersOf(heroEnd, teamEnd, (t) => ({
+  nameContains: nameContains(t),
+  minAge: t.int({ description: 'Heroes at least this old (heroes of unknown age are left out).' }),
+  maxAge: t.int({ description: 'Heroes at most this old (heroes of unknown age are left out).' }),
+}));
+filtersOf(teamEnd, heroEnd, (t) => ({ nameContains: nameContains(t) }));

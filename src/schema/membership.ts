@@ -1,136 +1,134 @@
 import { builder } from '../graphql/builder';
 import { idempotent } from '../graphql/mutation-outcome';
-import type { Context } from '../graphql/context';
 import type { Hero as HeroRow, Team as TeamRow } from '../generated/prisma/client';
 import { dbId, globalId } from '../ids';
-import { type MemberPage, membershipEdge } from '../loaders/links';
-import { pageCost } from '../loaders/pagination';
 import {
-  addMembership,
-  type LinkRow,
-  type Pair,
-  removeMembership,
-  setHeroTeams,
-  updateMembership,
-} from '../memberships/hero-teams';
+  addLink,
+  type LinkWrite,
+  type MemberEdge,
+  type MemberPage,
+  membershipEdge,
+  pageCost,
+  refreshLoaders,
+  removeLink,
+  replaceLinksOfFirst,
+  updateLink,
+} from '../links';
+import { sideOf as linkSide } from '../links/registry';
 import { HeroFilter, TeamFilter } from './filters';
 import { Hero, HeroOrder, MembershipInput, teamMemberships } from './hero';
+import { type Side, sideOf } from './nodes';
+import { heroesTeams } from './registry';
 import { Team, TeamOrder } from './team';
 
-// HeroTeamLink: both directions of the many-to-many relation and the mutations of memberships.
+// HeroTeamLink: both directions of the many-to-many relation, each built by one function
+// (connectionOf) parameterised by its end, and the mutations of memberships.
 
-/** The membership's own fields, on the edges of both directions. */
-const membershipEdgeFields = {
-  isTraining: {
-    description: 'Whether the hero is in training with this team.',
-    resolve: (edge: { isTraining: boolean }) => edge.isTraining,
-  },
-  joinedAt: {
-    type: 'DateTime',
-    description: 'When the membership began: set by the database as the hero joined the team.',
-    resolve: (edge: { joinedAt: number }) => edge.joinedAt,
-  },
-} as const;
+const flag = heroesTeams.values.findIndex((column) => column.field === 'isTraining');
+const capital = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /**
- * The edge types of both directions, created apart from their connections so that the mutations'
- * payloads can return a membership as the very type its connection lists: Relay's @appendEdge
- * inserts a payload's edge as it is into the connections a client names, where it must read as
- * every other edge does (its fields, and a cursor the connection accepts).
+ * The connection from the nodes of `side` to the far end's (Hero.teams), and its edge type,
+ * created apart from it so that the mutations' payloads can return a membership as the very type
+ * its connection lists: Relay's @appendEdge inserts a payload's edge as it is into the
+ * connections a client names, where it must read as every other edge does (its fields, and a
+ * cursor the connection accepts).
  */
-const HeroTeamsEdge = builder.edgeObject<typeof Team, MemberPage<TeamRow>>({
-  name: 'HeroTeamsEdge',
-  type: Team,
-  fields: (e) => ({
-    isTraining: e.boolean(membershipEdgeFields.isTraining),
-    joinedAt: e.field(membershipEdgeFields.joinedAt),
-  }),
-});
-
-const TeamHeroesEdge = builder.edgeObject<typeof Hero, MemberPage<HeroRow>>({
-  name: 'TeamHeroesEdge',
-  type: Hero,
-  fields: (e) => ({
-    isTraining: e.boolean(membershipEdgeFields.isTraining),
-    joinedAt: e.field(membershipEdgeFields.joinedAt),
-  }),
-});
-
-builder.prismaObjectField(Hero, 'teams', (t) =>
-  t.connection(
-    {
-      complexity: pageCost,
-      type: Team,
-      description: 'The teams this hero belongs to, through HeroTeamLink.',
-      args: {
-        isTraining: t.arg.boolean({ description: 'Only memberships in training (true) or not (false).' }),
-        where: t.arg({ type: TeamFilter, description: 'Only the teams this filter keeps.' }),
-        orderBy: t.arg({ type: TeamOrder }),
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function connectionOf(side: Side, own: any, far: any, filter: any, order: any, description: string) {
+  const name = `${side.own.entity.name}${capital(side.own.connection)}`;
+  const edge = builder.edgeObject<typeof far, MemberPage<{ id: number }>>({
+    name: `${name}Edge`,
+    type: far,
+    fields: (e) => ({
+      isTraining: e.boolean({
+        description: 'Whether the hero is in training with this team.',
+        resolve: (edge: MemberEdge<{ id: number }>) => edge.value(flag) as boolean,
+      }),
+      joinedAt: e.field({
+        type: 'DateTime',
+        description: 'When the membership began: set by the database as the hero joined the team.',
+        resolve: (edge: MemberEdge<{ id: number }>) => edge.since,
+      }),
+    }),
+  });
+  const reached = linkSide(heroesTeams, `${side.own.entity.name}.${side.own.connection}`);
+  builder.prismaObjectField(own, side.own.connection, (t) =>
+    t.connection(
+      {
+        complexity: pageCost(heroesTeams),
+        type: far,
+        description,
+        args: {
+          isTraining: t.arg.boolean({ description: 'Only memberships in training (true) or not (false).' }),
+          where: t.arg({ type: filter, description: `Only the ${side.own.connection} this filter keeps.` }),
+          orderBy: t.arg({ type: order }),
+        },
+        resolve: (parent: { id: number }, args, ctx, info) => ctx.loaders.of(reached).connection(parent.id, args, info),
       },
-      resolve: (hero, args, ctx, info) => ctx.loaders.teamsOfHero.connection(hero.id, args, info),
-    },
-    { name: 'HeroTeamsConnection' },
-    HeroTeamsEdge,
-  ),
+      { name: `${name}Connection` },
+      edge,
+    ),
+  );
+  return edge;
+}
+
+const HeroTeamsEdge = connectionOf(
+  sideOf(0),
+  Hero,
+  Team,
+  TeamFilter,
+  TeamOrder,
+  'The teams this hero belongs to, through HeroTeamLink.',
+);
+const TeamHeroesEdge = connectionOf(
+  sideOf(1),
+  Team,
+  Hero,
+  HeroFilter,
+  HeroOrder,
+  'The heroes in this team, through HeroTeamLink.',
 );
 
-builder.prismaObjectField(Team, 'heroes', (t) =>
-  t.connection(
-    {
-      complexity: pageCost,
-      type: Hero,
-      description: 'The heroes in this team, through HeroTeamLink.',
-      args: {
-        isTraining: t.arg.boolean({ description: 'Only memberships in training (true) or not (false).' }),
-        where: t.arg({ type: HeroFilter, description: 'Only the heroes this filter keeps.' }),
-        orderBy: t.arg({ type: HeroOrder }),
-      },
-      resolve: (team, args, ctx, info) => ctx.loaders.heroesOfTeam.connection(team.id, args, info),
-    },
-    { name: 'TeamHeroesConnection' },
-    TeamHeroesEdge,
-  ),
-);
-
-type MembershipShape = Pair & { link: LinkRow };
+type MembershipShape = LinkWrite<HeroRow, TeamRow>;
 
 const MembershipPayload = builder.objectRef<MembershipShape>('MembershipPayload').implement({
   description: "A hero's membership of a team, with both sides as they are after the change.",
   fields: (t) => ({
-    hero: t.field({ type: Hero, resolve: (payload) => payload.hero }),
-    team: t.field({ type: Team, resolve: (payload) => payload.team }),
-    isTraining: t.boolean({ resolve: (payload) => payload.link.isTraining }),
+    hero: t.field({ type: Hero, resolve: (payload) => payload.first }),
+    team: t.field({ type: Team, resolve: (payload) => payload.second }),
+    isTraining: t.boolean({ resolve: (payload) => payload.row.isTraining as boolean }),
     heroTeamsEdge: t.field({
       type: HeroTeamsEdge,
       description:
         "The team as an edge of the hero's teams, its cursor that of the default order (by id): for Relay's @appendEdge.",
-      resolve: (payload) => membershipEdge(payload.team, payload.link),
+      resolve: (payload) => membershipEdge(heroesTeams, payload.second, payload.row),
     }),
     teamHeroesEdge: t.field({
       type: TeamHeroesEdge,
       description:
         "The hero as an edge of the team's heroes, its cursor that of the default order (by id): for Relay's @appendEdge.",
-      resolve: (payload) => membershipEdge(payload.hero, payload.link),
+      resolve: (payload) => membershipEdge(heroesTeams, payload.first, payload.row),
     }),
   }),
 });
 
-type RemovalShape = Pair & { removed: boolean };
+type RemovalShape = { first: HeroRow; second: TeamRow; removed: boolean };
 
 const RemoveHeroFromTeamPayload = builder.objectRef<RemovalShape>('RemoveHeroFromTeamPayload').implement({
   fields: (t) => ({
-    hero: t.field({ type: Hero, resolve: (payload) => payload.hero }),
-    team: t.field({ type: Team, resolve: (payload) => payload.team }),
+    hero: t.field({ type: Hero, resolve: (payload) => payload.first }),
+    team: t.field({ type: Team, resolve: (payload) => payload.second }),
     removed: t.exposeBoolean('removed', { description: 'False when the hero was not in the team.' }),
     // Both ids, whether or not a membership was removed: Relay's @deleteEdge takes the node with
     // this id out of the connections it is given, and removes nothing when it is not there.
     removedHeroId: t.id({
       description: "The hero's id, to take out of a team's heroes (Relay's @deleteEdge).",
-      resolve: (payload) => globalId('Hero', payload.hero.id),
+      resolve: (payload) => globalId('Hero', payload.first.id),
     }),
     removedTeamId: t.id({
       description: "The team's id, to take out of a hero's teams (Relay's @deleteEdge).",
-      resolve: (payload) => globalId('Team', payload.team.id),
+      resolve: (payload) => globalId('Team', payload.second.id),
     }),
   }),
 });
@@ -158,11 +156,6 @@ const RemoveHeroFromTeamInput = builder.inputType('RemoveHeroFromTeamInput', {
   }),
 });
 
-function forgetPair(ctx: Context, heroId: number, teamId: number): void {
-  ctx.loaders.teamsOfHero.clear(heroId);
-  ctx.loaders.heroesOfTeam.clear(teamId);
-}
-
 builder.mutationFields((t) => ({
   addHeroToTeam: t.field({
     type: MembershipPayload,
@@ -170,11 +163,11 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: AddHeroToTeamInput, required: true }) },
     extensions: idempotent,
     resolve: async (_root, { input }, ctx) => {
-      const heroId = dbId(input.heroId);
-      const teamId = dbId(input.teamId);
-      const membership = await addMembership(heroId, teamId, input.isTraining ?? false);
-      forgetPair(ctx, heroId, teamId);
-      return membership;
+      const write = await addLink<HeroRow, TeamRow>(heroesTeams, dbId(input.heroId), dbId(input.teamId), {
+        isTraining: input.isTraining ?? false,
+      });
+      refreshLoaders(ctx, write.change);
+      return write;
     },
   }),
   updateMembership: t.field({
@@ -183,11 +176,11 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdateMembershipInput, required: true }) },
     extensions: idempotent,
     resolve: async (_root, { input }, ctx) => {
-      const heroId = dbId(input.heroId);
-      const teamId = dbId(input.teamId);
-      const membership = await updateMembership(heroId, teamId, input.isTraining);
-      forgetPair(ctx, heroId, teamId);
-      return membership;
+      const write = await updateLink<HeroRow, TeamRow>(heroesTeams, dbId(input.heroId), dbId(input.teamId), {
+        isTraining: input.isTraining,
+      });
+      refreshLoaders(ctx, write.change);
+      return write;
     },
   }),
   removeHeroFromTeam: t.field({
@@ -196,10 +189,8 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RemoveHeroFromTeamInput, required: true }) },
     extensions: idempotent,
     resolve: async (_root, { input }, ctx) => {
-      const heroId = dbId(input.heroId);
-      const teamId = dbId(input.teamId);
-      const removal = await removeMembership(heroId, teamId);
-      forgetPair(ctx, heroId, teamId);
+      const removal = await removeLink<HeroRow, TeamRow>(heroesTeams, dbId(input.heroId), dbId(input.teamId));
+      refreshLoaders(ctx, removal.change);
       return removal;
     },
   }),
@@ -220,10 +211,12 @@ builder.relayMutationField(
   {
     extensions: idempotent,
     resolve: async (_root, { input }, ctx) => {
-      const heroId = dbId(input.heroId);
-      const hero = await setHeroTeams(heroId, teamMemberships(input.teams));
-      ctx.loaders.teamsOfHero.clear(heroId);
-      ctx.loaders.heroesOfTeam.clear();
+      const { row: hero, change } = await replaceLinksOfFirst<HeroRow>(
+        heroesTeams,
+        dbId(input.heroId),
+        teamMemberships(input.teams),
+      );
+      refreshLoaders(ctx, change);
       return { hero };
     },
   },

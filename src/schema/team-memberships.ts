@@ -1,18 +1,24 @@
 import { builder } from '../graphql/builder';
 import { idempotent } from '../graphql/mutation-outcome';
 import type { Context } from '../graphql/context';
-import {
-  addHeroesToTeam,
-  type HeroMembership,
-  removeHeroesFromTeam,
-  setTeamHeroes,
-  type TeamHeroesChange,
-} from '../memberships/team-heroes';
+import type { Team as TeamRow } from '../generated/prisma/client';
 import { dbId } from '../ids';
+import {
+  addToSecond,
+  type BulkChange,
+  type LinkInput,
+  refreshLoaders,
+  removeFromSecond,
+  replaceLinksOfSecond,
+} from '../links';
+import { heroesTeams } from './registry';
 import { Hero } from './hero';
 import { Team } from './team';
 
-// Bulk mutations of one team's memberships: the GraphQL side of src/memberships/team-heroes.ts.
+// Bulk mutations of one team's memberships: the GraphQL side of src/links/bulk-writes.ts, the team
+// being the second end of the heroes-teams link.
+
+type TeamHeroesChange = BulkChange<TeamRow>;
 
 const TeamHeroesPayload = builder.objectRef<TeamHeroesChange>('TeamHeroesPayload').implement({
   description:
@@ -21,7 +27,7 @@ const TeamHeroesPayload = builder.objectRef<TeamHeroesChange>('TeamHeroesPayload
     team: t.field({
       type: Team,
       description: 'The team; its heroes (and their totalCount) in this response already show the change.',
-      resolve: (payload) => payload.team,
+      resolve: (payload) => payload.node,
     }),
     added: t.exposeInt('added', {
       description: 'Memberships created; heroes that were members already are not counted.',
@@ -49,8 +55,8 @@ const HeroMembershipInput = builder.inputType('HeroMembershipInput', {
 });
 
 /** The heroes of a list, as the bulk writes take them. */
-const memberships = (heroes: readonly { heroId: { id: string }; isTraining?: boolean | null }[]): HeroMembership[] =>
-  heroes.map((m) => ({ heroId: dbId(m.heroId), isTraining: m.isTraining ?? false }));
+const memberships = (heroes: readonly { heroId: { id: string }; isTraining?: boolean | null }[]): LinkInput[] =>
+  heroes.map((m) => ({ id: dbId(m.heroId), isTraining: m.isTraining ?? false }));
 
 const listLimits =
   'At most MAX_BULK (1000 by default) heroes, each listed once (BAD_USER_INPUT otherwise); pass them as a variable, since the document itself is limited to MAX_TOKENS tokens.';
@@ -89,10 +95,9 @@ const SetTeamHeroesInput = builder.inputType('SetTeamHeroesInput', {
 });
 
 /** Forgets what the request loaded about the team and the heroes whose membership changed. */
-function forgetChange(ctx: Context, teamId: number, change: TeamHeroesChange): TeamHeroesChange {
-  ctx.loaders.heroesOfTeam.clear(teamId);
-  if (change.changedHeroIds.length > 0) ctx.loaders.teamsOfHero.clear(...change.changedHeroIds);
-  return change;
+function refreshed(ctx: Context, done: TeamHeroesChange): TeamHeroesChange {
+  refreshLoaders(ctx, done.change);
+  return done;
 }
 
 const allOrNothing =
@@ -106,7 +111,7 @@ builder.mutationFields((t) => ({
     extensions: idempotent,
     resolve: async (_root, { input }, ctx) => {
       const teamId = dbId(input.teamId);
-      return forgetChange(ctx, teamId, await addHeroesToTeam(teamId, memberships(input.heroes)));
+      return refreshed(ctx, await addToSecond(heroesTeams, teamId, memberships(input.heroes)));
     },
   }),
   removeHeroesFromTeam: t.field({
@@ -116,7 +121,7 @@ builder.mutationFields((t) => ({
     extensions: idempotent,
     resolve: async (_root, { input }, ctx) => {
       const teamId = dbId(input.teamId);
-      return forgetChange(ctx, teamId, await removeHeroesFromTeam(teamId, input.heroIds.map(dbId)));
+      return refreshed(ctx, await removeFromSecond(heroesTeams, teamId, input.heroIds.map(dbId)));
     },
   }),
   setTeamHeroes: t.field({
@@ -126,7 +131,7 @@ builder.mutationFields((t) => ({
     extensions: idempotent,
     resolve: async (_root, { input }, ctx) => {
       const teamId = dbId(input.teamId);
-      return forgetChange(ctx, teamId, await setTeamHeroes(teamId, memberships(input.heroes)));
+      return refreshed(ctx, await replaceLinksOfSecond(heroesTeams, teamId, memberships(input.heroes)));
     },
   }),
 }));

@@ -2,25 +2,26 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { readRows, readValues } from '../db';
 import type { ReadRoute } from '../db/replica-routing';
 import { Prisma } from '../generated/prisma/client';
-import type { CompiledFilter } from './filters';
+import { compileFilter, type NodeFilter } from './filters';
 import { and, type ConnectionArgs, type OrderArg, pageQuery, pageSpec, pageSql, toPage } from './pagination';
 import { asksForPage } from './selection';
-import type { NodeTable } from './tables';
+import type { Entity, Link } from './registry';
 
 /**
- * One page of a whole table (a root connection), filtered; the count runs only when asked for, and
- * the page only when the field's selection (`info`) asks for edges or pageInfo. Both read where
- * the operation's `route` says.
+ * One page of a whole table of one of the link's entities (a root connection), filtered; the count
+ * runs only when asked for, and the page only when the field's selection (`info`) asks for edges or
+ * pageInfo. Both read where the operation's `route` says.
  */
 export async function listPage<Row extends { id: number }>(
-  table: NodeTable<Row>,
-  args: ConnectionArgs & { orderBy?: OrderArg<string> | null },
-  filter: CompiledFilter | null,
+  link: Link,
+  table: Entity<Row>,
+  args: ConnectionArgs & { orderBy?: OrderArg<string> | null; where?: NodeFilter | null },
   info: GraphQLResolveInfo,
   route: Readonly<ReadRoute>,
 ) {
-  const spec = pageSpec(args, args.orderBy, table.columns);
-  const page = pageSql(spec, table.columns);
+  const filter = compileFilter(link, table, args.where, { alias: 'n' });
+  const spec = pageSpec(args, args.orderBy, table.orderColumns, Object.keys(link.sides).join(', '));
+  const page = pageSql(spec, table.orderColumns);
   const read = { planPerValue: filter?.planPerValue, target: route.target };
   const { rows } = asksForPage(info)
     ? await readValues(

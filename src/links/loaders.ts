@@ -3,9 +3,8 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { readRows, readValues } from '../db';
 import type { ReadRoute } from '../db/replica-routing';
 import { batchSizeOf } from '../ops/metrics';
-import type { Hero, Team } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
-import { type CompiledFilter, compileFilter, type HeroFilter, type NodeKind, type TeamFilter } from './filters';
+import { type CompiledFilter, compileFilter, type NodeFilter } from './filters';
 import {
   and,
   type AnyColumns,
@@ -22,57 +21,36 @@ import {
   specKey,
 } from './pagination';
 import { asksForPage, selects } from './selection';
-import { heroTable, type NodeTable, teamTable } from './tables';
+import { type Entity, type Link, type LinkSide, orderFieldOf } from './registry';
 
-// One side of the many-to-many link: the nodes reached from a parent through HeroTeamLink.
-interface LinkSide<Node> {
-  /** The field it serves, as the metrics name its loaders (`Hero.teams`). */
-  field: string;
-  /** The type of the nodes reached, as filters name it. */
-  kind: NodeKind;
-  /** The link column holding the parent's id. */
-  parent: Prisma.Sql;
-  /** The link column holding the node's id; ordering by ID uses it so the link's index serves. */
-  child: Prisma.Sql;
-  table: NodeTable<Node>;
-  /**
-   * Counters kept on the parent's table by triggers on HeroTeamLink: a count is then one row read,
-   * however many links the parent has. Without them, counts count the link's index.
-   */
-  counters?: { from: Prisma.Sql; total: Prisma.Sql; training: Prisma.Sql };
+// Pages and counts of the nodes reached from a parent through a many-to-many link, both ways, for
+// any link of the registry (src/links/registry.ts).
+
+/** When a link began, in milliseconds since the epoch: a plain number in rows and in JSON. */
+function sinceMs(link: Link): Prisma.Sql {
+  return Prisma.raw(`(extract(epoch FROM l.${link.since!.sql}) * 1000)::float8`);
 }
 
-const teamsOfHero: LinkSide<Team> = {
-  field: 'Hero.teams',
-  kind: 'Team',
-  parent: Prisma.sql`l."heroId"`,
-  child: Prisma.sql`l."teamId"`,
-  table: teamTable,
-};
-const heroesOfTeam: LinkSide<Hero> = {
-  field: 'Team.heroes',
-  kind: 'Hero',
-  parent: Prisma.sql`l."teamId"`,
-  child: Prisma.sql`l."heroId"`,
-  table: heroTable,
-  // A team can hold 100,000 heroes: counting them would cost what the page was designed not to.
-  counters: {
-    from: Prisma.sql`"Team" c`,
-    total: Prisma.sql`c."heroCount"`,
-    training: Prisma.sql`c."trainingHeroCount"`,
-  },
-};
-
-/** When a membership began, in milliseconds since the epoch: a plain number in rows and in JSON. */
-const joinedAtMs = Prisma.sql`(extract(epoch FROM l."joinedAt") * 1000)::float8`;
-
-/** The orderings of a link connection: the node's columns, and the membership's own. */
-function linkColumns<Node>(side: LinkSide<Node>): AnyColumns {
+/** The orderings of a link connection: the node's columns, and the link's own. */
+function linkColumns<Node extends { id: number }>(side: LinkSide<Node>): AnyColumns {
+  const { since } = side.link;
   return {
-    ...side.table.columns,
+    ...side.table.orderColumns,
     ID: { sql: side.child, type: 'int', nullable: false, output: 'id' },
-    JOINED_AT: { sql: Prisma.sql`l."joinedAt"`, type: 'timestamp', nullable: false, output: 'joinedAt' },
+    ...(since && {
+      [orderFieldOf(since.field)]: {
+        sql: Prisma.raw(`l.${since.sql}`),
+        type: 'timestamp',
+        nullable: false,
+        output: since.field,
+      },
+    }),
   };
+}
+
+/** The order field of the link's own timestamp (JOINED_AT for joinedAt), or none. */
+function sinceField(link: Link): string | null {
+  return link.since ? orderFieldOf(link.since.field) : null;
 }
 
 interface LinkCounts {
@@ -80,15 +58,24 @@ interface LinkCounts {
   training: number;
 }
 
-/** An edge of one side of the link: the node, and the membership's own fields. */
+/**
+ * An edge of one side of the link: the node, and the link's own fields: its values (link.values,
+ * the `index`th of each of `columns`, as a page read them) and when it began (`since`).
+ */
 export class MemberEdge<Node extends { id: number }> {
   constructor(
     readonly node: Node,
-    readonly isTraining: boolean,
-    /** When the membership began, in milliseconds since the epoch. */
-    readonly joinedAt: number,
+    private readonly columns: readonly (readonly unknown[])[],
+    private readonly index: number,
+    /** When the link began, in milliseconds since the epoch (NaN when not read). */
+    readonly since: number,
     private readonly cursorOf: (edge: MemberEdge<Node>) => string,
   ) {}
+
+  /** The `k`th of the link's values (link.values). */
+  value(k: number): unknown {
+    return this.columns[k]![this.index];
+  }
 
   /** Encoded only when a client asks for it (most queries never do). */
   get cursor(): string {
@@ -99,47 +86,54 @@ export class MemberEdge<Node extends { id: number }> {
 /** How the edges of pages of this spec encode their cursors. */
 function edgeCursor<Node extends { id: number }>(
   spec: PageSpec,
-  table: NodeTable<Node>,
+  side: LinkSide<Node>,
 ): (edge: MemberEdge<Node>) => string {
   const { field } = spec;
-  if (field === 'JOINED_AT') return (edge) => encodeCursor(field, edge.joinedAt, edge.node.id);
+  const { table } = side;
+  if (field === sinceField(side.link)) return (edge) => encodeCursor(field, edge.since, edge.node.id);
   return (edge) => encodeCursor(field, table.sortKey(field, edge.node), edge.node.id);
 }
 
 /**
- * A membership as an edge of the link connection it belongs to, with the cursor of the
- * connection's default order (by id): what a mutation's payload hands to Relay's @appendEdge.
+ * A link row as an edge of the link connection it belongs to, with the cursor of the connection's
+ * default order (by id): what a mutation's payload hands to Relay's @appendEdge.
  */
 export function membershipEdge<Node extends { id: number }>(
+  link: Link,
   node: Node,
-  link: { isTraining: boolean; joinedAt: Date },
+  row: Record<string, unknown>,
 ): MemberEdge<Node> {
-  return new MemberEdge(node, link.isTraining, link.joinedAt.getTime(), (edge) =>
-    encodeCursor('ID', null, edge.node.id),
+  const since = link.since ? (row[link.since.field] as Date).getTime() : NaN;
+  return new MemberEdge(
+    node,
+    link.values.map((column) => [row[column.field]]),
+    0,
+    since,
+    (edge) => encodeCursor('ID', null, edge.node.id),
   );
 }
 
-/** What a link connection field needs read: its page (with joinedAt or not), or only its count. */
-type Wanted = 'page' | 'page with joinedAt' | 'count only';
+/** What a link connection field needs read: its page (with when each link began or not), or only its count. */
+type Wanted = 'page' | 'page with since' | 'count only';
 
-function pageWanted(info: GraphQLResolveInfo, orderBy: OrderArg<string> | null | undefined): Wanted {
+function pageWanted(link: Link, info: GraphQLResolveInfo, orderBy: OrderArg<string> | null | undefined): Wanted {
   if (!asksForPage(info)) return 'count only';
-  return orderBy?.field === 'JOINED_AT' || selects(info, ['edges', 'joinedAt']) ? 'page with joinedAt' : 'page';
+  if (!link.since) return 'page';
+  return orderBy?.field === sinceField(link) || selects(info, ['edges', link.since.field]) ? 'page with since' : 'page';
 }
 
-/** What a page statement reads besides the page: a training filter, joinedAt, a filter. */
+/** What a page statement reads besides the page: a filter on the flag, when each link began, a filter. */
 interface PageRead {
-  isTraining: boolean | null | undefined;
-  joinedAt: boolean;
+  flagValue: boolean | null | undefined;
+  since: boolean;
   filter: LinkFilter | null;
 }
 
 /**
  * A filter on the far side of the link, compiled once for every parent that asks for it: for the
  * pages, in a form no name index serves (a parent's page looks at the parent's links, and reading
- * every hero whose name holds a common trigram costs more: 8,338 heroes against 50 links for
- * "owl" in a 50-hero team of the bench data set); for the counts, in the form the trigram index
- * serves (the Giant team's count of "owl": 27 against 91 ms, the planner choosing per text).
+ * every node whose name holds a common trigram costs more than reading a small parent's links);
+ * for the counts, in the form the trigram index serves, the planner choosing per text.
  */
 interface LinkFilter {
   key: string;
@@ -156,7 +150,7 @@ export class MemberPage<Node extends { id: number }> implements Page<MemberEdge<
     page: Page<MemberEdge<Node>>,
     readonly loader: LinkLoader<Node>,
     readonly parentId: number,
-    readonly isTraining: boolean | null | undefined,
+    readonly flagValue: boolean | null | undefined,
     readonly filter: LinkFilter | null,
   ) {
     this.edges = page.edges;
@@ -164,17 +158,17 @@ export class MemberPage<Node extends { id: number }> implements Page<MemberEdge<
   }
 
   totalCount(): Promise<number> {
-    return this.loader.count(this.parentId, this.isTraining, this.filter);
+    return this.loader.count(this.parentId, this.flagValue, this.filter);
   }
 }
 
 /**
  * Sorts a short list of edges in place, without allocating: by node id (sign 1: ascending), or by
- * when the membership began and then node id.
+ * when the link began and then node id.
  */
-function sortEdges<Node extends { id: number }>(edges: MemberEdge<Node>[], sign: number, byJoinedAt: boolean): void {
+function sortEdges<Node extends { id: number }>(edges: MemberEdge<Node>[], sign: number, bySince: boolean): void {
   const after = (a: MemberEdge<Node>, b: MemberEdge<Node>) =>
-    sign * (byJoinedAt && a.joinedAt !== b.joinedAt ? a.joinedAt - b.joinedAt : a.node.id - b.node.id) > 0;
+    sign * (bySince && a.since !== b.since ? a.since - b.since : a.node.id - b.node.id) > 0;
   for (let i = 1; i < edges.length; i++) {
     const edge = edges[i]!;
     let j = i - 1;
@@ -189,14 +183,14 @@ function sortEdges<Node extends { id: number }>(edges: MemberEdge<Node>[], sign:
 // A huge fan-out (say 50,000 parents) becomes several statements of this many parents each.
 const MAX_BATCH = 1000;
 
-function trainingFilter(isTraining: boolean | null | undefined): Prisma.Sql[] {
-  return isTraining == null ? [] : [Prisma.sql`l."isTraining" = ${isTraining}`];
+function flagFilter(link: Link, flagValue: boolean | null | undefined): Prisma.Sql[] {
+  return flagValue == null ? [] : [Prisma.sql`l.${Prisma.raw(link.flag!.sql)} = ${flagValue}`];
 }
 
+/** A connection's arguments: the page, its order, a filter of the far nodes, and the link's flag by its name. */
 export type LinkArgs = ConnectionArgs & {
   orderBy?: OrderArg<string> | null;
-  isTraining?: boolean | null;
-  where?: HeroFilter | TeamFilter | null;
+  where?: NodeFilter | null;
 };
 
 /**
@@ -226,29 +220,34 @@ export class LinkLoader<Node extends { id: number }> {
   /**
    * The connection a field resolves to: one page for this parent, and its count on demand. With
    * the field's `info`, the page is read only if the field asks for edges or pageInfo (a client may
-   * want only the totalCount), and when each membership began only if its edges ask for `joinedAt`
+   * want only the totalCount), and when each link began only if its edges ask for it (`since`)
    * or the page is ordered by it: most queries do not, and it costs a share of a large page's SQL.
    */
   connection(parentId: number, args: LinkArgs, info?: GraphQLResolveInfo): Promise<MemberPage<Node>> {
     // A thousand parents ask with the same arguments: check them and find their pages once.
-    const { first, last, after, before, orderBy, isTraining, where } = args;
-    const wanted = !info ? 'page with joinedAt' : pageWanted(info, orderBy);
+    const { first, last, after, before, orderBy, where } = args;
+    const { link } = this.side;
+    const flagValue = link.flag
+      ? ((args as Record<string, unknown>)[link.flag.field] as boolean | null | undefined)
+      : undefined;
+    const wanted = !info ? (link.since ? 'page with since' : 'page') : pageWanted(link, info, orderBy);
     const whereKey = where == null ? '' : JSON.stringify(where);
-    const argsKey = `${first}|${last}|${after}|${before}|${orderBy?.field}|${orderBy?.direction}|${isTraining}|${wanted}|${whereKey}`;
+    const argsKey = `${first}|${last}|${after}|${before}|${orderBy?.field}|${orderBy?.direction}|${flagValue}|${wanted}|${whereKey}`;
     let source = this.pagesByArgs.get(argsKey);
     if (!source) {
       const spec = pageSpec(args, orderBy, this.columns);
       const at = { alias: 'n', id: this.side.child };
-      const compiled = compileFilter(this.side.kind, where, at, { nameIndex: false });
-      const filter = compiled && { key: whereKey, compiled, counted: compileFilter(this.side.kind, where, at)! };
+      const table = this.side.table as Entity;
+      const compiled = compileFilter(link, table, where, at, { nameIndex: false });
+      const filter = compiled && { key: whereKey, compiled, counted: compileFilter(link, table, where, at)! };
       if (wanted === 'count only') {
-        source = { load: async (id) => new MemberPage(pageOfEdges(spec, []), this, id, isTraining, filter) };
+        source = { load: async (id) => new MemberPage(pageOfEdges(spec, []), this, id, flagValue, filter) };
       } else {
-        const joinedAt = wanted === 'page with joinedAt';
-        const key = `${specKey(spec)}|${isTraining}|${joinedAt}|${filter?.key ?? ''}`;
+        const since = wanted === 'page with since';
+        const key = `${specKey(spec)}|${flagValue}|${since}|${filter?.key ?? ''}`;
         let loader = this.pages.get(key);
         if (!loader) {
-          const read = { isTraining, joinedAt, filter };
+          const read = { flagValue, since, filter };
           loader = new DataLoader((ids) => this.loadPages(ids, spec, read), { maxBatchSize: MAX_BATCH });
           this.pages.set(key, loader);
         }
@@ -263,7 +262,7 @@ export class LinkLoader<Node extends { id: number }> {
    * How many nodes the parent links to, all or only those in training (or not): one batch for all
    * three, from the counters where there are some. Filtered lists are counted by their filter.
    */
-  async count(parentId: number, isTraining: boolean | null | undefined, filter: LinkFilter | null): Promise<number> {
+  async count(parentId: number, flagValue: boolean | null | undefined, filter: LinkFilter | null): Promise<number> {
     let loader = filter ? this.filteredCounts.get(filter.key) : this.counts;
     if (!loader) {
       const counted = filter!.counted;
@@ -271,7 +270,7 @@ export class LinkLoader<Node extends { id: number }> {
       this.filteredCounts.set(filter!.key, loader);
     }
     const { total, training } = await loader.load(parentId);
-    return isTraining == null ? total : isTraining ? training : total - training;
+    return flagValue == null ? total : flagValue ? training : total - training;
   }
 
   /** Forgets what was loaded for these parents, or for all when none are given. */
@@ -284,42 +283,44 @@ export class LinkLoader<Node extends { id: number }> {
 
   /** The link rows of the parents, joined to their nodes when the filter reads the nodes' rows. */
   private links(filter: CompiledFilter | null, nodes: 'when filtered' | 'always'): Prisma.Sql {
-    const { child, table } = this.side;
+    const { child, table, link } = this.side;
     return nodes === 'always' || filter?.readsRow
-      ? Prisma.sql`"HeroTeamLink" l JOIN ${table.from} ON n.id = ${child}`
-      : Prisma.sql`"HeroTeamLink" l`;
+      ? Prisma.sql`${link.table} l JOIN ${table.from} ON n.id = ${child}`
+      : Prisma.sql`${link.table} l`;
   }
 
   private async loadPages(parentIds: readonly number[], spec: PageSpec, read: PageRead): Promise<MemberPage<Node>[]> {
     this.pageBatches.observe(parentIds.length);
-    const { parent, child, table } = this.side;
-    const { isTraining, filter } = read;
-    // An edge whose joinedAt was not read carries NaN, which the DateTime scalar refuses loudly.
-    const joinedAt = read.joinedAt ? Prisma.sql`, ${joinedAtMs} AS "joinedAt"` : Prisma.empty;
+    const { parent, child, table, link } = this.side;
+    const { flagValue, filter } = read;
+    // An edge whose `since` was not read carries NaN, which the DateTime scalar refuses loudly.
+    const since = read.since ? Prisma.sql`, ${sinceMs(link)} AS ${Prisma.raw(`"${link.since!.field}"`)}` : Prisma.empty;
     const page = pageSql(spec, this.columns);
     const compiled = filter?.compiled ?? null;
     const conditions = (condition: Prisma.Sql) =>
-      and([...trainingFilter(isTraining), ...(compiled ? [compiled.sql] : []), condition]);
+      and([...flagFilter(link, flagValue), ...(compiled ? [compiled.sql] : []), condition]);
     const ids = parentIds as number[];
-    const cursor = edgeCursor(spec, table);
+    const cursor = edgeCursor(spec, this.side);
+    const values = linkValues(link);
+    const aggregated = (alias: string) =>
+      Prisma.raw(link.values.map((column) => `, array_agg(${alias}.${column.sql})`).join(''));
     const byParent = new Map<number, MemberEdge<Node>[]>();
     const add = (parentId: number, edge: MemberEdge<Node>) => {
       const list = byParent.get(parentId);
       if (list) list.push(edge);
       else byParent.set(parentId, [edge]);
     };
-    // A LATERAL subquery per parent keeps LIMIT per parent, so a page of a team with 100,000
-    // heroes reads about as many rows as the page holds when an index serves the ordering.
-    if (spec.field === 'ID' || spec.field === 'JOINED_AT') {
+    const count = link.values.length;
+    const bySince = spec.field === sinceField(link);
+    // A LATERAL subquery per parent keeps LIMIT per parent, so a page of a parent with 100,000
+    // links reads about as many rows as the page holds when an index serves the ordering.
+    if (spec.field === 'ID' || bySince) {
       // Ordered by the link's own columns, the page is found in one of the link's indexes. The
-      // nodes come apart from the memberships, each once however many pages hold it (the 6,000
-      // memberships of 1,000 heroes hold about 1,000 teams). All in one JSON value of columns,
-      // [[parents, node ids, isTraining, joinedAt?], [node columns…]], each an array over the rows:
-      // JSON.parse reads it in native code, several times faster than the driver decodes as many
-      // rows in JavaScript (Q2: 11.7 against 15.8 ms of CPU per request), and PostgreSQL turns an
-      // array into JSON at a fraction of what json_build_array costs it for every row (Q1's
-      // statement, named: 2.1 against 2.8-3.1 ms of PostgreSQL CPU, 0.6 against 0.9-1.0 ms in the
-      // client).
+      // nodes come apart from the links, each once however many pages hold it. All in one JSON
+      // value of columns, [[parents, node ids, values…, since?], [node columns…]], each an array
+      // over the rows: JSON.parse reads it in native code, faster than the driver decodes as many
+      // rows in JavaScript, and PostgreSQL turns an array into JSON at a fraction of what
+      // json_build_array costs it for every row.
       const { rows } = await readValues(
         Prisma.sql`
         WITH m AS MATERIALIZED (
@@ -328,83 +329,83 @@ export class LinkLoader<Node extends { id: number }> {
           CROSS JOIN LATERAL (${pageQuery(
             page,
             (condition) => Prisma.sql`
-              SELECT ${child} AS "childId", l."isTraining" ${joinedAt}
+              SELECT ${child} AS "childId"${values} ${since}
               FROM ${this.links(compiled, 'when filtered')}
               WHERE ${parent} = p.id AND ${conditions(condition)}`,
           )}) x
         )
         SELECT json_build_array(
-          (SELECT json_build_array(array_agg(m."parentId"), array_agg(m."childId"), array_agg(m."isTraining")${read.joinedAt ? Prisma.sql`, array_agg(m."joinedAt")` : Prisma.empty}) FROM m),
+          (SELECT json_build_array(array_agg(m."parentId"), array_agg(m."childId")${aggregated('m')}${read.since ? Prisma.sql`, array_agg(m.${Prisma.raw(`"${link.since!.field}"`)})` : Prisma.empty}) FROM m),
           (SELECT json_build_array(${table.aggregate})
            FROM ${table.from} WHERE n.id = ANY(ARRAY(SELECT DISTINCT "childId" FROM m)))
         )::text AS page`,
         { target: this.route.target },
       );
-      // An aggregate over no rows is NULL: no memberships, no nodes.
+      // An aggregate over no rows is NULL: no links, no nodes.
       const [links, found] = JSON.parse(rows[0]![0] as string) as [
-        [number[] | null, number[], boolean[], number[]?],
+        [number[] | null, number[], ...unknown[][]],
         [unknown[] | null, ...unknown[][]],
       ];
-      const [parents, children, training, joined] = links;
+      const [parents, children] = links;
+      const linkColumns = links.slice(2, 2 + count) as unknown[][];
+      const joined = read.since ? (links[2 + count] as number[]) : undefined;
       const nodes = new Map<number, Node>();
       const nodeIds = found[0] ?? [];
       for (let i = 0; i < nodeIds.length; i++)
         nodes.set(nodeIds[i] as number, table.readColumns(found as unknown[][], i));
       for (let i = 0; i < (parents?.length ?? 0); i++) {
         const node = nodes.get(children[i]!);
-        if (node) add(parents![i]!, new MemberEdge(node, training[i]!, joined?.[i] ?? NaN, cursor));
+        if (node) add(parents![i]!, new MemberEdge(node, linkColumns, i, joined?.[i] ?? NaN, cursor));
       }
       // The rows do not keep the order of the LATERAL: restore the order the page was taken in.
       const sign = (spec.direction === 'ASC') !== spec.backward ? 1 : -1;
-      for (const list of byParent.values()) sortEdges(list, sign, spec.field === 'JOINED_AT');
+      for (const list of byParent.values()) sortEdges(list, sign, bySince);
     } else {
       // Ordered by a node column, the nodes are needed to order the page: rows of (parent, node
-      // columns, isTraining, joinedAt), in page order. The parent's links are read and sorted, which
-      // for a team of 100,000 heroes would be 100,000 rows for a page of 10.
+      // columns, link values, since), in page order. The parent's links are read and sorted, which
+      // for a parent of 100,000 links would be 100,000 rows for a page of 10.
       // The parent's links first, then each one's node by its primary key, both behind OFFSET 0.
-      // PostgreSQL does not know how many links this parent has (the Giant team skews the
-      // average: 1,040 per team at S = 1,000, where most have 50), and for that many it would
-      // rather walk every node by the ordering column probing the link for each (the walk's plan
-      // without the walk's condition), or hash-join all the nodes: Q5 at S = 1,000 read 2,000,000
-      // heroes either way (2.7 s, then 0.23 s of PostgreSQL).
+      // PostgreSQL does not know how many links this parent has (one huge parent skews the
+      // average), and for that many it would rather walk every node by the ordering column probing
+      // the link for each (the walk's plan without the walk's condition), or hash-join all the
+      // nodes, reading every node either way.
       const sorted = pageQuery(
         page,
         (condition) => Prisma.sql`
-          SELECT ${table.select}, l."isTraining" ${joinedAt}
-          FROM (SELECT * FROM "HeroTeamLink" l WHERE ${parent} = p.id OFFSET 0) l
+          SELECT ${table.select}${values} ${since}
+          FROM (SELECT * FROM ${link.table} l WHERE ${parent} = p.id OFFSET 0) l
           CROSS JOIN LATERAL (SELECT * FROM ${table.from} WHERE n.id = ${child} OFFSET 0) n
           WHERE ${conditions(condition)}`,
       );
       const pages = Prisma.sql`
         SELECT p.id AS "parentId", m.*
         FROM unnest(${ids}::int[]) AS p(id)
-        ${this.side.counters ? this.sortedOrWalked(spec, sorted, joinedAt, read) : Prisma.sql`CROSS JOIN LATERAL (${sorted}) m`}`;
-      // One JSON value of columns, as for the link's orderings (Q5, 1,000 rows: far less CPU than
-      // the driver decoding rows); the aggregates take the rows in the order the pages give them.
+        ${this.side.counters ? this.sortedOrWalked(spec, sorted, since, read) : Prisma.sql`CROSS JOIN LATERAL (${sorted}) m`}`;
+      // One JSON value of columns, as for the link's orderings; the aggregates take the rows in the
+      // order the pages give them.
       const { rows } = await readValues(
         Prisma.sql`
         SELECT json_build_array(
-          array_agg(r."parentId"), array_agg(r."isTraining"),
-          ${read.joinedAt ? Prisma.sql`array_agg(r."joinedAt")` : Prisma.sql`NULL`},
+          array_agg(r."parentId")${aggregated('r')},
+          ${read.since ? Prisma.sql`array_agg(r.${Prisma.raw(`"${link.since!.field}"`)})` : Prisma.sql`NULL`},
           json_build_array(${table.aggregateRows})
         )::text AS page
         FROM (${pages}) r`,
         { target: this.route.target },
       );
       // An aggregate over no rows is NULL: no edges.
-      const [parents, training, joined, columns] = JSON.parse(rows[0]![0] as string) as [
-        number[] | null,
-        boolean[],
-        number[] | null,
-        unknown[][],
-      ];
+      const parsed = JSON.parse(rows[0]![0] as string) as unknown[];
+      const parents = parsed[0] as number[] | null;
+      const linkColumns = parsed.slice(1, 1 + count) as unknown[][];
+      const joined = parsed[1 + count] as number[] | null;
+      const columns = parsed[2 + count] as unknown[][];
       for (let i = 0; i < (parents?.length ?? 0); i++) {
-        const edge = new MemberEdge(table.readColumns(columns, i), training[i]!, joined?.[i] ?? NaN, cursor);
+        const edge = new MemberEdge(table.readColumns(columns, i), linkColumns, i, joined?.[i] ?? NaN, cursor);
         add(parents![i]!, edge);
       }
     }
     return parentIds.map(
-      (id) => new MemberPage(pageOfEdges(spec, byParent.get(id) ?? []), this, id, isTraining, filter),
+      (id) => new MemberPage(pageOfEdges(spec, byParent.get(id) ?? []), this, id, flagValue, filter),
     );
   }
 
@@ -412,35 +413,35 @@ export class LinkLoader<Node extends { id: number }> {
    * The pages `m` of parents `p` whose sizes the counters give, choosing per parent between
    * reading and sorting its links (`sorted`) and walking the nodes' index on the ordering column,
    * probing the link for each node, until the page is full. For a page of k rows among H nodes, a
-   * parent with c members costs about c rows read one way and k·H/c probes the other: the walk
-   * wins when c² > k·H. For the Giant team (100,000 of 100,000 heroes) a page of 10 reads 11 rows
-   * of the index instead of 100,000 links; for a 50-hero team the walk would probe 2,000 heroes per
-   * member found. A filter of unknown selectivity can make the walk read up to H nodes: it is taken
+   * parent with c links costs about c rows read one way and k·H/c probes the other: the walk wins
+   * when c² > k·H: a parent linked to every node reads k + 1 rows of the index instead of all its
+   * links, and a parent of few links would probe many nodes per link found. A filter of unknown selectivity can make the walk read up to H nodes: it is taken
    * with a filter only when the parent holds at least a quarter of them (at most 4 times what the
    * sort reads).
    */
-  private sortedOrWalked(spec: PageSpec, sorted: Prisma.Sql, joinedAt: Prisma.Sql, read: PageRead): Prisma.Sql {
-    const { parent, child, table, counters } = this.side;
-    const { isTraining, filter } = read;
+  private sortedOrWalked(spec: PageSpec, sorted: Prisma.Sql, since: Prisma.Sql, read: PageRead): Prisma.Sql {
+    const { parent, child, table, counters, link } = this.side;
+    const { flagValue, filter } = read;
     // The walk's LIMIT is written into the text: a named statement's generic plan, made without
     // the values, would take a LIMIT parameter for a tenth of the rows it limits, cost the walk as
-    // 10,000 probes of 100,000 heroes (866,000 for Q6 at S = 10,000), and so be compiled by
-    // PostgreSQL's JIT at every run (200-400 ms each); see test/generic-plans.test.ts.
+    // far more probes than it makes, and so be compiled by PostgreSQL's JIT at every run; see
+    // test/generic-plans.test.ts.
     const walked = pageQuery(
-      pageSql(spec, table.columns, { literalLimit: true }),
+      pageSql(spec, table.orderColumns, { literalLimit: true }),
       (condition) => Prisma.sql`
-        SELECT ${table.select}, l."isTraining" ${joinedAt}
+        SELECT ${table.select}${linkValues(link)} ${since}
         FROM ${table.from}
         CROSS JOIN LATERAL (
-          SELECT * FROM "HeroTeamLink" l
-          WHERE ${parent} = p.id AND ${child} = n.id AND ${and(trainingFilter(isTraining))}
+          SELECT * FROM ${link.table} l
+          WHERE ${parent} = p.id AND ${child} = n.id AND ${and(flagFilter(link, flagValue))}
           -- OFFSET 0 keeps this a probe per node: PostgreSQL may not turn it into a join that reads the parent's links.
           OFFSET 0
         ) l
         WHERE ${and([...(filter ? [filter.compiled.sql] : []), condition])}`,
     );
-    const { total, training } = counters!;
-    const size = isTraining == null ? total : isTraining ? training : Prisma.sql`(${total} - ${training})`;
+    const total = counters!.total;
+    const training = counters!.training ?? Prisma.sql`0`;
+    const size = flagValue == null ? total : flagValue ? training : Prisma.sql`(${total} - ${training})`;
     // max(id) is one step down the primary key, always current (table statistics may be stale or
     // missing), and never below the number of nodes: wrong, if ever, towards sorting.
     const nodes = Prisma.sql`(SELECT max(id) FROM ${table.from})::float8`;
@@ -461,16 +462,17 @@ export class LinkLoader<Node extends { id: number }> {
 
   private async loadCounts(parentIds: readonly number[], filter: CompiledFilter | null): Promise<LinkCounts[]> {
     this.countBatches.observe(parentIds.length);
-    const { parent, counters } = this.side;
+    const { parent, counters, link } = this.side;
     const ids = parentIds as number[];
+    const flagged = link.flag ? Prisma.sql`count(*) FILTER (WHERE l.${Prisma.raw(link.flag.sql)})::int` : Prisma.sql`0`;
     const rows = await readRows<LinkCounts & { parentId: number }>(
       counters && !filter
         ? Prisma.sql`
-            SELECT c.id AS "parentId", ${counters.total} AS total, ${counters.training} AS training
+            SELECT c.id AS "parentId", ${counters.total} AS total, ${counters.training ?? Prisma.sql`0`} AS training
             FROM ${counters.from}
             WHERE c.id = ANY(${ids}::int[])`
         : Prisma.sql`
-            SELECT ${parent} AS "parentId", count(*)::int AS total, count(*) FILTER (WHERE l."isTraining")::int AS training
+            SELECT ${parent} AS "parentId", count(*)::int AS total, ${flagged} AS training
             FROM ${this.links(filter, 'when filtered')}
             WHERE ${parent} = ANY(${ids}::int[]) AND ${filter?.sql ?? Prisma.sql`TRUE`}
             GROUP BY 1`,
@@ -481,10 +483,35 @@ export class LinkLoader<Node extends { id: number }> {
   }
 }
 
-/** Loaders whose reads go where `route` says when they run (a replica, or the primary). */
-export function createLinkLoaders(route: Readonly<ReadRoute>) {
-  return {
-    teamsOfHero: new LinkLoader<Team>(teamsOfHero, route),
-    heroesOfTeam: new LinkLoader<Hero>(heroesOfTeam, route),
-  };
+/** `, l.a, l.b`: the link's values, as a page's statement selects them after other columns. */
+function linkValues(link: Link): Prisma.Sql {
+  return Prisma.raw(link.values.map((column) => `, l.${column.sql}`).join(''));
+}
+
+/**
+ * A request's loaders of every side of a link, made on first use, whose reads go where `route`
+ * says when they run (a replica, or the primary).
+ */
+export class LinkLoaders {
+  private readonly made = new Map<LinkSide, LinkLoader<{ id: number }>>();
+
+  constructor(private readonly route: Readonly<ReadRoute>) {}
+
+  of<Node extends { id: number }>(side: LinkSide<Node>): LinkLoader<Node> {
+    let loader = this.made.get(side) as LinkLoader<Node> | undefined;
+    if (!loader) {
+      loader = new LinkLoader(side, this.route);
+      this.made.set(side, loader as unknown as LinkLoader<{ id: number }>);
+    }
+    return loader;
+  }
+
+  /** The loaders made so far of the sides of `link` whose parents are `end`'s. */
+  loadersOf(link: Link, parentEnd: number): LinkLoader<{ id: number }>[] {
+    const loaders: LinkLoader<{ id: number }>[] = [];
+    for (const [side, loader] of this.made) {
+      if (side.link === link && side.parentEnd === link.ends[parentEnd]) loaders.push(loader);
+    }
+    return loaders;
+  }
 }

@@ -1,11 +1,15 @@
-import { type Hero, Prisma, type Team } from '../generated/prisma/client';
+import { Prisma } from '../generated/prisma/client';
+import type { Link } from './registry';
 
 /*
- * Lock order of every write to memberships, so that no two of our mutations can deadlock:
+ * Lock order of every write to a link, so that no two of our mutations can deadlock. It is told
+ * here of the heroes-teams link, whose first end (link.ends[0]) is the hero and whose second end is
+ * the team, the end whose counters the link's triggers keep; the functions below take any link,
+ * and any link's writes (src/links/writes.ts, src/links/bulk-writes.ts) keep the same order:
  *
  *   1. the heroes' rows: FOR UPDATE when the mutation replaces or deletes all of a hero's links
  *      (setHeroTeams, deleteHero) or adds links of many heroes to one team (addHeroesToTeam,
- *      setTeamHeroes: lockHeroes, in id order); FOR KEY SHARE when it adds one link
+ *      setTeamHeroes: lockFirsts, in id order); FOR KEY SHARE when it adds one link
  *      (addHeroToTeam); none when it only removes or updates links (removeHeroFromTeam,
  *      updateMembership, removeHeroesFromTeam, the heroes setTeamHeroes drops);
  *   2. the teams' rows, in id order (the triggers on HeroTeamLink update Team."heroCount", which
@@ -27,7 +31,7 @@ import { type Hero, Prisma, type Team } from '../generated/prisma/client';
  *   trigger then lock the team, which no one holding it waits on a new link for.
  *
  * addHeroToTeam is the one write that takes a link (its new row) before its team, and the last
- * sentence is what makes that safe. The bulk writes (src/memberships/team-heroes.ts) hold a team
+ * sentence is what makes that safe. The bulk writes (src/links/bulk-writes.ts) hold a team
  * while they insert the links of many heroes, so they must keep it true: were their heroes only
  * key-share locked, an addHeroToTeam of a listed hero could insert its link and wait for the team
  * the bulk write holds, while the bulk write's insert of the same link waits for it (PostgreSQL
@@ -44,7 +48,7 @@ import { type Hero, Prisma, type Team } from '../generated/prisma/client';
  *   hero they may hold the bulk write's team, and then wait for nothing it holds: they write only
  *   their own hero's links.
  * - deleteTeam, removeHeroFromTeam, updateMembership, removeHeroesFromTeam: they take the team
- *   before any link (lockedTeam, lockTeam), so one of them and the bulk write wait for the other at
+ *   before any link (lockedSecond, lockSecond), so one of them and the bulk write wait for the other at
  *   the team, the waiter holding no link.
  * - another bulk write: heroes in the same order, then one team each; on one team they take turns
  *   at the team, on two teams they write different links.
@@ -53,70 +57,75 @@ import { type Hero, Prisma, type Team } from '../generated/prisma/client';
  */
 
 /**
- * Locks the teams' rows in id order (step 2 above) for a transaction about to write their links:
- * the teams of `ids` and those the hero `ofHero` belongs to. Returns the ids locked: until the
- * transaction ends, none of them can be deleted.
+ * Locks the second end's rows in id order (step 2 above) for a transaction about to write their
+ * links: those of `ids` and those the first end's node `ofFirst` is linked to. Returns the ids
+ * locked: until the transaction ends, none of them can be deleted.
  */
-export async function lockTeams(
+export async function lockSeconds(
   tx: Prisma.TransactionClient,
-  teams: { ids?: number[]; ofHero?: number },
+  link: Link,
+  seconds: { ids?: number[]; ofFirst?: number },
 ): Promise<number[]> {
-  if (teams.ofHero === undefined && !teams.ids?.length) return [];
+  if (seconds.ofFirst === undefined && !seconds.ids?.length) return [];
+  const [first, second] = link.ends;
   const rows = await tx.$queryRaw<{ id: number }[]>`
-    SELECT id FROM "Team"
-    WHERE id = ANY(${teams.ids ?? []}::int[])
-       OR id IN (SELECT "teamId" FROM "HeroTeamLink" WHERE "heroId" = ${teams.ofHero ?? null})
+    SELECT id FROM ${second.entity.table}
+    WHERE id = ANY(${seconds.ids ?? []}::int[])
+       OR id IN (SELECT ${second.column} FROM ${link.table} WHERE ${first.column} = ${seconds.ofFirst ?? null})
     ORDER BY id FOR NO KEY UPDATE`;
   return rows.map((row) => row.id);
 }
 
 /**
- * Locks the heroes' rows FOR UPDATE, in id order, in one statement (step 1 above), for a
- * transaction about to write their links to one team it locks next (lockTeam). Returns the ids
- * locked: the heroes that exist, which no one can delete, nor link anywhere, until it ends.
+ * Locks the first end's rows FOR UPDATE, in id order, in one statement (step 1 above), for a
+ * transaction about to write their links to one second-end node it locks next (lockSecond).
+ * Returns the ids locked: the nodes that exist, which no one can delete, nor link anywhere, until
+ * it ends.
  */
-export async function lockHeroes(tx: Prisma.TransactionClient, ids: readonly number[]): Promise<number[]> {
+export async function lockFirsts(tx: Prisma.TransactionClient, link: Link, ids: readonly number[]): Promise<number[]> {
   if (ids.length === 0) return [];
   const rows = await tx.$queryRaw<{ id: number }[]>`
-    SELECT id FROM "Hero" WHERE id = ANY(${ids}::int[]) ORDER BY id FOR UPDATE`;
+    SELECT id FROM ${link.ends[0].entity.table} WHERE id = ANY(${ids}::int[]) ORDER BY id FOR UPDATE`;
   return rows.map((row) => row.id);
 }
 
 /**
- * One team's row, locked FOR NO KEY UPDATE (step 2 above), for a transaction about to write its
- * links; undefined when there is no such team. Until the transaction ends, the team cannot be
- * deleted or renamed, and no one else writes its links.
+ * One second-end row, locked FOR NO KEY UPDATE (step 2 above), for a transaction about to write its
+ * links; undefined when there is none. Until the transaction ends, it cannot be deleted or
+ * changed, and no one else writes its links.
  */
-export async function lockTeam(tx: Prisma.TransactionClient, teamId: number): Promise<Team | undefined> {
-  const [team] = await tx.$queryRaw<Team[]>`
-    SELECT id, name, headquarters, "heroCount", "trainingHeroCount" FROM "Team" WHERE id = ${teamId} FOR NO KEY UPDATE`;
-  return team;
+export async function lockSecond<Row>(tx: Prisma.TransactionClient, link: Link, id: number): Promise<Row | undefined> {
+  const { entity } = link.ends[1];
+  const [row] = await tx.$queryRaw<Row[]>`
+    SELECT ${entity.selectBare} FROM ${entity.table} WHERE id = ${id} FOR NO KEY UPDATE`;
+  return row;
 }
 
 /**
- * One hero's row, locked FOR UPDATE (step 1 above), for a transaction about to replace or delete
- * all its links (setHeroTeams, deleteHero); undefined when there is no such hero.
+ * One first-end row, locked FOR UPDATE (step 1 above), for a transaction about to replace or delete
+ * all its links (replaceLinksOfFirst, deleteFirst); undefined when there is none.
  */
-export async function lockHero(tx: Prisma.TransactionClient, heroId: number): Promise<Hero | undefined> {
-  const [hero] = await tx.$queryRaw<Hero[]>`
-    SELECT id, name, "secretName", age FROM "Hero" WHERE id = ${heroId} FOR UPDATE`;
-  return hero;
+export async function lockFirst<Row>(tx: Prisma.TransactionClient, link: Link, id: number): Promise<Row | undefined> {
+  const { entity } = link.ends[0];
+  const [row] = await tx.$queryRaw<Row[]>`
+    SELECT ${entity.selectBare} FROM ${entity.table} WHERE id = ${id} FOR UPDATE`;
+  return row;
 }
 
 /**
- * The row of one hero, key-share locked (step 1 above), as a FROM item: `SELECT … FROM
- * ${lockedHero(id)}` locks the hero before the statement writes anything, and yields no row when
- * the hero is gone.
+ * One first-end row, key-share locked (step 1 above), as a FROM item: `SELECT … FROM
+ * ${lockedFirst(link, id)}` locks it before the statement writes anything, and yields no row when
+ * it is gone.
  */
-export function lockedHero(heroId: number): Prisma.Sql {
-  return Prisma.sql`(SELECT id FROM "Hero" WHERE id = ${heroId} FOR KEY SHARE) h`;
+export function lockedFirst(link: Link, id: number): Prisma.Sql {
+  return Prisma.sql`(SELECT id FROM ${link.ends[0].entity.table} WHERE id = ${id} FOR KEY SHARE) h`;
 }
 
 /**
- * The id of one team, locked (step 2 above), as a sub-select: a single statement that writes the
- * team's link with `"teamId" = ${lockedTeam(id)}` locks the team first, since the sub-select runs
- * before the scan. NULL, so nothing is written, when the team is gone.
+ * The id of one second-end row, locked (step 2 above), as a sub-select: a single statement that
+ * writes its link with `column = ${lockedSecond(link, id)}` locks it first, since the sub-select
+ * runs before the scan. NULL, so nothing is written, when it is gone.
  */
-export function lockedTeam(teamId: number): Prisma.Sql {
-  return Prisma.sql`(SELECT id FROM "Team" WHERE id = ${teamId} FOR NO KEY UPDATE)`;
+export function lockedSecond(link: Link, id: number): Prisma.Sql {
+  return Prisma.sql`(SELECT id FROM ${link.ends[1].entity.table} WHERE id = ${id} FOR NO KEY UPDATE)`;
 }

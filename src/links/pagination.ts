@@ -3,27 +3,16 @@ import { badInput } from '../errors';
 import { Prisma } from '../generated/prisma/client';
 import { INT4_MAX } from '../ids';
 import { filterCost } from './filters';
+import type { AnyColumns, Column } from './columns';
+import type { Link } from './registry';
 
 // Keyset (cursor) pagination shared by every connection: the root lists and both directions of
-// the link. A cursor holds the sort key and id of its row, so a page starts with an index seek
+// a link. A cursor holds the sort key and id of its row, so a page starts with an index seek
 // wherever an index serves the ordering, however deep into the list it is.
 
 export type Direction = 'ASC' | 'DESC';
 
-export interface Column {
-  readonly sql: Prisma.Sql;
-  /** A timestamp's key is its milliseconds since the epoch (cursors hold it so). */
-  readonly type: 'int' | 'text' | 'timestamp';
-  readonly nullable: boolean;
-  /** Its name among the columns a page's SELECT returns. */
-  readonly output: string;
-}
-
-/** The orderable columns of a node type, by the GraphQL order field name; `ID` is required. */
-export type Columns<Field extends string> = Record<Field | 'ID', Column>;
-
-/** Columns of any node type, as the SQL builders read them. */
-export type AnyColumns = { ID: Column } & Partial<Record<string, Column>>;
+export type { AnyColumns, Column, Columns } from './columns';
 
 export interface ConnectionArgs {
   first?: number | null;
@@ -72,14 +61,16 @@ function checkSize(name: string, value: number | null | undefined): number | nul
 }
 
 /**
- * A connection's cost in an operation: its own (1, plus its filter's), and the multiplier of what
- * it contains, the page size it will return at most.
+ * The cost of a connection over nodes of this link in an operation: its own (1, plus its filter's),
+ * and the multiplier of what it contains, the page size it will return at most.
  */
-export function pageCost(args: ConnectionArgs & { where?: unknown }): { field: number; multiplier: number } {
-  const requested = args.first ?? args.last ?? pageSizes.default;
-  return {
-    field: 1 + filterCost(args.where),
-    multiplier: Number.isInteger(requested) ? Math.min(Math.max(requested, 0), pageSizes.max) : 1,
+export function pageCost(link: Link) {
+  return (args: ConnectionArgs & { where?: unknown }): { field: number; multiplier: number } => {
+    const requested = args.first ?? args.last ?? pageSizes.default;
+    return {
+      field: 1 + filterCost(link, args.where),
+      multiplier: Number.isInteger(requested) ? Math.min(Math.max(requested, 0), pageSizes.max) : 1,
+    };
   };
 }
 
@@ -122,6 +113,8 @@ export function pageSpec(
   args: ConnectionArgs,
   order: OrderArg<string> | null | undefined,
   columns: AnyColumns,
+  /** The connections whose orders `columns` lack (the link's, for a root list), for the refusal. */
+  elsewhere = '',
 ): PageSpec {
   const first = checkSize('first', args.first);
   const last = checkSize('last', args.last);
@@ -129,7 +122,7 @@ export function pageSpec(
   const field = order?.field ?? 'ID';
   const column = columns[field];
   // JOINED_AT is a field of the membership: only the link's connections have it.
-  if (!column) throw badInput(`${field} orders only the memberships of a hero or a team (Hero.teams, Team.heroes)`);
+  if (!column) throw badInput(`${field} orders only the memberships of one node (${elsewhere})`);
   return {
     field,
     direction: order?.direction ?? 'ASC',
@@ -182,7 +175,7 @@ export interface PageSql {
 
 /**
  * Conditions, order and size of one page; `columns.ID` is the tiebreaker. `literalLimit` writes the
- * page's size into the text instead of sending it as a parameter (see its use in links.ts).
+ * page's size into the text instead of sending it as a parameter (see its use in loaders.ts).
  */
 export function pageSql(spec: PageSpec, columns: AnyColumns, options: { literalLimit?: boolean } = {}): PageSql {
   const column = spec.field === 'ID' ? null : columns[spec.field]!;

@@ -1,5 +1,8 @@
 import { Client, Pool } from 'pg';
 import { applyMigrations, postgresMigrationFactory } from '../src/db/migrations';
+import { databaseUrl, defaultAdminUrl, defaultDatabaseName } from './dataset-names';
+
+export { databaseUrl, defaultAdminUrl, defaultDatabaseName };
 
 // The benchmark's data set (see bench/README.md), loaded into PostgreSQL with set-based
 // SQL. Every value comes from md5 of a fixed seed and the row's id, so two loads of the same scale
@@ -20,8 +23,6 @@ export const TEAMS_PER_HERO = 5;
 /** Changes whenever the rows generated for a scale change, so cached data sets are reloaded. */
 const GENERATOR_VERSION = 3;
 const SEED = 'heroes-bench-seed-1';
-
-export const defaultAdminUrl = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 export interface DatasetShape {
   scale: number;
@@ -60,17 +61,6 @@ export function datasetShape(scale: number): DatasetShape {
     normalTeamId: 1,
     teamsOfFirstHeroes: TEAMS_PER_HERO + 1,
   };
-}
-
-export function defaultDatabaseName(scale: number): string {
-  return `heroes_bench_${scale}`;
-}
-
-/** The URL of another database on the same server as `url`. */
-export function databaseUrl(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
 }
 
 /** An unsigned 32-bit pseudo-random number (as SQL), fixed by the seed, a stream name and a key. */

@@ -1,3 +1,4 @@
+import './explain-env';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -239,11 +240,9 @@ async function main() {
   const started = new Date();
   const loadAtStart = os.loadavg();
   const data = await ensureDataset({ scale, database: option('--database'), log: (line) => console.error(line) });
-  // The server's modules read DATABASE_URL when they load.
-  process.env.DATABASE_URL = data.url;
-  process.env.NODE_ENV = 'production';
-  // The bulk shape is a mutation, which production refuses to anonymous callers (viewers there).
-  process.env.ANONYMOUS_ROLE = 'admin';
+  // The server's modules read DATABASE_URL when they load: bench/explain-env.ts set it first.
+  if (process.env.DATABASE_URL !== data.url)
+    throw new Error(`DATABASE_URL is ${process.env.DATABASE_URL}, the data set ${data.url}`);
   const { onQuery, closeDatabase } = await import('../src/db');
   const { yoga } = await import('../src/graphql/yoga');
 

@@ -372,6 +372,8 @@ export interface Config {
   readonly maxCostInFlight: number;
   /** How long an operation may wait to start; one that cannot start within it is refused (503). */
   readonly queueWaitMs: number;
+  /** Small reads the server sends itself before it listens (src/graphql/warm-up.ts); 0: none. */
+  readonly warmUpRequests: number;
   /** Proxies in front of the server whose X-Forwarded-For is believed (the client's address). */
   readonly trustProxy: number;
   /** What clients may make the HTTP server hold (src/http/node-server.ts). */
@@ -438,6 +440,8 @@ export const config: Config = Object.freeze({
   maxCostInFlight: readInt('MAX_COST_IN_FLIGHT', 200_000, 1, 1_000_000_000),
   // MAX_COST_WAIT_MS was its name when only the cost made operations wait.
   queueWaitMs: readInt('MAX_QUEUE_WAIT_MS', readInt('MAX_COST_WAIT_MS', 2_000, 0, 600_000), 0, 600_000),
+  // Not under the tests, which start a hundred servers and measure no speed.
+  warmUpRequests: readInt('WARM_UP_REQUESTS', process.env.NODE_ENV === 'test' ? 0 : 300, 0, 100_000),
   trustProxy: readInt('TRUST_PROXY', 0, 0, 100),
   http: {
     sendTimeoutMs: readInt('HTTP_SEND_TIMEOUT_MS', 30_000, 100, 3_600_000),

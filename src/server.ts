@@ -14,6 +14,7 @@ import { logger } from './ops/logger';
 import { hub } from './realtime';
 import { serveWebSocket } from './realtime/websocket';
 import { refusalOnArrival, yoga } from './graphql/yoga';
+import { warmUp } from './graphql/warm-up';
 
 // Under load, the objects of answers in flight outlive a young-generation collection and are
 // promoted; left to its heuristics, V8 then lets the old generation grow to 4 times what survives
@@ -38,11 +39,11 @@ function warnIfOpen() {
   );
 }
 
-function readyLine(port: number, started: number, processes: number): string {
+function readyLine(port: number, started: number, processes: number, warmed = ''): string {
   const where = databaseKind === 'pglite' ? `PGlite in ${config.dataDir}` : 'PostgreSQL';
   const ms = Math.round(performance.now() - started);
   const how = processes > 1 ? `, ${processes} processes` : '';
-  return `GraphQL server on http://localhost:${port}${yoga.graphqlEndpoint} (${where}${how}, ready in ${ms} ms)`;
+  return `GraphQL server on http://localhost:${port}${yoga.graphqlEndpoint} (${where}${how}${warmed}, ready in ${ms} ms)`;
 }
 
 // At warn when LOG_LEVEL is warn or above: test/support/server-process.ts waits for this line.
@@ -111,6 +112,17 @@ async function main() {
   await prepare();
   // Read replicas (DATABASE_READ_URL) found fit by the first check are read from as the server starts.
   await startReplicaChecks();
+  // Before the port opens, so that a first burst meets a warm process (src/graphql/warm-up.ts).
+  let warmed = '';
+  if (config.warmUpRequests > 0) {
+    const outcome = await warmUp(yoga, config.warmUpRequests, databaseKind === 'pglite' ? 4 : config.poolMax);
+    warmed = `, warmed up in ${outcome.ms} ms`;
+    if (outcome.stoppedBy !== undefined) {
+      logger.info(
+        `Warm-up ended after ${outcome.answered} reads: ${outcome.stoppedBy} (anonymous callers may not read)`,
+      );
+    }
+  }
 
   const memory = config.http.maxMemoryBytes > 0 ? memoryInUse() : undefined;
   const server = createHttpServer(
@@ -134,7 +146,7 @@ async function main() {
   });
   server.listen(config.port, () => {
     // A worker's primary says when they all listen.
-    if (!isWorker) sayReady(readyLine((server.address() as AddressInfo).port, started, 1));
+    if (!isWorker) sayReady(readyLine((server.address() as AddressInfo).port, started, 1, warmed));
   });
 
   let stopping = false;

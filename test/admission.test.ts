@@ -162,16 +162,51 @@ it('refuses at once a newcomer that the measured drain rate says would not start
   expect(await Promise.all(waiting)).toEqual(waiting.map(() => null));
 });
 
+it("lets a new burst wait rather than refusing it from the last backlog's pace", async () => {
+  const queue = admission({ maxInFlight: 1, waitMs: 1_000 });
+  expect(queue.admit('a', 1)).toBeNull();
+  const slow = Array.from({ length: 10 }, () => queue.admit('a', 1) as Promise<Refusal | null>);
+  // The backlog drains slowly, 50 ms apart (20 per second), until it is empty.
+  for (let i = 0; i < 11; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    queue.release('a', 1);
+  }
+  expect(await Promise.all(slow)).toEqual(slow.map(() => null));
+  // A burst of 60 at once: at the last backlog's pace the tail would wait 3 s, past the 1 s it
+  // may; but that pace says nothing of this one (it was an emptying queue's, or a cold process's).
+  expect(queue.admit('a', 1)).toBeNull();
+  const burst = Array.from({ length: 60 }, () => queue.admit('a', 1));
+  expect(burst.every((outcome) => outcome instanceof Promise)).toBe(true);
+  // It drains fast, and all of it starts.
+  for (let i = 0; i < 61; i++) {
+    await settle();
+    queue.release('a', 1);
+  }
+  expect(await Promise.all(burst)).toEqual(burst.map(() => null));
+  expect(queue.stats()).toEqual({ running: 0, cost: 0, waiting: 0, clients: 0 });
+});
+
 it('measures a drain rate only from recent departures', () => {
   const rate = new DrainRate(2_000);
   expect(rate.waitMs(10, 0)).toBeNull();
-  for (let t = 0; t < 10; t++) rate.departed(t * 100);
+  for (let t = 0; t < 10; t++) rate.departed(5, t * 100);
   // 10 departures 100 ms apart: 1 per 100 ms; 5 ahead of a newcomer: about 600 ms, however long
   // since the last (the queue may have been empty).
   expect(rate.waitMs(5, 1_000)).toBeCloseTo(600, 0);
   expect(rate.waitMs(5, 1_500)).toBeCloseTo(600, 0);
   // Long after, the same departures say nothing.
   expect(rate.waitMs(5, 10_000)).toBeNull();
+});
+
+it("measures each backlog's drain afresh: the departure that empties the queue ends the measure", () => {
+  const rate = new DrainRate(2_000);
+  // A backlog drained slowly (a cold process), one departure every 100 ms, the last emptying it.
+  for (let t = 0; t < 10; t++) rate.departed(9 - t, t * 100);
+  // 500 ms later a new burst: nothing known of its drain, so it waits and is measured, rather
+  // than being refused from the last one's pace (1,000 ahead at 1 per 100 ms: 100 s).
+  expect(rate.waitMs(1_000, 1_400)).toBeNull();
+  for (let t = 0; t < 10; t++) rate.departed(1_000 - t, 1_400 + t);
+  expect(rate.waitMs(990, 1_410)).toBeCloseTo(991, 0);
 });
 
 describe('the client of an operation', () => {

@@ -11,6 +11,7 @@ import { yoga } from '../src/graphql/yoga';
 import { makeHeroes, makeTeams, resetDatabase } from './support/factories';
 import { prisma } from '../src/db';
 import { type ServerProcess, startServer } from './support/server-process';
+import { warmUp, warmUpHeader } from '../src/graphql/warm-up';
 import { describeOnPGlite } from './support/postgres-only';
 
 // GET /metrics: Prometheus' text format, read after requests of each kind. The registry is the
@@ -95,6 +96,32 @@ it('counts requests by operation and outcome, errors by code, statements and loa
       0,
     );
   expect(requests(after) - requests(before)).toBe(4);
+});
+
+it("leaves the server's own warm-up out: its reads neither count nor log, and its header cannot be forged", async () => {
+  const requests = (text: string) =>
+    [...text.matchAll(/^graphql_request_duration_seconds_count\{.*\} (\d+)$/gm)].reduce(
+      (sum, m) => sum + Number(m[1]),
+      0,
+    );
+  const before = await scrape();
+  const outcome = await warmUp(yoga, 12, 3);
+  expect(outcome).toMatchObject({ answered: 12, stoppedBy: undefined });
+  const between = await scrape();
+  expect(requests(between) - requests(before)).toBe(0);
+  // It did read the database: the statements of its requests are the loaders' batches.
+  expect(
+    sample(between, 'dataloader_batch_size_count{loader="Team.heroes"}') -
+      sample(before, 'dataloader_batch_size_count{loader="Team.heroes"}'),
+  ).toBeGreaterThan(0);
+  // The header with any other value is a client's request like any other.
+  const forged = await yoga.fetch('http://yoga/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', [warmUpHeader.name]: 'guess' },
+    body: JSON.stringify({ query: heroesWithTeams }),
+  });
+  expect(forged.status).toBe(200);
+  expect(requests(await scrape()) - requests(between)).toBe(1);
 });
 
 it('counts the statements of writes, through Prisma Client', async () => {
@@ -197,7 +224,7 @@ describeOnPGlite('configuration', () => {
   beforeAll(async () => {
     [off, moved] = await Promise.all([
       startServer({ DATA_DIR: 'memory://', METRICS: 'false' }),
-      startServer({ DATA_DIR: 'memory://', METRICS_PATH: '/internal/metrics' }),
+      startServer({ DATA_DIR: 'memory://', METRICS_PATH: '/internal/metrics', WARM_UP_REQUESTS: '20' }),
     ]);
   }, 60_000);
 
@@ -214,7 +241,12 @@ describeOnPGlite('configuration', () => {
   it('METRICS_PATH moves it', async () => {
     const response = await fetch(`${moved.url}/internal/metrics`);
     expect(response.status).toBe(200);
-    expect(await response.text()).toContain('# TYPE graphql_request_duration_seconds histogram');
+    const text = await response.text();
+    expect(text).toContain('# TYPE graphql_request_duration_seconds histogram');
+    // WARM_UP_REQUESTS: it warmed up before it listened, and counted none of that as requests.
+    expect(moved.output()).toMatch(/warmed up in \d+ ms, ready in/);
+    expect(off.output()).not.toMatch(/warmed up/);
+    expect(text).not.toMatch(/^graphql_request_duration_seconds_count\{/m);
     expect((await fetch(`${moved.url}/metrics`)).status).toBe(404);
   });
 });

@@ -81,7 +81,7 @@ export function gatePGlite(pglite: PGlite, timeoutMs: number): void {
       return;
     }
     clearTimeout(waiter.timer);
-    drain.departed();
+    drain.departed(line.length);
     waiter.start();
   };
   // PGlite calls its own query() while it starts (to learn the array types), which the first

@@ -68,7 +68,7 @@ function boundWaiting(pool: Pool, maxRequests: number, timeoutMs: number, size: 
       if (left === 0) waiting.delete(who);
       else waiting.set(who, left);
       if (!error) {
-        drain.departed();
+        drain.departed(pool.waitingCount);
         return undefined;
       }
       // Still full: the connections were busy, not the server away.

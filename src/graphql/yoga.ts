@@ -17,6 +17,7 @@ import { Admission, clientKey, memoryInUse, useAdmission } from '../http/admissi
 import { useMutationOutcomes } from './mutation-outcome';
 import { useMetricsEndpoint } from '../http/metrics-endpoint';
 import { observeRequest, watchPool, watchReplicas } from '../ops/metrics';
+import { isWarmUp } from './warm-up';
 import { logRequest } from '../ops/request-log';
 import { useRequestTracking } from '../ops/request-tracking';
 import { useSharedEventLoaders } from '../realtime/subscribe';
@@ -205,6 +206,6 @@ export const yoga = createYoga({
     // Each GraphQL request's id, operation, statements, errors and status, for its log line and
     // metrics. It wraps the whole request whatever its place; last, so that it sees the errors'
     // codes as useErrorCodes completes them.
-    useRequestTracking({ endpoint: '/graphql', onDone: [observeRequest, logRequest] }),
+    useRequestTracking({ endpoint: '/graphql', onDone: [observeRequest, logRequest], untracked: isWarmUp }),
   ],
 });

@@ -335,7 +335,7 @@ export class Admission {
         // Its next operation waits for the other clients' turns.
         if (line.waiting.length > 0) this.turns.push(line);
         this.start(line, head.cost);
-        this.drain.departed();
+        this.drain.departed(this.waitingCount);
         started = true;
         head.settle(null);
       }

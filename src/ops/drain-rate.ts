@@ -2,9 +2,17 @@
 // connection of the pool (src/db/pools.ts) or a turn on the embedded database (src/db/pglite.ts).
 
 /**
- * How fast a queue drains: when the last of its recent departures left. With `waiting` in line
- * ahead, a newcomer's wait is about waiting / rate. Unknown (null) until enough departures were
- * seen lately: a first burst is admitted to wait, and its own drain is measured.
+ * How fast a queue drains while it has a backlog: when the last of its recent departures left.
+ * With `waiting` in line ahead, a newcomer's wait is about waiting / rate. Unknown (null) until
+ * enough departures of the current backlog were seen: a burst is admitted to wait, and its own
+ * drain is measured.
+ *
+ * Only departures with others still waiting behind them count, and the one that empties the
+ * queue ends the measure. A departure from a queue about to empty is paced by arrivals (the
+ * tail of a burst still being read and parsed), not by capacity; and the rate of one backlog says
+ * little of the next: a burst arriving 500 ms after another was measured against the first one's
+ * tail (on a cold process, slower than the second burst would be), and had 413 of its 1,000
+ * small reads refused at once although the server then drained it all in 1.8 s.
  */
 export class DrainRate {
   private static readonly SAMPLES = 64;
@@ -17,8 +25,13 @@ export class DrainRate {
     private readonly windowMs: number,
   ) {}
 
-  /** A departure from the queue, now. */
-  departed(now = performance.now()): void {
+  /** A departure from the queue, now, with `left` still waiting behind it. */
+  departed(left: number, now = performance.now()): void {
+    if (left === 0) {
+      this.times.length = 0;
+      this.next = 0;
+      return;
+    }
     if (this.times.length < DrainRate.SAMPLES) this.times.push(now);
     else this.times[this.next] = now;
     this.next = (this.next + 1) % DrainRate.SAMPLES;

@@ -170,12 +170,14 @@ export function outcomeOf(codes: readonly string[], status: number): Outcome {
 export function useRequestTracking(options: {
   endpoint: string;
   onDone: readonly ((record: RequestRecord) => void)[];
+  /** Requests neither logged nor counted (the server's own warm-up). */
+  untracked?: (request: Request) => boolean;
 }): Plugin {
   const records = new WeakMap<Request, RequestRecord>();
   return {
     instrumentation: {
       request({ request }, wrapped) {
-        if (pathOf(request.url) !== options.endpoint) return wrapped();
+        if (pathOf(request.url) !== options.endpoint || options.untracked?.(request)) return wrapped();
         const record = newRecord(request.headers.get('x-request-id'), request.headers.get('traceparent'));
         records.set(request, record);
         return scope.run(record, wrapped);

@@ -241,16 +241,12 @@ function declareEntity<Row extends { id: number }>(datamodel: Datamodel, name: s
     sortFields[order] = field;
   }
   for (const [field] of Object.values(spec.filters)) columnOf(field);
-  const read = (values: unknown[]): Row => {
-    const row: Record<string, unknown> = {};
-    for (let i = 0; i < fields.length; i++) row[fields[i]!] = values[i];
-    return row as Row;
-  };
-  const readColumns = (arrays: unknown[][], i: number): Row => {
-    const row: Record<string, unknown> = {};
-    for (let k = 0; k < fields.length; k++) row[fields[k]!] = arrays[k]![i];
-    return row as Row;
-  };
+  const read = rowBuilder<(values: unknown[]) => Row>(fields, 'values', (k) => `values[${k}]`);
+  const readColumns = rowBuilder<(arrays: unknown[][], i: number) => Row>(
+    fields,
+    'arrays, i',
+    (k) => `arrays[${k}][i]`,
+  );
   const bare = columns.map(columnAs);
   return {
     name,
@@ -366,4 +362,16 @@ export function sideOf<Node extends { id: number }>(link: Link, field: string): 
   const side = link.sides[field];
   if (!side) throw new Error(`${link.name} has no side ${field}`);
   return side as unknown as LinkSide<Node>;
+}
+
+/**
+ * A function making a row `{ field: value, … }` of `fields`, each value read by `valueOf(k)` from
+ * `params`, compiled once per entity. Its object literal gives every row of the entity one shape
+ * that V8 knows in advance; a loop assigning the fields by name made each row go through the
+ * shape's transitions, a share of a page's CPU (Q2, 100 teams of 50 heroes, read 5,000 rows per
+ * request). The names come from the Prisma datamodel, never from a request, and are quoted.
+ */
+function rowBuilder<Fn>(fields: readonly string[], params: string, valueOf: (k: number) => string): Fn {
+  const body = fields.map((field, k) => `${JSON.stringify(field)}: ${valueOf(k)}`).join(', ');
+  return new Function(params, `return { ${body} };`) as Fn;
 }

@@ -406,17 +406,22 @@ interface Sample {
 }
 
 /** One request to the server and one run of the floor statement, checked against each other. */
-async function sample(server: Server, query: BenchQuery, db: Client): Promise<Sample> {
-  const shape = server.dataset;
+/** One request to `server` (ours, the baseline or the peer), outside the measurements. */
+async function postOnce(server: Server, body: string, timeoutMs: number): Promise<{ status: number; body: string }> {
   const response = await fetch(server.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: requestBody(query, shape),
-    signal: AbortSignal.timeout(30_000),
+    body,
+    signal: AbortSignal.timeout(timeoutMs),
   });
-  const body = await response.text();
+  return { status: response.status, body: await response.text() };
+}
+
+async function sample(server: Server, query: BenchQuery, db: Client): Promise<Sample> {
+  const shape = server.dataset;
+  const { status, body } = await postOnce(server, requestBody(query, shape), 30_000);
   const where = `${query.key} on ${shape.database}`;
-  if (response.status !== 200) throw new Error(`${where}: status ${response.status}: ${body.slice(0, 500)}`);
+  if (status !== 200) throw new Error(`${where}: status ${status}: ${body.slice(0, 500)}`);
   const parsed = JSON.parse(body) as { data?: unknown; errors?: unknown };
   if (parsed.errors !== undefined || !parsed.data) throw new Error(`${where}: ${body.slice(0, 1000)}`);
   const counts = query.check(parsed.data, shape);
@@ -445,15 +450,8 @@ async function sample(server: Server, query: BenchQuery, db: Client): Promise<Sa
  * it is then timed against its own answer, and the report says so.
  */
 async function baselineSample(baseline: Server, query: BenchQuery, ours: Sample) {
-  const response = await fetch(baseline.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: requestBody(query, baseline.dataset),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const body = await response.text();
-  if (response.status !== 200)
-    throw new Error(`the baseline answered ${query.key} with ${response.status}: ${body.slice(0, 300)}`);
+  const { status, body } = await postOnce(baseline, requestBody(query, baseline.dataset), 30_000);
+  if (status !== 200) throw new Error(`the baseline answered ${query.key} with ${status}: ${body.slice(0, 300)}`);
   if (body === ours.body) return { body, differs: null };
   const parsed = JSON.parse(body) as { data?: unknown };
   const oursData = (JSON.parse(ours.body) as { data?: unknown }).data;
@@ -477,15 +475,9 @@ interface PeerSample {
  * names and ids mapped to ours) must hold the same rows in the same order with the same values.
  */
 async function peerSample(peer: Server, query: BenchQuery, ours: Sample): Promise<PeerSample> {
-  const response = await fetch(peer.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: requestBody(query, peer.dataset, 'peer'),
-    signal: AbortSignal.timeout(60_000),
-  });
-  const body = await response.text();
+  const { status, body } = await postOnce(peer, requestBody(query, peer.dataset, 'peer'), 60_000);
   const bytes = Buffer.byteLength(body);
-  if (response.status !== 200) return { bytes, refused: `the peer answered ${response.status}: ${body.slice(0, 300)}` };
+  if (status !== 200) return { bytes, refused: `the peer answered ${status}: ${body.slice(0, 300)}` };
   const parsed = JSON.parse(body) as { data?: unknown; errors?: unknown };
   if (parsed.errors !== undefined || !parsed.data) {
     return { bytes, refused: `the peer answered with errors: ${body.slice(0, 500)}` };

@@ -7,7 +7,7 @@ import { createHttpServer } from './http/node-server';
 import { withHttpLayers } from './http/layers';
 import { listenForMetrics } from './http/metrics-listener';
 import { memoryInUse } from './http/admission';
-import { ownMetrics } from './http/metrics-endpoint';
+import { metricsReader } from './http/metrics-endpoint';
 import { prepareDatabase } from './db/prepare';
 import { markStopping } from './http/health';
 import { logger } from './ops/logger';
@@ -133,7 +133,7 @@ async function main() {
     refusalOnArrival,
   );
   // A worker's metrics are served by its primary, which gathers every worker's.
-  if (!isWorker) await serveMetrics(ownMetrics());
+  if (!isWorker) await serveMetrics(metricsReader());
   // Subscriptions over WebSocket (graphql-ws) at the same /graphql (src/realtime/websocket.ts).
   const websocket = serveWebSocket(server, yoga);
   // Failing to listen (the port in use) reaches the WebSocket server's error listener, which only

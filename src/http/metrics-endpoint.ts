@@ -7,11 +7,12 @@ import { clusterMetrics, isWorker } from './processes';
 let defaultsCollected = false;
 
 /**
- * What a scrape answers: this process's metrics, with its own (CPU, memory, heap, event loop lag,
- * GC, handles) from prom-client; in a worker of WEB_CONCURRENCY > 1, those of every worker,
- * gathered by the primary (src/http/processes.ts).
+ * What a scrape answers, on the main port or a listener of its own (METRICS_PORT): this process's
+ * metrics, with its own (CPU, memory, heap, event loop lag, GC, handles) from prom-client; in a
+ * worker of WEB_CONCURRENCY > 1, those of every worker, gathered by the primary
+ * (src/http/processes.ts).
  */
-function metricsReader(): () => Promise<string> {
+export function metricsReader(): () => Promise<string> {
   if (!defaultsCollected) {
     defaultsCollected = true;
     collectDefaultMetrics({ register: registry });
@@ -61,9 +62,4 @@ export function useMetricsEndpoint(path: string, token: string | undefined): Plu
       );
     },
   };
-}
-
-/** The metrics of this process, for a listener of their own (METRICS_PORT) in a single process. */
-export function ownMetrics(): () => Promise<string> {
-  return metricsReader();
 }

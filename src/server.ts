@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { isWorker, runPrimary } from './http/processes';
 import { config } from './config';
-import { closeDatabase, databaseKind, openDatabase, startReplicaChecks } from './db';
+import { closeDatabase, databaseKind, openDatabase, startChangeLogPruning, startReplicaChecks } from './db';
 import { DataFolderInUseError } from './db/data-folder-lock';
 import { createHttpServer } from './http/node-server';
 import { withHttpLayers } from './http/layers';
@@ -58,6 +58,8 @@ async function prepare(): Promise<void> {
     if (applied.length > 0) logger.info(`Applied migrations: ${applied.join(', ')}`);
     if (seeded) logger.info('Loaded the sample heroes and teams into the empty database');
   }
+  // Every server prunes the change log (one at a time: src/db/change-log.ts).
+  startChangeLogPruning(config.realtime.changeLogRetentionMs);
 }
 
 /**

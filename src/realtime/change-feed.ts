@@ -20,7 +20,8 @@ export class ChangeFeed {
   private starting: Promise<void> | undefined;
   private started = false;
   private reading: Promise<void> | null = null;
-  private again = false;
+  /** The position a wake-up asked to be read up to, not yet read (0: none). */
+  private wanted = 0;
   private retry: NodeJS.Timeout | undefined;
   private stopped = false;
   /** Reads of the log so far (tests and the bench count them). */
@@ -37,7 +38,7 @@ export class ChangeFeed {
       (head) => {
         this.head = head;
         this.started = true;
-        if (this.again) this.wake();
+        this.wake(0);
       },
       (error: unknown) => {
         this.starting = undefined;
@@ -54,25 +55,25 @@ export class ChangeFeed {
   /**
    * A notification came (`payload`: the position its transaction committed at), or the LISTEN
    * connection is back: read what was committed since. A notification of a position read already
-   * (it came late, after a read that it was meant to ask for) needs no read.
+   * (it came late, after a read that covered it) needs no read.
    */
   notified(payload: string): void {
     const position = Number(payload);
-    if (this.started && Number.isSafeInteger(position) && position > 0 && position <= this.head) return;
-    this.wake();
+    this.wake(Number.isSafeInteger(position) && position > 0 ? position : Infinity);
   }
 
-  /** Reads what was committed since the last read (or once the current read is done). */
-  wake(): void {
+  /**
+   * Reads what was committed since the last read, up to `position` at least (Infinity: whatever
+   * there is), now or once the read under way is done, if that one did not reach it.
+   */
+  wake(position = Infinity): void {
     if (this.stopped) return;
-    if (!this.started || this.reading) {
-      this.again = true;
-      return;
-    }
-    this.again = false;
+    this.wanted = Math.max(this.wanted, position);
+    if (!this.started || this.reading || this.wanted <= this.head) return;
+    this.wanted = 0;
     this.reading = this.readAll().finally(() => {
       this.reading = null;
-      if (this.again) this.wake();
+      this.wake(0);
     });
   }
 

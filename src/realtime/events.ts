@@ -110,11 +110,8 @@ export function forEachEvent(
       continue;
     }
     const node = nodeKinds[entry.kind];
-    if (!node) {
-      // A kind this server does not know (a newer one's): its rows are not events here, and are
-      // not counted, which would shift the numbers of the rest only for kinds no server knows yet.
-      continue;
-    }
+    // No other kind is written (migration change_log); one written by a newer server is skipped.
+    if (!node) continue;
     const [type, kind] = node;
     for (const id of rows) {
       if (wanted('node', id, 0, type)) each({ of: 'node', position, index, committedAt, kind, type, id });

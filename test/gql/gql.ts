@@ -131,6 +131,7 @@ type Documents = {
     "\n  query Node($id: ID!) {\n    node(id: $id) {\n      __typename\n      id\n      ... on Hero {\n        name\n      }\n      ... on Team {\n        headquarters\n      }\n    }\n  }\n": typeof types.NodeDocument,
     "\n  query Nodes($ids: [ID!]!) {\n    nodes(ids: $ids) {\n      __typename\n      id\n    }\n  }\n": typeof types.NodesDocument,
     "\n  subscription TeamMemberships($teamId: ID) {\n    membershipChanged(teamId: $teamId) {\n      kind\n      heroId\n      teamId\n      hero {\n        name\n      }\n    }\n  }\n": typeof types.TeamMembershipsDocument,
+    "\n    subscription ResumeOnReplica($teamId: ID, $after: String) {\n      membershipChanged(teamId: $teamId, after: $after) {\n        kind\n        heroId\n        cursor\n      }\n    }\n  ": typeof types.ResumeOnReplicaDocument,
     "\n  subscription Memberships($heroId: ID, $teamId: ID) {\n    membershipChanged(heroId: $heroId, teamId: $teamId) {\n      kind\n      heroId\n      teamId\n      isTraining\n      hero {\n        name\n      }\n      team {\n        name\n      }\n    }\n  }\n": typeof types.MembershipsDocument,
     "\n  subscription NodeChanges($id: ID!) {\n    nodeChanged(id: $id) {\n      kind\n      id\n      node {\n        id\n        ... on Hero {\n          name\n        }\n        ... on Team {\n          name\n        }\n      }\n    }\n  }\n": typeof types.NodeChangesDocument,
     "\n    subscription Rich($teamId: ID) {\n      membershipChanged(teamId: $teamId) {\n        kind\n        hero {\n          name\n          teams(first: 5) {\n            totalCount\n            edges {\n              node {\n                name\n              }\n            }\n          }\n        }\n        team {\n          name\n          heroes {\n            totalCount\n          }\n        }\n      }\n    }\n  ": typeof types.RichDocument,
@@ -258,6 +259,7 @@ const documents: Documents = {
     "\n  query Node($id: ID!) {\n    node(id: $id) {\n      __typename\n      id\n      ... on Hero {\n        name\n      }\n      ... on Team {\n        headquarters\n      }\n    }\n  }\n": types.NodeDocument,
     "\n  query Nodes($ids: [ID!]!) {\n    nodes(ids: $ids) {\n      __typename\n      id\n    }\n  }\n": types.NodesDocument,
     "\n  subscription TeamMemberships($teamId: ID) {\n    membershipChanged(teamId: $teamId) {\n      kind\n      heroId\n      teamId\n      hero {\n        name\n      }\n    }\n  }\n": types.TeamMembershipsDocument,
+    "\n    subscription ResumeOnReplica($teamId: ID, $after: String) {\n      membershipChanged(teamId: $teamId, after: $after) {\n        kind\n        heroId\n        cursor\n      }\n    }\n  ": types.ResumeOnReplicaDocument,
     "\n  subscription Memberships($heroId: ID, $teamId: ID) {\n    membershipChanged(heroId: $heroId, teamId: $teamId) {\n      kind\n      heroId\n      teamId\n      isTraining\n      hero {\n        name\n      }\n      team {\n        name\n      }\n    }\n  }\n": types.MembershipsDocument,
     "\n  subscription NodeChanges($id: ID!) {\n    nodeChanged(id: $id) {\n      kind\n      id\n      node {\n        id\n        ... on Hero {\n          name\n        }\n        ... on Team {\n          name\n        }\n      }\n    }\n  }\n": types.NodeChangesDocument,
     "\n    subscription Rich($teamId: ID) {\n      membershipChanged(teamId: $teamId) {\n        kind\n        hero {\n          name\n          teams(first: 5) {\n            totalCount\n            edges {\n              node {\n                name\n              }\n            }\n          }\n        }\n        team {\n          name\n          heroes {\n            totalCount\n          }\n        }\n      }\n    }\n  ": types.RichDocument,
@@ -750,6 +752,10 @@ export function graphql(source: "\n  query Nodes($ids: [ID!]!) {\n    nodes(ids:
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription TeamMemberships($teamId: ID) {\n    membershipChanged(teamId: $teamId) {\n      kind\n      heroId\n      teamId\n      hero {\n        name\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription TeamMemberships($teamId: ID) {\n    membershipChanged(teamId: $teamId) {\n      kind\n      heroId\n      teamId\n      hero {\n        name\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    subscription ResumeOnReplica($teamId: ID, $after: String) {\n      membershipChanged(teamId: $teamId, after: $after) {\n        kind\n        heroId\n        cursor\n      }\n    }\n  "): (typeof documents)["\n    subscription ResumeOnReplica($teamId: ID, $after: String) {\n      membershipChanged(teamId: $teamId, after: $after) {\n        kind\n        heroId\n        cursor\n      }\n    }\n  "];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -8,7 +8,9 @@ import { prisma, pruneChangeLog } from '../src/db';
 import { yoga } from '../src/graphql/yoga';
 import { captureLog } from '../src/ops/logger';
 import { feed, hub, listenForChanges } from '../src/realtime';
-import { encodeCursor } from '../src/realtime/events';
+import { GraphQLError } from 'graphql';
+import { decodeCursor, encodeCursor } from '../src/realtime/events';
+import { membershipEvents, ResumedStream } from '../src/realtime/resume';
 import { stopServer } from './support/access';
 import { heroId, makeHeroes, makeTeams, resetDatabase, teamId } from './support/factories';
 import { recordSql } from './support/graphql';
@@ -228,6 +230,52 @@ describe('resuming after a cursor', () => {
     expect([...seen, ...others].map(line)).toEqual(heroes.map((h) => `ADDED ${h}/${t1} false`));
     await nothingMore(rest);
   });
+
+  it('a long replay is read a page (200 transactions) at a time; a cursor pruned during it ends the stream with CURSOR_EXPIRED', async () => {
+    const [h1] = heroes as [number];
+    const [t1] = teams as [number];
+    const first = await subscribe<MembershipData>(Resume, { teamId: teamId(t1) });
+    await join(h1, t1);
+    const { cursor } = (await first.next())!.data!.membershipChanged;
+    await first.close();
+    // 450 transactions while away, each one flipping isTraining.
+    for (let i = 0; i < 450; i++) {
+      await prisma.heroTeamLink.update({
+        where: { teamId_heroId: { teamId: t1, heroId: h1 } },
+        data: { isTraining: i % 2 === 0 },
+      });
+    }
+    await feed.caughtUp();
+    const expected = Array.from({ length: 450 }, (_, i) => `UPDATED ${h1}/${t1} ${i % 2 === 0}`);
+    const { result: lines, statements } = await recordSql(async () => {
+      const resumed = await subscribe<MembershipData>(Resume, { teamId: teamId(t1), after: cursor });
+      const lines = (await resumed.take(450, 60_000)).map(line);
+      await nothingMore(resumed);
+      return lines;
+    });
+    expect(lines).toEqual(expected);
+    // The cursor's check, then pages of 200, 200 and 50 transactions.
+    expect(statements.filter((sql) => sql.includes('AS anchored'))).toHaveLength(3);
+
+    // Again, the log pruned once the first page is read (driven by hand: a server reads ahead of
+    // its client, so over HTTP the moment would be a race): that page's events, then the error.
+    const after = decodeCursor(cursor)!;
+    const before = hub.size;
+    const live = hub.memberships({ teamId: t1 }, after);
+    const again = new ResumedStream(live, after, feed.head, membershipEvents({ teamId: t1 }));
+    const kindOf = (result: IteratorResult<unknown>) =>
+      result.value instanceof Error
+        ? (result.value as GraphQLError).extensions.code
+        : `${(result.value as { kind: string }).kind} ${(result.value as { isTraining: boolean }).isTraining}`;
+    expect(kindOf(await again.next())).toBe('UPDATED true');
+    await prisma.$executeRaw`UPDATE "ChangeCommit" SET "committedAt" = "committedAt" - interval '2 days'`;
+    expect(await pruneChangeLog(86_400_000)).toBeGreaterThan(450);
+    // The first page held the cursor's own transaction and 199 more.
+    for (let i = 1; i < 199; i++) expect(kindOf(await again.next())).toBe(`UPDATED ${i % 2 === 0}`);
+    expect(kindOf(await again.next())).toBe('CURSOR_EXPIRED');
+    expect((await again.next()).done).toBe(true);
+    expect(hub.size).toBe(before);
+  }, 120_000);
 
   it('nodeChanged resumes too', async () => {
     const [h1] = heroes as [number];

@@ -78,6 +78,9 @@ export class ResumedStream<Event extends EventPosition> implements AsyncIterable
   private anchor: number;
   private from: number;
   private replaying: boolean;
+  /** The cursor was pruned while its replay was read: the stream's last delivery. */
+  private expired: GraphQLError | null = null;
+  private over = false;
 
   constructor(
     private readonly live: EventStream<Event>,
@@ -94,6 +97,15 @@ export class ResumedStream<Event extends EventPosition> implements AsyncIterable
   async next(): Promise<IteratorResult<Delivery<Event>>> {
     while (this.replaying && this.taken >= this.buffer.length) await this.page();
     if (this.taken < this.buffer.length) return { value: this.buffer[this.taken++]!, done: false };
+    if (this.expired) {
+      // Before anything live: what lies between the replay's last event and the live ones is gone.
+      // The stream ends after it (the live one too, at the next read).
+      const error = this.expired;
+      this.expired = null;
+      this.over = true;
+      return { value: error, done: false };
+    }
+    if (this.over) return this.live.return();
     return this.live.next();
   }
 
@@ -106,7 +118,7 @@ export class ResumedStream<Event extends EventPosition> implements AsyncIterable
     if (!anchored) {
       // Pruned while it was being read: what follows it may be gone.
       this.replaying = false;
-      this.live.fail(cursorExpired());
+      this.expired = cursorExpired();
       return;
     }
     let transactions = 0;

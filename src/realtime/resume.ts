@@ -59,8 +59,8 @@ export function membershipEvents(filter: MembershipFilter): (entries: readonly L
 
 /** The events of `entries` a nodeChanged subscription of one hero or team follows. */
 export function nodeEvents(type: NodeType, id: number): (entries: readonly LogEntry[]) => NodeEvent[] {
-  const wanted = (of: string, a: number, _b: number, of_type?: NodeType) =>
-    of === 'node' && a === id && of_type === type;
+  const wanted = (of: string, a: number, _b: number, nodeType?: NodeType) =>
+    of === 'node' && a === id && nodeType === type;
   return (entries) => {
     const shared = new EventLoaders();
     const events: NodeEvent[] = [];

@@ -58,8 +58,6 @@ async function prepare(): Promise<void> {
     if (applied.length > 0) logger.info(`Applied migrations: ${applied.join(', ')}`);
     if (seeded) logger.info('Loaded the sample heroes and teams into the empty database');
   }
-  // Every server prunes the change log (one at a time: src/db/change-log.ts).
-  startChangeLogPruning(config.realtime.changeLogRetentionMs);
 }
 
 /**
@@ -111,6 +109,9 @@ async function main() {
   if (config.webConcurrency > 1 && !isWorker) return primary(started);
   if (!isWorker) warnIfOpen();
   await prepare();
+  // Every serving process prunes the change log (one at a time: src/db/change-log.ts); not the
+  // primary of WEB_CONCURRENCY, which closes its database once it has migrated.
+  startChangeLogPruning(config.realtime.changeLogRetentionMs);
   // Read replicas (DATABASE_READ_URL) found fit by the first check are read from as the server starts.
   await startReplicaChecks();
 

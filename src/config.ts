@@ -34,6 +34,18 @@ function readChoice<T extends string>(name: string, choices: readonly T[], fallb
   return value;
 }
 
+const durationUnits: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration such as `24h`, `90m`, `30s`, `7d` or `500ms`, in ms. */
+function readDuration(name: string, fallback: string, minMs: number): number {
+  const raw = process.env[name] || fallback;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(raw.trim());
+  const ms = match ? Number(match[1]) * durationUnits[match[2]!]! : NaN;
+  if (!(ms >= minMs))
+    throw new Error(`${name} must be a duration of at least ${minMs} ms such as 24h, 90m or 30s, got "${raw}"`);
+  return ms;
+}
+
 /** The path of the metrics: a plain path of its own, not one the server answers otherwise. */
 function readMetricsPath(): string {
   const raw = process.env.METRICS_PATH || '/metrics';
@@ -407,6 +419,11 @@ export interface Config {
     readonly maxSubscriptionsPerConnection: number;
     /** How often a WebSocket connection is pinged; one that has not answered by the next ping is closed. */
     readonly wsKeepAliveMs: number;
+    /**
+     * How long the change log keeps a transaction (CHANGE_LOG_RETENTION): a subscription may
+     * resume (`after:`) from a cursor this recent; older ones are CURSOR_EXPIRED.
+     */
+    readonly changeLogRetentionMs: number;
   };
   /** One JSON object per line, or a short line for people to read. */
   readonly logFormat: 'json' | 'pretty';
@@ -477,6 +494,7 @@ export const config: Config = Object.freeze({
     maxSubscriptions: readInt('MAX_SUBSCRIPTIONS', 10_000, 1, 10_000_000),
     maxSubscriptionsPerConnection: readInt('MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1, 100_000),
     wsKeepAliveMs: readInt('WS_KEEP_ALIVE_MS', 12_000, 100, 3_600_000),
+    changeLogRetentionMs: readDuration('CHANGE_LOG_RETENTION', '24h', 1_000),
   }),
   // Tests send thousands of requests in process: a line each would bury what they print.
   logLevel: readChoice('LOG_LEVEL', logLevels, process.env.NODE_ENV === 'test' ? 'warn' : 'info'),

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { isWorker, runPrimary } from './http/processes';
 import { config } from './config';
-import { closeDatabase, databaseKind, openDatabase, startReplicaChecks } from './db';
+import { closeDatabase, databaseKind, openDatabase, startChangeLogPruning, startReplicaChecks } from './db';
 import { DataFolderInUseError } from './db/data-folder-lock';
 import { createHttpServer } from './http/node-server';
 import { withHttpLayers } from './http/layers';
@@ -110,6 +110,9 @@ async function main() {
   if (config.webConcurrency > 1 && !isWorker) return primary(started);
   if (!isWorker) warnIfOpen();
   await prepare();
+  // Every serving process prunes the change log (one at a time: src/db/change-log.ts); not the
+  // primary of WEB_CONCURRENCY, which closes its database once it has migrated.
+  startChangeLogPruning(config.realtime.changeLogRetentionMs);
   // Read replicas (DATABASE_READ_URL) found fit by the first check are read from as the server starts.
   await startReplicaChecks();
   // Before the port opens, so that a first burst meets a warm process (src/graphql/warm-up.ts).

@@ -118,20 +118,68 @@ it("a mutation on one process reaches the other's subscribers; open streams hold
   expect((await back.next())?.data?.membershipChanged.heroId).toBe(heroId(h1));
 }, 60_000);
 
-it('when its LISTEN connection is cut, a process says so, reconnects with backoff, and its open streams get the changes committed after', async () => {
+it('when its LISTEN connection is cut, a process says so, reconnects with backoff, and its open streams get the changes committed meanwhile, from the log, then the later ones', async () => {
   const [t1] = teams as [number];
   const [, , h3, h4] = heroes as [number, number, number, number];
   const stream = await subscribe(reader, t1);
   await proxy.down();
   await eventually(() => reader.output().includes('LISTEN connection to PostgreSQL is lost'), 15, 'the loss logged');
-  // Written while it cannot listen: not delivered (no replay).
+  // Written while it cannot listen: no notification reaches it, the log has it.
   expect((await join(writer, h3, t1)).body.errors).toBeUndefined();
   await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(stream.pending).toBe(0);
   await proxy.up();
   await eventually(() => reader.output().includes('listening for changes again'), 20, 'the reconnection logged');
+  expect((await stream.next())?.data?.membershipChanged.heroId).toBe(heroId(h3));
   expect((await join(writer, h4, t1)).body.errors).toBeUndefined();
   expect((await stream.next())?.data?.membershipChanged.heroId).toBe(heroId(h4));
+  await new Promise((resolve) => setTimeout(resolve, 300));
   expect(stream.pending).toBe(0);
   expect(reader.child.exitCode).toBeNull();
   expect(reader.output()).not.toMatch(/Unhandled|uncaught/i);
+}, 60_000);
+
+it('a subscriber resumes on another replica with the cursor the first one gave: each event once', async () => {
+  const [, t2] = teams as [number, number];
+  const [h1, , h3, h4] = heroes as [number, number, number, number];
+  const Resume = /* GraphQL */ `
+    subscription ResumeOnReplica($teamId: ID, $after: String) {
+      membershipChanged(teamId: $teamId, after: $after) {
+        kind
+        heroId
+        cursor
+      }
+    }
+  `;
+  type Data = { membershipChanged: { kind: string; heroId: string; cursor: string } };
+  const open = (server: ServerProcess, after?: string) =>
+    subscribeSse<Data, Record<string, unknown>>(fetch, `${server.url}/graphql`, Resume, { teamId: teamId(t2), after });
+  const onReader = await open(reader);
+  expect((await join(writer, h3, t2)).body.errors).toBeUndefined();
+  const first = (await onReader.next())!.data!.membershipChanged;
+  expect(first.heroId).toBe(heroId(h3));
+  await onReader.close();
+  // Away: two more; then back, on the writer's process.
+  expect((await join(writer, h4, t2)).body.errors).toBeUndefined();
+  expect(
+    (
+      await post(
+        reader,
+        `mutation ($h: ID!, $t: ID!) { removeHeroFromTeam(input: { heroId: $h, teamId: $t }) { removed } }`,
+        { h: heroId(h1), t: teamId(t2) },
+      )
+    ).body.errors,
+  ).toBeUndefined();
+  const onWriter = await open(writer, first.cursor);
+  const replayed = await onWriter.take(2);
+  expect(replayed.map((m) => [m.data!.membershipChanged.kind, m.data!.membershipChanged.heroId])).toEqual([
+    ['ADDED', heroId(h4)],
+    ['REMOVED', heroId(h1)],
+  ]);
+  // Live from here (h1 again: h2 is a member already, joining it again changes nothing).
+  expect((await join(reader, h1, t2)).body.errors).toBeUndefined();
+  expect((await onWriter.next())!.data!.membershipChanged.heroId).toBe(heroId(h1));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(onWriter.pending).toBe(0);
+  await onWriter.close();
 }, 60_000);

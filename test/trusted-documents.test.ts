@@ -127,6 +127,7 @@ it("holds the documentation's examples, which run by hash", async () => {
     'CreateMsMarvel',
     'FiltersThroughTheLink',
     'JoinZForce',
+    'ResumeTeam',
     'SetTeamMembers',
     'TeamsAndHeroes',
     'WatchTeam',
@@ -141,15 +142,17 @@ it("holds the documentation's examples, which run by hash", async () => {
     FiltersThroughTheLink: { P, Z, team: P },
     SetTeamMembers: { team: Z, heroes: [{ heroId: 'SGVybzox', isTraining: false }] },
   };
-  // The subscription, as a stream (Server-Sent Events): it opens.
-  const stream = await fetch(`${server.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${editor}` },
-    body: JSON.stringify(byHash(hashes.get('WatchTeam')!, { team: P })),
-  });
-  expect([stream.status, stream.headers.get('content-type')]).toEqual([200, 'text/event-stream']);
-  await stream.body?.cancel();
-  hashes.delete('WatchTeam');
+  // The subscriptions, as streams (Server-Sent Events): they open.
+  for (const name of ['WatchTeam', 'ResumeTeam']) {
+    const stream = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${editor}` },
+      body: JSON.stringify(byHash(hashes.get(name)!, { team: P })),
+    });
+    expect([name, stream.status, stream.headers.get('content-type')]).toEqual([name, 200, 'text/event-stream']);
+    await stream.body?.cancel();
+    hashes.delete(name);
+  }
   for (const [name, hash] of hashes) {
     const answer = await post(server, byHash(hash, variables[name] ?? {}), `Bearer ${editor}`);
     expect([name, answer.status, answer.body.errors]).toEqual([name, 200, undefined]);

@@ -20,3 +20,12 @@ export { gatePGlite } from './pglite';
 export { readPrepared, type Values } from './prepared-statements';
 export { onQuery, type QueryEvent, type QueryListener } from './query-events';
 export { readAside, type ReadOptions, readRows, readValues } from './reads';
+export {
+  inLog,
+  type LogEntry,
+  logHead,
+  pruneChangeLog,
+  readLogAfter,
+  replayPage,
+  startChangeLogPruning,
+} from './change-log';

@@ -39,6 +39,11 @@ export const ErrorCode = {
   MAX_SUBSCRIPTIONS_PER_CONNECTION_EXCEEDED: 'MAX_SUBSCRIPTIONS_PER_CONNECTION_EXCEEDED',
   /** A subscriber that did not read its events fast enough: MAX_QUEUED_EVENTS waited for it. */
   EVENT_QUEUE_FULL: 'EVENT_QUEUE_FULL',
+  /**
+   * A subscription's `after:` cursor that is not in the change log: older than
+   * CHANGE_LOG_RETENTION, or forged. The client reads the current state and subscribes afresh.
+   */
+  CURSOR_EXPIRED: 'CURSOR_EXPIRED',
   /** A subscription asked for over HTTP without accepting text/event-stream. */
   NOT_ACCEPTABLE: 'NOT_ACCEPTABLE',
   /** A body past MAX_BODY_BYTES. */
@@ -104,6 +109,7 @@ export const codeAnswers: Readonly<Record<ErrorCode | LimitCode, CodeAnswer>> = 
   MAX_SUBSCRIPTIONS_EXCEEDED: capacity,
   MAX_SUBSCRIPTIONS_PER_CONNECTION_EXCEEDED: field,
   EVENT_QUEUE_FULL: field,
+  CURSOR_EXPIRED: field,
   NOT_ACCEPTABLE: { status: 406, retryAfterSeconds: null },
   REQUEST_ENTITY_TOO_LARGE: { status: 413, retryAfterSeconds: null },
   PERSISTED_QUERY_NOT_IN_LIST: badRequest,

@@ -8,8 +8,9 @@ import { CHANGES_CHANNEL } from './events';
 // (migration change_events). On PostgreSQL a connection of its own, outside the query pool (a
 // pooled connection would be handed to queries, and a LISTEN is per session), to
 // DATABASE_LISTEN_URL or DATABASE_URL; it reconnects with backoff when the database goes away and
-// says so in the log. Notifications committed while it is away are not delivered (there is nothing
-// to replay them from). On PGlite, the embedded database's one session listens in process.
+// says so in the log. A notification carries nothing but a wake-up: the events are read from the
+// change log (src/realtime/change-feed.ts), so those committed while it is away are read once it
+// listens again (`onListening`). On PGlite, the embedded database's one session listens in process.
 
 /** The source of the process's change notifications. */
 export interface ChangeSource {
@@ -39,6 +40,7 @@ export class PostgresChangeSource implements ChangeSource {
   constructor(
     private readonly url: string,
     private readonly onPayload: (payload: string) => void,
+    private readonly onListening: () => void = () => undefined,
   ) {}
 
   start(waitMs: number): Promise<void> {
@@ -83,7 +85,7 @@ export class PostgresChangeSource implements ChangeSource {
     if (this.client !== client || this.stopped) return;
     if (this.failures > 0) {
       logger.warn(
-        `Realtime: listening for changes again after ${Math.round(performance.now() - this.lostAt)} ms (${this.failures} failed attempts); changes committed meanwhile were not delivered`,
+        `Realtime: listening for changes again after ${Math.round(performance.now() - this.lostAt)} ms (${this.failures} failed attempts); reading what was committed meanwhile from the change log`,
       );
     }
     this.failures = 0;
@@ -93,6 +95,8 @@ export class PostgresChangeSource implements ChangeSource {
     }, HEARTBEAT_MS);
     this.heartbeat.unref();
     for (const waiter of [...this.waiters]) waiter();
+    // Whatever was committed while no one listened is in the log: read it now.
+    this.onListening();
   }
 
   private lost(client: Client, error: Error): void {
@@ -107,7 +111,7 @@ export class PostgresChangeSource implements ChangeSource {
     if (this.failures === 0) {
       this.lostAt = performance.now();
       logger.warn(
-        `Realtime: the LISTEN connection to PostgreSQL is lost (${error.message}); reconnecting with backoff, subscribers get no events until it is back`,
+        `Realtime: the LISTEN connection to PostgreSQL is lost (${error.message}); reconnecting with backoff; the events committed meanwhile are read from the change log once it is back`,
       );
     } else {
       logger.debug(`Realtime: reconnecting the LISTEN connection failed (${error.message})`);
@@ -166,7 +170,7 @@ export class InProcessChangeSource implements ChangeSource {
 }
 
 /** The source for this process's database. */
-export function createChangeSource(onPayload: (payload: string) => void): ChangeSource {
+export function createChangeSource(onPayload: (payload: string) => void, onListening: () => void): ChangeSource {
   if (listenInProcess) return new InProcessChangeSource(listenInProcess, onPayload);
-  return new PostgresChangeSource(config.listenUrl!, onPayload);
+  return new PostgresChangeSource(config.listenUrl!, onPayload, onListening);
 }

@@ -2,21 +2,28 @@ import { GraphQLError } from 'graphql';
 import { primaryReads } from '../db/replica-routing';
 import { ErrorCode, httpOf } from '../errors';
 import { createLoaders, type Loaders } from '../graphql/context';
-import { logger } from '../ops/logger';
 import { countShed, countSubscriptionDeliveries } from '../ops/metrics';
-import { type MembershipChange, type NodeChange, type NodeType, type Notification, parseNotification } from './events';
+import type { LogEntry } from '../db';
+import {
+  type EventPosition,
+  forEachEvent,
+  isAfter,
+  type MembershipChange,
+  type NodeChange,
+  type NodeType,
+} from './events';
 
-// The process's subscribers and the fan-out of change events to them. One source (the LISTEN
-// connection, src/realtime/event-source.ts) hands in every notification; each event goes only to
+// The process's subscribers and the fan-out of change events to them. One reader of the change
+// log (src/realtime/change-feed.ts, woken by the LISTEN connection) hands in every read; each event goes only to
 // the subscriptions whose arguments match it, found through indexes (by hero, by team, by both, by
 // node), so an event costs what its subscribers cost, not what all the process's subscriptions
 // would. Nothing is read from the database here: the events' heroes and teams are read when a
-// subscription's selection asks for them, through loaders made once per notification and shared
+// subscription's selection asks for them, through loaders made once per read of the log and shared
 // by every subscriber of its events (EventLoaders), so the statements of an event do not grow with
 // its subscribers.
 
 /**
- * Loaders shared by every subscriber of the events of one notification, made on first use. They
+ * Loaders shared by every subscriber of the events of one read of the log, made on first use. They
  * read from the primary, never a read replica: the notification comes from the primary as its
  * transaction commits, and a replica may not have replayed that commit yet, so an event's hero
  * read there could be missing or older than the event says (an ADDED membership whose hero is
@@ -40,7 +47,12 @@ export class EventLoaders implements Loaders {
   }
 }
 
-export interface MembershipEvent {
+/** Where an event is in the log (its cursor) and when its transaction committed (ms since the epoch). */
+interface Logged extends EventPosition {
+  readonly committedAt: number;
+}
+
+export interface MembershipEvent extends Logged {
   readonly kind: MembershipChange;
   readonly heroId: number;
   readonly teamId: number;
@@ -48,7 +60,7 @@ export interface MembershipEvent {
   readonly shared: EventLoaders;
 }
 
-export interface NodeEvent {
+export interface NodeEvent extends Logged {
   readonly kind: NodeChange;
   readonly type: NodeType;
   readonly id: number;
@@ -64,8 +76,13 @@ export type Delivery<Event> = Event | GraphQLError;
  * that (a client that stopped reading) is ended with EVENT_QUEUE_FULL rather than let its queue
  * grow without bound.
  */
-export class EventStream<Event> implements AsyncIterableIterator<Delivery<Event>> {
+export class EventStream<Event extends EventPosition> implements AsyncIterableIterator<Delivery<Event>> {
   private queue: Delivery<Event>[] = [];
+  /**
+   * Events at or before this position are not this stream's: a resumed subscription's client has
+   * them already (src/realtime/resume.ts), or gets them from its replay.
+   */
+  floor: EventPosition | null = null;
   private head = 0;
   private waiting: ((result: IteratorResult<Delivery<Event>>) => void) | null = null;
   private ending = false;
@@ -82,6 +99,7 @@ export class EventStream<Event> implements AsyncIterableIterator<Delivery<Event>
 
   push(event: Event): void {
     if (this.ending) return;
+    if (this.floor && !isAfter(event, this.floor)) return;
     if (this.waiting) {
       const resolve = this.waiting;
       this.waiting = null;
@@ -237,7 +255,7 @@ export class Hub {
   }
 
   /** A stream of the membership changes `filter` keeps: of one hero, one team, both, or all. */
-  memberships(filter: MembershipFilter): MembershipStream {
+  memberships(filter: MembershipFilter, floor: EventPosition | null = null): MembershipStream {
     this.checkRoom();
     const { heroId, teamId } = filter;
     let remove: () => void;
@@ -255,6 +273,7 @@ export class Hub {
       remove();
       this.open.delete(stream as never);
     });
+    stream.floor = floor;
     if (heroId !== undefined && teamId !== undefined) this.byPair.add(`${heroId}:${teamId}`, stream);
     else if (heroId !== undefined) this.byHero.add(heroId, stream);
     else if (teamId !== undefined) this.byTeam.add(teamId, stream);
@@ -264,65 +283,58 @@ export class Hub {
   }
 
   /** A stream of the changes of one hero or team. */
-  node(type: NodeType, id: number): NodeStream {
+  node(type: NodeType, id: number, floor: EventPosition | null = null): NodeStream {
     this.checkRoom();
     const key = `${type}:${id}`;
     const stream: NodeStream = new EventStream(this.options.maxQueued, () => {
       this.byNode.delete(key, stream);
       this.open.delete(stream as never);
     });
+    stream.floor = floor;
     this.byNode.add(key, stream);
     this.open.add(stream as never);
     return stream;
   }
 
-  /** Hands one notification's events to their subscribers, in the order of its rows. */
-  publish(payload: string): void {
-    const notification = parseNotification(payload);
-    if (!notification) {
-      logger.warn({ payload: payload.slice(0, 200) }, 'Realtime: a change notification that cannot be read');
-      return;
-    }
+  /**
+   * Hands the events of one read of the log (whole transactions, in commit order) to their
+   * subscribers, in order. One EventLoaders serves the whole read.
+   */
+  publish(entries: readonly LogEntry[]): void {
     if (this.open.size === 0) return;
-    this.deliver(notification);
-  }
-
-  private deliver(notification: Notification): void {
     let shared: EventLoaders | undefined;
-    if (notification.of === 'membership') {
-      const { kind, rows } = notification;
-      for (let i = 0; i < rows.length; i += 3) {
-        const heroId = rows[i]!;
-        const teamId = rows[i + 1]!;
-        const all = this.allMemberships;
-        const ofHero = this.byHero.get(heroId);
-        const ofTeam = this.byTeam.get(teamId);
-        const ofPair = this.byPair.get(`${heroId}:${teamId}`);
-        if (all.size === 0 && !ofHero && !ofTeam && !ofPair) continue;
-        const event: MembershipEvent = {
-          kind,
-          heroId,
-          teamId,
-          isTraining: rows[i + 2] === 1,
-          shared: (shared ??= new EventLoaders()),
-        };
-        // Each subscription is in exactly one of these: none gets an event twice.
-        for (const stream of all) stream.push(event);
-        if (ofHero) for (const stream of ofHero) stream.push(event);
-        if (ofTeam) for (const stream of ofTeam) stream.push(event);
-        if (ofPair) for (const stream of ofPair) stream.push(event);
-        countSubscriptionDeliveries(all.size + (ofHero?.size ?? 0) + (ofTeam?.size ?? 0) + (ofPair?.size ?? 0));
-      }
-      return;
-    }
-    const { kind, type, ids } = notification;
-    for (const id of ids) {
-      const streams = this.byNode.get(`${type}:${id}`);
-      if (!streams) continue;
-      const event: NodeEvent = { kind, type, id, shared: (shared ??= new EventLoaders()) };
-      for (const stream of streams) stream.push(event);
-      countSubscriptionDeliveries(streams.size);
-    }
+    forEachEvent(
+      entries,
+      (of, a, b, type) =>
+        of === 'membership'
+          ? this.allMemberships.size > 0 ||
+            this.byHero.get(a) !== undefined ||
+            this.byTeam.get(b) !== undefined ||
+            this.byPair.get(`${a}:${b}`) !== undefined
+          : this.byNode.get(`${type}:${a}`) !== undefined,
+      (logged) => {
+        shared ??= new EventLoaders();
+        if (logged.of === 'membership') {
+          const { heroId, teamId } = logged;
+          const event: MembershipEvent = { ...logged, shared };
+          const all = this.allMemberships;
+          const ofHero = this.byHero.get(heroId);
+          const ofTeam = this.byTeam.get(teamId);
+          const ofPair = this.byPair.get(`${heroId}:${teamId}`);
+          // Each subscription is in exactly one of these: none gets an event twice.
+          for (const stream of all) stream.push(event);
+          if (ofHero) for (const stream of ofHero) stream.push(event);
+          if (ofTeam) for (const stream of ofTeam) stream.push(event);
+          if (ofPair) for (const stream of ofPair) stream.push(event);
+          countSubscriptionDeliveries(all.size + (ofHero?.size ?? 0) + (ofTeam?.size ?? 0) + (ofPair?.size ?? 0));
+        } else {
+          const streams = this.byNode.get(`${logged.type}:${logged.id}`)!;
+          const event: NodeEvent = { ...logged, shared };
+          for (const stream of streams) stream.push(event);
+          countSubscriptionDeliveries(streams.size);
+        }
+      },
+    );
   }
 
   /**

@@ -1,13 +1,15 @@
 import { GraphQLError } from 'graphql';
 import { builder, loadNode } from '../graphql/builder';
 import { dbId, decodeNodeId, globalId } from '../ids';
+import { encodeCursor } from '../realtime/events';
 import { type Delivery, type MembershipEvent, type NodeEvent } from '../realtime/hub';
-import { hub, listenForChanges } from '../realtime';
+import { feed, hub, listenForChanges } from '../realtime';
+import { checkedCursor, membershipEvents, nodeEvents, ResumedStream } from '../realtime/resume';
 import { Hero } from './hero';
 import { Team } from './team';
 
 // Subscriptions: changes of memberships, heroes and teams as the database commits them, whoever
-// wrote them (src/realtime/). Each event is resolved with the loaders of its notification, which
+// wrote them, read from the change log (src/realtime/); `after:` resumes from an event's cursor. Each event is resolved with the loaders of its notification, which
 // the subscription plugin (src/realtime/subscribe.ts) puts in the context of every event's
 // execution: `context.nodes` and `context.loaders` are then shared by every subscriber of it.
 
@@ -33,6 +35,17 @@ const MembershipEventRef = builder.objectRef<MembershipEvent>('MembershipEvent')
   description: "A change of one hero's membership of one team.",
   fields: (t) => ({
     kind: t.field({ type: MembershipChange, resolve: (event) => event.kind }),
+    cursor: t.string({
+      description:
+        'Where this event is in the change log: pass it as `after` to resume after it (opaque; kept for CHANGE_LOG_RETENTION).',
+      resolve: (event) => encodeCursor(event),
+    }),
+    committedAt: t.field({
+      type: 'DateTime',
+      description: 'When the transaction that made this change committed.',
+      resolve: (event) => new Date(event.committedAt),
+    }),
+
     heroId: t.id({ description: "The hero's id.", resolve: (event) => globalId('Hero', event.heroId) }),
     teamId: t.id({ description: "The team's id.", resolve: (event) => globalId('Team', event.teamId) }),
     isTraining: t.boolean({
@@ -58,6 +71,17 @@ const NodeEventRef = builder.objectRef<NodeEvent>('NodeEvent').implement({
   description: 'A change of one hero or team.',
   fields: (t) => ({
     kind: t.field({ type: NodeChange, resolve: (event) => event.kind }),
+    cursor: t.string({
+      description:
+        'Where this event is in the change log: pass it as `after` to resume after it (opaque; kept for CHANGE_LOG_RETENTION).',
+      resolve: (event) => encodeCursor(event),
+    }),
+    committedAt: t.field({
+      type: 'DateTime',
+      description: 'When the transaction that made this change committed.',
+      resolve: (event) => new Date(event.committedAt),
+    }),
+
     id: t.id({ description: 'The id of the hero or team.', resolve: (event) => globalId(event.type, event.id) }),
     node: t.field({
       type: builder.nodeInterfaceRef(),
@@ -87,23 +111,39 @@ builder.subscriptionFields((t) => ({
     args: {
       heroId: t.arg.globalID({ for: Hero, description: 'Only the memberships of this hero.' }),
       teamId: t.arg.globalID({ for: Team, description: 'Only the memberships of this team.' }),
+      after: t.arg.string({
+        description:
+          'The cursor of the last event received: every matching event committed since then comes first, exactly once and in commit order, then the live ones. CURSOR_EXPIRED when it is older than CHANGE_LOG_RETENTION or not a cursor of this server.',
+      }),
     },
     subscribe: async (_root, args) => {
       const heroId = args.heroId ? dbId(args.heroId) : undefined;
       const teamId = args.teamId ? dbId(args.teamId) : undefined;
+      const after = typeof args.after === 'string' ? await checkedCursor(args.after) : null;
       await listenForChanges();
-      return hub.memberships({ heroId, teamId });
+      // Registered and the feed's head read in one turn: the seam (src/realtime/resume.ts).
+      const live = hub.memberships({ heroId, teamId }, after);
+      return after ? new ResumedStream(live, after, feed.head, membershipEvents({ heroId, teamId })) : live;
     },
     resolve: (delivery: Delivery<MembershipEvent>) => eventOf(delivery),
   }),
   nodeChanged: t.field({
     type: NodeEventRef,
     description: 'Changes of one hero or team: created, its own fields updated, deleted.',
-    args: { id: t.arg.id({ required: true, description: 'The id of the hero or team.' }) },
+    args: {
+      id: t.arg.id({ required: true, description: 'The id of the hero or team.' }),
+      after: t.arg.string({
+        description:
+          'The cursor of the last event received: every matching event committed since then comes first, exactly once and in commit order, then the live ones. CURSOR_EXPIRED when it is older than CHANGE_LOG_RETENTION or not a cursor of this server.',
+      }),
+    },
     subscribe: async (_root, args) => {
       const { typename, id } = decodeNodeId(String(args.id));
+      const type = typename as 'Hero' | 'Team';
+      const after = typeof args.after === 'string' ? await checkedCursor(args.after) : null;
       await listenForChanges();
-      return hub.node(typename as 'Hero' | 'Team', Number(id));
+      const live = hub.node(type, Number(id), after);
+      return after ? new ResumedStream(live, after, feed.head, nodeEvents(type, Number(id))) : live;
     },
     resolve: (delivery: Delivery<NodeEvent>) => eventOf(delivery),
   }),

@@ -12,6 +12,7 @@ import { type Subscription, subscribeSse } from './support/sse';
 //   acknowledged a commit only once the standby had flushed it);
 // - no error is masked: every failed write is 503 with Retry-After and a stable code, saying
 //   nothing of the internals;
+// - reads are served by the standby while there is no primary;
 // - the LISTEN connection moved too: a subscriber gets the events of writes made after the failover;
 // - a server refuses to start with REQUIRE_SYNCHRONOUS_STANDBY against the new primary, which has
 //   no synchronous standby of its own.
@@ -104,7 +105,9 @@ const env = () => ({
   DATABASE_URL: hostList(),
   DATABASE_DIRECT_URL: '',
   DATABASE_LISTEN_URL: '',
-  DATABASE_READ_URL: '',
+  // The standby serves the reads while it is one (src/db/replica-routing.ts).
+  DATABASE_READ_URL: replication.standby.url,
+  REPLICA_CHECK_INTERVAL_MS: '100',
   PRIMARY_CHECK_INTERVAL_MS: '200',
   REQUIRE_SYNCHRONOUS_STANDBY: 'true',
   PG_POOL_MAX: '4',
@@ -147,8 +150,19 @@ it('follows a promoted standby: writes resume within 10 s of the promotion, none
     );
     const killedAt = performance.now();
     await replication.primary.kill();
-    // Some time with no primary at all, as a failover tool takes to decide.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Some time with no primary at all, as a failover tool takes to decide: reads are served
+    // by the standby meanwhile.
+    const waited = new Promise((resolve) => setTimeout(resolve, 1_000));
+    const read = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ query: '{ heroes(where: { nameContains: "Failover" }) { totalCount } }' }),
+    });
+    expect(read.status).toBe(200);
+    const readBody = (await read.json()) as any;
+    expect(readBody.errors).toBeUndefined();
+    expect(readBody.data.heroes.totalCount).toBeGreaterThanOrEqual(10);
+    await waited;
     const promotedFrom = performance.now();
     await replication.standby.promote();
     await until(

@@ -105,8 +105,9 @@ const env = () => ({
   DATABASE_URL: hostList(),
   DATABASE_DIRECT_URL: '',
   DATABASE_LISTEN_URL: '',
-  // The standby serves the reads while it is one (src/db/replica-routing.ts).
-  DATABASE_READ_URL: replication.standby.url,
+  // The standby serves the reads while it is one (src/db/replica-routing.ts): a host list too,
+  // taking a standby if one answers (after the promotion none does: the new primary then).
+  DATABASE_READ_URL: `postgresql://postgres@127.0.0.1:${replication.primary.port},127.0.0.1:${replication.standby.port}/postgres?target_session_attrs=prefer-standby`,
   REPLICA_CHECK_INTERVAL_MS: '100',
   PRIMARY_CHECK_INTERVAL_MS: '200',
   REQUIRE_SYNCHRONOUS_STANDBY: 'true',

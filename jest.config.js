@@ -27,6 +27,8 @@ const postgresOnly = [
   'test/realtime-servers.test.ts',
   'test/replica-routing.test.ts',
   'test/replica-servers.test.ts',
+  // The loss of the primary: a primary and a synchronous standby of its own, one killed.
+  'test/failover.test.ts',
   'test/load-shedding.test.ts',
   'test/slow-clients.test.ts',
   'test/processes.test.ts',
@@ -78,6 +80,8 @@ if (process.env.TEST_DATABASE_URL) {
       '/test/bench-results\\.test\\.ts$',
       '/test/scripts\\.test\\.ts$',
       '/test/access-keys\\.test\\.ts$',
+      // The host list follower as code (its real failover: test/failover.test.ts).
+      '/test/host-list\\.test\\.ts$',
       '/test/trusted-documents\\.test\\.ts$',
       '/test/relay\\.test\\.ts$',
       '/test/data-folder-lock\\.test\\.ts$',

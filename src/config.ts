@@ -158,12 +158,27 @@ export interface CompressionConfig {
   readonly thresholdBytes: number;
 }
 
+/**
+ * A libpq host list's target_session_attrs (src/db/host-list.ts follows the host that has them):
+ * the URLs of writes, migrations and LISTEN must reach the primary, so they take only the values
+ * that never pick a standby.
+ */
+function checkSessionAttrs(name: string, url: string, allowed: readonly string[]): void {
+  const value = /[?&]target_session_attrs=([^&#]*)/.exec(url)?.[1];
+  if (value !== undefined && !allowed.includes(value)) {
+    throw new Error(`${name}: target_session_attrs must be one of ${allowed.join(', ')}, got "${value}"`);
+  }
+}
+
+const primaryAttrs = ['read-write', 'primary', 'any'];
+
 function readDatabaseUrl(): string | undefined {
   const raw = process.env.DATABASE_URL;
   if (raw === undefined || raw === '') return undefined;
   if (!/^postgres(ql)?:\/\//.test(raw)) {
     throw new Error('DATABASE_URL must be a postgresql:// URL (leave it unset for the embedded PGlite database)');
   }
+  checkSessionAttrs('DATABASE_URL', raw, primaryAttrs);
   return raw;
 }
 
@@ -177,6 +192,7 @@ function readDirectUrl(databaseUrl: string | undefined): string | undefined {
   if (!/^postgres(ql)?:\/\//.test(raw)) throw new Error('DATABASE_DIRECT_URL must be a postgresql:// URL');
   if (!databaseUrl)
     throw new Error('DATABASE_DIRECT_URL is set but DATABASE_URL is not (PGlite has no sessions to choose)');
+  checkSessionAttrs('DATABASE_DIRECT_URL', raw, primaryAttrs);
   return raw;
 }
 
@@ -186,16 +202,19 @@ function readListenUrl(databaseUrl: string | undefined, directUrl: string | unde
   if (raw === undefined || raw === '') return directUrl;
   if (!/^postgres(ql)?:\/\//.test(raw)) throw new Error('DATABASE_LISTEN_URL must be a postgresql:// URL');
   if (!databaseUrl) throw new Error('DATABASE_LISTEN_URL is set but DATABASE_URL is not (PGlite listens in process)');
+  checkSessionAttrs('DATABASE_LISTEN_URL', raw, primaryAttrs);
   return raw;
 }
 
 /**
- * DATABASE_READ_URL: the read replicas, comma-separated (a comma inside a URL is written %2C).
+ * DATABASE_READ_URL: the read replicas, comma-separated. A URL may itself be a libpq host list
+ * (`postgresql://u@h1,h2/db?target_session_attrs=prefer-standby`), so the URLs are split only at
+ * a comma followed by a new scheme (a comma written %2C still works).
  * Replicas are PostgreSQL's: they need DATABASE_URL, the primary they replicate.
  */
 function readReplicaUrls(databaseUrl: string | undefined): readonly string[] {
   const urls = (process.env.DATABASE_READ_URL ?? '')
-    .split(',')
+    .split(/,(?=\s*[a-z]+:\/\/)/)
     .map((url) => url.trim())
     .filter(Boolean);
   if (urls.length === 0) return [];
@@ -205,7 +224,26 @@ function readReplicaUrls(databaseUrl: string | undefined): readonly string[] {
     }
   }
   if (!databaseUrl) throw new Error('DATABASE_READ_URL is set but DATABASE_URL is not: replicas need their primary');
+  for (const url of urls) {
+    checkSessionAttrs('DATABASE_READ_URL', url, [
+      'any',
+      'prefer-standby',
+      'standby',
+      'read-only',
+      'read-write',
+      'primary',
+    ]);
+  }
   return Object.freeze(urls);
+}
+
+/** REQUIRE_SYNCHRONOUS_STANDBY: only PostgreSQL has standbys. */
+function readRequireSynchronousStandby(databaseUrl: string | undefined): boolean {
+  const required = readBool('REQUIRE_SYNCHRONOUS_STANDBY', false);
+  if (required && !databaseUrl) {
+    throw new Error('REQUIRE_SYNCHRONOUS_STANDBY needs DATABASE_URL: the embedded PGlite database has no standby');
+  }
+  return required;
 }
 
 function readDataDir(): string {
@@ -363,6 +401,13 @@ export interface Config {
   readonly maxReplicaLagMs: number;
   /** How often each replica's lag and health are checked, in the background. */
   readonly replicaCheckIntervalMs: number;
+  /**
+   * How often the host in use of a libpq host list (DATABASE_URL with several hosts) is checked to
+   * be the primary still; a lost or demoted one is replaced by the host found primary then.
+   */
+  readonly primaryCheckIntervalMs: number;
+  /** Refuse to start against a primary that does not wait for a synchronous standby (PostgreSQL only). */
+  readonly requireSynchronousStandby: boolean;
   /** Server processes on this machine sharing the port (node:cluster; PostgreSQL only past 1). */
   readonly webConcurrency: number;
   readonly dataDir: string;
@@ -444,6 +489,8 @@ export const config: Config = Object.freeze({
   replicaUrls: readReplicaUrls(databaseUrl),
   maxReplicaLagMs: readInt('MAX_REPLICA_LAG_MS', 5_000, 0, 86_400_000),
   replicaCheckIntervalMs: readInt('REPLICA_CHECK_INTERVAL_MS', 1_000, 50, 600_000),
+  primaryCheckIntervalMs: readInt('PRIMARY_CHECK_INTERVAL_MS', 1_000, 50, 600_000),
+  requireSynchronousStandby: readRequireSynchronousStandby(databaseUrl),
   directUrl,
   listenUrl: readListenUrl(databaseUrl, directUrl),
   webConcurrency: readInt('WEB_CONCURRENCY', 1, 1, 256),

@@ -1,7 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { isWorker, runPrimary } from './http/processes';
 import { config } from './config';
-import { closeDatabase, databaseKind, openDatabase, startChangeLogPruning, startReplicaChecks } from './db';
+import {
+  closeDatabase,
+  databaseKind,
+  openDatabase,
+  requireSynchronousStandby,
+  startChangeLogPruning,
+  startReplicaChecks,
+} from './db';
 import { DataFolderInUseError } from './db/data-folder-lock';
 import { createHttpServer } from './http/node-server';
 import { withHttpLayers } from './http/layers';
@@ -54,6 +61,8 @@ function sayReady(line: string): void {
 
 async function prepare(): Promise<void> {
   openDatabase();
+  // Before anything is written: an operator who asked for the guarantee gets no server without it.
+  await requireSynchronousStandby();
   if (config.migrateOnStart) {
     const { applied, seeded } = await prepareDatabase({ seed: true });
     if (applied.length > 0) logger.info(`Applied migrations: ${applied.join(', ')}`);

@@ -58,7 +58,7 @@ export const prisma = new PrismaClient({
 export async function withMigrationDatabase<T>(
   work: (factory: SqlMigrationAwareDriverAdapterFactory) => Promise<T>,
 ): Promise<T> {
-  const own = database.forMigrations();
+  const own = await database.forMigrations();
   try {
     return await work(own.factory);
   } finally {

@@ -23,6 +23,8 @@ export interface Database {
   open(): void;
   factory: SqlMigrationAwareDriverAdapterFactory;
   /** A factory for the schema engine, with a close of its own (see withMigrationDatabase). */
-  forMigrations(): { factory: SqlMigrationAwareDriverAdapterFactory; close(): Promise<void> };
+  forMigrations():
+    | { factory: SqlMigrationAwareDriverAdapterFactory; close(): Promise<void> }
+    | Promise<{ factory: SqlMigrationAwareDriverAdapterFactory; close(): Promise<void> }>;
   close(): Promise<void>;
 }

@@ -7,6 +7,7 @@ import { logger } from '../ops/logger';
 import { currentRequest } from '../ops/request-tracking';
 import type { Database } from './database';
 import { databaseFailure, DatabaseUnreachableError } from './failures';
+import { connectionFor, followerFor, followWithPool, stopFollowers } from './host-list';
 import { postgresMigrationFactory } from './migrations';
 import { readOn } from './prepared-statements';
 import { ReplicaRouter } from './replica-routing';
@@ -123,20 +124,24 @@ function explainWaits(pool: Pool): Pool {
 
 /**
  * A pool of PG_POOL_MAX connections to `url`. Fail fast when the server is away or the pool is
- * exhausted, instead of queueing forever.
+ * exhausted, instead of queueing forever. A libpq host list's connections go to the host that
+ * fits its target_session_attrs (src/db/host-list.ts), and move with it.
  */
 function queryPool(url: string, server?: string): Pool {
   return boundWaiting(
     explainWaits(
       reportLostConnections(
-        new Pool({
-          connectionString: url,
-          max: config.poolMax,
-          connectionTimeoutMillis: config.connectTimeoutMs,
-          idleTimeoutMillis: 30_000,
-          statement_timeout: config.statementTimeoutMs,
-          query_timeout: config.statementTimeoutMs + 1_000,
-        }),
+        followWithPool(
+          new Pool({
+            ...connectionFor(url),
+            max: config.poolMax,
+            connectionTimeoutMillis: config.connectTimeoutMs,
+            idleTimeoutMillis: 30_000,
+            statement_timeout: config.statementTimeoutMs,
+            query_timeout: config.statementTimeoutMs + 1_000,
+          }),
+          url,
+        ),
         server,
       ),
     ),
@@ -186,11 +191,17 @@ export function postgresDatabase(databaseUrl: string): Database {
     // DATABASE_DIRECT_URL when DATABASE_URL goes through PgBouncer in transaction mode: the
     // engine's advisory lock belongs to a session, which such a pooler hands to others between
     // statements (taken on one server connection, released on another, held on the first).
-    forMigrations: () => {
-      const own = reportLostConnections(new Pool({ connectionString: config.directUrl, max: 1 }));
+    // A host list is given to the migrations as the one URL of the host found primary: the schema
+    // engine's connection is a session that must not move under it, and URL parsers (pg's, the
+    // engine's) refuse a host list.
+    forMigrations: async () => {
+      const follower = followerFor(config.directUrl!);
+      await follower?.ready();
+      const own = reportLostConnections(new Pool({ connectionString: follower?.url ?? config.directUrl, max: 1 }));
       return { factory: postgresMigrationFactory(own), close: () => own.end() };
     },
     close: async () => {
+      stopFollowers();
       await replicas?.close();
       await pool.end();
     },

@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
 import type { ReadOn, Values } from './prepared-statements';
 import { databaseFailure } from './failures';
+import { connectionFor, followWithPool, nameOfHost, parseHostList } from './host-list';
 import { logger } from '../ops/logger';
 import { failoversFrom, readsOn, type ReplicaState, type ReplicaStatus } from '../ops/metrics';
 
@@ -81,10 +82,10 @@ export function replicaFailure(error: unknown): 'connection' | 'recovery' | null
   return null;
 }
 
-/** host:port/database of a URL: what may be logged of it. */
+/** host:port/database of a URL (host,host/database of a libpq host list): what may be logged of it. */
 function nameOf(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname || '/'}`;
+  const { hosts, urls } = parseHostList(url);
+  return `${hosts.map(nameOfHost).join(',')}${new URL(urls[0]!).pathname || '/'}`;
 }
 
 interface Replica {
@@ -103,6 +104,7 @@ interface Replica {
 export interface ReplicaRouterOptions {
   /** The primary's pool: reads of the primary, and of replicas that cannot serve them. */
   primary: Pool;
+  /** The primary's URL: a libpq host list is followed to its primary (src/db/host-list.ts), by the lag check too. */
   primaryUrl: string;
   replicaUrls: readonly string[];
   /** Makes the pool of a replica's reads, as the primary's is made. */
@@ -151,13 +153,18 @@ export class ReplicaRouter {
   }
 
   private probe(url: string, name: string): Pool {
-    const pool = new Pool({
-      connectionString: url,
-      max: 1,
-      connectionTimeoutMillis: this.options.checkTimeoutMs,
-      query_timeout: this.options.checkTimeoutMs,
-      allowExitOnIdle: true,
-    });
+    // A libpq host list (the primary's, or a replica's with prefer-standby) is checked where its
+    // follower points now: after a failover, the new primary's WAL position.
+    const pool = followWithPool(
+      new Pool({
+        ...connectionFor(url),
+        max: 1,
+        connectionTimeoutMillis: this.options.checkTimeoutMs,
+        query_timeout: this.options.checkTimeoutMs,
+        allowExitOnIdle: true,
+      }),
+      url,
+    );
     // A lost idle connection is replaced at the next check, which says what is wrong if anything is.
     pool.on('error', (error) => logger.debug(`Replica check of ${name}: connection lost (${error.message})`));
     return pool;

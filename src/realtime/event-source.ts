@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { config } from '../config';
-import { listenInProcess } from '../db';
+import { followerFor, listenInProcess } from '../db';
 import { logger } from '../ops/logger';
 import { CHANGES_CHANNEL } from './events';
 
@@ -37,11 +37,29 @@ export class PostgresChangeSource implements ChangeSource {
   private readonly waiters = new Set<() => void>();
   listening = false;
 
+  /** A libpq host list's follower (src/db/host-list.ts): the LISTEN connection moves with the primary. */
+  private readonly follower: ReturnType<typeof followerFor>;
+
   constructor(
     private readonly url: string,
     private readonly onPayload: (payload: string) => void,
     private readonly onListening: () => void = () => undefined,
-  ) {}
+  ) {
+    this.follower = followerFor(url);
+    // A LISTEN on a demoted primary would hear nothing from then on: drop it, and the reconnect
+    // goes to the new primary.
+    this.follower?.on('move', () => {
+      if (this.stopped) return;
+      const client = this.client;
+      if (client) this.lost(client, new Error('the primary moved to another host'));
+      else if (this.retry) {
+        // Waiting out a backoff grown while no host was primary: the new one is there now.
+        clearTimeout(this.retry);
+        this.retry = undefined;
+        void this.connect();
+      }
+    });
+  }
 
   start(waitMs: number): Promise<void> {
     if (!this.started) {
@@ -62,8 +80,10 @@ export class PostgresChangeSource implements ChangeSource {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
+    await this.follower?.ready();
+    if (this.stopped) return;
     const client = new Client({
-      connectionString: this.url,
+      connectionString: this.follower?.url ?? this.url,
       connectionTimeoutMillis: config.connectTimeoutMs,
       query_timeout: config.connectTimeoutMs,
       keepAlive: true,
@@ -103,6 +123,7 @@ export class PostgresChangeSource implements ChangeSource {
     if (this.client !== client) return;
     this.client = undefined;
     this.listening = false;
+    this.follower?.suspect();
     clearInterval(this.heartbeat);
     client.removeAllListeners('notification');
     client.on('error', () => undefined);
@@ -118,7 +139,10 @@ export class PostgresChangeSource implements ChangeSource {
     }
     const delay = Math.min(BACKOFF_FIRST_MS * 2 ** this.failures, BACKOFF_MAX_MS) * (0.5 + Math.random() / 2);
     this.failures++;
-    this.retry = setTimeout(() => void this.connect(), delay);
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      void this.connect();
+    }, delay);
     this.retry.unref();
   }
 

@@ -58,6 +58,22 @@ export interface PostgresServer {
    */
   beginShutdown(): Promise<void>;
   start(): Promise<void>;
+  /**
+   * SIGKILLs the postmaster, as a crashed machine would leave it (no shutdown checkpoint, no
+   * goodbye to clients or standbys), and resolves once it is gone; its backends end by themselves.
+   */
+  kill(): Promise<void>;
+  /** Promotes a standby (pg_ctl promote -w, as Patroni does) and resolves once it takes writes. */
+  promote(): Promise<void>;
+}
+
+export interface ReplicationOptions {
+  /**
+   * Makes the standby synchronous: the primary's synchronous_standby_names = '*' (set after the
+   * base backup, so the standby, once promoted, waits for no standby of its own), and commits
+   * are acknowledged once the standby has flushed them (synchronous_commit's default, on).
+   */
+  synchronous?: boolean;
 }
 
 export interface Replication {
@@ -73,7 +89,7 @@ export interface Replication {
 }
 
 /** Starts a primary (wal_level = replica) and a hot standby streaming from it (pg_basebackup -R). */
-export async function startReplication(): Promise<Replication> {
+export async function startReplication(options: ReplicationOptions = {}): Promise<Replication> {
   const { bindir, asPostgres } = serverTools();
   const exec = (command: string, args: string[]) => {
     const [file, argv] = asPostgres(path.join(bindir, command), args);
@@ -115,6 +131,21 @@ export async function startReplication(): Promise<Replication> {
       stop: async () => void (await exec('pg_ctl', ['-D', dir, '-m', 'immediate', '-w', 'stop'])),
       beginShutdown: async () => void (await exec('pg_ctl', ['-D', dir, '-m', 'smart', '-W', 'stop'])),
       start: async () => void (await exec('pg_ctl', ['-D', dir, '-l', logFile, '-w', '-t', '60', 'start'])),
+      kill: async () => {
+        const pid = Number(readFileSync(path.join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+        process.kill(pid, 'SIGKILL');
+        const alive = () => {
+          try {
+            process.kill(pid, 0);
+            return true;
+          } catch {
+            return false;
+          }
+        };
+        const deadline = Date.now() + 10_000;
+        while (alive() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      },
+      promote: async () => void (await exec('pg_ctl', ['-D', dir, '-w', '-t', '60', 'promote'])),
     };
   };
 
@@ -203,6 +234,14 @@ export async function startReplication(): Promise<Replication> {
       destroy,
     };
     await replication.caughtUp();
+    if (options.synchronous) {
+      await primary.query("ALTER SYSTEM SET synchronous_standby_names = '*'");
+      await primary.query('SELECT pg_reload_conf()');
+      await until('the standby synchronous', async () => {
+        const rows = await primary.query<{ state: string }>('SELECT sync_state AS state FROM pg_stat_replication');
+        return rows.some((row) => row.state === 'sync');
+      });
+    }
     return replication;
   } catch (error) {
     await destroy();

@@ -1,7 +1,10 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { complexityFromQuery } from '@pothos/plugin-complexity';
 import { parse } from 'graphql';
 import { prisma } from '../src/db';
 import { counterMismatches, heroId, makeHeroes, makeTeams, resetDatabase, teamId } from './support/factories';
+import { forgetSizes, statisticCost } from '../src/links/sizes';
+import { schema } from '../src/schema';
 import { codes, executeOperation, ok, recordSql } from './support/graphql';
 
 // The counters in the API (Team.heroCount, Team.trainingHeroCount, Hero.teamCount), the filters and
@@ -306,5 +309,32 @@ describe('aggregate', () => {
       heroCount: { count: 9, min: 0, max: 8, sum: 36, avg: 4 },
     });
     expect(data.big.aggregate).toEqual({ count: 4, heroCount: { avg: 6.5 } });
+  });
+});
+
+describe('the cost of a statistic', () => {
+  const cost = (query: string) => complexityFromQuery(parse(query), { schema }).complexity;
+  const withStats = `{ teams(first: 2) { edges { node { heroes(first: 1) { aggregate { count age { avg } } } } } } }`;
+  const countsOnly = `{ teams(first: 2) { edges { node { heroes(first: 1) { aggregate { count } } } } } }`;
+
+  it('follows the size of the largest list, which the counters give, and counts alone cost little', async () => {
+    forgetSizes();
+    // Before the counters are read: lists of 10,000 are assumed. Per team of the page: the
+    // statistic, and 1 for its avg.
+    const assumed = cost(withStats) - cost(countsOnly);
+    expect(assumed).toBe(2 * (statisticCost(10_000) + 1));
+    // The read, started by the first cost, finds the biggest team: 8 heroes.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(cost(withStats) - cost(countsOnly)).toBe(2 * (statisticCost(8) + 1));
+    await prisma.heroTeamLink.createMany({
+      data: (await makeHeroes(2500, 'Costly')).map((hero) => ({ heroId: hero, teamId: teams[8]! })),
+    });
+    forgetSizes();
+    cost(withStats);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(cost(withStats) - cost(countsOnly)).toBe(2 * (statisticCost(2500) + 1));
+    expect(statisticCost(2500)).toBe(4);
+    await prisma.heroTeamLink.deleteMany({ where: { teamId: teams[8]! } });
+    await prisma.hero.deleteMany({ where: { name: { startsWith: 'Costly' } } });
   });
 });

@@ -2,6 +2,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../graphql/builder';
 import type { ListAggregate } from '../links/aggregates';
 import type { TableColumn } from '../links/registry';
+import { statisticCost } from '../links/sizes';
 import { selects } from '../links/selection';
 import { heroesTeams } from './registry';
 import { DateTimeStats, IntStats } from './shared';
@@ -22,6 +23,8 @@ interface AggregateOptions {
   columns: readonly TableColumn[];
   /** When the list's links began (a link connection's joinedAt). */
   since?: boolean;
+  /** A bound on the size of the lists (src/links/sizes.ts): what one statistic reads. */
+  rows: () => number;
 }
 
 /**
@@ -49,6 +52,8 @@ export function aggregateField(name: string, of: string, options: AggregateOptio
           t.field({
             type: IntStats,
             description: `Statistics of ${column.field} over the list.`,
+            // Reads every row of the list: priced by the largest list's size.
+            complexity: () => statisticCost(options.rows()),
             resolve: (aggregate) => aggregate.column(column.field),
           }),
         ]),
@@ -57,6 +62,7 @@ export function aggregateField(name: string, of: string, options: AggregateOptio
         [since.field]: t.field({
           type: DateTimeStats,
           description: 'When its memberships began: the first and the newest.',
+          complexity: () => statisticCost(options.rows()),
           resolve: (aggregate) => aggregate.since(),
         }),
       }),

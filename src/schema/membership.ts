@@ -15,6 +15,7 @@ import {
   updateLink,
 } from '../links';
 import { sideOf as linkSide } from '../links/registry';
+import { largestList } from '../links/sizes';
 import { aggregateField } from './aggregates';
 import { HeroFilter, TeamFilter } from './filters';
 import { Hero, HeroOrder, MembershipInput, teamMemberships } from './hero';
@@ -82,6 +83,7 @@ function connectionOf(
             flagged: true,
             columns: side.far.entity.stats.filter((column) => stats.includes(column.field)),
             since: true,
+            rows: () => largestList(reached),
           })(c as never),
         }),
       },

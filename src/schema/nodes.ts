@@ -6,6 +6,7 @@ import { deleteFirst, deleteSecond, listPage, pageCost, refreshLoaders, updateRo
 import { type End, orderFieldOf } from '../links/registry';
 import { idempotent } from '../graphql/mutation-outcome';
 import { heroesTeams } from './registry';
+import { tableRows } from '../links/sizes';
 import { aggregateField } from './aggregates';
 import { OrderDirection } from './shared';
 
@@ -87,6 +88,7 @@ export function rootFields(side: Side, ref: NodeRef, filter: NodeRef, order: Nod
         fields: (c) => ({
           aggregate: aggregateField(`${capital(plural)}Aggregate`, `all ${plural}`, {
             columns: own.entity.stats,
+            rows: () => tableRows(own.entity),
           })(c as never),
         }),
       },

@@ -168,6 +168,26 @@ const shapes: Shape[] = [
   },
   ...nameSearches(),
   {
+    key: 'biggest',
+    label: 'the five biggest teams (HERO_COUNT DESC), with their counters',
+    query: `{ teams(first: 5, orderBy: { field: HERO_COUNT, direction: DESC }) {
+      edges { node { id name heroCount trainingHeroCount } } } }`,
+    variables: () => ({}),
+  },
+  {
+    key: 'trainees',
+    label: 'teams with more than three heroes in training, first 10',
+    query: `{ teams(first: 10, where: { trainingHeroCount: { gt: 3 } }) { edges { node { id name trainingHeroCount } } } }`,
+    variables: () => ({}),
+  },
+  {
+    key: 'q9',
+    label: 'Q9: the five biggest teams, head count, trainees, average age, first 5 heroes',
+    query: `{ teams(first: 5, orderBy: { field: HERO_COUNT, direction: DESC }) { edges { node { id name heroCount trainingHeroCount
+      heroes(first: 5) { aggregate { age { avg } } edges { node { id name } } } } } } }`,
+    variables: () => ({}),
+  },
+  {
     key: 'bulk',
     label: 'addHeroesToTeam: 1,000 heroes who are not members yet, into team 1',
     query: `mutation ($team: ID!, $heroes: [HeroMembershipInput!]!) {

@@ -621,3 +621,142 @@ describe('levels of 1,000 and 2,000 parents', () => {
     }
   });
 });
+
+// Aggregates (API.md, "Aggregates over the link"): counts alone read the counters, one statement
+// per level as totalCount does; statistics take one statement per level, grouped by parent, in
+// which the counts come along. Either adds at most one statement per level, for 1 parent and 100.
+describe('aggregates: at most one statement per level', () => {
+  const CountsOnly = graphql(`
+    query AggregateCounts($first: Int!) {
+      teams(first: $first, orderBy: { field: ID }) {
+        edges {
+          node {
+            heroCount
+            heroes(first: 2) {
+              aggregate {
+                count
+                trainingCount
+              }
+              edges {
+                node {
+                  teamCount
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  `);
+  const Statistics = graphql(`
+    query AggregateStatistics($first: Int!) {
+      teams(first: $first, orderBy: { field: ID }) {
+        edges {
+          node {
+            heroes(first: 2, where: { minAge: 21 }) {
+              aggregate {
+                count
+                trainingCount
+                age {
+                  count
+                  min
+                  max
+                  sum
+                  avg
+                }
+                joinedAt {
+                  min
+                  max
+                }
+              }
+              edges {
+                node {
+                  teams(first: 1, isTraining: true) {
+                    aggregate {
+                      count
+                      trainingCount
+                      joinedAt {
+                        max
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  `);
+  const Roots = graphql(`
+    query AggregateRoots($first: Int!) {
+      heroes(first: $first, where: { teamCount: { gte: 5 } }) {
+        aggregate {
+          count
+          age {
+            avg
+          }
+        }
+      }
+      teams(first: $first) {
+        aggregate {
+          count
+          heroCount {
+            avg
+          }
+        }
+      }
+    }
+  `);
+
+  it.each([
+    ['counts only, under a page of teams: 3 statements', CountsOnly, 3],
+    ['statistics at two levels (teams -> heroes -> teams, the last asking no page): 4 statements', Statistics, 4],
+    ['root aggregates with statistics: one statement each', Roots, 2],
+  ] as [string, TypedDocumentNode<unknown, { first: number }>, number][])(
+    '%s, for 1 parent and for 100',
+    async (_name, document, expected) => {
+      // The cost model's read of the largest list sizes (src/links/sizes.ts), at most every 10 s
+      // per list, in the background of whichever request prices a statistic first: done here
+      // before the requests counted.
+      await ok(document, { first: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const one = await recordSql(() => ok(document, { first: 1 }));
+      const hundred = await recordSql(() => ok(document, { first: 100 }));
+      expect(one.statements).toHaveLength(expected);
+      expect(hundred.statements).toHaveLength(expected);
+    },
+  );
+
+  it('gives every parent the aggregate of its whole list, never of its page', async () => {
+    const { result } = await recordSql(() => ok(Statistics, { first: 100 }));
+    const expected = await prisma.$queryRaw<
+      { teamId: number; count: number; training: number; min: number; max: number; sum: number; avg: number }[]
+    >`
+      SELECT l."teamId", count(*)::int AS count, count(*) FILTER (WHERE l."isTraining")::int AS training,
+             min(h.age) AS min, max(h.age) AS max, sum(h.age)::int AS sum, avg(h.age)::float8 AS avg
+      FROM "HeroTeamLink" l JOIN "Hero" h ON h.id = l."heroId"
+      WHERE h.age >= 21 GROUP BY 1 ORDER BY 1`;
+    const byTeam = new Map(expected.map((row) => [row.teamId, row]));
+    const teams = result.teams.edges;
+    expect(teams).toHaveLength(100);
+    for (const [i, team] of teams.entries()) {
+      const row = byTeam.get(teamIds[i]!);
+      const { aggregate } = team.node.heroes;
+      expect(aggregate.count).toBe(row?.count ?? 0);
+      expect(aggregate.count).toBeGreaterThanOrEqual(team.node.heroes.edges.length);
+      expect(aggregate.trainingCount).toBe(row?.training ?? 0);
+      expect(aggregate.age).toEqual({
+        count: row?.count ?? 0,
+        min: row?.min ?? null,
+        max: row?.max ?? null,
+        sum: row?.sum ?? null,
+        avg: row ? expect.closeTo(row.avg, 9) : null,
+      });
+      for (const hero of team.node.heroes.edges) {
+        // isTraining: true: every membership counted is in training.
+        expect(hero.node.teams.aggregate.count).toBe(hero.node.teams.aggregate.trainingCount);
+      }
+    }
+  });
+});

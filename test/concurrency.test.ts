@@ -325,16 +325,27 @@ it('a 1,000-hero addHeroesToTeam meeting deleteHero of some of its heroes and se
   expect(await orphanLinks()).toBe(0);
 });
 
-// deleteTeam locks the team, then its cascade deletes the links. A removal or an update that took
-// the link first and only then, in the counters' trigger, the team, would deadlock with it: each
-// write locks the team before the link (src/links/locks.ts). Played step by step on PostgreSQL, where
-// a second connection can hold the team as deleteTeam does.
-describeOnPostgres('a write to a membership meets deleteTeam holding the team', () => {
+/** What deleteTeam does before its cascade (src/links/locks.ts): its members, then the team. */
+async function lockAsDeleteTeam(other: Client, team: number): Promise<void> {
+  await other.query(
+    `SELECT id FROM "Hero" WHERE id IN (SELECT "heroId" FROM "HeroTeamLink" WHERE "teamId" = $1)
+     ORDER BY id FOR NO KEY UPDATE`,
+    [team],
+  );
+  await other.query('SELECT id FROM "Team" WHERE id = $1 FOR UPDATE', [team]);
+}
+
+// deleteTeam locks the team's members (whose Hero."teamCount" its cascade changes), then the team,
+// then its cascade deletes the links. A removal or an update that took the link first and only
+// then, in the counters' trigger, the team, would deadlock with it: each write locks its hero (if
+// its count changes) and the team before the link (src/links/locks.ts). Played step by step on
+// PostgreSQL, where a second connection can hold the rows as deleteTeam does.
+describeOnPostgres('a write to a membership meets deleteTeam holding its members and the team', () => {
   const cases = [
     ['removeHeroFromTeam', (hero: string, team: string) => executeOperation(Remove, { hero, team })],
     ['updateMembership', (hero: string, team: string) => executeOperation(Update, { hero, team, training: false })],
   ] as const;
-  it.each(cases)('%s waits for the team without holding the link, then finds no membership', async (_, write) => {
+  it.each(cases)('%s waits without holding the team or the link, then finds no membership', async (_, write) => {
     const [hero] = await makeHeroes(1, 'Waiting');
     const [team] = await makeTeams(1, 'Deleted');
     await linkAll([hero!], [team!]);
@@ -342,7 +353,7 @@ describeOnPostgres('a write to a membership meets deleteTeam holding the team', 
     await other.connect();
     try {
       await other.query('BEGIN');
-      await other.query('SELECT id FROM "Team" WHERE id = $1 FOR UPDATE', [team]);
+      await lockAsDeleteTeam(other, team!);
       const answer = write(heroId(hero!), teamId(team!));
       await waitUntilBlocked(other);
       // As deleteTeam's cascade: needs the link, which the waiting write must not hold.
@@ -435,7 +446,7 @@ describeOnPostgres('addHeroesToTeam meets setHeroTeams holding one of its heroes
   });
 });
 
-describeOnPostgres('a bulk write meets deleteTeam holding the team', () => {
+describeOnPostgres('a bulk write meets deleteTeam holding its members and the team', () => {
   const cases = [
     [
       'setTeamHeroes',
@@ -443,7 +454,7 @@ describeOnPostgres('a bulk write meets deleteTeam holding the team', () => {
     ],
     ['removeHeroesFromTeam', (team: string, ids: string[]) => executeOperation(BulkRemove, { team, ids })],
   ] as const;
-  it.each(cases)('%s waits for the team without holding a link, then reports the team NOT_FOUND', async (_, write) => {
+  it.each(cases)('%s waits without holding the team or a link, then reports the team NOT_FOUND', async (_, write) => {
     const heroes = await makeHeroes(3, 'Waiting');
     const [team] = await makeTeams(1, 'Deleted');
     await linkAll(heroes, [team!]);
@@ -451,7 +462,7 @@ describeOnPostgres('a bulk write meets deleteTeam holding the team', () => {
     await other.connect();
     try {
       await other.query('BEGIN');
-      await other.query('SELECT id FROM "Team" WHERE id = $1 FOR UPDATE', [team]);
+      await lockAsDeleteTeam(other, team!);
       const answer = write(teamId(team!), heroes.map(heroId));
       await waitUntilBlocked(other);
       // As deleteTeam's cascade: needs every link of the team, which the waiting write must not hold.
@@ -503,6 +514,90 @@ describeOnPostgres('a bulk write waiting for its team meets addHeroToTeam of one
       await other.end();
     }
     expect(await prisma.heroTeamLink.count({ where: { teamId: team! } })).toBe(3);
+    expect(await counterMismatches()).toEqual([]);
+  });
+});
+
+// Hero."teamCount" is kept by the links' trigger, which locks the heroes whose count changes. The
+// deadlock an earlier design note found: a write holding a team (a removal, deleteTeam's cascade)
+// whose trigger then waits for a hero that setHeroTeams holds FOR UPDATE while waiting for that
+// team. Each write now locks its heroes before its team (src/links/locks.ts). Played step by step:
+// a second connection does what setHeroTeams does, holding the hero and then asking for the team,
+// which it must get (under lock_timeout) while the write under test waits for the hero holding
+// nothing.
+describeOnPostgres("a write that changes a hero's teamCount meets setHeroTeams holding the hero", () => {
+  const DeleteTeamOf = (team: string) => executeOperation(DeleteTeam, { id: team });
+  const cases = [
+    ['removeHeroFromTeam', (hero: string, team: string) => executeOperation(Remove, { hero, team })],
+    ['removeHeroesFromTeam', (hero: string, team: string) => executeOperation(BulkRemove, { team, ids: [hero] })],
+    ['setTeamHeroes', (_hero: string, team: string) => executeOperation(BulkSet, { team, heroes: [] })],
+    ['deleteTeam', (_hero: string, team: string) => DeleteTeamOf(team)],
+  ] as const;
+  it.each(cases)('%s waits for the hero holding no team, and setHeroTeams goes first', async (name, write) => {
+    const [hero] = await makeHeroes(1, 'Held');
+    const [team] = await makeTeams(1, 'Wanted');
+    await linkAll([hero!], [team!]);
+    const other = new Client({ connectionString: process.env.DATABASE_URL });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT id FROM "Hero" WHERE id = $1 FOR UPDATE', [hero]);
+      const answer = write(heroId(hero!), teamId(team!));
+      await waitUntilBlocked(other);
+      // setHeroTeams' second step: the team, which the waiting write must not hold.
+      await other.query("SET LOCAL lock_timeout = '5s'");
+      await other.query('SELECT id FROM "Team" WHERE id = $1 FOR NO KEY UPDATE', [team]);
+      await other.query('UPDATE "HeroTeamLink" SET "isTraining" = true WHERE "heroId" = $1 AND "teamId" = $2', [
+        hero,
+        team,
+      ]);
+      await other.query('COMMIT');
+      expect(codes(await answer)).toEqual([]);
+    } finally {
+      await other.end();
+    }
+    expect(await prisma.heroTeamLink.count({ where: { heroId: hero! } })).toBe(0);
+    if (name !== 'deleteTeam') expect(await prisma.team.count({ where: { id: team! } })).toBe(1);
+    expect(await counterMismatches()).toEqual([]);
+  });
+});
+
+// deleteTeam locks the members it reads, then the team. A hero that joined in between is not
+// locked: rather than let the cascade's trigger wait for it while holding the team, deleteTeam
+// starts again (src/links/locks.ts, retryWhileLinkedMeanwhile). Played step by step: deleteTeam
+// waits for a member; meanwhile another hero joins and a third connection, as setHeroTeams, takes
+// that hero; once deleteTeam goes on, the third connection must still get the team.
+describeOnPostgres('deleteTeam meets a hero that joined after it read the members', () => {
+  it('starts again rather than hold the team waiting for the new member', async () => {
+    const [member, joiner] = await makeHeroes(2, 'Racing');
+    const [team] = await makeTeams(1, 'Racing');
+    await linkAll([member!], [team!]);
+    const holder = new Client({ connectionString: process.env.DATABASE_URL });
+    const setter = new Client({ connectionString: process.env.DATABASE_URL });
+    await holder.connect();
+    await setter.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT id FROM "Hero" WHERE id = $1 FOR UPDATE', [member]);
+      const deletion = executeOperation(DeleteTeam, { id: teamId(team!) });
+      await waitUntilBlocked(holder);
+      await prisma.heroTeamLink.create({ data: { heroId: joiner!, teamId: team! } });
+      await setter.query('BEGIN');
+      await setter.query('SELECT id FROM "Hero" WHERE id = $1 FOR UPDATE', [joiner]);
+      await holder.query('COMMIT');
+      // deleteTeam now has its member and the team, finds the joiner unlocked and starts again,
+      // waiting for the joiner without holding the team.
+      await waitUntilBlocked(setter);
+      await setter.query("SET LOCAL lock_timeout = '5s'");
+      await setter.query('SELECT id FROM "Team" WHERE id = $1 FOR NO KEY UPDATE', [team]);
+      await setter.query('COMMIT');
+      expect(codes(await deletion)).toEqual([]);
+    } finally {
+      await holder.end();
+      await setter.end();
+    }
+    expect(await prisma.team.count({ where: { id: team! } })).toBe(0);
+    expect(await prisma.heroTeamLink.count({ where: { teamId: team! } })).toBe(0);
     expect(await counterMismatches()).toEqual([]);
   });
 });

@@ -144,12 +144,13 @@ it('a page by NAME after a cursor deep in the big team reads as few rows in ever
   expect(rowsPerPlan(plans, 'Hero', 14)).toEqual(rowsPerPlan(plans, 'Hero'));
 });
 
-it("a hero's teams by NAME (no counters: its links sorted) read its links in every plan", async () => {
+it("a hero's teams by NAME (its teamCount says few: its links sorted) read its links in every plan", async () => {
   const recorded = await recordSql(() => ok(HeroTeams, { id: heroId(busy) }));
   expect(recorded.result.hero?.teams.edges).toHaveLength(6);
   const [statement] = statementsOf(recorded, /LATERAL/);
   const plans = await explainServed(statement!);
   expect(Object.keys(plans)).toEqual(modes);
   expect(rowsPerPlan(plans, 'HeroTeamLink', 6)).toEqual(rowsPerPlan(plans, 'HeroTeamLink'));
-  expect(rowsPerPlan(plans, 'Team', 6)).toEqual(rowsPerPlan(plans, 'Team'));
+  // Its 6 teams, and max(id), one step down the primary key, which the choice to sort compares with.
+  expect(rowsPerPlan(plans, 'Team', 7)).toEqual(rowsPerPlan(plans, 'Team'));
 });

@@ -124,6 +124,7 @@ it("holds the documentation's examples, which run by hash", async () => {
     hashes.set(name!, entry[0]);
   }
   expect([...hashes.keys()].sort()).toEqual([
+    'Aggregates',
     'CreateMsMarvel',
     'FiltersThroughTheLink',
     'JoinZForce',
@@ -140,6 +141,7 @@ it("holds the documentation's examples, which run by hash", async () => {
   const Z = 'VGVhbToy';
   const variables: Record<string, Record<string, unknown>> = {
     FiltersThroughTheLink: { P, Z, team: P },
+    Aggregates: { team: P },
     SetTeamMembers: { team: Z, heroes: [{ heroId: 'SGVybzox', isTraining: false }] },
   };
   // The subscriptions, as streams (Server-Sent Events): they open.

@@ -4,7 +4,7 @@ import { badInput, notFound } from '../errors';
 import { Prisma } from '../generated/prisma/client';
 import { globalId } from '../ids';
 import { refuseRepeated } from './checks';
-import { lockFirsts, lockSecond } from './locks';
+import { checkFirstsOfSecond, lockFirsts, lockFirstsOfSecond, lockSecond, retryWhileLinkedMeanwhile } from './locks';
 import { type LinkChange, linksChanged } from './refresh';
 import type { Link } from './registry';
 import { insertColumns, insertValues, type LinkInput, missing, noun, unnestLinks } from './writes';
@@ -112,16 +112,16 @@ export async function addToSecond<Row>(link: Link, id: number, links: readonly L
 }
 
 /**
- * Ends the links of the first-end nodes to the node; nodes that are not linked are ignored. No
- * first-end node is locked (as removeLink): a removal needs only the second-end node, taken before
- * any link. An unknown node writes nothing.
+ * Ends the links of the first-end nodes to the node; nodes that are not linked are ignored. The
+ * listed first-end nodes are locked first (their counters change), then the node, before any link
+ * (src/links/locks.ts). An unknown node writes nothing.
  */
 export async function removeFromSecond<Row>(link: Link, id: number, ids: readonly number[]): Promise<BulkChange<Row>> {
   checkList(link, ids);
   const [first, second] = link.ends;
   return prisma.$transaction(async (tx) => {
-    const locked = await lockSecond<Row>(tx, link, id);
-    const node = checkFound(link, id, locked, ids, await existing(tx, link, ids));
+    const found = await lockFirsts(tx, link, ids);
+    const node = checkFound(link, id, await lockSecond<Row>(tx, link, id), ids, found);
     if (ids.length === 0) return done(link, id, node, { added: 0, removed: 0, updated: 0, changedIds: [] });
     const removed = await tx.$queryRaw<Record<string, number>[]>`
       DELETE FROM ${link.table} WHERE ${second.column} = ${id} AND ${first.column} = ANY(${ids}::int[])
@@ -129,14 +129,6 @@ export async function removeFromSecond<Row>(link: Link, id: number, ids: readonl
     const removedIds = removed.map((row) => row[first.field]!);
     return done(link, id, node, { added: 0, removed: removedIds.length, updated: 0, changedIds: removedIds });
   });
-}
-
-/** Which of the first-end nodes exist, read without a lock: a node deleted meanwhile takes its links along. */
-async function existing(tx: Tx, link: Link, ids: readonly number[]): Promise<number[]> {
-  if (ids.length === 0) return [];
-  const rows = await tx.$queryRaw<{ id: number }[]>`
-    SELECT id FROM ${link.ends[0].entity.table} WHERE id = ANY(${ids}::int[])`;
-  return rows.map((row) => row.id);
 }
 
 /**
@@ -152,22 +144,26 @@ export async function replaceLinksOfSecond<Row>(
   const ids = links.map((l) => l.id);
   checkList(link, ids);
   const [first, second] = link.ends;
-  return prisma.$transaction(async (tx) => {
-    // The first-end nodes the node keeps or gains are locked; those it drops need no lock, as in a removal.
-    const node = await lockForAdding<Row>(tx, link, id, ids);
-    const removed = await tx.$queryRaw<Record<string, number>[]>`
+  return retryWhileLinkedMeanwhile(() =>
+    prisma.$transaction(async (tx) => {
+      // The first-end nodes the node keeps or gains, and those it may drop (its members now), are
+      // locked before the node: the counters of those it drops change too (src/links/locks.ts).
+      const found = await lockFirstsOfSecond(tx, link, id, ids, 'FOR UPDATE');
+      const node = checkFound(link, id, await lockSecond<Row>(tx, link, id), ids, found);
+      await checkFirstsOfSecond(tx, link, id, found);
+      const removed = await tx.$queryRaw<Record<string, number>[]>`
       DELETE FROM ${link.table} WHERE ${second.column} = ${id} AND ${first.column} <> ALL(${ids}::int[])
       RETURNING ${first.returning}`;
-    // Only rows whose values differ are written, so `updated` counts real changes and the others
-    // keep their row as it is.
-    const differ = Prisma.join(
-      link.values.map((column) => Prisma.raw(`l.${column.sql} <> m."${column.field}"`)),
-      ' OR ',
-    );
-    const updated =
-      links.length === 0 || link.values.length === 0
-        ? []
-        : await tx.$queryRaw<Record<string, number>[]>`
+      // Only rows whose values differ are written, so `updated` counts real changes and the others
+      // keep their row as it is.
+      const differ = Prisma.join(
+        link.values.map((column) => Prisma.raw(`l.${column.sql} <> m."${column.field}"`)),
+        ' OR ',
+      );
+      const updated =
+        links.length === 0 || link.values.length === 0
+          ? []
+          : await tx.$queryRaw<Record<string, number>[]>`
             UPDATE ${link.table} l SET ${Prisma.join(
               link.values.map((column) => Prisma.raw(`${column.sql} = m."${column.field}"`)),
               ', ',
@@ -175,8 +171,14 @@ export async function replaceLinksOfSecond<Row>(
             FROM ${unnestLinks(link, first, links)}
             WHERE l.${second.column} = ${id} AND l.${first.column} = m.${first.column} AND ${link.values.length > 1 ? Prisma.sql`(${differ})` : differ}
             RETURNING l.${first.returning}`;
-    const added = await insertNew(tx, link, id, links);
-    const changedIds = [...removed, ...updated].map((row) => row[first.field]!).concat(added);
-    return done(link, id, node, { added: added.length, removed: removed.length, updated: updated.length, changedIds });
-  });
+      const added = await insertNew(tx, link, id, links);
+      const changedIds = [...removed, ...updated].map((row) => row[first.field]!).concat(added);
+      return done(link, id, node, {
+        added: added.length,
+        removed: removed.length,
+        updated: updated.length,
+        changedIds,
+      });
+    }),
+  );
 }

@@ -66,6 +66,15 @@ export interface CompileOptions {
   nameIndex?: boolean;
 }
 
+/** The comparisons of a `compare` filter field, and their SQL operators. */
+const comparisons = [
+  ['eq', '='],
+  ['gt', '>'],
+  ['gte', '>='],
+  ['lt', '<'],
+  ['lte', '<='],
+] as const;
+
 const TRUE = Prisma.sql`TRUE`;
 const FALSE = Prisma.sql`FALSE`;
 
@@ -149,6 +158,17 @@ class Compiler {
       this.count();
       ref.joined = true;
       const column = entity.column(ref.alias, field);
+      if (op === 'compare') {
+        // IntComparison: each comparison given is one condition, on the column an index serves.
+        const type = entity.columns.find((c) => c.field === field)!.type;
+        for (const [name, sqlOp] of comparisons) {
+          const bound = (given as Record<string, unknown>)[name];
+          if (bound == null) continue;
+          this.count();
+          where.push(Prisma.sql`${column} ${Prisma.raw(sqlOp)} ${value(type, bound)}`);
+        }
+        continue;
+      }
       if (op !== 'contains') {
         const type = entity.columns.find((c) => c.field === field)!.type;
         where.push(Prisma.sql`${column} ${Prisma.raw(op)} ${value(type, given)}`);

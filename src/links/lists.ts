@@ -4,6 +4,7 @@ import type { ReadRoute } from '../db/replica-routing';
 import { Prisma } from '../generated/prisma/client';
 import { compileFilter, type NodeFilter } from './filters';
 import { and, type ConnectionArgs, type OrderArg, pageQuery, pageSpec, pageSql, toPage } from './pagination';
+import { ListAggregate, type ListStats, readStats, statsSelect } from './aggregates';
 import { asksForPage } from './selection';
 import type { Entity, Link } from './registry';
 
@@ -23,6 +24,23 @@ export async function listPage<Row extends { id: number }>(
   const spec = pageSpec(args, args.orderBy, table.orderColumns, Object.keys(link.sides).join(', '));
   const page = pageSql(spec, table.orderColumns);
   const read = { planPerValue: filter?.planPerValue, target: route.target };
+  const totalCount = async () => {
+    const [row] = await readRows<{ count: number }>(
+      Prisma.sql`
+        SELECT count(*)::int AS count FROM ${table.from} WHERE ${filter?.sql ?? Prisma.sql`TRUE`}`,
+      read,
+    );
+    return row?.count ?? 0;
+  };
+  // One statement for the count and every statistic, read once however many fields ask.
+  let stats: Promise<ListStats> | undefined;
+  const listStats = () =>
+    (stats ??= readRows<Record<string, unknown>>(
+      Prisma.sql`
+        SELECT count(*)::int AS total${statsSelect(null, table as Entity, false)}
+        FROM ${table.from} WHERE ${filter?.sql ?? Prisma.sql`TRUE`}`,
+      read,
+    ).then(([row]) => readStats(table as Entity, row)));
   const { rows } = asksForPage(info)
     ? await readValues(
         pageQuery(
@@ -40,13 +58,9 @@ export async function listPage<Row extends { id: number }>(
       rows.map((values) => table.read(values)),
       (row) => table.sortKey(spec.field, row),
     ),
-    totalCount: async () => {
-      const [row] = await readRows<{ count: number }>(
-        Prisma.sql`
-        SELECT count(*)::int AS count FROM ${table.from} WHERE ${filter?.sql ?? Prisma.sql`TRUE`}`,
-        read,
-      );
-      return row?.count ?? 0;
-    },
+    totalCount,
+    /** The whole (filtered) list's aggregate; `stats`: a statistic is asked for, and brings the count along. */
+    aggregate: (stats: boolean) =>
+      new ListAggregate({ counts: async () => ({ total: await totalCount(), flagged: 0 }), stats: listStats }, stats),
   };
 }

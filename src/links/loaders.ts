@@ -20,6 +20,7 @@ import {
   pageSql,
   specKey,
 } from './pagination';
+import { ListAggregate, type ListStats, readStats, statsSelect } from './aggregates';
 import { asksForPage, selects } from './selection';
 import { type Entity, type Link, type LinkSide, orderFieldOf } from './registry';
 
@@ -160,6 +161,25 @@ export class MemberPage<Node extends { id: number }> implements Page<MemberEdge<
   totalCount(): Promise<number> {
     return this.loader.count(this.parentId, this.flagValue, this.filter);
   }
+
+  /**
+   * The aggregate of the whole list this page is taken from (its filter and flag, not its page).
+   * `stats`: whether a statistic is asked for, which then brings the counts along.
+   */
+  aggregate(stats: boolean): ListAggregate {
+    const { loader, parentId, flagValue, filter } = this;
+    return new ListAggregate(
+      {
+        counts: async () => ({
+          total: await loader.count(parentId, flagValue, filter),
+          // The flagged links of a list of unflagged ones (flagValue false) are none.
+          flagged: flagValue === false ? 0 : await loader.count(parentId, true, filter),
+        }),
+        stats: () => loader.stats(parentId, flagValue, filter),
+      },
+      stats,
+    );
+  }
 }
 
 /**
@@ -204,6 +224,7 @@ export class LinkLoader<Node extends { id: number }> {
     maxBatchSize: MAX_BATCH,
   });
   private readonly filteredCounts = new Map<string, DataLoader<number, LinkCounts>>();
+  private readonly statsLoaders = new Map<string, DataLoader<number, ListStats>>();
   private readonly columns: AnyColumns;
   private readonly pageBatches: { observe(keys: number): void };
   private readonly countBatches: { observe(keys: number): void };
@@ -273,9 +294,30 @@ export class LinkLoader<Node extends { id: number }> {
     return flagValue == null ? total : flagValue ? training : total - training;
   }
 
+  /**
+   * Statistics of the parent's list (its filter and flag): one statement for every parent of the
+   * level asking with the same arguments, grouped by parent.
+   */
+  stats(parentId: number, flagValue: boolean | null | undefined, filter: LinkFilter | null): Promise<ListStats> {
+    const key = `${flagValue}|${filter?.key ?? ''}`;
+    let loader = this.statsLoaders.get(key);
+    if (!loader) {
+      const counted = filter?.counted ?? null;
+      loader = new DataLoader((ids) => this.loadStats(ids, flagValue, counted), { maxBatchSize: MAX_BATCH });
+      this.statsLoaders.set(key, loader);
+    }
+    return loader.load(parentId);
+  }
+
   /** Forgets what was loaded for these parents, or for all when none are given. */
   clear(...parentIds: number[]): void {
-    for (const loader of [...this.pages.values(), this.counts, ...this.filteredCounts.values()]) {
+    const loaders = [
+      ...this.pages.values(),
+      this.counts,
+      ...this.filteredCounts.values(),
+      ...this.statsLoaders.values(),
+    ];
+    for (const loader of loaders) {
       if (parentIds.length === 0) loader.clearAll();
       else for (const id of parentIds) loader.clear(id);
     }
@@ -380,7 +422,7 @@ export class LinkLoader<Node extends { id: number }> {
       const pages = Prisma.sql`
         SELECT p.id AS "parentId", m.*
         FROM unnest(${ids}::int[]) AS p(id)
-        ${this.side.counters ? this.sortedOrWalked(spec, sorted, since, read) : Prisma.sql`CROSS JOIN LATERAL (${sorted}) m`}`;
+        ${this.walkable(flagValue) ? this.sortedOrWalked(spec, sorted, since, read) : Prisma.sql`CROSS JOIN LATERAL (${sorted}) m`}`;
       // One JSON value of columns, as for the link's orderings; the aggregates take the rows in the
       // order the pages give them.
       const { rows } = await readValues(
@@ -407,6 +449,15 @@ export class LinkLoader<Node extends { id: number }> {
     return parentIds.map(
       (id) => new MemberPage(pageOfEdges(spec, byParent.get(id) ?? []), this, id, flagValue, filter),
     );
+  }
+
+  /**
+   * Whether the counters give the size of the list a page is taken from: its total, or with a flag
+   * value, a counter of the flagged links (a hero counts its teams, not those in training).
+   */
+  private walkable(flagValue: boolean | null | undefined): boolean {
+    const { counters } = this.side;
+    return !!counters && (flagValue == null || !!counters.training);
   }
 
   /**
@@ -460,15 +511,42 @@ export class LinkLoader<Node extends { id: number }> {
       ) m`;
   }
 
+  private async loadStats(
+    parentIds: readonly number[],
+    flagValue: boolean | null | undefined,
+    filter: CompiledFilter | null,
+  ): Promise<ListStats[]> {
+    const { parent, table, link } = this.side;
+    const ids = parentIds as number[];
+    const flagged = link.flag ? Prisma.sql`count(*) FILTER (WHERE l.${Prisma.raw(link.flag.sql)})::int` : Prisma.sql`0`;
+    // The nodes' rows are read only for their columns' statistics or a filter on them.
+    const rows = await readRows<Record<string, unknown>>(
+      Prisma.sql`
+        SELECT ${parent} AS "parentId", count(*)::int AS total, ${flagged} AS flagged${statsSelect(link, table, true)}
+        FROM ${this.links(filter, table.stats.length > 0 ? 'always' : 'when filtered')}
+        WHERE ${parent} = ANY(${ids}::int[]) AND ${and([...flagFilter(link, flagValue), ...(filter ? [filter.sql] : [])])}
+        GROUP BY 1`,
+      { planPerValue: filter?.planPerValue, target: this.route.target },
+    );
+    const byParent = new Map(rows.map((row) => [row.parentId as number, row]));
+    return parentIds.map((id) => readStats(table as Entity, byParent.get(id)));
+  }
+
   private async loadCounts(parentIds: readonly number[], filter: CompiledFilter | null): Promise<LinkCounts[]> {
     this.countBatches.observe(parentIds.length);
     const { parent, counters, link } = this.side;
     const ids = parentIds as number[];
     const flagged = link.flag ? Prisma.sql`count(*) FILTER (WHERE l.${Prisma.raw(link.flag.sql)})::int` : Prisma.sql`0`;
+    // Without a counter of the flagged links, those are counted among the parent's links.
+    const training =
+      counters?.training ??
+      (link.flag
+        ? Prisma.sql`(SELECT count(*)::int FROM ${link.table} l WHERE ${parent} = c.id AND l.${Prisma.raw(link.flag.sql)})`
+        : Prisma.sql`0`);
     const rows = await readRows<LinkCounts & { parentId: number }>(
       counters && !filter
         ? Prisma.sql`
-            SELECT c.id AS "parentId", ${counters.total} AS total, ${counters.training ?? Prisma.sql`0`} AS training
+            SELECT c.id AS "parentId", ${counters.total} AS total, ${training} AS training
             FROM ${counters.from}
             WHERE c.id = ANY(${ids}::int[])`
         : Prisma.sql`

@@ -48,6 +48,10 @@ export function refreshLoaders(request: RequestLoaders, change: LinkChange): voi
     if (rows.length > 0) request.nodes[link.ends[end].entity.name]?.clear(...rows);
     const ids = change.linksOf[end];
     if (ids !== 'all' && ids.length === 0) continue;
+    // The counters the link's triggers keep on this end's rows changed with its links.
+    const nodes = link.ends[end].counters ? request.nodes[link.ends[end].entity.name] : undefined;
+    if (ids === 'all') nodes?.clear();
+    else nodes?.clear(...ids);
     for (const loader of request.loaders.loadersOf(link, end)) {
       if (ids === 'all') loader.clear();
       else loader.clear(...ids);

@@ -25,14 +25,19 @@ interface DatamodelField {
   relationFromFields?: readonly string[];
 }
 
-/** A condition on one column that a filter field stands for: `nameContains: ['name', 'contains']`. */
-export type FieldFilter = readonly [column: string, op: 'contains' | '=' | '>=' | '<=' | '>' | '<'];
+/**
+ * A condition on one column that a filter field stands for: `nameContains: ['name', 'contains']`;
+ * `compare` takes an object of comparisons (`{ gt: 3, lte: 10 }`: IntComparison), all of which must hold.
+ */
+export type FieldFilter = readonly [column: string, op: 'contains' | 'compare' | '=' | '>=' | '<=' | '>' | '<'];
 
 export interface EntitySpec {
   /** Order fields besides ID (always there): the GraphQL enum value and its column. */
   orderBy: Record<string, string>;
   /** Filter fields besides ids, and/or/not and the link's: the name in the filter, and its condition. */
   filters: Record<string, FieldFilter>;
+  /** Int columns whose statistics (count, min, max, sum, avg) a list's aggregate gives. */
+  stats?: readonly string[];
 }
 
 export interface EndSpec {
@@ -105,6 +110,8 @@ export interface Entity<Row extends { id: number } = { id: number }> {
   readonly orderColumns: AnyColumns;
   sortKey(field: string, row: Row): string | number | null;
   readonly filters: Readonly<Record<string, FieldFilter>>;
+  /** The int columns whose statistics a list's aggregate gives (EntitySpec.stats). */
+  readonly stats: readonly TableColumn[];
   /** The SQL of a column of this table under an alias, always quoted (as filters have written it). */
   readonly column: (alias: string, field: string) => Prisma.Sql;
 }
@@ -241,6 +248,11 @@ function declareEntity<Row extends { id: number }>(datamodel: Datamodel, name: s
     sortFields[order] = field;
   }
   for (const [field] of Object.values(spec.filters)) columnOf(field);
+  const stats = (spec.stats ?? []).map((field) => {
+    const column = columnOf(field);
+    if (column.type !== 'int') throw new Error(`${name}.${field} is not an int column: no statistics`);
+    return column;
+  });
   const read = rowBuilder<(values: unknown[]) => Row>(fields, 'values', (k) => `values[${k}]`);
   const readColumns = rowBuilder<(arrays: unknown[][], i: number) => Row>(
     fields,
@@ -263,6 +275,7 @@ function declareEntity<Row extends { id: number }>(datamodel: Datamodel, name: s
     orderColumns,
     sortKey: (order, row) => (row as Record<string, unknown>)[sortFields[order] ?? 'id'] as string | number | null,
     filters: spec.filters,
+    stats,
     column: (alias, field) => Prisma.raw(`${alias}."${columnOf(field).db}"`),
   };
 }

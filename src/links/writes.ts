@@ -3,7 +3,16 @@ import { notFound } from '../errors';
 import { Prisma } from '../generated/prisma/client';
 import { globalId } from '../ids';
 import { refuseRepeated } from './checks';
-import { lockedFirst, lockedSecond, lockFirst, lockSeconds } from './locks';
+import {
+  checkFirstsOfSecond,
+  lockedFirst,
+  lockedPair,
+  lockedSecond,
+  lockFirst,
+  lockFirstsOfSecond,
+  lockSeconds,
+  retryWhileLinkedMeanwhile,
+} from './locks';
 import { type LinkChange, linksChanged, rowChanged } from './refresh';
 import { columnAs, type End, type Link, type TableColumn } from './registry';
 
@@ -178,13 +187,20 @@ export async function updateRow<Row>(
 }
 
 /**
- * Deletes the second-end node, and by cascade its links: its row is locked first by the delete
- * itself, and the cascade's removal of each link then finds it held (src/links/locks.ts).
+ * Deletes the second-end node, and by cascade its links, in the lock order of src/links/locks.ts:
+ * its members (whose counters the cascade changes), then the node, then by the cascade its links.
  */
 export async function deleteSecond(link: Link, id: number): Promise<{ change: LinkChange }> {
   const second = link.ends[1];
-  const { count } = (await delegate(prisma, second.entity.delegate).deleteMany({ where: { id } })) as { count: number };
-  if (count === 0) throw missing(second, id);
+  await retryWhileLinkedMeanwhile(() =>
+    prisma.$transaction(async (tx) => {
+      const members = await lockFirstsOfSecond(tx, link, id, [], 'FOR NO KEY UPDATE');
+      const [found] = await tx.$queryRaw<unknown[]>`SELECT 1 FROM ${second.entity.table} WHERE id = ${id} FOR UPDATE`;
+      if (!found) throw missing(second, id);
+      await checkFirstsOfSecond(tx, link, id, members);
+      await delegate(tx, second.entity.delegate).delete({ where: { id } });
+    }),
+  );
   return { change: rowChanged(link, 1, id) };
 }
 
@@ -218,7 +234,7 @@ export async function addLink<First, Second>(
   const [first, second] = link.ends;
   const [a, b] = await findPair<First, Second>(link, firstId, secondId);
   const ends = { [first.field]: Prisma.sql`id`, [second.field]: Prisma.sql`${secondId}` };
-  // The first-end node's row is locked before the link exists.
+  // The first-end node's row is locked (its counter will change) before the link exists.
   await prisma.$executeRaw`
     INSERT INTO ${link.table} (${insertColumns(link)})
     SELECT ${insertValues(
@@ -275,8 +291,8 @@ export async function removeLink<First, Second>(
 ): Promise<{ first: First; second: Second; removed: boolean; change: LinkChange }> {
   const [first, second] = link.ends;
   const [a, b] = await findPair<First, Second>(link, firstId, secondId);
-  // The second-end node's row is locked before the link's.
+  // The first-end node's row (its counter will change), then the second's, before the link's.
   const count = await prisma.$executeRaw`
-    DELETE FROM ${link.table} WHERE ${first.column} = ${firstId} AND ${second.column} = ${lockedSecond(link, secondId)}`;
+    DELETE FROM ${link.table} WHERE ${first.column} = ${firstId} AND ${second.column} = ${lockedPair(link, firstId, secondId)}`;
   return { first: a, second: b, removed: count > 0, change: linksChanged(link, [firstId], [secondId]) };
 }

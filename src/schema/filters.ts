@@ -2,6 +2,7 @@ import { builder } from '../graphql/builder';
 import type { End } from '../links/registry';
 import { MAX_FILTER_CONDITIONS, MAX_MEMBERSHIP_DEPTH, type MembershipsFilter, type NodeFilter } from '../links';
 import { heroesTeams } from './registry';
+import { IntComparison } from './shared';
 
 // The filter language of both node types, the same on the root lists and through the link: each
 // compiles to one SQL condition (src/links/filters.ts), which also checks the values. Not the
@@ -84,5 +85,13 @@ filtersOf(heroEnd, teamEnd, (t) => ({
   nameContains: nameContains(t),
   minAge: t.int({ description: 'Heroes at least this old (heroes of unknown age are left out).' }),
   maxAge: t.int({ description: 'Heroes at most this old (heroes of unknown age are left out).' }),
+  teamCount: t.field({ type: IntComparison, description: 'By how many teams the hero is in (teamCount).' }),
 }));
-filtersOf(teamEnd, heroEnd, (t) => ({ nameContains: nameContains(t) }));
+filtersOf(teamEnd, heroEnd, (t) => ({
+  nameContains: nameContains(t),
+  heroCount: t.field({ type: IntComparison, description: 'By how many heroes the team has (heroCount).' }),
+  trainingHeroCount: t.field({
+    type: IntComparison,
+    description: 'By how many of its heroes are in training (trainingHeroCount).',
+  }),
+}));

@@ -23,10 +23,15 @@ export const Hero = builder.prismaNode('Hero', {
     name: t.exposeString('name'),
     secretName: t.exposeString('secretName'),
     age: t.exposeInt('age', { nullable: true }),
+    // The counter the links' triggers keep: read with the row, no statement of its own.
+    teamCount: t.exposeInt('teamCount', { description: 'How many teams the hero belongs to.' }),
   }),
 });
 
-export const HeroOrder = orderOf(side, { AGE: 'Unknown ages last going up, first going down.' });
+export const HeroOrder = orderOf(side, {
+  AGE: 'Unknown ages last going up, first going down.',
+  TEAM_COUNT: 'By how many teams the hero belongs to (teamCount).',
+});
 
 rootFields(side, Hero, HeroFilter, HeroOrder);
 
@@ -69,7 +74,15 @@ builder.relayMutationField(
       return { hero };
     },
   },
-  { outputFields: (t) => ({ hero: t.field({ type: Hero, resolve: (payload) => payload.hero }) }) },
+  {
+    outputFields: (t) => ({
+      // createHero reads its hero again after the links (its teamCount); updateHero's row is current.
+      hero: t.field({
+        type: Hero,
+        resolve: (payload, _args, ctx) => ctx.nodes.Hero.load(payload.hero.id).then((row) => row ?? payload.hero),
+      }),
+    }),
+  },
 );
 
 updateMutation(side, Hero, (t) => ({

@@ -15,6 +15,8 @@ import {
   updateLink,
 } from '../links';
 import { sideOf as linkSide } from '../links/registry';
+import { largestList } from '../links/sizes';
+import { aggregateField } from './aggregates';
 import { HeroFilter, TeamFilter } from './filters';
 import { Hero, HeroOrder, MembershipInput, teamMemberships } from './hero';
 import { type Side, sideOf } from './nodes';
@@ -34,8 +36,16 @@ const capital = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
  * connections a client names, where it must read as every other edge does (its fields, and a
  * cursor the connection accepts).
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function connectionOf(side: Side, own: any, far: any, filter: any, order: any, description: string) {
+function connectionOf(
+  side: Side,
+  own: any, // eslint-disable-line @typescript-eslint/no-explicit-any
+  far: any, // eslint-disable-line @typescript-eslint/no-explicit-any
+  filter: any, // eslint-disable-line @typescript-eslint/no-explicit-any
+  order: any, // eslint-disable-line @typescript-eslint/no-explicit-any
+  description: string,
+  /** The far nodes' columns whose statistics its aggregate gives. */
+  stats: readonly string[],
+) {
   const name = `${side.own.entity.name}${capital(side.own.connection)}`;
   const edge = builder.edgeObject<typeof far, MemberPage<{ id: number }>>({
     name: `${name}Edge`,
@@ -66,7 +76,17 @@ function connectionOf(side: Side, own: any, far: any, filter: any, order: any, d
         },
         resolve: (parent: { id: number }, args, ctx, info) => ctx.loaders.of(reached).connection(parent.id, args, info),
       },
-      { name: `${name}Connection` },
+      {
+        name: `${name}Connection`,
+        fields: (c) => ({
+          aggregate: aggregateField(`${name}Aggregate`, `the ${side.own.connection} of a ${side.noun}`, {
+            flagged: true,
+            columns: side.far.entity.stats.filter((column) => stats.includes(column.field)),
+            since: true,
+            rows: () => largestList(reached),
+          })(c as never),
+        }),
+      },
       edge,
     ),
   );
@@ -80,6 +100,7 @@ const HeroTeamsEdge = connectionOf(
   TeamFilter,
   TeamOrder,
   'The teams this hero belongs to, through HeroTeamLink.',
+  [],
 );
 const TeamHeroesEdge = connectionOf(
   sideOf(1),
@@ -88,6 +109,7 @@ const TeamHeroesEdge = connectionOf(
   HeroFilter,
   HeroOrder,
   'The heroes in this team, through HeroTeamLink.',
+  ['age'],
 );
 
 type MembershipShape = LinkWrite<HeroRow, TeamRow>;
@@ -95,8 +117,15 @@ type MembershipShape = LinkWrite<HeroRow, TeamRow>;
 const MembershipPayload = builder.objectRef<MembershipShape>('MembershipPayload').implement({
   description: "A hero's membership of a team, with both sides as they are after the change.",
   fields: (t) => ({
-    hero: t.field({ type: Hero, resolve: (payload) => payload.first }),
-    team: t.field({ type: Team, resolve: (payload) => payload.second }),
+    // Read again after the write (one statement per type, when asked for): their counters changed.
+    hero: t.field({
+      type: Hero,
+      resolve: (payload, _args, ctx) => ctx.nodes.Hero.load(payload.first.id).then((row) => row ?? payload.first),
+    }),
+    team: t.field({
+      type: Team,
+      resolve: (payload, _args, ctx) => ctx.nodes.Team.load(payload.second.id).then((row) => row ?? payload.second),
+    }),
     isTraining: t.boolean({ resolve: (payload) => payload.row.isTraining as boolean }),
     heroTeamsEdge: t.field({
       type: HeroTeamsEdge,
@@ -117,8 +146,15 @@ type RemovalShape = { first: HeroRow; second: TeamRow; removed: boolean };
 
 const RemoveHeroFromTeamPayload = builder.objectRef<RemovalShape>('RemoveHeroFromTeamPayload').implement({
   fields: (t) => ({
-    hero: t.field({ type: Hero, resolve: (payload) => payload.first }),
-    team: t.field({ type: Team, resolve: (payload) => payload.second }),
+    // Read again after the write (one statement per type, when asked for): their counters changed.
+    hero: t.field({
+      type: Hero,
+      resolve: (payload, _args, ctx) => ctx.nodes.Hero.load(payload.first.id).then((row) => row ?? payload.first),
+    }),
+    team: t.field({
+      type: Team,
+      resolve: (payload, _args, ctx) => ctx.nodes.Team.load(payload.second.id).then((row) => row ?? payload.second),
+    }),
     removed: t.exposeBoolean('removed', { description: 'False when the hero was not in the team.' }),
     // Both ids, whether or not a membership was removed: Relay's @deleteEdge takes the node with
     // this id out of the connections it is given, and removes nothing when it is not there.
@@ -220,5 +256,13 @@ builder.relayMutationField(
       return { hero };
     },
   },
-  { outputFields: (t) => ({ hero: t.field({ type: Hero, resolve: (payload) => payload.hero }) }) },
+  {
+    outputFields: (t) => ({
+      // Read again after the write (its teamCount changed): the row was locked before it.
+      hero: t.field({
+        type: Hero,
+        resolve: (payload, _args, ctx) => ctx.nodes.Hero.load(payload.hero.id).then((row) => row ?? payload.hero),
+      }),
+    }),
+  },
 );

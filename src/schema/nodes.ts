@@ -6,6 +6,8 @@ import { deleteFirst, deleteSecond, listPage, pageCost, refreshLoaders, updateRo
 import { type End, orderFieldOf } from '../links/registry';
 import { idempotent } from '../graphql/mutation-outcome';
 import { heroesTeams } from './registry';
+import { tableRows } from '../links/sizes';
+import { aggregateField } from './aggregates';
 import { OrderDirection } from './shared';
 
 // What the API has of each end of the link alike (heroes and teams): the order of its lists, the
@@ -81,7 +83,15 @@ export function rootFields(side: Side, ref: NodeRef, filter: NodeRef, order: Nod
         resolve: (_root, args, ctx: Context, info: GraphQLResolveInfo) =>
           listPage(heroesTeams, own.entity, args, info, ctx.reads),
       },
-      { name: `Query${capital(plural)}Connection` },
+      {
+        name: `Query${capital(plural)}Connection`,
+        fields: (c) => ({
+          aggregate: aggregateField(`${capital(plural)}Aggregate`, `all ${plural}`, {
+            columns: own.entity.stats,
+            rows: () => tableRows(own.entity),
+          })(c as never),
+        }),
+      },
       { name: `Query${capital(plural)}Edge` },
     ),
   }));

@@ -6,11 +6,11 @@ import { createNodeLoaders as nodeLoaders, declareLink, LinkLoaders, sideOf } fr
 // The heroes-teams link and its two entities, declared once for the generic link layer
 // (src/links): tables, columns, types and keys come from the Prisma datamodel; this says what the
 // API orders and filters by, which columns of the link it reads, and which counters the link's
-// triggers keep. The hero is the first end (locked first, src/links/locks.ts), the team the second.
+// triggers keep (both ends', migrations team_hero_counts and hero_team_count). The hero is the first end (locked first, src/links/locks.ts), the team the second.
 export const heroesTeams = declareLink<{ Hero: Hero; Team: Team }>(getDatamodel().datamodel, {
   model: 'HeroTeamLink',
   ends: [
-    { relation: 'hero', connection: 'teams' },
+    { relation: 'hero', connection: 'teams', counters: { total: 'teamCount' } },
     { relation: 'team', connection: 'heroes', counters: { total: 'heroCount', flagged: 'trainingHeroCount' } },
   ],
   flag: 'isTraining',
@@ -18,10 +18,24 @@ export const heroesTeams = declareLink<{ Hero: Hero; Team: Team }>(getDatamodel(
   filters: { isTraining: ['isTraining', '='], joinedAfter: ['joinedAt', '>'], joinedBefore: ['joinedAt', '<'] },
   entities: {
     Hero: {
-      orderBy: { NAME: 'name', AGE: 'age' },
-      filters: { nameContains: ['name', 'contains'], minAge: ['age', '>='], maxAge: ['age', '<='] },
+      orderBy: { NAME: 'name', AGE: 'age', TEAM_COUNT: 'teamCount' },
+      filters: {
+        nameContains: ['name', 'contains'],
+        minAge: ['age', '>='],
+        maxAge: ['age', '<='],
+        teamCount: ['teamCount', 'compare'],
+      },
+      stats: ['age'],
     },
-    Team: { orderBy: { NAME: 'name' }, filters: { nameContains: ['name', 'contains'] } },
+    Team: {
+      orderBy: { NAME: 'name', HERO_COUNT: 'heroCount', TRAINING_HERO_COUNT: 'trainingHeroCount' },
+      filters: {
+        nameContains: ['name', 'contains'],
+        heroCount: ['heroCount', 'compare'],
+        trainingHeroCount: ['trainingHeroCount', 'compare'],
+      },
+      stats: ['heroCount'],
+    },
   },
 });
 

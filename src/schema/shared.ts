@@ -1,8 +1,41 @@
 import { z } from 'zod';
 import { builder } from '../graphql/builder';
+import type { IntStats as StatsOfInt, TimeStats } from '../links/aggregates';
 
 export const OrderDirection = builder.enumType('OrderDirection', {
   values: { ASC: { description: 'Smallest first.' }, DESC: { description: 'Largest first.' } } as const,
+});
+
+/** Comparisons of an integer, all of which must hold: a count's filter (`heroCount: { gt: 3 }`). */
+export const IntComparison = builder.inputType('IntComparison', {
+  description: 'Comparisons of an integer; all of those given must hold.',
+  fields: (t) => ({
+    eq: t.int({ description: 'Equal to.' }),
+    gt: t.int({ description: 'Greater than.' }),
+    gte: t.int({ description: 'Greater than or equal to.' }),
+    lt: t.int({ description: 'Less than.' }),
+    lte: t.int({ description: 'Less than or equal to.' }),
+  }),
+});
+
+export const IntStats = builder.objectRef<StatsOfInt>('IntStats').implement({
+  description:
+    "Statistics of an integer over a list's non-null values; min, max, sum and avg are null when there are none.",
+  fields: (t) => ({
+    count: t.exposeInt('count', { description: 'How many values there are (nulls left out).' }),
+    min: t.exposeInt('min', { nullable: true }),
+    max: t.exposeInt('max', { nullable: true }),
+    sum: t.exposeInt('sum', { nullable: true }),
+    avg: t.exposeFloat('avg', { nullable: true }),
+  }),
+});
+
+export const DateTimeStats = builder.objectRef<TimeStats>('DateTimeStats').implement({
+  description: 'The earliest and latest instant over a list; null when it is empty.',
+  fields: (t) => ({
+    min: t.expose('min', { type: 'DateTime', nullable: true }),
+    max: t.expose('max', { type: 'DateTime', nullable: true }),
+  }),
 });
 
 builder.globalConnectionField('totalCount', (t) =>

@@ -27,7 +27,8 @@ const TeamHeroesPayload = builder.objectRef<TeamHeroesChange>('TeamHeroesPayload
     team: t.field({
       type: Team,
       description: 'The team; its heroes (and their totalCount) in this response already show the change.',
-      resolve: (payload) => payload.node,
+      // Read again after the write (its counters changed): the row was locked before it.
+      resolve: (payload, _args, ctx) => ctx.nodes.Team.load(payload.node.id).then((row) => row ?? payload.node),
     }),
     added: t.exposeInt('added', {
       description: 'Memberships created; heroes that were members already are not counted.',

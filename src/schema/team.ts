@@ -19,10 +19,18 @@ export const Team = builder.prismaNode('Team', {
   fields: (t) => ({
     name: t.exposeString('name'),
     headquarters: t.exposeString('headquarters'),
+    // The counters the links' triggers keep: read with the row, no statement of their own.
+    heroCount: t.exposeInt('heroCount', { description: 'How many heroes the team has.' }),
+    trainingHeroCount: t.exposeInt('trainingHeroCount', {
+      description: 'How many of its heroes are in training with it (isTraining).',
+    }),
   }),
 });
 
-export const TeamOrder = orderOf(side);
+export const TeamOrder = orderOf(side, {
+  HERO_COUNT: 'By how many heroes the team has (heroCount): DESC for the biggest teams.',
+  TRAINING_HERO_COUNT: 'By how many of its heroes are in training (trainingHeroCount).',
+});
 
 rootFields(side, Team, TeamFilter, TeamOrder);
 

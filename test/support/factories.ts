@@ -50,14 +50,21 @@ export async function tableCounts() {
   return { heroes, teams, links };
 }
 
-/** Teams whose counters (Team."heroCount", "trainingHeroCount") differ from counting their links. */
+/**
+ * Teams whose counters (Team."heroCount", "trainingHeroCount") and heroes whose counter
+ * (Hero."teamCount") differ from counting their links.
+ */
 export async function counterMismatches() {
-  return prisma.$queryRaw<{ id: number; counters: number[]; counted: number[] }[]>`
+  return prisma.$queryRaw<{ node: string; id: number; counters: number[]; counted: number[] }[]>`
     SELECT * FROM (
-      SELECT t.id, ARRAY[t."heroCount", t."trainingHeroCount"] AS counters,
+      SELECT 'Team' AS node, t.id, ARRAY[t."heroCount", t."trainingHeroCount"] AS counters,
              ARRAY[count(l."heroId"), count(l."heroId") FILTER (WHERE l."isTraining")]::int[] AS counted
       FROM "Team" t LEFT JOIN "HeroTeamLink" l ON l."teamId" = t.id
       GROUP BY t.id
+      UNION ALL
+      SELECT 'Hero', h.id, ARRAY[h."teamCount"], ARRAY[count(l."teamId")]::int[]
+      FROM "Hero" h LEFT JOIN "HeroTeamLink" l ON l."heroId" = h.id
+      GROUP BY h.id
     ) c
-    WHERE counters <> counted ORDER BY id`;
+    WHERE counters <> counted ORDER BY node, id`;
 }

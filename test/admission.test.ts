@@ -131,14 +131,14 @@ it('refuses a wait that runs past MAX_QUEUE_WAIT_MS, and forgets the waiter', as
 it('refuses at once a newcomer that the measured drain rate says would not start within MAX_QUEUE_WAIT_MS', async () => {
   const queue = admission({ maxInFlight: 1, waitMs: 1_000 });
   expect(queue.admit('a', 1)).toBeNull();
-  const waiting = Array.from({ length: 60 }, () => queue.admit('a', 1) as Promise<Refusal | null>);
-  // Ten operations leave 50 ms apart: 20 per second.
-  for (let i = 0; i < 10; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  const waiting = Array.from({ length: 100 }, () => queue.admit('a', 1) as Promise<Refusal | null>);
+  // 40 operations leave 20 ms apart: 50 per second.
+  for (let i = 0; i < 40; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
     queue.release('a', 1);
   }
-  expect(queue.stats().waiting).toBe(50);
-  // 50 ahead at 20 per second: 2.5 s, past the 1 s it may wait.
+  expect(queue.stats().waiting).toBe(60);
+  // 60 ahead at 50 per second: 1.2 s, past the 1 s it may wait.
   const started = performance.now();
   const refused = queue.admit('a', 1);
   expect(refused).not.toBeInstanceOf(Promise);
@@ -158,27 +158,27 @@ it('refuses at once a newcomer that the measured drain rate says would not start
   other.release('x', 1);
   // Another client is not behind the whole line: its turn comes after one of `a`'s.
   expect(queue.admit('b', 1)).toBeInstanceOf(Promise);
-  for (let i = 0; i < 52; i++) queue.release(i === 2 ? 'b' : 'a', 1);
+  for (let i = 0; i < 62; i++) queue.release(i === 2 ? 'b' : 'a', 1);
   expect(await Promise.all(waiting)).toEqual(waiting.map(() => null));
 });
 
 it("lets a new burst wait rather than refusing it from the last backlog's pace", async () => {
-  const queue = admission({ maxInFlight: 1, waitMs: 1_000 });
+  const queue = admission({ maxInFlight: 1, waitMs: 2_000 });
   expect(queue.admit('a', 1)).toBeNull();
-  const slow = Array.from({ length: 10 }, () => queue.admit('a', 1) as Promise<Refusal | null>);
-  // The backlog drains slowly, 50 ms apart (20 per second), until it is empty.
-  for (let i = 0; i < 11; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  const slow = Array.from({ length: 40 }, () => queue.admit('a', 1) as Promise<Refusal | null>);
+  // The backlog drains slowly, 25 ms apart (40 per second), until it is empty.
+  for (let i = 0; i < 41; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
     queue.release('a', 1);
   }
   expect(await Promise.all(slow)).toEqual(slow.map(() => null));
-  // A burst of 60 at once: at the last backlog's pace the tail would wait 3 s, past the 1 s it
+  // A burst of 100 at once: at the last backlog's pace the tail would wait 2.5 s, past the 2 s it
   // may; but that pace says nothing of this one (it was an emptying queue's, or a cold process's).
   expect(queue.admit('a', 1)).toBeNull();
-  const burst = Array.from({ length: 60 }, () => queue.admit('a', 1));
+  const burst = Array.from({ length: 100 }, () => queue.admit('a', 1));
   expect(burst.every((outcome) => outcome instanceof Promise)).toBe(true);
   // It drains fast, and all of it starts.
-  for (let i = 0; i < 61; i++) {
+  for (let i = 0; i < 101; i++) {
     await settle();
     queue.release('a', 1);
   }
@@ -189,24 +189,35 @@ it("lets a new burst wait rather than refusing it from the last backlog's pace",
 it('measures a drain rate only from recent departures', () => {
   const rate = new DrainRate(2_000);
   expect(rate.waitMs(10, 0)).toBeNull();
-  for (let t = 0; t < 10; t++) rate.departed(5, t * 100);
-  // 10 departures 100 ms apart: 1 per 100 ms; 5 ahead of a newcomer: about 600 ms, however long
+  for (let t = 0; t < 40; t++) rate.departed(5, t * 10);
+  // 40 departures 10 ms apart: 1 per 10 ms; 5 ahead of a newcomer: about 60 ms, however long
   // since the last (the queue may have been empty).
-  expect(rate.waitMs(5, 1_000)).toBeCloseTo(600, 0);
-  expect(rate.waitMs(5, 1_500)).toBeCloseTo(600, 0);
+  expect(rate.waitMs(5, 400)).toBeCloseTo(60, 0);
+  expect(rate.waitMs(5, 900)).toBeCloseTo(60, 0);
   // Long after, the same departures say nothing.
   expect(rate.waitMs(5, 10_000)).toBeNull();
+});
+
+it('trusts a rate only from enough departures: the first of a backlog leave slowly', () => {
+  const rate = new DrainRate(2_000);
+  // The first 10 of a burst leave 50 ms apart, while the rest of it is still being parsed.
+  for (let t = 0; t < 10; t++) rate.departed(900, t * 50);
+  // From them, 900 ahead would wait 45 s: no rate yet, so nobody is refused for it.
+  expect(rate.waitMs(900, 460)).toBeNull();
+  // Then the queue drains at its pace, 1 per ms: the rate counts, over the last 64 departures.
+  for (let t = 0; t < 64; t++) rate.departed(890 - t, 460 + t);
+  expect(rate.waitMs(826, 524)).toBeCloseTo(827, 0);
 });
 
 it("measures each backlog's drain afresh: the departure that empties the queue ends the measure", () => {
   const rate = new DrainRate(2_000);
   // A backlog drained slowly (a cold process), one departure every 100 ms, the last emptying it.
-  for (let t = 0; t < 10; t++) rate.departed(9 - t, t * 100);
+  for (let t = 0; t < 40; t++) rate.departed(39 - t, t * 25);
   // 500 ms later a new burst: nothing known of its drain, so it waits and is measured, rather
-  // than being refused from the last one's pace (1,000 ahead at 1 per 100 ms: 100 s).
-  expect(rate.waitMs(1_000, 1_400)).toBeNull();
-  for (let t = 0; t < 10; t++) rate.departed(1_000 - t, 1_400 + t);
-  expect(rate.waitMs(990, 1_410)).toBeCloseTo(991, 0);
+  // than being refused from the last one's pace (1,000 ahead at 1 per 25 ms: 25 s).
+  expect(rate.waitMs(1_000, 1_500)).toBeNull();
+  for (let t = 0; t < 40; t++) rate.departed(1_000 - t, 1_500 + t);
+  expect(rate.waitMs(960, 1_540)).toBeCloseTo(961, 0);
 });
 
 describe('the client of an operation', () => {

@@ -754,7 +754,7 @@ function defaultBounds(): Record<string, string> {
 }
 
 /** What `npm start` gives node on its command line (package.json). */
-const npmStart = ['--heap-growing-percent=150'];
+const npmStart = ['--heap-growing-percent=150', '--expose-gc'];
 
 const SMALL_READ = '{ teams(first: 5) { edges { node { name heroes(first: 5) { edges { node { name } } } } } } }';
 const SMALL_WRITE =

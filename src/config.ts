@@ -429,6 +429,8 @@ export interface Config {
   readonly maxCostInFlight: number;
   /** How long an operation may wait to start; one that cannot start within it is refused (503). */
   readonly queueWaitMs: number;
+  /** Most cost of an operation that still starts while the process holds too much (memory, unread answers). */
+  readonly smallOperationCost: number;
   /** Small reads the server sends itself before it listens (src/graphql/warm-up.ts); 0: none. */
   readonly warmUpRequests: number;
   /** Proxies in front of the server whose X-Forwarded-For is believed (the client's address). */
@@ -504,6 +506,7 @@ export const config: Config = Object.freeze({
   maxCostInFlight: readInt('MAX_COST_IN_FLIGHT', 200_000, 1, 1_000_000_000),
   // MAX_COST_WAIT_MS was its name when only the cost made operations wait.
   queueWaitMs: readInt('MAX_QUEUE_WAIT_MS', readInt('MAX_COST_WAIT_MS', 2_000, 0, 600_000), 0, 600_000),
+  smallOperationCost: readInt('SMALL_OPERATION_COST', 1_000, 0, 1_000_000_000),
   // Off unless set: with 300, the hostile run's non-reading clients starved every polite request
   // on Node 24 (0 of 94 answered, refused for memory), against 62 of 100 without (docs/limits.md).
   warmUpRequests: readInt('WARM_UP_REQUESTS', 0, 0, 100_000),

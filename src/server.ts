@@ -28,7 +28,7 @@ import { warmUp } from './graphql/warm-up';
 // before a full collection. Growing it by at most 2.5 times costs a little CPU and keeps the peak
 // much lower (docs/performance.md):
 // `npm start` and `npm run start:prod` give node --heap-growing-percent=150 on its command line
-// (workers of WEB_CONCURRENCY inherit it). It is no longer set from here: Node warns that V8
+// (workers of WEB_CONCURRENCY inherit it), and --expose-gc (MemoryInUse, src/http/admission.ts). It is no longer set from here: Node warns that V8
 // flags changed after start may crash the process.
 if (process.env.HEAP_GROWING_PERCENT) {
   logger.warn(

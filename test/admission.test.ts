@@ -98,6 +98,30 @@ it('runs operations while their summed cost fits, and one alone whatever its cos
   queue.release('d', 1_000_000);
 });
 
+it('while blocked (the process holds too much), starts only operations of at most SMALL_OPERATION_COST; the others wait and start once it is freed', async () => {
+  let held = true;
+  const blocked = () => (held ? { reason: 'buffered_bytes' as const, detail: 'answers held' } : null);
+  const queue = admission({ maxInFlight: 10, blocked, smallCost: 100 });
+  const order: string[] = [];
+  const small = enter(queue, 'a', order, 'small', 100);
+  const big = enter(queue, 'b', order, 'big', 101);
+  await settle();
+  expect(order).toEqual(['small']);
+  expect(queue.stats()).toMatchObject({ running: 1, waiting: 1 });
+  held = false;
+  queue.release('a', 100);
+  await Promise.all([small, big]);
+  expect(order).toEqual(['small', 'big']);
+
+  // Refused at once with MAX_QUEUE_WAIT_MS 0, for what holds it; with no allowance, small too.
+  held = true;
+  const strict = admission({ maxInFlight: 10, blocked, waitMs: 0, smallCost: 100 });
+  expect(strict.admit('c', 101)).toEqual({ reason: 'buffered_bytes', detail: 'answers held' });
+  expect(strict.admit('c', 1)).toBeNull();
+  const none = admission({ maxInFlight: 10, blocked, waitMs: 0 });
+  expect(none.admit('c', 1)).toEqual({ reason: 'buffered_bytes', detail: 'answers held' });
+});
+
 it('refuses at once what cannot start when MAX_QUEUE_WAIT_MS is 0, with the bound that stopped it, and its counts stay exact', () => {
   const queue = admission({ maxInFlight: 2, maxPerClient: 1, waitMs: 0 });
   expect(queue.admit('a', 1)).toBeNull();
@@ -268,7 +292,7 @@ it("leaves the embedded database's own work out of the event loop's delay, and c
   }
 });
 
-it('counts against MAX_MEMORY_MB what survived the last full collection, not garbage waiting for one', () => {
+it('counts against MAX_MEMORY_MB what survived the last full collection, not garbage waiting for one, and reads a stale figure again', () => {
   // A process of its own with gc() exposed on its command line (never set at run time), so that
   // the test decides when the full collections happen.
   const script = `
@@ -283,12 +307,25 @@ it('counts against MAX_MEMORY_MB what survived the last full collection, not gar
       garbage = null;
       await settle();
       const garbageCounted = { now: memory.now() > bound, past: memory.past(bound) };
-      const kept = Array.from({ length: 1_500_000 }, (_, i) => 'kept ' + i + ' '.repeat(i % 7));
+      let kept = Array.from({ length: 1_500_000 }, (_, i) => 'kept ' + i + ' '.repeat(i % 7));
       gc();
       await settle();
       const liveCounted = { past: memory.past(bound), kept: kept.length > 0 };
+      // Dropped, and no full collection comes by itself: past STALE_MS the figure is read again
+      // after one (gc(), exposed on the command line); with a collection that does nothing, it
+      // stays past.
+      kept = null;
+      const unchanged = new MemoryInUse(() => undefined);
+      gc();
+      let held = Array.from({ length: 1_500_000 }, (_, i) => 'held ' + i + ' '.repeat(i % 7));
+      gc();
+      await settle();
+      held = null;
+      await new Promise((resolve) => setTimeout(resolve, 2_300));
+      const stale = { unchanged: unchanged.past(bound), readAgain: memory.past(bound) };
       memory.stop();
-      console.log(JSON.stringify({ garbageCounted, liveCounted }));
+      unchanged.stop();
+      console.log(JSON.stringify({ garbageCounted, liveCounted, stale }));
     })();
   `;
   // A heap let grow far past what survives, so that V8 does not collect the garbage on its own.
@@ -301,6 +338,7 @@ it('counts against MAX_MEMORY_MB what survived the last full collection, not gar
   expect(JSON.parse(output.trim().split('\n').at(-1)!)).toEqual({
     garbageCounted: { now: true, past: false },
     liveCounted: { past: true, kept: true },
+    stale: { unchanged: true, readAgain: false },
   });
 });
 

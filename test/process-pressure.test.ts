@@ -9,7 +9,9 @@ import { answerWith, startHttpServer, type TestServer } from './support/http-ser
 // synchronously, refusals by the hundred), admitting more GraphQL work only lengthens the queue in
 // front of every request, /live included: past MAX_EVENT_LOOP_DELAY_MS the HTTP server refuses new
 // GraphQL requests before they reach Yoga, and health endpoints are still answered. The loop is
-// made late here by blocking it from the test. Past MAX_MEMORY_MB of heap in use, the same.
+// made late here by blocking it from the test. Past MAX_MEMORY_MB of heap in use, new streams are
+// refused the same way, and other requests meet the admission queue, which starts only small
+// operations (test/small-operations.test.ts).
 
 let server: TestServer;
 let handled = 0;
@@ -148,11 +150,11 @@ describe('past MAX_MEMORY_MB', () => {
   });
   afterAll(() => small.close());
 
-  it('refuses GraphQL requests with 503 OVERLOADED before they reach Yoga, and answers /live and /metrics', async () => {
-    const graphql = await fetch(`http://127.0.0.1:${small.port}/graphql?query=%7B__typename%7D`);
-    expect(graphql.status).toBe(503);
-    expect(graphql.headers.get('retry-after')).toBe('1');
-    expect(((await graphql.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe(
+  it('refuses new event streams and WebSocket upgrades with 503 OVERLOADED; lets requests reach the admission queue; answers /live and /metrics', async () => {
+    const stream = await fetch(`http://127.0.0.1:${small.port}/graphql`, { headers: { accept: 'text/event-stream' } });
+    expect(stream.status).toBe(503);
+    expect(stream.headers.get('retry-after')).toBe('1');
+    expect(((await stream.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe(
       'OVERLOADED',
     );
     // Nor a WebSocket upgrade, which does not pass through the request handler.
@@ -162,8 +164,9 @@ describe('past MAX_MEMORY_MB', () => {
     } finally {
       await websocket.close(0);
     }
-    // Not the metrics, which matter most then.
-    for (const path of ['/live', '/metrics']) {
+    // A request's operation is admitted or refused by its cost (test/small-operations.test.ts);
+    // the metrics matter most then.
+    for (const path of ['/graphql?query=%7B__typename%7D', '/live', '/metrics']) {
       const answer = await fetch(`http://127.0.0.1:${small.port}${path}`);
       expect(answer.status).toBe(200);
       expect(await answer.text()).toBe('ran');

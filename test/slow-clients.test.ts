@@ -5,7 +5,8 @@ import { type ServerProcess, startServer } from './support/server-process';
 // Clients that pipeline requests or stop reading their answers cannot make the server hold them
 // without bound (src/http/node-server.ts): pipelined requests past MAX_PIPELINED are refused unexecuted,
 // a connection that reads nothing for HTTP_SEND_TIMEOUT_MS is closed, and while MAX_BUFFERED_BYTES
-// of answers wait in connections, new requests get 503. Over raw TCP, as such a client would send.
+// of answers wait in connections, new operations past SMALL_OPERATION_COST get 503 and small ones
+// still run. Over raw TCP, as such a client would send.
 
 let server: ServerProcess;
 let port: number;
@@ -19,6 +20,8 @@ beforeAll(async () => {
     // The answer that stalls is 18 MB on purpose: above the default MAX_RESPONSE_BYTES (10 MB),
     // which would replace it with an error of a few hundred bytes.
     MAX_RESPONSE_BYTES: '100000000',
+    SMALL_OPERATION_COST: '100',
+    MAX_QUEUE_WAIT_MS: '0',
   });
   port = Number(new URL(server.url).port);
   // 2,000 heroes with 2,000-character names of U+0001, each 6 bytes in JSON: a page of 100 is
@@ -89,19 +92,24 @@ it('pipelined requests past MAX_PIPELINED are answered 503 without running, then
   expect(text).toMatch(/retry-after: 1/i);
 }, 20_000);
 
-it('a client that stops reading is cut off after HTTP_SEND_TIMEOUT_MS; meanwhile its buffered answer sheds new work, never /live', async () => {
+it('a client that stops reading is cut off after HTTP_SEND_TIMEOUT_MS; meanwhile its buffered answer sheds big operations, never small ones or /live', async () => {
   const stalled = await open();
   stalled.pause(); // reads nothing
   stalled.write(rawPost(big));
 
-  // Its answer fills the socket's buffers: past MAX_BUFFERED_BYTES, new requests are refused.
+  // Its answer fills the socket's buffers: past MAX_BUFFERED_BYTES, an operation of cost 201 is
+  // refused; one of cost 2 still runs.
+  const bigger = '{ heroes(first: 100) { edges { node { id } } } }';
   let refused: { status: number; text: string } | undefined;
   for (let i = 0; i < 50 && !refused; i++) {
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const answer = await post('{ heroes(first: 1) { totalCount } }');
+    const answer = await post(bigger);
     if (answer.status === 503) refused = answer;
   }
   expect(refused?.text).toContain('"code":"OVERLOADED"');
+  const small = await post('{ heroes(first: 1) { totalCount } }');
+  expect(small.status).toBe(200);
+  expect(small.text).toContain('"totalCount"');
   expect((await fetch(`${server.url}/live`)).status).toBe(200);
 
   // Then the server closes the stalled connection (the client, reading again, gets what the
@@ -114,6 +122,6 @@ it('a client that stops reading is cut off after HTTP_SEND_TIMEOUT_MS; meanwhile
   const received = await readAll(stalled, 10_000);
   expect(received.length).toBeGreaterThan(0);
   expect(received.length).toBeLessThan(answerBytes);
-  const after = await post('{ heroes(first: 1) { totalCount } }');
+  const after = await post(bigger);
   expect(after.status).toBe(200);
 }, 30_000);

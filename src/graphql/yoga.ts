@@ -105,10 +105,10 @@ export const admission = new Admission({
   maxCost: config.maxCostInFlight,
   maxPerClient: config.maxOperationsPerClient,
   waitMs: config.queueWaitMs,
-  // A request that arrived before clients stopped reading, or before memory filled up, may reach
-  // its turn after: it would add its answer to what is already held (src/http/node-server.ts refuses
-  // at arrival only).
+  // While clients hold answers unread, or the heap is full, only small operations start: a big
+  // one would add its answer to what is held (src/http/node-server.ts closes the stalled clients).
   blocked: () => heldTooMuch(config.http, config.http.maxMemoryBytes > 0 ? memoryInUse() : undefined),
+  smallCost: config.smallOperationCost,
 });
 
 /** The admission queue's refusal of a request arriving now, before it is parsed; null to let it in. */

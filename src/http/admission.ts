@@ -87,34 +87,57 @@ export class EventLoopDelay {
  * garbage V8 has had no reason to collect yet, and a process refusing requests allocates too
  * little to get there, so a bound on it would stay shut once reached. The heap grows between
  * collections, by at most V8's growing factor (the start scripts set --heap-growing-percent=150:
- * 2.5 times what survived); past twice the bound, the heap in use counts whatever it holds. This
- * replaces a full collection forced (through --expose-gc set at run time) whenever the heap was
- * past the bound: Node warns that V8 flags changed after start may crash the process.
+ * 2.5 times what survived); past twice the bound, the heap in use counts whatever it holds.
+ *
+ * What survived goes stale: a collection made while clients held big answers unread saw them
+ * alive, and once they are gone a process refusing big operations allocates too little for V8 to
+ * collect again, so the bound would stay shut for minutes (the hostile run's non-reading clients:
+ * every later costly operation refused for `memory` though nothing held it). So a figure older
+ * than STALE_MS that puts the heap past the bound (either way) is read again after a full collection, at most
+ * once per STALE_MS, when gc() is exposed: the start scripts give node --expose-gc on its command
+ * line (setting it at run time, as a former version did, is what Node warns may crash the
+ * process). Without it, the figure waits for V8's next full collection.
  */
 export class MemoryInUse {
   /** Past `GROWTH` times the bound, the heap in use counts, collected or not. */
   private static readonly GROWTH = 2;
+  /** How old a figure of what survived may be before a full collection reads it again. */
+  private static readonly STALE_MS = 2_000;
   private sampled = getHeapStatistics().used_heap_size;
   /** Heap in use right after the last full collection; undefined until one is seen. */
   private survived: number | undefined;
+  /** When `survived` was read, and when a collection was last forced (performance.now()). */
+  private survivedAt = -Infinity;
+  private forcedAt = -Infinity;
   private readonly timer = setInterval(() => (this.sampled = getHeapStatistics().used_heap_size), 100).unref();
   private readonly observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
         this.survived = this.sampled = getHeapStatistics().used_heap_size;
+        this.survivedAt = performance.now();
       }
     }
   });
 
-  constructor() {
+  /** `collect`: a full collection (node --expose-gc's gc()), to read a stale figure again. */
+  constructor(private readonly collect: (() => void) | undefined = exposedGc()) {
     this.observer.observe({ entryTypes: ['gc'] });
   }
 
   /** Whether the heap is past `bound`: what survived the last full collection, or the heap in use past twice it. */
   past(bound: number): boolean {
     if (this.sampled <= bound) return false;
-    if (this.survived === undefined) return true;
-    return this.survived > bound || this.sampled > MemoryInUse.GROWTH * bound;
+    const past = this.sampled > MemoryInUse.GROWTH * bound || this.survived === undefined || this.survived > bound;
+    if (!past) return false;
+    const now = performance.now();
+    if (this.collect && now - this.survivedAt > MemoryInUse.STALE_MS && now - this.forcedAt > MemoryInUse.STALE_MS) {
+      this.forcedAt = now;
+      this.collect();
+      this.survived = this.sampled = getHeapStatistics().used_heap_size;
+      this.survivedAt = performance.now();
+      return this.survived > bound;
+    }
+    return true;
   }
 
   /** The heap in use, garbage included, as last sampled. */
@@ -131,6 +154,12 @@ export class MemoryInUse {
     clearInterval(this.timer);
     this.observer.disconnect();
   }
+}
+
+/** gc() when node runs with --expose-gc, else undefined. */
+function exposedGc(): (() => void) | undefined {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  return typeof gc === 'function' ? gc : undefined;
 }
 
 let sharedMemory: MemoryInUse | undefined;
@@ -161,6 +190,12 @@ export interface AdmissionOptions {
    * because it may have arrived before the reason did.
    */
   blocked?: () => Refusal | null;
+  /**
+   * Operations of at most this cost start even while blocked() says why not
+   * (SMALL_OPERATION_COST): their answers add little to what is held, and refusing them would let
+   * clients that never read deny service to every other client. 0: none.
+   */
+  smallCost?: number;
 }
 
 interface Waiter {
@@ -221,7 +256,7 @@ export class Admission {
     // waiting first.
     if (this.turns.length > 0) this.pump();
     const line = this.lineOf(client);
-    if (line.waiting.length === 0 && this.fits(line, cost) && !this.options.blocked?.()) {
+    if (line.waiting.length === 0 && this.fits(line, cost) && !this.blockedFor(cost)) {
       this.start(line, cost);
       return null;
     }
@@ -316,16 +351,25 @@ export class Admission {
     return ahead;
   }
 
+  /** Why an operation of `cost` may not start now whatever room there is, or null. */
+  private blockedFor(cost: number): Refusal | null {
+    if (cost <= (this.options.smallCost ?? 0)) return null;
+    return this.options.blocked?.() ?? null;
+  }
+
   /** Starts what fits, client by client in turn, until nothing more does. */
   private pump(): void {
-    if (this.turns.length === 0 || this.options.blocked?.()) return;
+    if (this.turns.length === 0) return;
+    // Asked once: while the process holds too much, only small operations start.
+    const held = this.options.blocked?.() != null;
+    const small = this.options.smallCost ?? 0;
     let started = true;
     while (started && this.turns.length > 0 && this.running < this.options.maxInFlight) {
       started = false;
       for (let i = 0; i < this.turns.length && this.running < this.options.maxInFlight;) {
         const line = this.turns[i]!;
         const head = line.waiting[0]!;
-        if (!this.fits(line, head.cost)) {
+        if (!this.fits(line, head.cost) || (held && head.cost > small)) {
           i++;
           continue;
         }
@@ -355,7 +399,7 @@ export class Admission {
 
   /** Why an operation of `line` and `cost` cannot start (now, or within its wait). */
   private refusal(line: ClientLine, cost: number, expectedMs: number | null, waitedMs?: number): Refusal {
-    const blocked = this.options.blocked?.();
+    const blocked = this.blockedFor(cost);
     const waited =
       expectedMs !== null
         ? `; about ${Math.round(expectedMs)} ms of wait expected, MAX_QUEUE_WAIT_MS=${this.options.waitMs}`

@@ -11,11 +11,14 @@ import { EventLoopDelay, refusal, reportOverload, type MemoryInUse, type Refusal
 // - a connection that neither sends nor reads for `sendTimeoutMs` is closed (its buffers freed);
 // - a connection may have at most `maxPipelined` requests whose answers are not yet written out;
 //   more are answered 503 (and the connection closed after them) without being executed;
-// - while the answers waiting in all connections' buffers exceed `maxBufferedBytes`, new
-//   GraphQL requests are answered 503 before they are parsed, and the connections whose clients
-//   have read nothing for 5 s are closed first;
-// - while V8's heap uses more than `maxMemoryBytes`, the same (stalled connections are closed
-//   first here too);
+// - while the answers waiting in all connections' buffers exceed `maxBufferedBytes`, or V8's heap
+//   uses more than `maxMemoryBytes`, the connections whose clients have read nothing for 5 s are
+//   closed, and new streams (WebSocket upgrades, text/event-stream requests: what they hold lasts)
+//   are answered 503; other requests are parsed, and the admission queue (src/http/admission.ts)
+//   starts only the small operations among them (SMALL_OPERATION_COST) until enough is freed. An
+//   answer to `{ teams(first: 5) { ... } }` adds nothing that matters to what non-reading clients
+//   hold, and refusing it before parsing let them deny service to every other client (the hostile
+//   run's polite clients got 0 of 92 answered while 160 connections held their answers unread);
 // - while the event loop runs late by more than `maxEventLoopDelayMs` (src/http/admission.ts),
 //   new GraphQL requests are answered 503 before they are parsed;
 // - headers, a whole request and an idle keep-alive connection have deliberate time limits, and
@@ -89,8 +92,8 @@ export interface Held {
 
 /**
  * Whether the answers waiting for their clients are past MAX_BUFFERED_BYTES, or the heap in use
- * past MAX_MEMORY_MB: checked when a request arrives here, and again by the cost budget when an
- * operation that waited for its turn is about to start (src/graphql/yoga.ts).
+ * past MAX_MEMORY_MB: checked by the admission queue before an operation past
+ * SMALL_OPERATION_COST starts (src/graphql/yoga.ts), and here when a new stream arrives.
  */
 export function heldTooMuch(
   bounds: Pick<ClientBounds, 'maxBufferedBytes' | 'maxMemoryBytes'>,
@@ -130,15 +133,18 @@ export function createHttpServer(
 
   const delay = bounds.maxEventLoopDelayMs > 0 ? new EventLoopDelay() : undefined;
 
-  /** Why new work is refused now (what the process holds, how late its loop runs), or null. */
-  const overloadedNow = (): Overload | null => {
+  /**
+   * Why new work is refused now, or null: how late the loop runs, and, for a new stream
+   * (`stream`), what the process holds; a request's operation meets that in the admission queue.
+   */
+  const overloadedNow = (stream: boolean): Overload | null => {
     let held = heldTooMuch(bounds, memory);
     if (held) {
       // Clients that stopped reading hold much of it: they go first.
       closeStalled(bounds.sendTimeoutMs);
       held = heldTooMuch(bounds, memory);
     }
-    if (held) return held;
+    if (held && stream) return held;
     const late = delay?.now() ?? 0;
     if (late > bounds.maxEventLoopDelayMs) {
       return {
@@ -162,7 +168,8 @@ export function createHttpServer(
         );
         return;
       }
-      const overloaded = overloadedNow() ?? arrival?.(request);
+      const stream = (request.headers.accept ?? '').includes('text/event-stream');
+      const overloaded = overloadedNow(stream) ?? arrival?.(request);
       if (overloaded) {
         refuse(response, overloaded.reason, overloaded.detail, false);
         return;
@@ -191,7 +198,7 @@ export function createHttpServer(
   server.keepAliveTimeout = bounds.keepAliveTimeoutMs;
   server.maxConnections = bounds.maxConnections;
   overloadChecks.set(server, () => {
-    const overloaded = overloadedNow();
+    const overloaded = overloadedNow(true);
     if (overloaded) {
       countShed(overloaded.reason);
       reportOverload(overloaded.detail);

@@ -127,3 +127,6 @@ builder.queryField('nodes', (t) =>
   }),
 );
 builder.mutationType({ authScopes: { editor: true } });
+
+/** The builder's types, for helpers that add the same fields to several object types. */
+export type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;

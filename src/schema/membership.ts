@@ -1,4 +1,4 @@
-import { builder } from '../graphql/builder';
+import { builder, type BuilderTypes } from '../graphql/builder';
 import { idempotent } from '../graphql/mutation-outcome';
 import type { Hero as HeroRow, Team as TeamRow } from '../generated/prisma/client';
 import { dbId, globalId } from '../ids';
@@ -112,12 +112,14 @@ const TeamHeroesEdge = connectionOf(
   ['age'],
 );
 
-type MembershipShape = LinkWrite<HeroRow, TeamRow>;
-
-const MembershipPayload = builder.objectRef<MembershipShape>('MembershipPayload').implement({
-  description: "A hero's membership of a team, with both sides as they are after the change.",
-  fields: (t) => ({
-    // Read again after the write (one statement per type, when asked for): their counters changed.
+/**
+ * The hero and the team of a membership payload, read again after the write (one statement per
+ * type, when asked for): their counters changed.
+ */
+function sidesAfterWrite<Shape extends { first: HeroRow; second: TeamRow }>(
+  t: PothosSchemaTypes.ObjectFieldBuilder<BuilderTypes, Shape>,
+) {
+  return {
     hero: t.field({
       type: Hero,
       resolve: (payload, _args, ctx) => ctx.nodes.Hero.load(payload.first.id).then((row) => row ?? payload.first),
@@ -126,6 +128,15 @@ const MembershipPayload = builder.objectRef<MembershipShape>('MembershipPayload'
       type: Team,
       resolve: (payload, _args, ctx) => ctx.nodes.Team.load(payload.second.id).then((row) => row ?? payload.second),
     }),
+  };
+}
+
+type MembershipShape = LinkWrite<HeroRow, TeamRow>;
+
+const MembershipPayload = builder.objectRef<MembershipShape>('MembershipPayload').implement({
+  description: "A hero's membership of a team, with both sides as they are after the change.",
+  fields: (t) => ({
+    ...sidesAfterWrite(t),
     isTraining: t.boolean({ resolve: (payload) => payload.row.isTraining as boolean }),
     heroTeamsEdge: t.field({
       type: HeroTeamsEdge,
@@ -146,15 +157,7 @@ type RemovalShape = { first: HeroRow; second: TeamRow; removed: boolean };
 
 const RemoveHeroFromTeamPayload = builder.objectRef<RemovalShape>('RemoveHeroFromTeamPayload').implement({
   fields: (t) => ({
-    // Read again after the write (one statement per type, when asked for): their counters changed.
-    hero: t.field({
-      type: Hero,
-      resolve: (payload, _args, ctx) => ctx.nodes.Hero.load(payload.first.id).then((row) => row ?? payload.first),
-    }),
-    team: t.field({
-      type: Team,
-      resolve: (payload, _args, ctx) => ctx.nodes.Team.load(payload.second.id).then((row) => row ?? payload.second),
-    }),
+    ...sidesAfterWrite(t),
     removed: t.exposeBoolean('removed', { description: 'False when the hero was not in the team.' }),
     // Both ids, whether or not a membership was removed: Relay's @deleteEdge takes the node with
     // this id out of the connections it is given, and removes nothing when it is not there.

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { builder, loadNode } from '../graphql/builder';
+import { builder, type BuilderTypes, loadNode } from '../graphql/builder';
 import { dbId, decodeNodeId, globalId } from '../ids';
 import { encodeCursor } from '../realtime/events';
 import { type Delivery, type MembershipEvent, type NodeEvent } from '../realtime/hub';
@@ -31,10 +31,11 @@ const NodeChange = builder.enumType('NodeChange', {
   } as const,
 });
 
-const MembershipEventRef = builder.objectRef<MembershipEvent>('MembershipEvent').implement({
-  description: "A change of one hero's membership of one team.",
-  fields: (t) => ({
-    kind: t.field({ type: MembershipChange, resolve: (event) => event.kind }),
+/** Where an event is in the change log, and when it committed: the same on both kinds of event. */
+function changeLogFields<Event extends MembershipEvent | NodeEvent>(
+  t: PothosSchemaTypes.ObjectFieldBuilder<BuilderTypes, Event>,
+) {
+  return {
     cursor: t.string({
       description:
         'Where this event is in the change log: pass it as `after` to resume after it (opaque; kept for CHANGE_LOG_RETENTION).',
@@ -45,6 +46,14 @@ const MembershipEventRef = builder.objectRef<MembershipEvent>('MembershipEvent')
       description: 'When the transaction that made this change committed.',
       resolve: (event) => new Date(event.committedAt),
     }),
+  };
+}
+
+const MembershipEventRef = builder.objectRef<MembershipEvent>('MembershipEvent').implement({
+  description: "A change of one hero's membership of one team.",
+  fields: (t) => ({
+    kind: t.field({ type: MembershipChange, resolve: (event) => event.kind }),
+    ...changeLogFields(t),
 
     heroId: t.id({ description: "The hero's id.", resolve: (event) => globalId('Hero', event.heroId) }),
     teamId: t.id({ description: "The team's id.", resolve: (event) => globalId('Team', event.teamId) }),
@@ -71,16 +80,7 @@ const NodeEventRef = builder.objectRef<NodeEvent>('NodeEvent').implement({
   description: 'A change of one hero or team.',
   fields: (t) => ({
     kind: t.field({ type: NodeChange, resolve: (event) => event.kind }),
-    cursor: t.string({
-      description:
-        'Where this event is in the change log: pass it as `after` to resume after it (opaque; kept for CHANGE_LOG_RETENTION).',
-      resolve: (event) => encodeCursor(event),
-    }),
-    committedAt: t.field({
-      type: 'DateTime',
-      description: 'When the transaction that made this change committed.',
-      resolve: (event) => new Date(event.committedAt),
-    }),
+    ...changeLogFields(t),
 
     id: t.id({ description: 'The id of the hero or team.', resolve: (event) => globalId(event.type, event.id) }),
     node: t.field({

@@ -188,14 +188,15 @@ it('counts shed requests by reason, once per request', async () => {
   const refused = await post({ query: '{ __typename }' }, full as unknown as typeof yoga);
   expect(refused.status).toBe(503);
 
-  // And the HTTP server's refusal while answers wait for their clients, before Yoga sees it.
+  // And the HTTP server's refusal of a new event stream while answers wait for their clients,
+  // before Yoga sees it.
   const server = createHttpServer(yoga, { ...config.http, maxBufferedBytes: -1 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
     const { port } = server.address() as AddressInfo;
     const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
       body: '{"query":"{ __typename }"}',
     });
     expect(response.status).toBe(503);

@@ -60,3 +60,16 @@ it('cuts the clients that have read nothing for 5 s while answers past MAX_BUFFE
   await Promise.all(closed);
   expect(bufferedAnswerBytes()).toBeLessThan(1_000_000);
 }, 20_000);
+
+it('counts the answer to a pipelined request, waiting behind an unread one, against MAX_BUFFERED_BYTES', async () => {
+  const socket = await open();
+  socket.pause(); // reads nothing
+  socket.on('error', () => undefined);
+  // Two requests in one write: the second's answer waits in its response until the first's is taken.
+  socket.write(get('/big') + get('/big'));
+  for (let i = 0; i < 50 && bufferedAnswerBytes() < 1.5 * bigBytes; i++) await sleep(50);
+  expect(bufferedAnswerBytes()).toBeGreaterThan(1.5 * bigBytes);
+  socket.destroy();
+  await sleep(50);
+  expect(bufferedAnswerBytes()).toBeLessThan(1_000_000);
+});

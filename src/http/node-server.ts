@@ -51,10 +51,22 @@ const reportStalled = burstLog('Closed connections whose clients stopped reading
 // requests while its answers wait past the socket's high-water mark.)
 const sockets = new Set<Socket>();
 
-/** Bytes of answers written to connections and not yet taken by their clients. */
+/**
+ * Answers to pipelined requests made while an earlier answer of their connection is still being
+ * written: Node keeps each in its response, not in the socket, until its turn comes, so the
+ * sockets' buffers do not show them (60 connections pipelining two 9 MB answers unread held 550 MB
+ * that MAX_BUFFERED_BYTES did not see).
+ */
+const queuedAnswers = new Map<ServerResponse, Socket>();
+
+/** Bytes of answers written to connections, or waiting for their turn to be, not yet taken by their clients. */
 export function bufferedAnswerBytes(): number {
   let bytes = 0;
   for (const socket of sockets) if (!socket.destroyed) bytes += socket.writableLength;
+  for (const [response, socket] of queuedAnswers) {
+    if (socket.destroyed) queuedAnswers.delete(response);
+    else if (!response.socket) bytes += response.writableLength;
+  }
   return bytes;
 }
 
@@ -177,6 +189,11 @@ export function createHttpServer(
     }
     pending.set(socket, count);
     response.once('close', () => pending.set(socket, (pending.get(socket) ?? 1) - 1));
+    if (!response.socket) {
+      queuedAnswers.set(response, socket);
+      response.once('close', () => queuedAnswers.delete(response));
+      response.once('finish', () => queuedAnswers.delete(response));
+    }
     handler(request, response);
   });
 

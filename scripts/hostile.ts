@@ -43,7 +43,7 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { Client } from 'pg';
 import { databaseUrl, datasetShape, ensureDataset } from '../bench/dataset';
-import { memoryMb } from '../bench/proc';
+import { memoryMb, productionNodeFlags } from '../bench/proc';
 import { commandLine, provenance, provenanceLines } from '../bench/provenance';
 import { percentile } from '../bench/stats';
 import { type ServerProcess, startServer } from '../test/support/server-process';
@@ -78,9 +78,8 @@ const burstScale = smoke ? scale : Number(values['burst-scale']);
 const seconds = smoke ? 8 : Number(values.seconds);
 /**
  * How long a scenario runs. In the smoke run, the non-reading one gets 15 s, as in the full run:
- * its polite clients are served only once the connections that hold answers unread are closed to
- * make room, and in 8 s on CI's busy machine (Node 24, after the bench runs) none of their 38
- * requests got data, while 15 s has always answered about half.
+ * its first seconds are the non-readers' flood (160 connections, each answer 9 MB), which on CI's
+ * busy machine can take most of 8 s before the polite clients' first answer.
  */
 const secondsOf = (name: ScenarioName) => (smoke && name === 'non-reading' ? 15 : seconds);
 const stormClients = Number(values['storm-clients']);
@@ -770,8 +769,8 @@ function defaultBounds(): Record<string, string> {
   return blank;
 }
 
-/** What `npm start` gives node on its command line (package.json). */
-const npmStart = ['--heap-growing-percent=150', '--expose-gc'];
+/** What the start scripts give node on its command line (package.json's start:prod, as npm start). */
+const npmStart = productionNodeFlags();
 
 const SMALL_READ = '{ teams(first: 5) { edges { node { name heroes(first: 5) { edges { node { name } } } } } } }';
 const SMALL_WRITE =
@@ -1116,7 +1115,7 @@ async function main() {
       `PG_POOL_MAX=10${Object.entries(overrides)
         .map(([name, value]) => `, ${name}=${value}`)
         .join('')}, every other bound at its default), started through tsx as test/support/server-process.ts ` +
-      `does, with node ${npmStart.join(' ')} as npm start gives it; database ${dbName} (bench data set S = ${scale} plus ${EXTRA_HEROES} heroes and ${EXTRA_TEAMS} teams ` +
+      `does, with node ${npmStart.join(' ')} as npm run start:prod (and npm start) give it; database ${dbName} (bench data set S = ${scale} plus ${EXTRA_HEROES} heroes and ${EXTRA_TEAMS} teams ` +
       `named 200 × U+0001). Latencies are of answered requests; /live is probed every 200 ms on a new ` +
       `connection, RSS (VmRSS of the server process) sampled every 100 ms, both from a worker thread.`,
     '',

@@ -150,13 +150,12 @@ export function createHttpServer(
    * (`stream`), what the process holds; a request's operation meets that in the admission queue.
    */
   const overloadedNow = (stream: boolean): Overload | null => {
-    let held = heldTooMuch(bounds, memory);
-    if (held) {
+    if (heldTooMuch(bounds, memory)) {
       // Clients that stopped reading hold much of it: they go first.
       closeStalled(bounds.sendTimeoutMs);
-      held = heldTooMuch(bounds, memory);
+      const held = stream ? heldTooMuch(bounds, memory) : null;
+      if (held) return held;
     }
-    if (held && stream) return held;
     const late = delay?.now() ?? 0;
     if (late > bounds.maxEventLoopDelayMs) {
       return {
@@ -192,7 +191,6 @@ export function createHttpServer(
     if (!response.socket) {
       queuedAnswers.set(response, socket);
       response.once('close', () => queuedAnswers.delete(response));
-      response.once('finish', () => queuedAnswers.delete(response));
     }
     handler(request, response);
   });

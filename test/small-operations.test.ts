@@ -28,56 +28,51 @@ async function shed(server: ServerProcess, reason: string): Promise<number> {
   return Number(new RegExp(`^http_requests_shed_total\\{reason="${reason}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
 }
 
-const stop = async (server: ServerProcess | undefined) => {
-  server?.child.kill('SIGTERM');
-  await server?.exited;
-};
-
-describe('past MAX_MEMORY_MB, with SMALL_OPERATION_COST=100', () => {
-  let server: ServerProcess;
+/** A server process past MAX_MEMORY_MB for the tests of a describe block, started and stopped around them. */
+function pastMemory(smallOperationCost: string): () => ServerProcess {
+  let server: ServerProcess | undefined;
   beforeAll(async () => {
     server = await startServer({
       DATA_DIR: 'memory://',
       MAX_MEMORY_MB: '1',
-      SMALL_OPERATION_COST: '100',
+      SMALL_OPERATION_COST: smallOperationCost,
       MAX_QUEUE_WAIT_MS: '0',
     });
   }, 60_000);
-  afterAll(() => stop(server));
+  afterAll(async () => {
+    server?.child.kill('SIGTERM');
+    await server?.exited;
+  });
+  return () => server!;
+}
+
+describe('past MAX_MEMORY_MB, with SMALL_OPERATION_COST=100', () => {
+  const server = pastMemory('100');
 
   it('runs the small operation, and refuses the bigger one with 503 OVERLOADED for memory', async () => {
-    const answered = await post(server, small);
+    const answered = await post(server(), small);
     expect(answered.status).toBe(200);
     expect(answered.body!.errors).toBeUndefined();
     expect(answered.body!.data).toMatchObject({ teams: { edges: expect.any(Array) } });
 
-    const before = await shed(server, 'memory');
-    const refused = await post(server, big);
+    const before = await shed(server(), 'memory');
+    const refused = await post(server(), big);
     expect(refused).toMatchObject({ status: 503, retryAfter: '1' });
     expect(refused.body!.errors![0]!.extensions!.code).toBe('OVERLOADED');
-    expect(await shed(server, 'memory')).toBe(before + 1);
+    expect(await shed(server(), 'memory')).toBe(before + 1);
   });
 
   it('refuses a new event stream, whatever it asks for: what it holds lasts', async () => {
-    const stream = await post(server, 'subscription { membershipChanged { action } }', 'text/event-stream');
+    const stream = await post(server(), 'subscription { membershipChanged { action } }', 'text/event-stream');
     expect(stream).toMatchObject({ status: 503, retryAfter: '1' });
   });
 });
 
 describe('past MAX_MEMORY_MB, with SMALL_OPERATION_COST=0', () => {
-  let server: ServerProcess;
-  beforeAll(async () => {
-    server = await startServer({
-      DATA_DIR: 'memory://',
-      MAX_MEMORY_MB: '1',
-      SMALL_OPERATION_COST: '0',
-      MAX_QUEUE_WAIT_MS: '0',
-    });
-  }, 60_000);
-  afterAll(() => stop(server));
+  const server = pastMemory('0');
 
   it('refuses every operation', async () => {
-    const refused = await post(server, small);
+    const refused = await post(server(), small);
     expect(refused).toMatchObject({ status: 503, retryAfter: '1' });
     expect(refused.body!.errors![0]!.extensions!.code).toBe('OVERLOADED');
   });

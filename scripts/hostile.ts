@@ -34,7 +34,7 @@
 // it fails (exit 1) on a masked error, an answer that is not JSON, a server that died, or a
 // scenario in which no request got data, but not on timings, which a shared machine cannot promise.
 // The scratch databases are dropped at the end, also after an error or Ctrl-C.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import http from 'node:http';
 import net from 'node:net';
@@ -345,6 +345,8 @@ interface ProbeReport {
   live: number[];
   liveFailures: number;
   rss: number[];
+  /** Probes over 500 ms: the whole probe and the part of it spent connecting, in ms. */
+  slow: { took: number; connect: number }[];
 }
 
 const probeSource = `
@@ -361,16 +363,23 @@ const rssTimer = setInterval(() => {
     if (match) rss.push(Number(match[1]) * 1024);
   } catch {}
 }, 100);
+const slow = [];
 const liveTimer = setInterval(() => {
   const started = performance.now();
+  let connected = NaN;
   // A new connection each time, as an orchestrator's probe makes it.
   const request = http.get(url + '/live', { agent: false, timeout: 10000 }, (response) => {
     response.resume();
     response.on('end', () => {
-      live.push(performance.now() - started);
+      const took = performance.now() - started;
+      live.push(took);
+      // A slow probe split into its connection and its answer: a SYN the kernel retransmitted
+      // shows as a connection of 1 s or 3 s, a late server as a late answer.
+      if (took > 500) slow.push({ took, connect: connected - started });
       if (response.statusCode !== 200) liveFailures++;
     });
   });
+  request.on('socket', (socket) => socket.once('connect', () => (connected = performance.now())));
   request.on('timeout', () => request.destroy(new Error('timeout')));
   request.on('error', () => {
     live.push(performance.now() - started);
@@ -381,16 +390,21 @@ parentPort.on('message', () => {
   clearInterval(rssTimer);
   clearInterval(liveTimer);
   // Probes still pending are as slow as they are so far.
-  parentPort.postMessage({ live, liveFailures, rss });
+  parentPort.postMessage({ live, liveFailures, rss, slow });
 });
 `;
 
 function startProbe(url: string, pid: number): { stop: () => Promise<ProbeReport> } {
   const worker = new Worker(probeSource, { eval: true, workerData: { url, pid } });
   probe = worker;
+  // Without a listener from the start, a prober that fails (its source does not compile, it
+  // throws) would end this process before cleanup() stops the server and drops the database.
+  let failed: unknown;
+  worker.on('error', (error) => (failed = error));
   return {
     stop: () =>
       new Promise<ProbeReport>((resolve, reject) => {
+        if (failed !== undefined) return reject(failed);
         worker.once('message', (report: ProbeReport) => {
           void worker.terminate();
           probe = undefined;
@@ -597,6 +611,39 @@ async function scrape(url: string): Promise<{ shed: Map<string, number>; loopMax
   return { shed, loopMaxMs };
 }
 
+/**
+ * The kernel's TCP counters (/proc/net/netstat and /proc/net/snmp, as nstat reads them): a
+ * dropped SYN or a full listen queue moves one of them.
+ */
+function tcpCounters(): Map<string, number> {
+  const counters = new Map<string, number>();
+  for (const file of ['/proc/net/netstat', '/proc/net/snmp']) {
+    let lines: string[];
+    try {
+      lines = readFileSync(file, 'utf8').trim().split('\n');
+    } catch {
+      continue;
+    }
+    for (let i = 0; i + 1 < lines.length; i += 2) {
+      const names = lines[i]!.split(/\s+/);
+      const values = lines[i + 1]!.split(/\s+/);
+      for (let j = 1; j < names.length; j++) counters.set(`${names[0]}${names[j]}`, Number(values[j]));
+    }
+  }
+  return counters;
+}
+
+/** The counters that say why a connection was slow to open, and how much each moved. */
+function tcpDelta(before: Map<string, number>, after: Map<string, number>): string {
+  const telling = /Listen|Syn|PAWS|TW|ReqQ|Cookie|Retrans|AttemptFails|EstabResets|OutRsts/;
+  return (
+    [...after]
+      .filter(([name, value]) => telling.test(name) && value !== (before.get(name) ?? value))
+      .map(([name, value]) => `${name.replace(/^(TcpExt|Tcp):/, '$1 ')} +${value - before.get(name)!}`)
+      .join(', ') || 'none moved'
+  );
+}
+
 async function runScenario(
   srv: ServerProcess,
   name: ScenarioName,
@@ -610,6 +657,7 @@ async function runScenario(
   const rssStart = rssOf(pid);
   const { shed: shedBefore } = await scrape(srv.url);
   console.log(`\n== ${name}: ${what} (${secondsOf(name)} s)`);
+  const tcpBefore = tcpCounters();
   const prober = startProbe(srv.url, pid);
   const started = Date.now();
   await load(started + secondsOf(name) * 1000, tally, notes);
@@ -638,7 +686,14 @@ async function runScenario(
     live: { max: live.at(-1) ?? NaN, p99: percentile(live, 99), count: live.length, failures: report.liveFailures },
     rss: { start: rssStart, peak: Math.max(rssStart, rssEnd, ...report.rss), end: rssEnd, after: rssAfter },
     logLines,
-    notes: [`ran ${elapsed.toFixed(1)} s`, ...notes],
+    notes: [
+      `ran ${elapsed.toFixed(1)} s`,
+      ...notes,
+      `/live probes over 500 ms (whole, of which connecting): ${
+        report.slow.map((p) => `${ms(p.took)} (${ms(p.connect)})`).join(', ') || 'none'
+      }`,
+      `kernel TCP counters meanwhile: ${tcpDelta(tcpBefore, tcpCounters())}`,
+    ],
     shed,
     loopMaxMs: after.loopMaxMs,
   };

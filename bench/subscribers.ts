@@ -25,7 +25,7 @@ import { percentile } from './stats';
 // {purpose="subscription_event"} and graphql_subscription_executions_total of /metrics), and the
 // probe's latency.
 //
-//   npm run bench:subscribers                                    # 1,000 and 10,000, both transports
+//   npm run bench:subscribers                                    # fan-out: 1,000 and 10,000, both transports; resume: 1,000
 //   npm run bench:subscribers -- --subscribers 1000 --transports sse --events 10
 //   npm run bench:subscribers -- --operations 1000               # every subscriber a different operation
 //   npm run bench:subscribers -- --database-url postgresql://postgres@127.0.0.1:5432/heroes_bench_subs

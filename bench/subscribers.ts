@@ -62,14 +62,14 @@ const { values: options } = parseArgs({
 
 if (options.help) {
   console.log(`npx tsx bench/subscribers.ts [options]
-  --scenarios LIST      fanout, resume or both, in this order (default fanout,resume)
+  --scenarios LIST      fanout, resume or both (default fanout,resume; the fan-out runs first)
   --subscribers A,B     subscriber counts, one server process each (default 1000,10000 for the
                         fan-out, 1000 for resume; when given, both scenarios run at these counts)
   --transports ws,sse   transports of the fan-out, in this order (default ws,sse; resume: ws only)
   --events M            memberships added, one at a time, per fan-out row (default 20)
   --resume-events M     memberships committed while the resume scenario's subscribers are away (default 100)
-  --operations K        distinct operations the subscribers send (same fields, different aliases;
-                        default 1: all the same, as many browsers on one roster screen)
+  --operations K        distinct operations the fan-out's subscribers send (same fields, different
+                        aliases; default 1: all the same, as many browsers on one roster screen)
   --database-url URL    PostgreSQL (a database of its own: the bench adds rows); default PGlite in memory
   --out FILE            report (default bench/results/subscribers.md)`);
   process.exit(0);

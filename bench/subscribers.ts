@@ -25,19 +25,34 @@ import { percentile } from './stats';
 // {purpose="subscription_event"} and graphql_subscription_executions_total of /metrics), and the
 // probe's latency.
 //
-//   npm run bench:subscribers                                    # 1,000 and 10,000, both transports
+//   npm run bench:subscribers                                    # fan-out: 1,000 and 10,000, both transports; resume: 1,000
 //   npm run bench:subscribers -- --subscribers 1000 --transports sse --events 10
 //   npm run bench:subscribers -- --operations 1000               # every subscriber a different operation
 //   npm run bench:subscribers -- --database-url postgresql://postgres@127.0.0.1:5432/heroes_bench_subs
 //
 // PGlite in memory by default (nothing to set up); the clients run in this process, on the same
 // machine: their own work (parsing N messages per event) competes with the server's.
+//
+// The resume scenario (`--scenarios resume`, after the fan-out by default): N subscribers (1,000
+// unless --subscribers says) follow one team's memberships over WebSocket, selecting the event's
+// cursor too, and each keeps the cursor of the first event it receives; every connection is
+// closed; M memberships (--resume-events, default 100) are added through the server, one
+// mutation (one transaction, one event) each; then all N subscribe again with `after:` their
+// cursor, on new connections. Reports the time from sending those subscriptions to the first, the
+// median and the last subscriber having all M events (each checked: exactly the M events, once
+// each, in commit order; the run fails otherwise), the SQL statements the server sent meanwhile
+// per resume (db_statements_total by purpose), executions per resume and the server's CPU.
+//
+//   npm run bench:subscribers -- --scenarios resume --subscribers 1000 --resume-events 100
 
 const { values: options } = parseArgs({
   options: {
-    subscribers: { type: 'string', default: '1000,10000' },
+    // No default here: the fan-out's is 1000,10000, the resume scenario's 1000 (below).
+    subscribers: { type: 'string' },
     transports: { type: 'string', default: 'ws,sse' },
     events: { type: 'string', default: '20' },
+    scenarios: { type: 'string', default: 'fanout,resume' },
+    'resume-events': { type: 'string', default: '100' },
     operations: { type: 'string', default: '1' },
     'database-url': { type: 'string' },
     out: { type: 'string' },
@@ -47,11 +62,14 @@ const { values: options } = parseArgs({
 
 if (options.help) {
   console.log(`npx tsx bench/subscribers.ts [options]
-  --subscribers A,B     subscriber counts, one server process each (default 1000,10000)
-  --transports ws,sse   transports measured, in this order (default ws,sse)
-  --events M            memberships added, one at a time, per row (default 20)
-  --operations K        distinct operations the subscribers send (same fields, different aliases;
-                        default 1: all the same, as many browsers on one roster screen)
+  --scenarios LIST      fanout, resume or both (default fanout,resume; the fan-out runs first)
+  --subscribers A,B     subscriber counts, one server process each (default 1000,10000 for the
+                        fan-out, 1000 for resume; when given, both scenarios run at these counts)
+  --transports ws,sse   transports of the fan-out, in this order (default ws,sse; resume: ws only)
+  --events M            memberships added, one at a time, per fan-out row (default 20)
+  --resume-events M     memberships committed while the resume scenario's subscribers are away (default 100)
+  --operations K        distinct operations the fan-out's subscribers send (same fields, different
+                        aliases; default 1: all the same, as many browsers on one roster screen)
   --database-url URL    PostgreSQL (a database of its own: the bench adds rows); default PGlite in memory
   --out FILE            report (default bench/results/subscribers.md)`);
   process.exit(0);
@@ -141,11 +159,12 @@ async function metric(base: string, name: string, labels = ''): Promise<number> 
   return sum;
 }
 
-async function run(transport: Transport, subscribers: number, events: number, operations: number) {
+/** The server's environment for `subscribers` subscriptions: the same for both scenarios. */
+function serverEnv(subscribers: number): Record<string, string> {
   const database: Record<string, string> = options['database-url']
     ? { DATABASE_URL: options['database-url'] }
     : { DATA_DIR: 'memory://' };
-  const server = await startServer({
+  return {
     ...database,
     NODE_ENV: 'development',
     ANONYMOUS_ROLE: 'admin',
@@ -157,7 +176,11 @@ async function run(transport: Transport, subscribers: number, events: number, op
     // whether the other bounds (MAX_EVENT_LOOP_DELAY_MS among them) hold during a fan-out.
     MAX_MEMORY_MB: '0',
     ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),
-  });
+  };
+}
+
+async function run(transport: Transport, subscribers: number, events: number, operations: number) {
+  const server = await startServer(serverEnv(subscribers));
   const pid = server.child.pid!;
   // However the bench ends (an uncaught error included), its server does not outlive it.
   const stopServer = () => server.child.kill('SIGKILL');
@@ -369,17 +392,278 @@ async function run(transport: Transport, subscribers: number, events: number, op
   }
 }
 
+const RESUME_SUBSCRIPTION = `subscription Resume($team: ID!, $after: String) {
+  membershipChanged(teamId: $team, after: $after) { cursor kind heroId isTraining hero { name } team { name } }
+}`;
+
+interface Received {
+  cursor: string;
+  kind: string;
+  heroId: string;
+}
+
+/** The statements the server sent so far, by purpose (db_statements_total). */
+async function statementsByPurpose(base: string) {
+  const [request, event, other] = await Promise.all(
+    ['request', 'subscription_event', 'other'].map((purpose) =>
+      metric(base, 'db_statements_total', `purpose="${purpose}"`),
+    ),
+  );
+  return { request: request!, event: event!, other: other! };
+}
+
+async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 100) {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/**
+ * The resume scenario: N subscribers each get a first event and keep its cursor, all connections
+ * close, M memberships are added through the server (a mutation, a transaction and an event each),
+ * then all N subscribe again with `after:` on new connections and must each get exactly those M
+ * events, once each and in order.
+ */
+async function resume(subscribers: number, events: number) {
+  const server = await startServer(serverEnv(subscribers));
+  const pid = server.child.pid!;
+  const stopServer = () => server.child.kill('SIGKILL');
+  process.once('exit', stopServer);
+  let mutationsShed = 0;
+  let wsRetries = 0;
+  const post = async (query: string, variables: Record<string, unknown> = {}): Promise<any> => {
+    for (;;) {
+      const response = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as { data?: any; errors?: unknown };
+      if (response.status === 503 && mutationsShed++ < 100) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
+      }
+      if (body.errors) throw new Error(JSON.stringify(body.errors));
+      return body.data;
+    }
+  };
+  let clients: Client[] = [];
+  const errors: string[] = [];
+  /** N subscriptions over WebSocket (100 per connection), each sending its events to `onEvent(i, event)`. */
+  const subscribeAll = (
+    variablesOf: (i: number) => Record<string, unknown>,
+    onEvent: (i: number, event: Received) => void,
+  ) => {
+    const opened: Client[] = [];
+    for (let c = 0; c * PER_CONNECTION < subscribers; c++) {
+      const client = createClient({
+        url: `${server.url.replace('http', 'ws')}/graphql`,
+        webSocketImpl: WebSocket,
+        // As the fan-out's: an upgrade refused with 503 is tried again, and counted. A connection
+        // closed after its subscriptions got events would subscribe again from the same cursor
+        // and deliver them twice: the check below would fail the run, as it should.
+        retryAttempts: 20,
+        shouldRetry: () => true,
+        on: { closed: () => void wsRetries++ },
+      });
+      opened.push(client);
+      for (let s = 0; s < PER_CONNECTION && c * PER_CONNECTION + s < subscribers; s++) {
+        const i = c * PER_CONNECTION + s;
+        client.subscribe<{ membershipChanged: Received }>(
+          { query: RESUME_SUBSCRIPTION, variables: variablesOf(i) },
+          {
+            next: (message) => {
+              if (message.errors) errors.push(`subscriber ${i}: ${JSON.stringify(message.errors)}`);
+              else onEvent(i, message.data!.membershipChanged);
+            },
+            error: (error) =>
+              errors.push(`subscriber ${i}: ${error instanceof Error ? error.message : JSON.stringify(error)}`),
+            complete: () => undefined,
+          },
+        );
+      }
+    }
+    return opened;
+  };
+  const failIfErrors = () => {
+    if (errors.length > 0) throw new Error(`${errors.length} subscription errors, the first: ${errors[0]}`);
+  };
+  try {
+    const team = (
+      await post(`mutation { createTeam(input: { name: "Bench resume", headquarters: "b" }) { team { id } } }`)
+    ).createTeam.team.id as string;
+    const heroes: string[] = [];
+    for (let i = 0; i <= events; i++) {
+      heroes.push(
+        (
+          await post(`mutation ($n: String!) { createHero(input: { name: $n, secretName: "s" }) { hero { id } } }`, {
+            n: `Resume hero ${i}`,
+          })
+        ).createHero.hero.id,
+      );
+    }
+    const join = (hero: string) =>
+      post(`mutation ($h: ID!, $t: ID!) { addHeroToTeam(input: { heroId: $h, teamId: $t }) { isTraining } }`, {
+        h: hero,
+        t: team,
+      });
+
+    // 1. Subscribe; every subscriber's last event is the first hero's membership (retried as the
+    // fan-out's warm-up is, until every subscription is live), and its cursor is kept.
+    const last: (Received | undefined)[] = new Array(subscribers);
+    clients = subscribeAll(
+      () => ({ team }),
+      (i, event) => (last[i] = event),
+    );
+    const first = heroes[0]!;
+    const haveFirst = () => last.filter((event) => event?.heroId === first && event.kind === 'ADDED').length;
+    for (let attempt = 0; ; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (attempt > 0) {
+        await post(
+          `mutation ($h: ID!, $t: ID!) { removeHeroFromTeam(input: { heroId: $h, teamId: $t }) { removed } }`,
+          { h: first, t: team },
+        );
+        await until('the REMOVED event', () => last.every((event) => event?.kind === 'REMOVED' || !event), 30_000);
+      }
+      await join(first);
+      try {
+        await until(`${subscribers} subscribers to have the first event`, () => haveFirst() === subscribers, 30_000);
+        break;
+      } catch (error) {
+        if (attempt >= 3) throw error;
+      }
+    }
+    failIfErrors();
+    const cursors = last.map((event) => event!.cursor);
+    if (new Set(cursors).size !== 1) throw new Error(`the subscribers hold ${new Set(cursors).size} different cursors`);
+
+    // 2. All connections closed, and the server has ended every subscription.
+    await Promise.all(clients.map((client) => client.dispose()));
+    clients = [];
+    await until(
+      'the server to end every subscription',
+      async () => (await metric(server.url, 'graphql_subscriptions_open')) === 0,
+      30_000,
+    );
+
+    // 3. M memberships added meanwhile, one mutation each; then the server's own reads of them
+    // (its change feed keeps reading the log) are let finish, so that they are not counted below.
+    for (const hero of heroes.slice(1)) await join(hero);
+    let settled = -1;
+    await until(
+      "the server's statements to settle",
+      async () => {
+        const now = await metric(server.url, 'db_statements_total');
+        const same = now === settled;
+        settled = now;
+        return same;
+      },
+      30_000,
+      500,
+    );
+    const expected = heroes.slice(1);
+
+    // 4. All N subscribe again with `after:` their cursor.
+    const received: Received[][] = Array.from({ length: subscribers }, () => []);
+    const doneAt: number[] = new Array(subscribers);
+    let done = 0;
+    let allDone: () => void = () => undefined;
+    const caughtUp = new Promise<void>((resolve) => (allDone = resolve));
+    const statementsBefore = await statementsByPurpose(server.url);
+    const executionsBefore = await metric(server.url, 'graphql_subscription_executions_total');
+    const retriesBefore = wsRetries;
+    const cpuBefore = processCpuMs(pid)!;
+    const sent = performance.now();
+    clients = subscribeAll(
+      (i) => ({ team, after: cursors[i] }),
+      (i, event) => {
+        const list = received[i]!;
+        list.push(event);
+        if (list.length === events) {
+          doneAt[i] = performance.now() - sent;
+          if (++done === subscribers) allDone();
+        }
+      },
+    );
+    const timeout = setTimeout(() => allDone(), 120_000 + subscribers * events * 0.05);
+    await caughtUp;
+    clearTimeout(timeout);
+    const cpuMs = processCpuMs(pid)! - cpuBefore;
+    // A little longer, for a delivery beyond the M (an event twice) to show.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const statementsAfter = await statementsByPurpose(server.url);
+    const executions = (await metric(server.url, 'graphql_subscription_executions_total')) - executionsBefore;
+    failIfErrors();
+    if (done < subscribers) throw new Error(`only ${done} of ${subscribers} subscribers caught up`);
+    for (let i = 0; i < subscribers; i++) {
+      const got = received[i]!;
+      const wrong = got.findIndex((event, k) => event.kind !== 'ADDED' || event.heroId !== expected[k]);
+      if (got.length !== events || wrong >= 0) {
+        throw new Error(
+          `subscriber ${i} got ${got.length} events, not ${events}` +
+            (wrong >= 0 ? `; event ${wrong} is ${JSON.stringify(got[wrong])}, not ADDED ${expected[wrong]}` : ''),
+        );
+      }
+      if (new Set(got.map((event) => event.cursor)).size !== events)
+        throw new Error(`subscriber ${i} got a cursor twice`);
+    }
+    doneAt.sort((a, b) => a - b);
+    const per = (value: number) => value / subscribers;
+    return {
+      subscribers,
+      events,
+      first: doneAt[0]!,
+      p50: percentile(doneAt, 50),
+      last: doneAt.at(-1)!,
+      statements: per(
+        statementsAfter.request -
+          statementsBefore.request +
+          statementsAfter.event -
+          statementsBefore.event +
+          statementsAfter.other -
+          statementsBefore.other,
+      ),
+      requestStatements: per(statementsAfter.request - statementsBefore.request),
+      eventStatements: per(statementsAfter.event - statementsBefore.event),
+      otherStatements: per(statementsAfter.other - statementsBefore.other),
+      executions: per(executions),
+      cpuMs,
+      mutationsShed,
+      wsRetries: wsRetries - retriesBefore,
+    };
+  } catch (error) {
+    console.error(server.output().slice(-3000));
+    throw error;
+  } finally {
+    await Promise.all(clients.map((client) => client.dispose()));
+    server.child.kill('SIGTERM');
+    await server.exited;
+    process.off('exit', stopServer);
+  }
+}
+
 async function main() {
   const source = provenance(commandLine('bench/subscribers.ts'));
   const started = new Date();
   const loadAtStart = loadavg();
-  const counts = options.subscribers!.split(',').map(Number);
+  const scenarios = options.scenarios!.split(',').map((name) => name.trim());
+  for (const name of scenarios) {
+    if (name !== 'fanout' && name !== 'resume') throw new Error(`--scenarios: ${name} is neither fanout nor resume`);
+  }
+  const countsOf = (fallback: string) => (options.subscribers ?? fallback).split(',').map(Number);
+  const counts = scenarios.includes('fanout') ? countsOf('1000,10000') : [];
   const transports = options.transports!.split(',') as Transport[];
   const events = Number(options.events);
   const operations = Number(options.operations);
+  const resumeEvents = Number(options['resume-events']);
+  if (!Number.isInteger(resumeEvents) || resumeEvents < 1)
+    throw new Error('--resume-events must be a positive integer');
   const rows: string[] = [];
   const ms = (value: number) => value.toFixed(1);
-  for (const transport of transports) {
+  for (const transport of scenarios.includes('fanout') ? transports : []) {
     for (const count of counts) {
       const r = await run(transport, count, events, Math.min(operations, count));
       const row =
@@ -393,13 +677,19 @@ async function main() {
       rows.push(row);
     }
   }
+  const resumeRows: string[] = [];
+  for (const count of scenarios.includes('resume') ? countsOf('1000') : []) {
+    const r = await resume(count, resumeEvents);
+    const row =
+      `| WebSocket | ${r.subscribers} | ${r.events} | ${ms(r.first)} / ${ms(r.p50)} / ${ms(r.last)} ` +
+      `| ${r.statements.toFixed(2)} | ${r.requestStatements.toFixed(2)} + ${r.eventStatements.toFixed(2)} + ${r.otherStatements.toFixed(2)} ` +
+      `| ${r.executions.toFixed(1)} | ${r.cpuMs.toFixed(0)} ms | ${(r.cpuMs / r.subscribers).toFixed(2)} ms ` +
+      `| ${r.mutationsShed} | ${r.wsRetries} |`;
+    console.log(row);
+    resumeRows.push(row);
+  }
   const where = options['database-url'] ? 'PostgreSQL' : 'PGlite in memory';
-  const report = `# Subscribers: fan-out of change events
-
-${provenanceLines(source, started, loadAtStart).join('\n')}
-
-On ${where}.
-Each subscriber follows one team's memberships, selecting \`kind heroId isTraining hero { name } team { name }\`
+  const fanout = `Each subscriber follows one team's memberships, selecting \`kind heroId isTraining hero { name } team { name }\`
 (${operations === 1 ? 'all the same operation' : `${operations} distinct operations, by alias`}), over WebSocket
 (graphql-ws, ${PER_CONNECTION} subscriptions per connection) or Server-Sent Events (a connection each).
 ${events} memberships are added one at a time, each waited for until every subscriber has it.
@@ -413,6 +703,38 @@ how many were shed (503, MAX_EVENT_LOOP_DELAY_MS at its default, 300 ms); mutati
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${rows.join('\n')}
 `;
+  const resumed = `## Resume: subscribers that come back with \`after:\`
+
+Each subscriber follows one team's memberships over WebSocket (graphql-ws, ${PER_CONNECTION} subscriptions per
+connection), selecting \`cursor kind heroId isTraining hero { name } team { name }\`, and keeps the cursor
+of the first event it receives. Then every connection is closed, and once the server has ended every
+subscription, ${resumeEvents} memberships are added through the server (\`addHeroToTeam\`, one mutation, one
+transaction and one event each). Then every subscriber subscribes again with \`after:\` its cursor, on new
+connections. Caught up: the time in ms from sending those subscriptions (connections included) until
+the first, the median and the last subscriber had all ${resumeEvents} events; every subscriber's events
+were checked to be exactly those, once each, in commit order. Statements per resume: the SQL
+statements the server sent from the resubscriptions until the last caught up
+(db_statements_total of /metrics, all purposes), per subscriber, and split by purpose: request,
+subscription_event (the replay's reads of the log, the events' hero and team) and other (a
+subscription over WebSocket is set up outside any request: its cursor's check counts here, as
+would a turn of the log's pruning). Executions per resume:
+graphql_subscription_executions_total per subscriber. Server CPU: the server process's, over the
+same time, in all and per resume.
+
+| transport | subscribers | events missed | caught up: first / p50 / last | statements per resume | request + subscription_event + other | executions per resume | server CPU | per resume | mutations shed | connections retried |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${resumeRows.join('\n')}
+`;
+  const title = [rows.length ? 'fan-out' : '', resumeRows.length ? 'resumption' : ''].filter(Boolean).join(' and ');
+  const report = [
+    `# Subscribers: ${title} of change events`,
+    '',
+    provenanceLines(source, started, loadAtStart).join('\n'),
+    '',
+    `On ${where}.`,
+    ...(rows.length ? [fanout] : []),
+    ...(resumeRows.length ? [rows.length ? resumed : `\n${resumed}`] : []),
+  ].join('\n');
   const out = options.out ?? path.join(__dirname, 'results', 'subscribers.md');
   writeFileSync(out, report);
   console.log(`\nWritten to ${out}`);

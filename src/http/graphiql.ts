@@ -44,8 +44,9 @@ export const graphiqlContentSecurityPolicy = [
 
 interface Asset {
   type: string;
-  body: Buffer;
-  /** The content's hash, in its name and the cache's. */
+  /** Its bytes: the package's own, or (Monaco's workers) made from them once, on first need. */
+  body: () => Promise<Buffer>;
+  /** The content's hash (for the workers, of what they are made from), in its name and the cache's. */
   hash: string;
   /** Compressed ahead of the first request for it (zlib runs off the event loop). */
   encoded: Encoded | null;
@@ -102,10 +103,15 @@ function build(options: GraphiQLOptions): Built {
   // The bundle's module: 9 MB of strings, loaded only when GraphiQL is first asked for.
   const bundle = require('@graphql-yoga/render-graphiql/graphiql') as GraphiQLBundle;
   const assets = new Map<string, Asset>();
-  const add = (name: string, extension: string, body: Buffer): string => {
-    const hash = createHash('sha256').update(body).digest('base64url');
+  const add = (name: string, extension: string, body: Buffer | Made): string => {
+    const hash = createHash('sha256')
+      .update(Buffer.isBuffer(body) ? body : body.from)
+      .digest('base64url');
     const file = `${name}.${hash.slice(0, 16)}.${extension}`;
-    assets.set(file, { type: types[extension] ?? 'application/octet-stream', body, hash, encoded: null });
+    let bytes: Promise<Buffer> | undefined;
+    const made = () =>
+      (bytes ??= Buffer.isBuffer(body) ? Promise.resolve(body) : cached(`${hash}.${extension}`, body.make));
+    assets.set(file, { type: types[extension] ?? 'application/octet-stream', body: made, hash, encoded: null });
     return `${assetsPath}${file}`;
   };
   const fromDataUrl = (url: string, name: string): string | undefined => {
@@ -122,20 +128,21 @@ function build(options: GraphiQLOptions): Built {
   });
   const stylesheet = add('graphiql', 'css', Buffer.from(css));
   const panelStyle = add('explain-panel', 'css', Buffer.from(explainPanelStyle));
-  const workers = {
-    editorWorkerService: add('editor.worker', 'js', Buffer.from(bundle.editorWorkerService)),
-    json: add('json.worker', 'js', Buffer.from(bundle.jsonWorker)),
-    graphql: add('graphql.worker', 'js', Buffer.from(bundle.graphqlWorker)),
-  };
+  const worker = add('worker', 'js', monacoWorker(bundle));
   const main = add('graphiql', 'js', Buffer.from(bundle.js));
-  // Monaco asks for each worker's URL by its label; the page's options are read from the page,
-  // which is revalidated, so that this script stays the same whatever they are.
+  // Monaco's three workers (its editors', JSON's, GraphQL's) run the one script, each started
+  // under its label as Monaco starts them (a module worker named by the label); the page's
+  // options are read from the page, which is revalidated, so that this script stays the same
+  // whatever they are.
   const start = add(
     'start',
     'js',
     Buffer.from(`(() => {
-  const workers = ${JSON.stringify(workers)};
-  self.MonacoEnvironment = { globalAPI: false, getWorkerUrl: (moduleId, label) => workers[label] };
+  const worker = ${JSON.stringify(worker)};
+  self.MonacoEnvironment = {
+    globalAPI: false,
+    getWorker: (moduleId, label) => new Worker(worker, { name: label, type: 'module' }),
+  };
   const options = JSON.parse(document.getElementById('graphiql-options').textContent);
   YogaGraphiQL.renderYogaGraphiQL(document.querySelector('#root'), options);
 })();
@@ -167,6 +174,45 @@ ${explainPanelScript}`),
 `);
   const etag = `"${createHash('sha256').update(page).digest('base64url').slice(0, 27)}"`;
   return { assets, page, etag };
+}
+
+/** Bytes made from others, once per machine (kept in the cache folder under their hash). */
+interface Made {
+  /** What they are made from, and how: the hash of this names them. */
+  from: string;
+  make: () => Promise<Buffer>;
+}
+
+/**
+ * Monaco's workers as one script, minified. The package ships three, unminified, each carrying
+ * Monaco's worker base (its text models, diff and link computation; 266 KB minified): the
+ * editors' worker is that base alone, JSON's and GraphQL's add their language service. Here the
+ * JSON and the GraphQL workers are minified (esbuild; from 559 + 860 + 1,298 KB to 398 + 633 KB)
+ * and put one after the other: brotli, whose window spans the whole script, sends the second
+ * copy of the base for little (189 KB for the script, against 98 + 151 KB for the two apart),
+ * and a first load fetches it once for the three workers. Each bundle sets the worker's onmessage
+ * to start its own service; the worker keeps GraphQL's when its name (Monaco's label) says
+ * `graphql`, JSON's otherwise: the editors' worker runs on the JSON worker's copy of the base,
+ * which never loads its JSON service (only Monaco's language clients ask for one).
+ */
+function monacoWorker(bundle: GraphiQLBundle): Made {
+  // esbuild: loaded only here, when the workers are first asked for on this machine.
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  const options = { minify: true, legalComments: 'none' } as const;
+  const glue = (json: string, graphql: string) => `${json}
+const jsonWorkerStart = self.onmessage;
+${graphql}
+if (self.name !== 'graphql') self.onmessage = jsonWorkerStart;
+`;
+  return {
+    from: `esbuild ${esbuild.version} ${JSON.stringify(options)}\n${glue(bundle.jsonWorker, bundle.graphqlWorker)}`,
+    make: async () => {
+      const [json, graphql] = await Promise.all(
+        [bundle.jsonWorker, bundle.graphqlWorker].map((code) => esbuild.transform(code, options)),
+      );
+      return Buffer.from(glue(json!.code, graphql!.code));
+    },
+  };
 }
 
 /**
@@ -201,15 +247,21 @@ const cacheFolder = (() => {
   return path.join(installed.slice(0, modules), 'node_modules', '.cache', 'graphiql-assets');
 })();
 
-/** Brotli's output for `asset`, from the cache or made (then kept there when the folder can be written). */
-async function brotliOf(asset: Asset): Promise<Buffer> {
-  const file = path.join(cacheFolder, `${asset.hash}.q11w24.br`);
+/** Brotli's output for `asset`, from the cache or made (then kept there). */
+function brotliOf(asset: Asset): Promise<Buffer> {
+  return cached(`${asset.hash}.q11w24.br`, async () => {
+    const body = await asset.body();
+    return brotli(body, { params: { ...brotliParams, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length } });
+  });
+}
+
+/** The file `name` of the cache folder, or `make`'s output (then kept there when the folder can be written). */
+async function cached(name: string, make: () => Promise<Buffer>): Promise<Buffer> {
+  const file = path.join(cacheFolder, name);
   try {
     return await readFile(file);
   } catch {}
-  const encoded = await brotli(asset.body, {
-    params: { ...brotliParams, [zlib.BROTLI_PARAM_SIZE_HINT]: asset.body.length },
-  });
+  const encoded = await make();
   try {
     await mkdir(cacheFolder, { recursive: true });
     // Written whole, then renamed: another process never reads half a file.
@@ -224,11 +276,17 @@ async function brotliOf(asset: Asset): Promise<Buffer> {
 
 function compress(asset: Asset): Encoded {
   if (asset.encoded) return asset.encoded;
-  const encoded: Encoded = { gzip: gzipped(asset.body, { level: 9 }), br: brotliOf(asset), brReady: null };
+  const encoded: Encoded = {
+    gzip: asset.body().then((body) => gzipped(body, { level: 9 })),
+    br: brotliOf(asset),
+    brReady: null,
+  };
   encoded.br.then(
     (body) => (encoded.brReady = body),
     () => {},
   );
+  // A failure (the workers' minifier) is the requests' to report, not an unhandled rejection.
+  encoded.gzip.catch(() => {});
   return (asset.encoded = encoded);
 }
 
@@ -321,8 +379,7 @@ export function useGraphiQL(endpoint: string, options: GraphiQLOptions): Plugin 
         'content-security-policy': graphiqlContentSecurityPolicy,
       };
       if (!encoding) {
-        endResponse(new fetchAPI.Response(bodyOf(asset.body), { status: 200, headers }));
-        return;
+        return asset.body().then((body) => endResponse(new fetchAPI.Response(bodyOf(body), { status: 200, headers })));
       }
       return encodedBody(asset, encoding, accepted.gzip).then(([body, sent]) =>
         endResponse(

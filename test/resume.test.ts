@@ -192,6 +192,8 @@ describe('resuming after a cursor', () => {
       expect.stringContaining('SELECT count(*)::int FROM "ChangeCommit" WHERE "position" = $1'),
       expect.stringContaining('AS anchored'),
     ]);
+    // The page's three heroes in one statement, not one per event.
+    expect(statements.filter((sql) => /FROM "Hero"/.test(sql))).toHaveLength(1);
     await join(h2, t1);
     const live = (await resumed.next())!;
     expect(line(live)).toBe(`ADDED ${h2}/${t1} false`);

@@ -22,7 +22,25 @@ export class NodeLoader<Row extends { id: number }> {
     this.batches = batchSizeOf(table.name);
   }
 
+  /** Ids a caller said it will ask for one at a time, not yet asked for (see `expect`). */
+  private expected: number[] = [];
+
+  /**
+   * Ids the caller will ask for one at a time, each after the last is answered (the events of a
+   * replayed page, executed as the client reads them): the next `load` reads them all in its
+   * batch, so that the page costs one statement, not one per event.
+   */
+  expect(ids: Iterable<number>): void {
+    for (const id of ids) this.expected.push(id);
+  }
+
   load(id: number): Promise<Row | null> {
+    if (this.expected.length > 0) {
+      const expected = this.expected;
+      this.expected = [];
+      // In this tick, so that DataLoader reads them with `id`; their errors are `load`'s to report.
+      for (const other of expected) if (other !== id) this.loader.load(other).catch(() => {});
+    }
     return this.loader.load(id);
   }
 

@@ -53,6 +53,10 @@ export function membershipEvents(filter: MembershipFilter): (entries: readonly L
     forEachEvent(entries, wanted, (event) => {
       if (event.of === 'membership') events.push({ ...event, shared });
     });
+    // The page's events run one after the other as the client reads them: the heroes and teams
+    // they may select are read together when the first asks for one.
+    shared.nodes.Hero.expect(events.map((event) => event.heroId));
+    shared.nodes.Team.expect(events.map((event) => event.teamId));
     return events;
   };
 }

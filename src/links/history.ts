@@ -55,6 +55,10 @@ export function linksAsOf(link: Link, at: Date): Prisma.Sql {
     ...link.ends.map((end) => end.column),
     ...[...link.values, ...(link.since ? [link.since] : [])].map((column) => Prisma.raw(column.sql)),
   ];
+  // Implied by the period's start (no period begins before its link's `since`, see the migration):
+  // a bound on the index on `since`, so that a page newest joined first starts at the instant
+  // instead of passing over every period begun after it.
+  const joinedBy = link.since ? Prisma.sql`AND hp.${Prisma.raw(link.since.sql)} <= ${instant(at)}` : Prisma.empty;
   const exists = link.ends.map(
     (end) => Prisma.sql`EXISTS (SELECT 1 FROM ${end.entity.table} he WHERE he.id = hp.${end.column})`,
   );
@@ -67,6 +71,7 @@ export function linksAsOf(link: Link, at: Date): Prisma.Sql {
     WHERE hp.${Prisma.raw(from.sql)} <= ${instant(at)}
       AND (hp.${Prisma.raw(to.sql)} IS NULL OR hp.${Prisma.raw(to.sql)} > ${instant(at)})
       AND ${Prisma.join(exists, ' AND ')}
+      ${joinedBy}
   )`;
 }
 

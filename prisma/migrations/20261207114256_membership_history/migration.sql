@@ -10,6 +10,10 @@
 -- is held when they read clock_timestamp(), and a period never begins before the previous one of
 -- its membership ended (GREATEST), nor ends before it began. At most one period of a membership is
 -- open: a partial unique index, which also finds it for the trigger that ends it.
+--
+-- Nor does a period begin before its membership's joinedAt (which a plain SQL writer could set
+-- ahead): every period of an instant then joined by that instant, a bound that lets a page as of
+-- it, newest joined first, start in the index on joinedAt at the instant (src/links/history.ts).
 
 -- CreateTable
 CREATE TABLE "MembershipPeriod" (
@@ -64,8 +68,8 @@ BEGIN
       WHERE n."heroId" = o."heroId" AND n."teamId" = o."teamId" AND n."isTraining" = o."isTraining");
   INSERT INTO "MembershipPeriod" ("teamId", "heroId", "isTraining", "joinedAt", "startedAt")
   SELECT n."teamId", n."heroId", n."isTraining", n."joinedAt",
-         GREATEST(stamp, (SELECT max(p."endedAt") FROM "MembershipPeriod" p
-                          WHERE p."heroId" = n."heroId" AND p."teamId" = n."teamId"))
+         GREATEST(stamp, n."joinedAt", (SELECT max(p."endedAt") FROM "MembershipPeriod" p
+                                        WHERE p."heroId" = n."heroId" AND p."teamId" = n."teamId"))
   FROM unnest(started) n
   WHERE NOT EXISTS (
     SELECT 1 FROM unnest(ended) o

@@ -34,8 +34,8 @@ function instant(at: Date): Prisma.Sql {
 }
 
 /**
- * The instant of an `asOf` argument, or null without one. The past only: the periods of a future
- * instant are not known yet, and reading today's would answer a question nobody can check.
+ * The instant of an `asOf` argument, or null without one. The past only: the memberships of a
+ * future instant are not known, and answering with today's would pass a guess off as history.
  */
 export function asOfArg(at: Date | null | undefined, now = new Date()): Date | null {
   if (at == null) return null;

@@ -211,6 +211,27 @@ describe('membership history', () => {
     expect(backward).toEqual(all);
   });
 
+  it("a deleted team's periods stay in its heroes' histories, ended, its team null; asOf leaves them out", async () => {
+    const [hero, team] = [heroes[0]!, teams[2]!];
+    await add(hero, team, true);
+    const member = await instant();
+    await prisma.team.delete({ where: { id: team } });
+    const data = await run(
+      `query ($h: ID!, $t: ID!, $at: DateTime!) { hero(id: $h) {
+        membershipHistory(teamId: $t) { edges { node { teamId isTraining to team { name } } } }
+        teams(asOf: $at) { totalCount edges { node { name } } }
+      } }`,
+      { h: heroId(hero), t: teamId(team), at: member },
+    );
+    expect(data.hero.membershipHistory.edges).toEqual([
+      { node: { teamId: teamId(team), isTraining: true, to: expect.any(String), team: null } },
+    ]);
+    expect(Date.parse(data.hero.membershipHistory.edges[0].node.to)).toBeGreaterThan(Date.parse(member));
+    // Then a member of a and b, and of the deleted team, which asOf leaves out.
+    expect(data.hero.teams.edges.map((e: Data) => e.node.name).sort()).toEqual(['Era 1', 'Era 2']);
+    expect(data.hero.teams.totalCount).toBe(2);
+  });
+
   it('asOf in the future is BAD_USER_INPUT', async () => {
     const future = new Date(Date.now() + 60_000).toISOString();
     const response = await send(
@@ -393,8 +414,10 @@ describe('membership history', () => {
       membershipHistory(first: 3) { totalCount edges { node { from hero { name } team { name } } } }
     } } } }`;
     const counts: number[] = [];
-    for (const n of [1, 3]) {
-      const { statements } = await recordSql(() => run(document, { at: at[3], n }));
+    for (const n of [1, 2]) {
+      const { result, statements } = await recordSql(() => run(document, { at: at[3], n }));
+      expect(result.teams.edges).toHaveLength(n);
+      expect(result.teams.edges.every((e: Data) => e.node.membershipHistory.edges.length > 0)).toBe(true);
       counts.push(statements.length);
     }
     // teams; the page by id; its count; the aggregate's statistics; the page by name; the history's

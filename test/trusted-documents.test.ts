@@ -127,7 +127,9 @@ it("holds the documentation's examples, which run by hash", async () => {
     'Aggregates',
     'CreateMsMarvel',
     'FiltersThroughTheLink',
+    'GraduateAndLeave',
     'JoinZForce',
+    'MembershipHistory',
     'ResumeTeam',
     'SetTeamMembers',
     'TeamsAndHeroes',
@@ -143,6 +145,9 @@ it("holds the documentation's examples, which run by hash", async () => {
     FiltersThroughTheLink: { P, Z, team: P },
     Aggregates: { team: P },
     SetTeamMembers: { team: Z, heroes: [{ heroId: 'SGVybzox', isTraining: false }] },
+    // Deadpond (in the Preventers in the sample) graduates, Rusty-Man leaves.
+    GraduateAndLeave: { team: P, graduate: 'SGVybzox', leaver: 'SGVybzoy' },
+    MembershipHistory: { team: P, at: new Date(Date.now() - 1000).toISOString() },
   };
   // The subscriptions, as streams (Server-Sent Events): they open.
   for (const name of ['WatchTeam', 'ResumeTeam']) {

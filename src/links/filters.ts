@@ -64,6 +64,11 @@ export interface CompileOptions {
    * the rows to look at, and reading every node whose name holds a common trigram would cost more.
    */
   nameIndex?: boolean;
+  /**
+   * The link's rows that filters of memberships read: its table (the default), or its rows as of
+   * an instant (src/links/history.ts), so that a page as of an instant filters as of it too.
+   */
+  links?: Prisma.Sql;
 }
 
 /** The comparisons of a `compare` filter field, and their SQL operators. */
@@ -143,6 +148,7 @@ class Compiler {
   constructor(
     private readonly link: Link,
     private readonly nameIndex: boolean,
+    private readonly links: Prisma.Sql,
   ) {}
 
   node(entity: Entity, filter: NodeFilter, ref: NodeRef, level: number): Prisma.Sql[] {
@@ -239,7 +245,7 @@ class Compiler {
         ? Prisma.sql`JOIN ${far.entity.table} ${Prisma.raw(farRef.alias)} ON ${Prisma.raw(farRef.alias)}.id = ${farRef.id}`
         : Prisma.empty;
       const exists = (test: Prisma.Sql) =>
-        Prisma.sql`EXISTS (SELECT 1 FROM ${this.link.table} ${link} ${join} WHERE ${link}.${own.column} = ${ref.id} AND ${test})`;
+        Prisma.sql`EXISTS (SELECT 1 FROM ${this.links} ${link} ${join} WHERE ${link}.${own.column} = ${ref.id} AND ${test})`;
       if (quantifier === 'some') where.push(exists(condition));
       else if (quantifier === 'none') where.push(Prisma.sql`NOT ${exists(condition)}`);
       else where.push(Prisma.sql`NOT ${exists(not(condition))}`);
@@ -276,7 +282,7 @@ export function compileFilter(
 ): CompiledFilter | null {
   if (filter == null) return null;
   const ref: NodeRef = { alias: at.alias, id: at.id ?? Prisma.raw(`${at.alias}.id`), joined: false };
-  const compiler = new Compiler(link, options.nameIndex ?? true);
+  const compiler = new Compiler(link, options.nameIndex ?? true, options.links ?? link.table);
   const where = compiler.node(entity, filter, ref, 0);
   if (where.length === 0) return null;
   return { sql: all(where), readsRow: ref.joined, planPerValue: compiler.indexedSearch };

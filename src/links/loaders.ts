@@ -22,6 +22,7 @@ import {
 } from './pagination';
 import { ListAggregate, type ListStats, readStats, statsSelect } from './aggregates';
 import { asksForPage, selects } from './selection';
+import { HistoryLoader, linksAsOf } from './history';
 import { type Entity, type Link, type LinkSide, orderFieldOf } from './registry';
 
 // Pages and counts of the nodes reached from a parent through a many-to-many link, both ways, for
@@ -226,14 +227,22 @@ export class LinkLoader<Node extends { id: number }> {
   private readonly filteredCounts = new Map<string, DataLoader<number, LinkCounts>>();
   private readonly statsLoaders = new Map<string, DataLoader<number, ListStats>>();
   private readonly columns: AnyColumns;
+  /**
+   * The link's rows its statements read: the link's table, or with `asOf` its rows as of that
+   * instant (src/links/history.ts), for pages, filters, counts and statistics alike.
+   */
+  private readonly linkRows: Prisma.Sql;
   private readonly pageBatches: { observe(keys: number): void };
   private readonly countBatches: { observe(keys: number): void };
 
   constructor(
     private readonly side: LinkSide<Node>,
     private readonly route: Readonly<ReadRoute>,
+    /** The instant the loader reads the link as of (checked: asOfArg), or null for now. */
+    readonly asOf: Date | null = null,
   ) {
     this.columns = linkColumns(side);
+    this.linkRows = asOf ? linksAsOf(side.link, asOf) : side.link.table;
     this.pageBatches = batchSizeOf(side.field);
     this.countBatches = batchSizeOf(`${side.field}.totalCount`);
   }
@@ -259,8 +268,13 @@ export class LinkLoader<Node extends { id: number }> {
       const spec = pageSpec(args, orderBy, this.columns);
       const at = { alias: 'n', id: this.side.child };
       const table = this.side.table as Entity;
-      const compiled = compileFilter(link, table, where, at, { nameIndex: false });
-      const filter = compiled && { key: whereKey, compiled, counted: compileFilter(link, table, where, at)! };
+      const links = this.linkRows;
+      const compiled = compileFilter(link, table, where, at, { nameIndex: false, links });
+      const filter = compiled && {
+        key: whereKey,
+        compiled,
+        counted: compileFilter(link, table, where, at, { links })!,
+      };
       if (wanted === 'count only') {
         source = { load: async (id) => new MemberPage(pageOfEdges(spec, []), this, id, flagValue, filter) };
       } else {
@@ -325,10 +339,10 @@ export class LinkLoader<Node extends { id: number }> {
 
   /** The link rows of the parents, joined to their nodes when the filter reads the nodes' rows. */
   private links(filter: CompiledFilter | null, nodes: 'when filtered' | 'always'): Prisma.Sql {
-    const { child, table, link } = this.side;
+    const { child, table } = this.side;
     return nodes === 'always' || filter?.readsRow
-      ? Prisma.sql`${link.table} l JOIN ${table.from} ON n.id = ${child}`
-      : Prisma.sql`${link.table} l`;
+      ? Prisma.sql`${this.linkRows} l JOIN ${table.from} ON n.id = ${child}`
+      : Prisma.sql`${this.linkRows} l`;
   }
 
   private async loadPages(parentIds: readonly number[], spec: PageSpec, read: PageRead): Promise<MemberPage<Node>[]> {
@@ -415,7 +429,7 @@ export class LinkLoader<Node extends { id: number }> {
         page,
         (condition) => Prisma.sql`
           SELECT ${table.select}${values} ${since}
-          FROM (SELECT * FROM ${link.table} l WHERE ${parent} = p.id OFFSET 0) l
+          FROM (SELECT * FROM ${this.linkRows} l WHERE ${parent} = p.id OFFSET 0) l
           CROSS JOIN LATERAL (SELECT * FROM ${table.from} WHERE n.id = ${child} OFFSET 0) n
           WHERE ${conditions(condition)}`,
       );
@@ -483,7 +497,7 @@ export class LinkLoader<Node extends { id: number }> {
         SELECT ${table.select}${linkValues(link)} ${since}
         FROM ${table.from}
         CROSS JOIN LATERAL (
-          SELECT * FROM ${link.table} l
+          SELECT * FROM ${this.linkRows} l
           WHERE ${parent} = p.id AND ${child} = n.id AND ${and(flagFilter(link, flagValue))}
           -- OFFSET 0 keeps this a probe per node: PostgreSQL may not turn it into a join that reads the parent's links.
           OFFSET 0
@@ -541,10 +555,11 @@ export class LinkLoader<Node extends { id: number }> {
     const training =
       counters?.training ??
       (link.flag
-        ? Prisma.sql`(SELECT count(*)::int FROM ${link.table} l WHERE ${parent} = c.id AND l.${Prisma.raw(link.flag.sql)})`
+        ? Prisma.sql`(SELECT count(*)::int FROM ${this.linkRows} l WHERE ${parent} = c.id AND l.${Prisma.raw(link.flag.sql)})`
         : Prisma.sql`0`);
     const rows = await readRows<LinkCounts & { parentId: number }>(
-      counters && !filter
+      // The counters count the links of now: a list as of an instant counts its periods.
+      counters && !filter && !this.asOf
         ? Prisma.sql`
             SELECT c.id AS "parentId", ${counters.total} AS total, ${training} AS training
             FROM ${counters.from}
@@ -571,23 +586,39 @@ function linkValues(link: Link): Prisma.Sql {
  * says when they run (a replica, or the primary).
  */
 export class LinkLoaders {
-  private readonly made = new Map<LinkSide, LinkLoader<{ id: number }>>();
+  /** By side, then by the instant read as of (its milliseconds, or '' for now). */
+  private readonly made = new Map<LinkSide, Map<number | '', LinkLoader<{ id: number }>>>();
+  private readonly histories = new Map<LinkSide, HistoryLoader>();
 
   constructor(private readonly route: Readonly<ReadRoute>) {}
 
-  of<Node extends { id: number }>(side: LinkSide<Node>): LinkLoader<Node> {
-    let loader = this.made.get(side) as LinkLoader<Node> | undefined;
+  /** The loader of a side's pages, now or as of an instant (checked by asOfArg). */
+  of<Node extends { id: number }>(side: LinkSide<Node>, asOf: Date | null = null): LinkLoader<Node> {
+    let bySide = this.made.get(side);
+    if (!bySide) this.made.set(side, (bySide = new Map()));
+    const key = asOf ? asOf.getTime() : '';
+    let loader = bySide.get(key) as LinkLoader<Node> | undefined;
     if (!loader) {
-      loader = new LinkLoader(side, this.route);
-      this.made.set(side, loader as unknown as LinkLoader<{ id: number }>);
+      loader = new LinkLoader(side, this.route, asOf);
+      bySide.set(key, loader as unknown as LinkLoader<{ id: number }>);
     }
     return loader;
   }
 
-  /** The loaders made so far of the sides of `link` whose parents are `end`'s. */
-  loadersOf(link: Link, parentEnd: number): LinkLoader<{ id: number }>[] {
-    const loaders: LinkLoader<{ id: number }>[] = [];
-    for (const [side, loader] of this.made) {
+  /** The loader of a side's history of periods (the link must keep one: LinkSpec.history). */
+  historyOf(side: LinkSide): HistoryLoader {
+    let loader = this.histories.get(side);
+    if (!loader) this.histories.set(side, (loader = new HistoryLoader(side, this.route)));
+    return loader;
+  }
+
+  /** The loaders made so far of the sides of `link` whose parents are `end`'s, histories included. */
+  loadersOf(link: Link, parentEnd: number): { clear(...parentIds: number[]): void }[] {
+    const loaders: { clear(...parentIds: number[]): void }[] = [];
+    for (const [side, bySide] of this.made) {
+      if (side.link === link && side.parentEnd === link.ends[parentEnd]) loaders.push(...bySide.values());
+    }
+    for (const [side, loader] of this.histories) {
       if (side.link === link && side.parentEnd === link.ends[parentEnd]) loaders.push(loader);
     }
     return loaders;

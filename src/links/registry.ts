@@ -66,6 +66,12 @@ export interface LinkSpec<Name extends string> {
   /** Filter fields of one link (in a filter of memberships), as EntitySpec.filters. */
   filters: Record<string, FieldFilter>;
   entities: Record<Name, EntitySpec>;
+  /**
+   * The model of the link's periods, kept by triggers on the link's table (src/links/history.ts):
+   * the link's key, values and `since` under the link's own column names, an int id, and when each
+   * period began (`from`) and ended (`to`, null while it lasts).
+   */
+  history?: { model: string; from: string; to: string };
 }
 
 export type ColumnType = 'int' | 'text' | 'timestamp' | 'boolean' | 'float';
@@ -154,6 +160,14 @@ export interface LinkSide<Node extends { id: number } = { id: number }> {
   readonly counters?: { from: Prisma.Sql; total: Prisma.Sql; training: Prisma.Sql | null };
 }
 
+/** The table of a link's periods (LinkSpec.history). */
+export interface History {
+  readonly name: string;
+  readonly table: Prisma.Sql;
+  readonly from: TableColumn;
+  readonly to: TableColumn;
+}
+
 export interface Link<Rows extends Record<string, { id: number }> = Record<string, { id: number }>> {
   readonly name: string;
   readonly table: Prisma.Sql;
@@ -171,6 +185,8 @@ export interface Link<Rows extends Record<string, { id: number }> = Record<strin
   /** The columns written with a link and read onto its edges: the flag, then the declared fields. */
   readonly values: readonly TableColumn[];
   readonly filters: Readonly<Record<string, FieldFilter>>;
+  /** Its periods, when the link keeps them. */
+  readonly history: History | null;
 }
 
 const scalarTypes: Record<string, ColumnType> = {
@@ -331,6 +347,14 @@ export function declareLink<Rows extends Record<string, { id: number }>>(
   const flag = spec.flag ? linkColumn(spec.flag, 'boolean') : null;
   const since = spec.since ? linkColumn(spec.since, 'timestamp') : null;
   for (const [, [column]] of Object.entries(spec.filters)) linkColumn(column);
+  const history = spec.history
+    ? declareHistory(datamodel, spec.history, [
+        ...ends.map((e) => linkColumn(e.field, 'int')),
+        ...(flag ? [flag] : []),
+        ...(spec.fields ?? []).map((field) => linkColumn(field)),
+        ...(since ? [since] : []),
+      ])
+    : null;
   const keyFields = linkModel.primaryKey?.fields ?? [ends[0].field, ends[1].field];
   const byField = (field: string) => ends.find((e) => e.field === field)?.column ?? Prisma.raw(identifier(field));
   const link = {
@@ -346,6 +370,7 @@ export function declareLink<Rows extends Record<string, { id: number }>>(
     since,
     values: [...(flag ? [flag] : []), ...(spec.fields ?? []).map((field) => linkColumn(field))],
     filters: spec.filters,
+    history,
   };
   for (const [parentEnd, childEnd] of [
     [ends[0], ends[1]],
@@ -368,6 +393,32 @@ export function declareLink<Rows extends Record<string, { id: number }>>(
     };
   }
   return link;
+}
+
+/**
+ * The periods' model, checked against the link's columns it must repeat (same names, same types)
+ * so that a statement reading the link can read its periods instead.
+ */
+function declareHistory(
+  datamodel: Datamodel,
+  spec: NonNullable<LinkSpec<string>['history']>,
+  repeated: readonly TableColumn[],
+): History {
+  const found = model(datamodel, spec.model);
+  const column = (name: string) => scalarColumn(found, spec.model, name);
+  const id = column('id');
+  if (id.type !== 'int') throw new Error(`${spec.model}.id must be an int`);
+  for (const linkColumn of repeated) {
+    const own = column(linkColumn.field);
+    if (own.type !== linkColumn.type || own.db !== linkColumn.db) {
+      throw new Error(`${spec.model}.${linkColumn.field} must be the link's column, of type ${linkColumn.type}`);
+    }
+  }
+  const from = column(spec.from);
+  const to = column(spec.to);
+  if (from.type !== 'timestamp' || from.nullable) throw new Error(`${spec.model}.${spec.from} must be a timestamp`);
+  if (to.type !== 'timestamp' || !to.nullable) throw new Error(`${spec.model}.${spec.to} must be a nullable timestamp`);
+  return { name: spec.model, table: tableName(found.dbName ?? spec.model), from, to };
 }
 
 /** The side of the link listing `Type.connection`, typed by the nodes it reaches. */

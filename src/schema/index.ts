@@ -4,6 +4,7 @@ import './team';
 import './hero';
 import './membership';
 import './team-memberships';
+import './membership-history';
 import './subscriptions';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -16,6 +16,7 @@ import {
 } from '../links';
 import { sideOf as linkSide } from '../links/registry';
 import { largestList } from '../links/sizes';
+import { asOfArg } from '../links/history';
 import { aggregateField } from './aggregates';
 import { HeroFilter, TeamFilter } from './filters';
 import { Hero, HeroOrder, MembershipInput, teamMemberships } from './hero';
@@ -73,8 +74,13 @@ function connectionOf(
           isTraining: t.arg.boolean({ description: 'Only memberships in training (true) or not (false).' }),
           where: t.arg({ type: filter, description: `Only the ${side.own.connection} this filter keeps.` }),
           orderBy: t.arg({ type: order }),
+          asOf: t.arg({
+            type: 'DateTime',
+            description: `The memberships at this past instant (of ${side.own.connection} that still exist), with isTraining and joinedAt as they were then; every other argument, and the aggregate, apply as of it too. In the future: BAD_USER_INPUT.`,
+          }),
         },
-        resolve: (parent: { id: number }, args, ctx, info) => ctx.loaders.of(reached).connection(parent.id, args, info),
+        resolve: (parent: { id: number }, args, ctx, info) =>
+          ctx.loaders.of(reached, asOfArg(args.asOf)).connection(parent.id, args, info),
       },
       {
         name: `${name}Connection`,

@@ -15,6 +15,7 @@ export const heroesTeams = declareLink<{ Hero: Hero; Team: Team }>(getDatamodel(
   ],
   flag: 'isTraining',
   since: 'joinedAt',
+  history: { model: 'MembershipPeriod', from: 'startedAt', to: 'endedAt' },
   filters: { isTraining: ['isTraining', '='], joinedAfter: ['joinedAt', '>'], joinedBefore: ['joinedAt', '<'] },
   entities: {
     Hero: {

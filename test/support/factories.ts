@@ -2,9 +2,11 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { prisma } from '../../src/db';
 import { seedIfEmpty } from '../../src/db/seed';
 
-/** Empties every table (and restarts ids), so each test starts from a known state. */
+/** Empties every table (and restarts ids, so the periods of earlier heroes and teams go too), so each test starts from a known state. */
 export async function resetDatabase(options: { seed?: boolean } = {}): Promise<void> {
-  await prisma.$executeRawUnsafe('TRUNCATE "HeroTeamLink", "Hero", "Team" RESTART IDENTITY CASCADE');
+  await prisma.$executeRawUnsafe(
+    'TRUNCATE "HeroTeamLink", "Hero", "Team", "MembershipPeriod" RESTART IDENTITY CASCADE',
+  );
   if (options.seed) await seedIfEmpty(prisma);
 }
 

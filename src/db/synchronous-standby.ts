@@ -6,7 +6,7 @@ import { followerFor, probeSettings } from './host-list';
 // synchronous_standby_names), so promoting that standby loses no acknowledged write. Without it,
 // PostgreSQL acknowledges a commit once it is on the primary's disk: a primary lost before its
 // standby received the WAL takes those commits with it. The server can check what the primary
-// promises, not what the promotion tool does afterwards: see docs/operations.md, "Losing the primary".
+// promises, not what the promotion tool does afterwards: see docs/scaling.md, "Losing the primary".
 
 /** Settings under which a commit waits for a standby to flush it (remote_write waits only for its OS's write). */
 const waitsForFlush = new Set(['on', 'remote_apply']);
@@ -33,7 +33,7 @@ export async function requireSynchronousStandby(): Promise<void> {
   if (missing) {
     throw new Error(
       `REQUIRE_SYNCHRONOUS_STANDBY is set but the primary does not promise a synchronous standby: ${missing}. ` +
-        'Set synchronous_standby_names and synchronous_commit = on on the primary (docs/operations.md), or unset REQUIRE_SYNCHRONOUS_STANDBY.',
+        'Set synchronous_standby_names and synchronous_commit = on on the primary (docs/scaling.md, "Losing the primary"), or unset REQUIRE_SYNCHRONOUS_STANDBY.',
     );
   }
 }

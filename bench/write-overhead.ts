@@ -8,10 +8,11 @@ import { databaseUrl } from './dataset-names';
 import { commandLine, provenance, provenanceLines } from './provenance';
 import { percentile } from './stats';
 
-// What the triggers of the change log and of the membership history cost a write (issue 23): a bulk `addHeroesToTeam` of --heroes
-// (1,000) heroes who are not members yet, sent to the server over HTTP, timed by the client (the
-// mutation's wall time: request, statements, commit, answer), in alternating runs with the
-// triggers that write the change log enabled and disabled (ALTER TABLE … ENABLE / DISABLE
+// What the triggers of the change log and of the membership history cost a write (issue 23): a
+// bulk `addHeroesToTeam` of --heroes (1,000) heroes who are not members yet, sent to the server
+// over HTTP, timed by the client (the mutation's wall time: request, statements, commit, answer),
+// in alternating runs with the triggers that write the change log and the history enabled and
+// disabled (ALTER TABLE … ENABLE / DISABLE
 // TRIGGER), on PostgreSQL, in a scratch database of its own that the script creates, migrates
 // (the server does, at start) and drops at the end, also after an error or Ctrl-C.
 //

@@ -1,44 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Kind, parse, print } from 'graphql';
-import { type ServerProcess, startServer } from './support/server-process';
+import { type Data, documented, sampleServer } from './support/sample-server';
 
 // The examples of API.md's "Aggregates over the link, and ordering and filtering by them", as
 // written there, and docs/api.md's Aggregates, over HTTP to a freshly started server with its
 // sample data: PGlite in a new folder, or this file's new PostgreSQL database.
 
-let server: ServerProcess;
-let dataDir: string | undefined;
-
-beforeAll(async () => {
-  if (process.env.DATABASE_URL) {
-    server = await startServer({ DATABASE_URL: process.env.DATABASE_URL });
-  } else {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'heroes-aggregates-'));
-    server = await startServer({ DATA_DIR: dataDir });
-  }
-}, 60_000);
-
-afterAll(async () => {
-  server.child.kill('SIGTERM');
-  await server.exited;
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Data = any;
-
-async function send(query: string, variables: Record<string, unknown> = {}): Promise<Data> {
-  const response = await fetch(`${server.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: Data; errors?: unknown[] };
-  if (response.status !== 200 || body.errors) throw new Error(`${response.status}: ${JSON.stringify(body)}`);
-  return body.data;
-}
+const send = sampleServer('aggregates');
 
 const names = (connection: Data) => connection.edges.map((edge: Data) => edge.node.name);
 const P = 'VGVhbTox'; // Team:1, Preventers
@@ -93,11 +59,7 @@ describe("API.md's examples, as written", () => {
 });
 
 it("docs/api.md's Aggregates gives what the page says", async () => {
-  const api = readFileSync(path.resolve(__dirname, '../docs/api.md'), 'utf8');
-  const operation = [...api.matchAll(/^```graphql\n([\s\S]*?)^```$/gm)]
-    .flatMap((match) => parse(match[1]!).definitions)
-    .find((definition) => definition.kind === Kind.OPERATION_DEFINITION && definition.name?.value === 'Aggregates');
-  const data = await send(print(operation!), { team: P });
+  const data = await send(documented('Aggregates'), { team: P });
   expect(names(data.biggest)).toEqual(['Preventers', 'Z-Force']);
   expect(names(data.manyTrainees)).toEqual([]);
   expect(data.inTwoTeams.edges).toEqual([{ node: { name: 'Deadpond', teamCount: 2 } }]);

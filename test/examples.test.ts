@@ -1,41 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Kind, parse, print } from 'graphql';
-import { type ServerProcess, startServer } from './support/server-process';
+import { documented, sampleServer } from './support/sample-server';
 
 // The examples of the link layer (filters through the link, joinedAt, bulk memberships, payload
 // edges), written as a client would send them, over HTTP to a freshly started server with its
 // sample data: PGlite in a new folder, or this file's new PostgreSQL database.
 
-let server: ServerProcess;
-let dataDir: string | undefined;
-
-beforeAll(async () => {
-  if (process.env.DATABASE_URL) {
-    server = await startServer({ DATABASE_URL: process.env.DATABASE_URL });
-  } else {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'heroes-examples-'));
-    server = await startServer({ DATA_DIR: dataDir });
-  }
-}, 60_000);
-
-afterAll(async () => {
-  server.child.kill('SIGTERM');
-  await server.exited;
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
-
-async function send(query: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(`${server.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
-  if (response.status !== 200 || body.errors) throw new Error(`${response.status}: ${JSON.stringify(body)}`);
-  return body.data!;
-}
+const send = sampleServer('examples');
 
 const names = (connection: unknown) =>
   (connection as { edges: { node: { name: string } }[] }).edges.map((edge) => edge.node.name);
@@ -46,11 +15,7 @@ const Z = 'VGVhbToy'; // Team:2, Z-Force
 const hero = (id: number) => Buffer.from(`Hero:${id}`).toString('base64');
 
 it("docs/api.md's JoinZForce changes what the sample data shows", async () => {
-  const api = readFileSync(path.resolve(__dirname, '../docs/api.md'), 'utf8');
-  const operation = [...api.matchAll(/^```graphql\n([\s\S]*?)^```$/gm)]
-    .flatMap((match) => parse(match[1]!).definitions)
-    .find((definition) => definition.kind === Kind.OPERATION_DEFINITION && definition.name?.value === 'JoinZForce');
-  const data = await send(print(operation!));
+  const data = await send(documented('JoinZForce'));
   expect(data.addHeroToTeam).toEqual({
     isTraining: false,
     hero: { name: 'Rusty-Man', teams: { totalCount: 2 } },

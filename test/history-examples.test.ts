@@ -1,56 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Kind, type OperationDefinitionNode, parse, print } from 'graphql';
-import { type ServerProcess, startServer } from './support/server-process';
+import { type Data, documented, sampleServer } from './support/sample-server';
 
 // docs/api.md's "Membership history" examples, as written there, over HTTP to a freshly started
 // server with its sample data: PGlite in a new folder, or this file's new PostgreSQL database.
 
-let server: ServerProcess;
-let dataDir: string | undefined;
-
-beforeAll(async () => {
-  if (process.env.DATABASE_URL) {
-    server = await startServer({ DATABASE_URL: process.env.DATABASE_URL });
-  } else {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'heroes-history-'));
-    server = await startServer({ DATA_DIR: dataDir });
-  }
-}, 60_000);
-
-afterAll(async () => {
-  server.child.kill('SIGTERM');
-  await server.exited;
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Data = any;
-
-async function send(query: string, variables: Record<string, unknown> = {}): Promise<Data> {
-  const response = await fetch(`${server.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: Data; errors?: unknown[] };
-  if (response.status !== 200 || body.errors) throw new Error(`${response.status}: ${JSON.stringify(body)}`);
-  return body.data;
-}
-
-/** The operation `name` of docs/api.md's GraphQL blocks, as written there. */
-function documented(name: string): string {
-  const api = readFileSync(path.resolve(__dirname, '../docs/api.md'), 'utf8');
-  const operation = [...api.matchAll(/^```graphql\n([\s\S]*?)^```$/gm)]
-    .flatMap((match) => parse(match[1]!).definitions)
-    .find(
-      (definition): definition is OperationDefinitionNode =>
-        definition.kind === Kind.OPERATION_DEFINITION && definition.name?.value === name,
-    );
-  if (!operation) throw new Error(`docs/api.md has no operation ${name}`);
-  return print(operation);
-}
+const send = sampleServer('history');
 
 const P = 'VGVhbTox'; // Team:1, Preventers
 

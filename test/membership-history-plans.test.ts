@@ -1,7 +1,7 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { parse } from 'graphql';
 import { prisma } from '../src/db';
-import { makeTeams, resetDatabase, teamId } from './support/factories';
+import { makeHeroesWithTies, makeTeams, resetDatabase, teamId } from './support/factories';
 import { ok, recordSql } from './support/graphql';
 import { explainServed, rowsPerPlan, statementsOf } from './support/plans';
 
@@ -23,15 +23,7 @@ beforeAll(async () => {
   await resetDatabase();
   const [first] = await makeTeams(1, 'Crowd');
   big = first!;
-  const words = ['ALPHA', 'BRAVO', 'CHARLIE', 'DELTA', 'ECHO', 'FOXTROT', 'GOLF'];
-  const rows = await prisma.hero.createManyAndReturn({
-    data: Array.from({ length: HEROES }, (_, i) => ({
-      name: words[(i * 5) % words.length]!,
-      secretName: `Secret ${i}`,
-      age: i % 6 === 0 ? null : 20 + ((i * 7) % 30),
-    })),
-    select: { id: true },
-  });
+  const rows = await makeHeroesWithTies(HEROES);
   await prisma.heroTeamLink.createMany({ data: rows.map((row) => ({ teamId: big, heroId: row.id })) });
   const others = await makeTeams(200, 'Other');
   await prisma.heroTeamLink.createMany({

@@ -1,7 +1,7 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { parse } from 'graphql';
 import { prisma } from '../src/db';
-import { heroId, makeHeroes, makeTeams, resetDatabase, teamId } from './support/factories';
+import { heroId, inPostgresOrder, makeHeroes, makeTeams, resetDatabase, teamId } from './support/factories';
 import { codes, executeOperation, ok, recordSql } from './support/graphql';
 
 // Membership history (API.md, "Membership history"): the periods the triggers of migration
@@ -266,16 +266,7 @@ describe('membership history', () => {
         : field === 'JOINED_AT'
           ? item.joinedAt
           : (item.row[column[field]!] as number | string | null);
-    const sign = direction === 'ASC' ? 1 : -1;
-    return [...list].sort((a, b) => {
-      const [x, y] = [key(a), key(b)];
-      if (x !== y) {
-        if (x === null) return sign;
-        if (y === null) return -sign;
-        return sign * (x < y ? -1 : 1);
-      }
-      return sign * (a.id - b.id);
-    });
+    return inPostgresOrder(list, key, direction);
   }
 
   async function walk(

@@ -1,6 +1,6 @@
 import { prisma } from '../src/db';
 import { graphql } from './gql';
-import { makeTeams, resetDatabase, teamId } from './support/factories';
+import { inPostgresOrder, makeHeroesWithTies, makeTeams, resetDatabase, teamId } from './support/factories';
 import { ok, recordSql } from './support/graphql';
 import { explainServed, rowsPerPlan, statementsOf } from './support/plans';
 
@@ -21,15 +21,7 @@ beforeAll(async () => {
   big = first!;
   small = second!;
   // Few distinct names and ages, so ties are the rule; one hero in six has no age.
-  const words = ['ALPHA', 'BRAVO', 'CHARLIE', 'DELTA', 'ECHO', 'FOXTROT', 'GOLF'];
-  const rows = await prisma.hero.createManyAndReturn({
-    data: Array.from({ length: HEROES }, (_, i) => ({
-      name: words[(i * 5) % words.length]!,
-      secretName: `Secret ${i}`,
-      age: i % 6 === 0 ? null : 20 + ((i * 7) % 30),
-    })),
-    select: { id: true, name: true, age: true },
-  });
+  const rows = await makeHeroesWithTies(HEROES);
   heroes = rows.map((row, i) => ({ ...row, isTraining: i % 3 === 0 }));
   // The big team holds every hero; the small one 20 of them.
   await prisma.heroTeamLink.createMany({
@@ -94,21 +86,11 @@ type Field = 'NAME' | 'AGE';
 type Direction = 'ASC' | 'DESC';
 type Hero = (typeof heroes)[number];
 
-/** The order PostgreSQL gives: NULL is the largest value; ties broken by id in the same direction. */
+/** The ids of `members` in the order a page of `field` and `direction` must give them. */
 function expected(members: Hero[], field: Field, direction: Direction): string[] {
-  const key = (hero: Hero) => (field === 'NAME' ? hero.name : hero.age);
-  const sign = direction === 'ASC' ? 1 : -1;
-  return [...members]
-    .sort((a, b) => {
-      const [x, y] = [key(a), key(b)];
-      if (x !== y) {
-        if (x === null) return sign;
-        if (y === null) return -sign;
-        return sign * (x < y ? -1 : 1);
-      }
-      return sign * (a.id - b.id);
-    })
-    .map((hero) => `${hero.id}`);
+  return inPostgresOrder(members, (hero) => (field === 'NAME' ? hero.name : hero.age), direction).map(
+    (hero) => `${hero.id}`,
+  );
 }
 
 const ids = (edges: { node: { id: string } }[]) =>

@@ -70,3 +70,37 @@ export async function counterMismatches() {
     ) c
     WHERE counters <> counted ORDER BY node, id`;
 }
+
+/**
+ * `count` heroes whose names and ages tie often (seven names, thirty ages, one hero in six with
+ * none), in id order: for pages whose orders must break ties by id and place NULL.
+ */
+export function makeHeroesWithTies(count: number) {
+  const words = ['ALPHA', 'BRAVO', 'CHARLIE', 'DELTA', 'ECHO', 'FOXTROT', 'GOLF'];
+  return prisma.hero.createManyAndReturn({
+    data: Array.from({ length: count }, (_, i) => ({
+      name: words[(i * 5) % words.length]!,
+      secretName: `Secret ${i}`,
+      age: i % 6 === 0 ? null : 20 + ((i * 7) % 30),
+    })),
+    select: { id: true, name: true, age: true },
+  });
+}
+
+/** `list` in the order PostgreSQL gives `key`: NULL is the largest value; ties broken by id in the same direction. */
+export function inPostgresOrder<T extends { id: number }>(
+  list: readonly T[],
+  key: (item: T) => string | number | null,
+  direction: string,
+): T[] {
+  const sign = direction === 'ASC' ? 1 : -1;
+  return [...list].sort((a, b) => {
+    const [x, y] = [key(a), key(b)];
+    if (x !== y) {
+      if (x === null) return sign;
+      if (y === null) return -sign;
+      return sign * (x < y ? -1 : 1);
+    }
+    return sign * (a.id - b.id);
+  });
+}

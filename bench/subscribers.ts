@@ -179,16 +179,16 @@ function serverEnv(subscribers: number): Record<string, string> {
   };
 }
 
-async function run(transport: Transport, subscribers: number, events: number, operations: number) {
+/**
+ * The server of one row, which does not outlive the bench however it ends (an uncaught error
+ * included), and `post`, which sends it an operation: one shed (503: the loop ran late, on a busy
+ * machine) is sent again, up to 100 in all, and counted in `shed.mutations`.
+ */
+async function benchServer(subscribers: number) {
   const server = await startServer(serverEnv(subscribers));
-  const pid = server.child.pid!;
-  // However the bench ends (an uncaught error included), its server does not outlive it.
-  const stopServer = () => server.child.kill('SIGKILL');
-  process.once('exit', stopServer);
-  // Mutations shed (503: the loop ran late, on a busy machine) are sent again, and counted.
-  let mutationsShed = 0;
-  let subscribesShed = 0;
-  let wsRetries = 0;
+  const kill = () => server.child.kill('SIGKILL');
+  process.once('exit', kill);
+  const shed = { mutations: 0 };
   const post = async (query: string, variables: Record<string, unknown> = {}): Promise<any> => {
     for (;;) {
       const response = await fetch(`${server.url}/graphql`, {
@@ -197,7 +197,7 @@ async function run(transport: Transport, subscribers: number, events: number, op
         body: JSON.stringify({ query, variables }),
       });
       const body = (await response.json()) as { data?: any; errors?: unknown };
-      if (response.status === 503 && mutationsShed++ < 100) {
+      if (response.status === 503 && shed.mutations++ < 100) {
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
@@ -205,6 +205,18 @@ async function run(transport: Transport, subscribers: number, events: number, op
       return body.data;
     }
   };
+  const stop = async () => {
+    server.child.kill('SIGTERM');
+    await server.exited;
+    process.off('exit', kill);
+  };
+  return { server, pid: server.child.pid!, post, shed, stop };
+}
+
+async function run(transport: Transport, subscribers: number, events: number, operations: number) {
+  const { server, pid, post, shed, stop } = await benchServer(subscribers);
+  let subscribesShed = 0;
+  let wsRetries = 0;
   const clients: Client[] = [];
   const streams: Subscriber[] = [];
   try {
@@ -376,7 +388,7 @@ async function run(transport: Transport, subscribers: number, events: number, op
       first: { p50: percentile(firsts, 50), max: firsts.at(-1)! },
       last: { p50: percentile(lasts, 50), max: lasts.at(-1)! },
       delivery: { p50: percentile(deliveries, 50), p99: percentile(deliveries, 99) },
-      mutationsShed,
+      mutationsShed: shed.mutations,
       subscribesShed: subscribesShed + wsRetries,
       probe: { count: probes.length, p50: percentile(probes, 50), max: probes.at(-1) ?? 0, shed: probesShed },
     };
@@ -386,9 +398,7 @@ async function run(transport: Transport, subscribers: number, events: number, op
   } finally {
     await Promise.all(clients.map((client) => client.dispose()));
     for (const stream of streams) stream.close();
-    server.child.kill('SIGTERM');
-    await server.exited;
-    process.off('exit', stopServer);
+    await stop();
   }
 }
 
@@ -427,28 +437,8 @@ async function until(what: string, check: () => Promise<boolean> | boolean, time
  * events, once each and in order.
  */
 async function resume(subscribers: number, events: number) {
-  const server = await startServer(serverEnv(subscribers));
-  const pid = server.child.pid!;
-  const stopServer = () => server.child.kill('SIGKILL');
-  process.once('exit', stopServer);
-  let mutationsShed = 0;
+  const { server, pid, post, shed, stop } = await benchServer(subscribers);
   let wsRetries = 0;
-  const post = async (query: string, variables: Record<string, unknown> = {}): Promise<any> => {
-    for (;;) {
-      const response = await fetch(`${server.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await response.json()) as { data?: any; errors?: unknown };
-      if (response.status === 503 && mutationsShed++ < 100) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        continue;
-      }
-      if (body.errors) throw new Error(JSON.stringify(body.errors));
-      return body.data;
-    }
-  };
   let clients: Client[] = [];
   const errors: string[] = [];
   /** N subscriptions over WebSocket (100 per connection), each sending its events to `onEvent(i, event)`. */
@@ -631,7 +621,7 @@ async function resume(subscribers: number, events: number) {
       otherStatements: per(statementsAfter.other - statementsBefore.other),
       executions: per(executions),
       cpuMs,
-      mutationsShed,
+      mutationsShed: shed.mutations,
       wsRetries: wsRetries - retriesBefore,
     };
   } catch (error) {
@@ -639,9 +629,7 @@ async function resume(subscribers: number, events: number) {
     throw error;
   } finally {
     await Promise.all(clients.map((client) => client.dispose()));
-    server.child.kill('SIGTERM');
-    await server.exited;
-    process.off('exit', stopServer);
+    await stop();
   }
 }
 

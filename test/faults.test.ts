@@ -309,6 +309,44 @@ describe('PostgreSQL behind a proxy the tests cut', () => {
     }
   });
 
+  it('an event whose hero cannot be read when it is delivered (the connection cut) is delivered whole once the read succeeds, never with a hole', async () => {
+    const watched = await prisma.hero.create({ data: { name: 'Delivered whole', secretName: 's' } });
+    const stream = await subscribeSse(
+      fetch,
+      `${server.url}/graphql`,
+      `subscription { membershipChanged(heroId: "${heroId(watched.id)}") { kind heroId hero { name } } }`,
+      undefined,
+      { authorization: `Bearer ${editor}` },
+    );
+    try {
+      expect(stream.status).toBe(200);
+      const retries = await metric(server, 'graphql_subscription_execution_retries_total');
+      // The event's own read of its hero (not the change log's read) meets the database's absence,
+      // which then lasts a second: the event waits, and nothing with a hole is sent meanwhile.
+      const cut = proxy.cutAt('FROM "Hero" n WHERE n.id = ANY', false);
+      await prisma.heroTeamLink.create({ data: { heroId: watched.id, teamId: 1 } });
+      await cut;
+      await proxy.down();
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(stream.pending).toBe(0);
+      await proxy.up();
+      const [event] = await stream.take(1, 20_000);
+      expect(await metric(server, 'graphql_subscription_execution_retries_total')).toBeGreaterThanOrEqual(retries + 2);
+      expect(event).toEqual({
+        data: { membershipChanged: { kind: 'ADDED', heroId: heroId(watched.id), hero: { name: 'Delivered whole' } } },
+      });
+      await prisma.heroTeamLink.delete({ where: { teamId_heroId: { teamId: 1, heroId: watched.id } } });
+      const [next] = await stream.take(1);
+      expect(next).toEqual({
+        data: { membershipChanged: { kind: 'REMOVED', heroId: heroId(watched.id), hero: { name: 'Delivered whole' } } },
+      });
+      expect(stream.pending).toBe(0);
+      expect(stream.completed).toBe(false);
+    } finally {
+      await stream.close();
+    }
+  });
+
   it('a session terminated by an administrator (57P01) mid-request: DATABASE_UNAVAILABLE', async () => {
     expect((await ask(server)).status).toBe(200);
     proxy.delay(1500);

@@ -81,6 +81,14 @@ const subscriptionExecutions = new Counter({
   registers: [registry],
 });
 
+const subscriptionExecutionRetries = new Counter({
+  name: 'graphql_subscription_execution_retries_total',
+  help:
+    "Executions of change events run again because their reads met the database's absence (an event " +
+    'is delivered whole, once its reads succeed)',
+  registers: [registry],
+});
+
 /** Counts `count` events handed to subscriptions. */
 export function countSubscriptionDeliveries(count: number): void {
   subscriptionDeliveries.inc(count);
@@ -89,6 +97,11 @@ export function countSubscriptionDeliveries(count: number): void {
 /** Counts one execution of an event for the subscribers of one operation. */
 export function countSubscriptionExecution(): void {
   subscriptionExecutions.inc();
+}
+
+/** Counts one execution of an event run again after meeting the database's absence. */
+export function countSubscriptionExecutionRetry(): void {
+  subscriptionExecutionRetries.inc();
 }
 
 /** Shows `read()` (the hub's open subscriptions) as graphql_subscriptions_open when scraped. */

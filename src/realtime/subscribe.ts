@@ -11,10 +11,12 @@ import {
 import { complexityFromQuery } from '@pothos/plugin-complexity';
 import type { Plugin } from 'graphql-yoga';
 import { limits } from '../config';
+import { databaseFailure, failureDetail } from '../db/failures';
 import { type Context, eventContext } from '../graphql/context';
-import { ErrorCode, httpOf, LimitCode } from '../errors';
+import { ErrorCode, httpOf, isOverload, LimitCode } from '../errors';
 import { answerTooLarge } from '../graphql/limits';
-import { countSubscriptionExecution } from '../ops/metrics';
+import { burstLog } from '../ops/logger';
+import { countSubscriptionExecution, countSubscriptionExecutionRetry } from '../ops/metrics';
 import { outsideRequest } from '../ops/request-tracking';
 import { deliverySlices } from './delivery-slices';
 import { atTokenExpiry } from './token-expiry';
@@ -31,6 +33,14 @@ import { EventLoaders } from './hub';
 // else an answer could depend on is not there: the caller's role is the only part of the context a
 // subscription's fields read (the scope of the Subscription type). Each subscriber gets its own
 // shallow copy, so that what a transport adds to its answer (extensions) stays its own.
+//
+// An event is delivered whole or not yet: an execution whose reads met the database's absence (its
+// connection lost, no connection to be had: a failover, a restart) is run again, after a pause
+// that grows to a second, until its reads succeed, and only then delivered. The event itself is
+// safe in the change log, and the feed (src/realtime/change-feed.ts) cannot read past it while
+// the database is away, so holding it back loses nothing and reorders nothing; delivering it
+// with `hero: null` and a DATABASE_UNAVAILABLE error would hand the client an event it can
+// neither use nor ask for again (its cursor is past it).
 //
 // An event's execution is not counted against the request that opened the stream (it is shared
 // work: the request's line and metrics say what its setup cost; db_statements_total counts its
@@ -105,6 +115,35 @@ function tokenExpiry(context: Context): { reached: Promise<typeof EXPIRED>; canc
   return cancel && { reached, cancel };
 }
 
+/** The pause before running an event's execution again after it met the database's absence, growing to RETRY_MAX_MS. */
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 1_000;
+
+const reportRetry = burstLog(
+  "Realtime: an event's reads met the database's absence; it is delivered once they succeed",
+);
+
+/** The database's absence or no connection to be had, which a later try can get past, unlike an error of the operation's own. */
+function metAbsence(result: ExecutionResult): unknown {
+  for (const error of result.errors ?? []) {
+    const original = error.originalError ?? error;
+    if (databaseFailure(original) || isOverload(original)) return original;
+  }
+  return undefined;
+}
+
+/** Runs `execute` until its answer did not meet the database's absence (see the top of the file). */
+async function executeWhole(execute: () => Execution): Promise<ExecutionResult> {
+  for (let pause = RETRY_FIRST_MS; ; pause = Math.min(pause * 2, RETRY_MAX_MS)) {
+    const result = await execute();
+    const absence = metAbsence(result);
+    if (absence === undefined) return result;
+    countSubscriptionExecutionRetry();
+    reportRetry(failureDetail(absence));
+    await new Promise((resolve) => setTimeout(resolve, pause).unref());
+  }
+}
+
 /** graphql-js' subscribe, with each event executed once per operation in a context holding its shared loaders. */
 export async function subscribeWithSharedLoaders(args: ExecutionArgs): Promise<EventStreamResult | ExecutionResult> {
   const source = await createSourceEventStream(args);
@@ -121,12 +160,17 @@ export async function subscribeWithSharedLoaders(args: ExecutionArgs): Promise<E
     let execution = executions.get(key);
     if (!execution) {
       countSubscriptionExecution();
+      // The loaders forget what failed (DataLoader clears a failed batch's keys): a second run reads again.
       const contextValue = eventContext(context, shared);
-      const executed = outsideRequest(
-        () => execute({ ...args, rootValue: payload, contextValue }),
-        'subscription_event',
-      );
-      execution = executed instanceof Promise ? executed.then(withinSize) : withinSize(executed);
+      const once = (): Execution =>
+        outsideRequest(() => execute({ ...args, rootValue: payload, contextValue }), 'subscription_event');
+      const executed = once();
+      execution =
+        executed instanceof Promise
+          ? executed.then((result) => (metAbsence(result) === undefined ? result : executeWhole(once))).then(withinSize)
+          : metAbsence(executed) === undefined
+            ? withinSize(executed)
+            : executeWhole(once).then(withinSize);
       executions.set(key, execution);
     }
     return execution instanceof Promise ? execution.then(copyOf) : copyOf(execution);

@@ -116,7 +116,7 @@ function readIntrospection(production: boolean): IntrospectionMode {
   return raw as IntrospectionMode;
 }
 
-/** Where the metrics are served, and to whom (src/metrics.ts, src/http/metrics-listener.ts). */
+/** Where the metrics are served, and to whom (src/ops/metrics.ts, src/http/management-listener.ts). */
 export interface MetricsConfig {
   /** METRICS=false: nowhere. */
   readonly enabled: boolean;

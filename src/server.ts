@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { isWorker, runPrimary } from './http/processes';
+import { answerReadiness, isWorker, runPrimary } from './http/processes';
 import { config } from './config';
 import {
   closeDatabase,
@@ -12,11 +12,11 @@ import {
 import { DataFolderInUseError } from './db/data-folder-lock';
 import { createHttpServer } from './http/node-server';
 import { withHttpLayers } from './http/layers';
-import { listenForMetrics } from './http/metrics-listener';
+import { listenForManagement, type Management } from './http/management-listener';
 import { memoryInUse } from './http/admission';
 import { metricsReader } from './http/metrics-endpoint';
 import { prepareDatabase } from './db/prepare';
-import { markStopping } from './http/health';
+import { isReady, markStopping } from './http/health';
 import { logger } from './ops/logger';
 import { hub } from './realtime';
 import { serveWebSocket } from './realtime/websocket';
@@ -71,21 +71,23 @@ async function prepare(): Promise<void> {
 }
 
 /**
- * METRICS_PORT: the metrics on a listener of their own (src/http/metrics-listener.ts); without it
- * in production and without METRICS_TOKEN, nowhere: says so once.
+ * METRICS_PORT: the metrics and the probes on a listener of their own
+ * (src/http/management-listener.ts); without it in production and without METRICS_TOKEN, the
+ * metrics are served nowhere: says so once.
  */
-async function serveMetrics(read: () => Promise<string>): Promise<void> {
+async function serveManagement(management: Management): Promise<void> {
   const { metrics } = config;
-  if (!metrics.enabled || metrics.onMainPort) return;
   if (metrics.port === undefined) {
-    logger.warn(
-      'Metrics are not served: in production the public port answers them only with METRICS_TOKEN; set METRICS_PORT for a listener of their own (on 127.0.0.1 unless METRICS_HOST says otherwise), or METRICS=false',
-    );
+    if (metrics.enabled && !metrics.onMainPort) {
+      logger.warn(
+        'Metrics are not served: in production the public port answers them only with METRICS_TOKEN; set METRICS_PORT for a listener of their own (on 127.0.0.1 unless METRICS_HOST says otherwise), or METRICS=false',
+      );
+    }
     return;
   }
   try {
-    const { url } = await listenForMetrics(metrics, read, config.production);
-    logger.info(`Metrics on ${url}`);
+    const { url } = await listenForManagement(metrics, management, config.production);
+    logger.info(`Metrics on ${url}, probes on ${new URL('/live', url).href}, /ready and /health`);
   } catch (error) {
     logger.fatal(`Cannot listen for metrics on ${metrics.host}:${metrics.port}: ${(error as Error).message}`);
     process.exit(1);
@@ -110,7 +112,7 @@ async function primary(started: number) {
     // Migrated above: the workers do not each wait on the migration lock.
     workerEnv: { MIGRATE_ON_START: 'false' },
     onListening: (port) => sayReady(readyLine(port, started, config.webConcurrency)),
-    serveMetrics: (read) => void serveMetrics(read),
+    serveManagement: (management) => void serveManagement(management),
   });
 }
 
@@ -144,8 +146,12 @@ async function main() {
     config.metrics.onMainPort ? [config.metrics.path] : [],
     refusalOnArrival,
   );
-  // A worker's metrics are served by its primary, which gathers every worker's.
-  if (!isWorker) await serveMetrics(metricsReader());
+  // A worker's metrics and probes are served by its primary, which gathers every worker's.
+  if (isWorker) {
+    answerReadiness(isReady);
+    // Whichever port serves them, the primary gathers a worker's metrics from it.
+    if (config.metrics.enabled) metricsReader();
+  } else await serveManagement({ read: metricsReader(), ready: isReady });
   // Subscriptions over WebSocket (graphql-ws) at the same /graphql (src/realtime/websocket.ts).
   const websocket = serveWebSocket(server, yoga);
   // Failing to listen (the port in use) reaches the WebSocket server's error listener, which only

@@ -3,6 +3,7 @@ import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { heroId } from './support/factories';
+import { FaultyProxy } from './support/proxy';
 import { type ServerProcess, startServer } from './support/server-process';
 
 // PostgreSQL only (see jest.config.js): WEB_CONCURRENCY=2 as a real process on a database of its
@@ -203,6 +204,43 @@ it('serves at /metrics, through any worker, the metrics of both (one pool each: 
     expect(text).toMatch(new RegExp(`^db_pool_max ${2 * POOL_MAX}$`, 'm'));
   }
 });
+
+it('METRICS_PORT: the primary answers the probes, /ready asking the workers (503 while they cannot reach the database), and the metrics of both', async () => {
+  const database = new URL(databaseUrl);
+  const proxy = await FaultyProxy.start({ host: database.hostname, port: Number(database.port || 5432) });
+  const cluster = await startServer({
+    DATABASE_URL: proxy.url(databaseUrl),
+    WEB_CONCURRENCY: '2',
+    PG_POOL_MAX: String(POOL_MAX),
+    PG_CONNECT_TIMEOUT_MS: '500',
+    MIGRATE_ON_START: 'false',
+    METRICS_PORT: '0',
+    LOG_LEVEL: 'info',
+  });
+  try {
+    const metrics = new URL(/Metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(cluster.output())![1]!);
+    const status = async (path: string) => (await fetch(new URL(path, metrics))).status;
+    expect(await status('/live')).toBe(200);
+    expect(await status('/ready')).toBe(200);
+    expect(await status('/health')).toBe(200);
+    expect(await (await fetch(metrics)).text()).toMatch(new RegExp(`^db_pool_max ${2 * POOL_MAX}$`, 'm'));
+    await proxy.down();
+    expect(await status('/live')).toBe(200);
+    expect(await status('/ready')).toBe(503);
+    await proxy.up();
+    const deadline = Date.now() + 20_000;
+    while ((await status('/ready')) !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await status('/ready')).toBe(200);
+  } finally {
+    // SIGTERM, so that the primary stops its workers (SIGKILL would leave them running).
+    if (cluster.child.exitCode === null) {
+      const exited = new Promise((resolve) => cluster.child.once('exit', resolve));
+      cluster.child.kill('SIGTERM');
+      await exited;
+    }
+    await proxy.down();
+  }
+}, 60_000);
 
 it('replaces a worker that dies, says so in the log, and keeps answering', async () => {
   const [victim] = [...(await answeringPids(4))];

@@ -137,6 +137,20 @@ it('/metrics: not on the public port; on METRICS_PORT (127.0.0.1), with METRICS_
   expect(scraped.body.toString()).toContain('# TYPE graphql_request_duration_seconds histogram');
 });
 
+it('METRICS_PORT answers the probes too (/live, /ready, /health), with the security headers, and nothing else', async () => {
+  const url = new URL(/Metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(configured.output())![1]!);
+  for (const path of ['/live', '/ready', '/health']) {
+    const answer = await raw(new URL(path, url).href);
+    expect({ path, status: answer.status }).toEqual({ path, status: 200 });
+    expect(answer.headers['x-content-type-options']).toBe('nosniff');
+    expect(answer.headers['content-security-policy']).toContain("default-src 'none'");
+  }
+  for (const path of ['/graphql', '/', '/live/more']) {
+    expect({ path, status: (await raw(new URL(path, url).href)).status }).toEqual({ path, status: 404 });
+  }
+  expect((await raw(new URL('/live', url).href, { method: 'POST' })).status).toBe(404);
+});
+
 it('sends the security headers on every answer: nosniff, a CSP that forbids framing, no referrer', async () => {
   for (const answer of [
     await graphql(defaults, '{ teams(first: 1) { totalCount } }'),

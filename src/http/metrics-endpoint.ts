@@ -4,20 +4,19 @@ import { collectDefaultMetrics } from 'prom-client';
 import { registry } from '../ops/metrics';
 import { clusterMetrics, isWorker } from './processes';
 
-let defaultsCollected = false;
+let reader: (() => Promise<string>) | undefined;
 
 /**
  * What a scrape answers, on the main port or a listener of its own (METRICS_PORT): this process's
  * metrics, with its own (CPU, memory, heap, event loop lag, GC, handles) from prom-client; in a
  * worker of WEB_CONCURRENCY > 1, those of every worker, gathered by the primary
- * (src/http/processes.ts).
+ * (src/http/processes.ts). Made once per process; a worker must make it whoever serves the
+ * metrics, as that is what makes it answer the primary's gathering.
  */
 export function metricsReader(): () => Promise<string> {
-  if (!defaultsCollected) {
-    defaultsCollected = true;
-    collectDefaultMetrics({ register: registry });
-  }
-  return isWorker ? clusterMetrics(registry) : () => registry.metrics();
+  if (reader) return reader;
+  collectDefaultMetrics({ register: registry });
+  return (reader = isWorker ? clusterMetrics(registry) : () => registry.metrics());
 }
 
 /**
@@ -50,7 +49,7 @@ export async function scrape(
 /**
  * Answers GET `path` with the metrics, before anything else looks at the request (no GraphQL
  * request is counted for it, and it costs what the registry costs to print): on the server's own
- * port, when METRICS_PORT does not give them a listener of their own (src/http/metrics-listener.ts).
+ * port, when METRICS_PORT does not give them a listener of their own (src/http/management-listener.ts).
  */
 export function useMetricsEndpoint(path: string, token: string | undefined): Plugin {
   const read = metricsReader();

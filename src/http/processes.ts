@@ -23,6 +23,20 @@ interface MetricsRequest {
   type: typeof METRICS_REQUEST;
   id: number;
 }
+const READY_REQUEST = 'heroes:ready-request';
+const READY_ANSWER = 'heroes:ready-answer';
+/** How long the primary waits for a worker to say whether it is ready. */
+const READY_WAIT_MS = 2_000;
+
+interface ReadyRequest {
+  type: typeof READY_REQUEST;
+  id: number;
+}
+interface ReadyAnswer {
+  type: typeof READY_ANSWER;
+  id: number;
+  ready: boolean;
+}
 interface MetricsAnswer {
   type: typeof METRICS_ANSWER;
   id: number;
@@ -40,8 +54,11 @@ export interface PrimaryOptions {
   workerEnv: Record<string, string>;
   /** Once every first worker listens: the port they share. */
   onListening: (port: number) => void;
-  /** Serves the metrics of every worker (METRICS_PORT: the primary listens, not each worker). */
-  serveMetrics: (read: () => Promise<string>) => void;
+  /**
+   * Serves the metrics of every worker and the probes (METRICS_PORT: the primary listens, not each
+   * worker): ready while not stopping and a worker says it is.
+   */
+  serveManagement: (management: { read: () => Promise<string>; ready: () => Promise<boolean> }) => void;
 }
 
 /**
@@ -56,11 +73,17 @@ export function runPrimary(options: PrimaryOptions): void {
   let failuresInARow = 0;
   let cleanStops = true;
   const metrics = new AggregatorRegistry();
+  let readyRequests = 0;
+  const readyWaiting = new Map<number, (ready: boolean) => void>();
 
   const fork = () => {
     const worker = cluster.fork(options.workerEnv);
     startedAt.set(worker, Date.now());
-    worker.on('message', (message: MetricsRequest) => {
+    worker.on('message', (message: MetricsRequest | ReadyAnswer) => {
+      if (message?.type === READY_ANSWER) {
+        readyWaiting.get(message.id)?.(message.ready);
+        return;
+      }
       if (message?.type !== METRICS_REQUEST) return;
       const answer = (fields: Omit<MetricsAnswer, 'type' | 'id'>) => {
         if (worker.isConnected()) worker.send({ type: METRICS_ANSWER, id: message.id, ...fields });
@@ -127,8 +150,41 @@ export function runPrimary(options: PrimaryOptions): void {
   // Ctrl-C reaches the workers too (one process group): they stop on their own, the primary waits.
   process.on('SIGINT', () => stop('SIGINT'));
 
+  /** Ready while not stopping and one worker at least says it is (each asked, READY_WAIT_MS at most). */
+  const ready = () =>
+    new Promise<boolean>((resolve) => {
+      const workers = [...startedAt.keys()].filter((worker) => worker.isConnected());
+      if (stopping || workers.length === 0) return resolve(false);
+      const id = readyRequests++;
+      let unanswered = workers.length;
+      const done = (answer: boolean) => {
+        clearTimeout(timer);
+        readyWaiting.delete(id);
+        resolve(answer);
+      };
+      const timer = setTimeout(() => done(false), READY_WAIT_MS);
+      readyWaiting.set(id, (answer) => {
+        if (answer) done(true);
+        else if (--unanswered === 0) done(false);
+      });
+      for (const worker of workers) worker.send({ type: READY_REQUEST, id } satisfies ReadyRequest);
+    });
+
   for (let i = 0; i < options.workers; i++) fork();
-  options.serveMetrics(() => metrics.clusterMetrics());
+  options.serveManagement({ read: () => metrics.clusterMetrics(), ready });
+}
+
+/** In a worker: answers the primary's asking whether this process can serve (the probes of METRICS_PORT). */
+export function answerReadiness(isReady: () => Promise<boolean>): void {
+  process.on('message', (message: ReadyRequest) => {
+    if (message?.type !== READY_REQUEST) return;
+    isReady().then(
+      (ready) =>
+        process.connected && process.send!({ type: READY_ANSWER, id: message.id, ready } satisfies ReadyAnswer),
+      () =>
+        process.connected && process.send!({ type: READY_ANSWER, id: message.id, ready: false } satisfies ReadyAnswer),
+    );
+  });
 }
 
 let metricsRequests = 0;

@@ -1,15 +1,16 @@
 // Hostile clients against the server (its own process, in production mode, on a scratch PostgreSQL
 // database holding the bench data set plus rows made for big answers). Each scenario is bounded in
-// time; meanwhile GET /live is probed every 200 ms and the server's RSS sampled every 100 ms, from a
-// worker thread of their own so that the load generator's work does not delay them.
+// time; meanwhile GET /live is probed every 200 ms on the public port and on METRICS_PORT's listener
+// (the probes' own port: src/http/management-listener.ts), and the server's RSS sampled every
+// 100 ms, from a worker thread of their own so that the load generator's work does not delay them.
 //
 //   npm run hostile -- [--scale 10000] [--seconds 20] [--only storm,non-reading,costly,burst]
-//                      [--burst-scale 1000] [--storm-clients 200] [--smoke]
+//                      [--burst-scale 1000] [--storm-clients 300] [--smoke]
 //                      [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
 //
 // Scenarios (--only takes names or prefixes: `costly` is the three costly-* ones, `burst` the two
 // burst-* ones):
-//   storm          --storm-clients (200) clients in a loop, each sending the costliest query allowed (a 3-level cycle
+//   storm          --storm-clients (300) clients in a loop, each sending the costliest query allowed (a 3-level cycle
 //                  teams → heroes → teams of cost just under MAX_COMPLEXITY), ignoring Retry-After;
 //   fairness       60 connections from one address in a loop sending that costliest query, and a
 //                  polite client at another address (127.0.0.2) sending a small query every 100 ms:
@@ -46,6 +47,7 @@ import { databaseUrl, datasetShape, ensureDataset } from '../bench/dataset';
 import { memoryMb, productionNodeFlags } from '../bench/proc';
 import { commandLine, provenance, provenanceLines } from '../bench/provenance';
 import { percentile } from '../bench/stats';
+import { freePort } from '../test/support/ports';
 import { type ServerProcess, startServer } from '../test/support/server-process';
 
 const { values } = parseArgs({
@@ -58,8 +60,8 @@ const { values } = parseArgs({
     },
     only: { type: 'string' },
     'burst-scale': { type: 'string', default: '1000' },
-    // Clients of the storm (issue 20 asks for 300 maximal queries at once).
-    'storm-clients': { type: 'string', default: '200' },
+    // Clients of the storm: 300 maximal queries at once.
+    'storm-clients': { type: 'string', default: '300' },
     smoke: { type: 'boolean', default: false },
     // A server variable to set instead of its default, e.g. --set MAX_COST_IN_FLIGHT=150000.
     set: { type: 'string', multiple: true },
@@ -341,61 +343,68 @@ async function loadLoop(
 // ---------------------------------------------------------------------------------------------
 // The /live prober and RSS sampler, on a thread of their own.
 
-interface ProbeReport {
+/** The probes of one listener: the public port, or METRICS_PORT's (src/http/management-listener.ts). */
+interface LiveReport {
   live: number[];
   liveFailures: number;
-  rss: number[];
   /** Probes over 500 ms: the whole probe and the part of it spent connecting, in ms. */
   slow: { took: number; connect: number }[];
+}
+
+interface ProbeReport {
+  public: LiveReport;
+  management: LiveReport;
+  rss: number[];
 }
 
 const probeSource = `
 const { parentPort, workerData } = require('node:worker_threads');
 const http = require('node:http');
 const fs = require('node:fs');
-const { url, pid } = workerData;
-const live = [];
+const { urls, pid } = workerData;
 const rss = [];
-let liveFailures = 0;
 const rssTimer = setInterval(() => {
   try {
     const match = /VmRSS:\\s+(\\d+) kB/.exec(fs.readFileSync('/proc/' + pid + '/status', 'utf8'));
     if (match) rss.push(Number(match[1]) * 1024);
   } catch {}
 }, 100);
-const slow = [];
-const liveTimer = setInterval(() => {
-  const started = performance.now();
-  let connected = NaN;
-  // A new connection each time, as an orchestrator's probe makes it.
-  const request = http.get(url + '/live', { agent: false, timeout: 10000 }, (response) => {
-    response.resume();
-    response.on('end', () => {
-      const took = performance.now() - started;
-      live.push(took);
-      // A slow probe split into its connection and its answer: a SYN the kernel retransmitted
-      // shows as a connection of 1 s or 3 s, a late server as a late answer.
-      if (took > 500) slow.push({ took, connect: connected - started });
-      if (response.statusCode !== 200) liveFailures++;
+const reports = {};
+const timers = Object.entries(urls).map(([name, url]) => {
+  const report = (reports[name] = { live: [], liveFailures: 0, slow: [] });
+  return setInterval(() => {
+    const started = performance.now();
+    let connected = NaN;
+    // A new connection each time, as an orchestrator's probe makes it.
+    const request = http.get(url + '/live', { agent: false, timeout: 10000 }, (response) => {
+      response.resume();
+      response.on('end', () => {
+        const took = performance.now() - started;
+        report.live.push(took);
+        // A slow probe split into its connection and its answer: a connection waiting in the
+        // listen queue, or a SYN the kernel retransmitted, shows in the first; a late server in the second.
+        if (took > 500) report.slow.push({ took, connect: connected - started });
+        if (response.statusCode !== 200) report.liveFailures++;
+      });
     });
-  });
-  request.on('socket', (socket) => socket.once('connect', () => (connected = performance.now())));
-  request.on('timeout', () => request.destroy(new Error('timeout')));
-  request.on('error', () => {
-    live.push(performance.now() - started);
-    liveFailures++;
-  });
-}, 200);
+    request.on('socket', (socket) => socket.once('connect', () => (connected = performance.now())));
+    request.on('timeout', () => request.destroy(new Error('timeout')));
+    request.on('error', () => {
+      report.live.push(performance.now() - started);
+      report.liveFailures++;
+    });
+  }, 200);
+});
 parentPort.on('message', () => {
   clearInterval(rssTimer);
-  clearInterval(liveTimer);
+  for (const timer of timers) clearInterval(timer);
   // Probes still pending are as slow as they are so far.
-  parentPort.postMessage({ live, liveFailures, rss, slow });
+  parentPort.postMessage({ ...reports, rss });
 });
 `;
 
-function startProbe(url: string, pid: number): { stop: () => Promise<ProbeReport> } {
-  const worker = new Worker(probeSource, { eval: true, workerData: { url, pid } });
+function startProbe(urls: { public: string; management: string }, pid: number): { stop: () => Promise<ProbeReport> } {
+  const worker = new Worker(probeSource, { eval: true, workerData: { urls, pid } });
   probe = worker;
   // Without a listener from the start, a prober that fails (its source does not compile, it
   // throws) would end this process before cleanup() stops the server and drops the database.
@@ -574,7 +583,8 @@ interface Result {
   name: ScenarioName;
   what: string;
   tally: Tally;
-  live: { max: number; p99: number; count: number; failures: number };
+  /** /live on the public port, and on METRICS_PORT's listener (the probes' port: docs/operations.md). */
+  live: { public: LiveFigures; management: LiveFigures };
   rss: { start: number; peak: number; end: number; after: number };
   logLines: string[];
   notes: string[];
@@ -586,6 +596,40 @@ interface Result {
    * was late in the load generator's process, not in the server.
    */
   loopMaxMs: number;
+}
+
+interface LiveFigures {
+  max: number;
+  p99: number;
+  count: number;
+  failures: number;
+}
+
+function liveFigures(report: LiveReport): LiveFigures {
+  const live = [...report.live].sort((a, b) => a - b);
+  return { max: live.at(-1) ?? NaN, p99: percentile(live, 99), count: live.length, failures: report.liveFailures };
+}
+
+const underASecond = (live: LiveFigures) => live.max < 1000 && live.failures === 0;
+
+/** Each server's METRICS_PORT listener (its metrics and probes), by server. */
+const managementUrls = new WeakMap<ServerProcess, string>();
+
+function managementUrl(srv: ServerProcess): string {
+  const url = managementUrls.get(srv);
+  if (!url) throw new Error('a server started without startWithManagement');
+  return url;
+}
+
+/**
+ * Starts a server with METRICS_PORT (a free port on 127.0.0.1): the scenarios scrape its metrics
+ * and probe its /live there, and on the public port.
+ */
+async function startWithManagement(env: Record<string, string>): Promise<ServerProcess> {
+  const port = await freePort();
+  const srv = await startServer({ ...env, METRICS_PORT: String(port), METRICS_HOST: '127.0.0.1' }, npmStart);
+  managementUrls.set(srv, `http://127.0.0.1:${port}`);
+  return srv;
 }
 
 /** What the server's metrics are scraped with: in production the public port answers them only with it. */
@@ -655,16 +699,17 @@ async function runScenario(
   const notes: string[] = [];
   const logStart = srv.output().length;
   const rssStart = rssOf(pid);
-  const { shed: shedBefore } = await scrape(srv.url);
+  const management = managementUrl(srv);
+  const { shed: shedBefore } = await scrape(management);
   console.log(`\n== ${name}: ${what} (${secondsOf(name)} s)`);
   const tcpBefore = tcpCounters();
-  const prober = startProbe(srv.url, pid);
+  const prober = startProbe({ public: srv.url, management }, pid);
   const started = Date.now();
   await load(started + secondsOf(name) * 1000, tally, notes);
   const elapsed = (Date.now() - started) / 1000;
   const report = await prober.stop();
   const shed = new Map<string, number>();
-  const after = await scrape(srv.url);
+  const after = await scrape(management);
   for (const [reason, count] of after.shed) {
     const delta = count - (shedBefore.get(reason) ?? 0);
     if (delta > 0) shed.set(reason, delta);
@@ -678,20 +723,22 @@ async function runScenario(
     .slice(logStart)
     .split('\n')
     .filter((line) => line.trim() !== '');
-  const live = [...report.live].sort((a, b) => a - b);
   const result: Result = {
     name,
     what,
     tally,
-    live: { max: live.at(-1) ?? NaN, p99: percentile(live, 99), count: live.length, failures: report.liveFailures },
+    live: { public: liveFigures(report.public), management: liveFigures(report.management) },
     rss: { start: rssStart, peak: Math.max(rssStart, rssEnd, ...report.rss), end: rssEnd, after: rssAfter },
     logLines,
     notes: [
       `ran ${elapsed.toFixed(1)} s`,
       ...notes,
-      `/live probes over 500 ms (whole, of which connecting): ${
-        report.slow.map((p) => `${ms(p.took)} (${ms(p.connect)})`).join(', ') || 'none'
-      }`,
+      ...(['public', 'management'] as const).map(
+        (port) =>
+          `/live probes ${port === 'public' ? 'of the public port' : 'of METRICS_PORT'} over 500 ms (whole, of which connecting): ${
+            report[port].slow.map((p) => `${ms(p.took)} (${ms(p.connect)})`).join(', ') || 'none'
+          }`,
+      ),
       `kernel TCP counters meanwhile: ${tcpDelta(tcpBefore, tcpCounters())}`,
     ],
     shed,
@@ -720,11 +767,16 @@ function printResult(r: Result) {
   console.log(`  refused by reason (http_requests_shed_total): ${counts(r.shed)}`);
   console.log(`  latency of answered requests: p50 ${ms(percentile(lat, 50))}, p99 ${ms(percentile(lat, 99))}`);
   console.log(`  latency of answers with data: p50 ${ms(percentile(dataLat, 50))}, p99 ${ms(percentile(dataLat, 99))}`);
-  console.log(
-    `/live: ${r.live.count} probes, ${r.live.failures} failed, max ${ms(r.live.max)}, p99 ${ms(r.live.p99)}: ` +
-      (r.live.max < 1000 && r.live.failures === 0 ? 'under 1 s' : 'NOT under 1 s') +
-      `; the server's event loop at most ${ms(r.loopMaxMs)} late`,
-  );
+  for (const [port, live] of [
+    ['public port', r.live.public],
+    ['METRICS_PORT', r.live.management],
+  ] as const) {
+    console.log(
+      `/live on the ${port}: ${live.count} probes, ${live.failures} failed, max ${ms(live.max)}, p99 ${ms(live.p99)}: ` +
+        (underASecond(live) ? 'under 1 s' : 'NOT under 1 s'),
+    );
+  }
+  console.log(`the server's event loop at most ${ms(r.loopMaxMs)} late`);
   console.log(
     `RSS: ${mb(r.rss.start)} at start, peak ${mb(r.rss.peak)}, ${mb(r.rss.end)} at the end, ${mb(r.rss.after)} 3 s later`,
   );
@@ -755,9 +807,11 @@ function table(results: Result[]): string {
       ms(percentile(lat, 50)),
       ms(percentile(lat, 99)),
       counts(r.shed),
-      ms(r.live.max),
-      ms(r.live.p99),
-      r.live.max < 1000 && r.live.failures === 0 ? 'yes' : `no (${r.live.failures} failed)`,
+      ms(r.live.public.max),
+      ms(r.live.public.p99),
+      underASecond(r.live.public) ? 'yes' : `no (${r.live.public.failures} failed)`,
+      ms(r.live.management.max),
+      underASecond(r.live.management) ? 'yes' : `no (${r.live.management.failures} failed)`,
       ms(r.loopMaxMs),
       mb(r.rss.peak),
       String(r.logLines.length),
@@ -775,6 +829,8 @@ function table(results: Result[]): string {
     '/live max',
     '/live p99',
     '/live < 1 s',
+    'METRICS_PORT /live max',
+    'METRICS_PORT /live < 1 s',
     'server loop max delay',
     'peak RSS',
     'log lines',
@@ -916,19 +972,16 @@ async function main() {
       `named 200 × U+0001, each extra hero in ${TEAMS_PER_EXTRA_HERO} extra teams`,
   );
 
-  server = await startServer(
-    {
-      ...defaultBounds(),
-      DATABASE_URL: dataset.url,
-      NODE_ENV: 'production',
-      METRICS_TOKEN: metricsToken,
-      PG_POOL_MAX: '10',
-      // The log's warnings and errors, which the report lists by kind; not a line per request.
-      LOG_LEVEL: 'warn',
-      ...overrides,
-    },
-    npmStart,
-  );
+  server = await startWithManagement({
+    ...defaultBounds(),
+    DATABASE_URL: dataset.url,
+    NODE_ENV: 'production',
+    METRICS_TOKEN: metricsToken,
+    PG_POOL_MAX: '10',
+    // The log's warnings and errors, which the report lists by kind; not a line per request.
+    LOG_LEVEL: 'warn',
+    ...overrides,
+  });
   const srv = server;
   const pid = srv.child.pid!;
   console.log(`server ${srv.url}, pid ${pid}, RSS ${mb(rssOf(pid))} idle`);
@@ -1040,10 +1093,7 @@ async function main() {
           })
         ).url;
       }
-      const own = await startServer(
-        { ...defaultBounds(), DATABASE_URL: url, NODE_ENV: '', LOG_LEVEL: 'warn' },
-        npmStart,
-      );
+      const own = await startWithManagement({ ...defaultBounds(), DATABASE_URL: url, NODE_ENV: '', LOG_LEVEL: 'warn' });
       burstServers.add(own);
       results.push(await burstScenario(name, own, `PostgreSQL, S = ${burstScale}`, 1000, 200));
       await stopServer(own);
@@ -1053,16 +1103,13 @@ async function main() {
     if (name === 'burst-embedded') {
       const folder = mkdtempSync(path.join(os.tmpdir(), 'heroes-hostile-'));
       foldersCreated.push(folder);
-      const own = await startServer(
-        {
-          ...defaultBounds(),
-          DATABASE_URL: '',
-          DATA_DIR: path.join(folder, 'data'),
-          NODE_ENV: '',
-          LOG_LEVEL: 'warn',
-        },
-        npmStart,
-      );
+      const own = await startWithManagement({
+        ...defaultBounds(),
+        DATABASE_URL: '',
+        DATA_DIR: path.join(folder, 'data'),
+        NODE_ENV: '',
+        LOG_LEVEL: 'warn',
+      });
       burstServers.add(own);
       results.push(await burstScenario(name, own, 'embedded PGlite, fresh data folder', 200, 100));
       await stopServer(own);

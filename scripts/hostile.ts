@@ -679,7 +679,7 @@ function tcpCounters(): Map<string, number> {
 
 /** The counters that say why a connection was slow to open, and how much each moved. */
 function tcpDelta(before: Map<string, number>, after: Map<string, number>): string {
-  const telling = /Listen|Syn|PAWS|TW|ReqQ|Cookie|Retrans|AttemptFails|EstabResets|OutRsts/;
+  const telling = /Listen|Syn|PAWS|TW|ReqQ|Cookie|Retrans|AttemptFails|EstabResets|OutRsts|PassiveOpens/;
   return (
     [...after]
       .filter(([name, value]) => telling.test(name) && value !== (before.get(name) ?? value))

@@ -20,11 +20,12 @@ export interface Management {
  * METRICS_TOKEN when one is set; 404 with METRICS=false), and the probes /live, /ready and /health
  * as the public port does, and nothing else (404).
  *
- * The probes are here because the public port cannot answer them in time under a storm: libuv takes
- * one new connection of a listening socket per turn of the event loop, and while hundreds of
- * connections keep the turns long, a probe's new connection waits in the listen queue for seconds
- * (`npm run hostile`, storm with 300 clients). This listener's queue holds only the operators'
- * connections, so its probes are answered within a turn or two. Resolves once it listens.
+ * The probes are here because the public port cannot answer them in time when hundreds of
+ * connections arrive at once: libuv takes one new connection of a listening socket per turn of the
+ * event loop, each connection taken makes the next turns longer with its requests, and a probe's
+ * new connection waits in the listen queue behind the rest for seconds (`npm run hostile`, the
+ * storm's 300 clients connecting). This listener's queue holds only the operators' connections, so
+ * its probes are answered within a turn or two. Resolves once it listens.
  */
 export function listenForManagement(
   metrics: MetricsConfig,

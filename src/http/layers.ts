@@ -13,6 +13,7 @@ export function withHttpLayers(handler: Handler, config: Pick<Config, 'productio
   const headers = securityHeaders({
     production: config.production,
     crossOrigin: config.cors.any || config.cors.origins.length > 0 || config.cors.localhost,
+    compressed: config.compression.enabled,
   });
   if (!config.compression.enabled)
     return (request, response) => headers(request, response, () => handler(request, response));

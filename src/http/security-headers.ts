@@ -22,6 +22,8 @@ export interface SecurityHeaderOptions {
   production: boolean;
   /** Pages of other origins may read answers (CORS_ORIGINS names some): the resource policy allows them. */
   crossOrigin: boolean;
+  /** Answers are compressed for clients that ask (src/http/compression.ts): they vary by Accept-Encoding too. */
+  compressed?: boolean;
 }
 
 /** A Node handler that sets the headers on `response`, then calls `next`. */
@@ -37,10 +39,12 @@ export function securityHeaders(
     // A year, this host only: the operator knows whether every subdomain is served over TLS.
     strictTransportSecurity: options.production ? { maxAge: 31_536_000, includeSubDomains: false } : false,
   });
+  const vary = options.compressed ? 'Origin, Accept-Encoding' : 'Origin';
   return (request, response, next) => {
     // Answers differ by Origin (CORS, src/http/cors.ts): a shared cache must not hand one
     // origin's answer to another. Yoga sets Vary itself only when it reflects several origins.
-    response.setHeader('vary', 'Origin');
+    // And by Accept-Encoding when compressed for those who ask, whether or not this one is.
+    response.setHeader('vary', vary);
     middleware(request, response, (error?: unknown) => {
       // helmet checks its options when made; an error here would be one of its own.
       if (error) {

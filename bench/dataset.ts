@@ -35,6 +35,10 @@ export interface DatasetShape {
   normalTeamId: number;
   /** How many teams hero 1..100 are in: 5, plus the giant team. */
   teamsOfFirstHeroes: number;
+  /** A hero in several teams, half-way through the heroes of teams of 50 who are in the Giant team too. */
+  normalHeroId: number;
+  /** How many teams that hero is in: its 5 of 50 heroes, plus the Giant team (the last by id). */
+  teamsOfNormalHero: number;
 }
 
 export interface Dataset extends DatasetShape {
@@ -60,6 +64,8 @@ export function datasetShape(scale: number): DatasetShape {
     giantSize: GIANT_SIZE,
     normalTeamId: 1,
     teamsOfFirstHeroes: TEAMS_PER_HERO + 1,
+    normalHeroId: Math.min(scale, GIANT_SIZE) / 2,
+    teamsOfNormalHero: TEAMS_PER_HERO + 1,
   };
 }
 

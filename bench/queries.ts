@@ -10,9 +10,14 @@ import type { DatasetShape } from './dataset';
 // Q3  the Giant team's (100,000 heroes) first 10 heroes, with totalCount; again on a 50-hero team
 // Q5  20 teams by id x their first 50 heroes ordered by NAME (isTraining, id, name, age)
 // Q6  the Giant team's first 10 heroes ordered by NAME, with totalCount
+// Q7  the Giant team's first 10 heroes ordered by NAME, without totalCount
+// Q8  the Giant team's first 10 heroes ordered by AGE desc (isTraining, name, age), without totalCount
 // Q9  the 5 biggest teams (HERO_COUNT desc): head count, trainees, their heroes' average age and
 //     first 5 heroes (the peer with @graphile/pg-aggregates)
-// Ties in NAME break by id ascending; ties in HERO_COUNT desc by id descending.
+// Q10 a 50-hero team by id (name, headquarters) with its first 5 heroes by id
+// Q11 a hero by id (name, secretName, age) with its first 10 teams by id (isTraining, id, name)
+// Ties in NAME break by id ascending; ties in HERO_COUNT desc and AGE desc by id descending. Going
+// down by AGE, unknown ages come first (NULL is the largest value, as PostgreSQL orders DESC).
 
 export interface Counts {
   [what: string]: number;
@@ -46,6 +51,10 @@ export interface BenchQuery {
 
 export function teamGlobalId(id: number): string {
   return Buffer.from(`Team:${id}`).toString('base64');
+}
+
+export function heroGlobalId(id: number): string {
+  return Buffer.from(`Hero:${id}`).toString('base64');
 }
 
 /** The peer's global id of a row: base64 of the JSON array [type, id]. */
@@ -92,8 +101,18 @@ const Q5 = `query Q5 { teams(first: 20, orderBy: {field: ID}) { edges { node { n
 
 const Q6 = `query Q6($id: ID!) { team(id: $id) { heroes(first: 10, orderBy: {field: NAME}) { totalCount edges { node { name } } } } }`;
 
+const Q7 = `query Q7($id: ID!) { team(id: $id) { heroes(first: 10, orderBy: {field: NAME}) { edges { node { name } } } } }`;
+
+const Q8 = `query Q8($id: ID!) { team(id: $id) {
+  heroes(first: 10, orderBy: {field: AGE, direction: DESC}) { edges { isTraining node { name age } } } } }`;
+
 const Q9 = `query Q9 { teams(first: 5, orderBy: {field: HERO_COUNT, direction: DESC}) { edges { node { id name heroCount trainingHeroCount
   heroes(first: 5) { aggregate { age { avg } } edges { node { id name } } } } } } }`;
+
+const Q10 = `query Q10($id: ID!) { team(id: $id) { name headquarters heroes(first: 5) { edges { node { id name } } } } }`;
+
+const Q11 = `query Q11($id: ID!) { hero(id: $id) { name secretName age
+  teams(first: 10) { edges { isTraining node { id name } } } } }`;
 
 // The peer's dialect: allHeroes/allTeams for the root lists, rowId for the database id, the link
 // as teamsByHeroTeamLinkHeroIdAndTeamId / heroesByHeroTeamLinkTeamIdAndHeroId, whose edges carry
@@ -113,6 +132,13 @@ const peerQ5 = `query Q5 { allTeams(first: 20, orderBy: ROW_ID_ASC) { edges { no
 
 const peerQ6 = `query Q6($id: ID!) { team(id: $id) { heroesByHeroTeamLinkTeamIdAndHeroId(first: 10, orderBy: [NAME_ASC, ROW_ID_ASC]) { totalCount edges { node { name } } } } }`;
 
+const peerQ7 = `query Q7($id: ID!) { team(id: $id) { heroesByHeroTeamLinkTeamIdAndHeroId(first: 10, orderBy: [NAME_ASC, ROW_ID_ASC]) { edges { node { name } } } } }`;
+
+// AGE_DESC without a NULLS clause: PostgreSQL's default for DESC, NULLS FIRST, as ours orders unknown
+// ages first going down; ROW_ID_DESC breaks ties as ours breaks AGE desc by id descending.
+const peerQ8 = `query Q8($id: ID!) { team(id: $id) {
+  heroesByHeroTeamLinkTeamIdAndHeroId(first: 10, orderBy: [AGE_DESC, ROW_ID_DESC]) { edges { isTraining node { name age } } } } }`;
+
 // Q9 with @graphile/pg-aggregates: teams ordered by the count of their links (its orderBy value
 // for the HeroTeamLink relation), ties by ROW_ID_DESC as ours break HERO_COUNT DESC by id
 // descending; the head count as the link connection's totalCount and the average age as its
@@ -124,9 +150,21 @@ const peerQ9 = `query Q9 { allTeams(first: 5, orderBy: [HERO_TEAM_LINKS_BY_TEAM_
   heroesByHeroTeamLinkTeamIdAndHeroId(first: 5, orderBy: ROW_ID_ASC) { totalCount aggregates { average { age } } edges { node { rowId name } } }
   heroTeamLinksByTeamId(condition: {isTraining: true}) { totalCount } } } } }`;
 
+// Ours orders a link connection without orderBy by id; the peer is told so (ROW_ID_ASC), as in Q9.
+const peerQ10 = `query Q10($id: ID!) { team(id: $id) { name headquarters
+  heroesByHeroTeamLinkTeamIdAndHeroId(first: 5, orderBy: ROW_ID_ASC) { edges { node { rowId name } } } } }`;
+
+const peerQ11 = `query Q11($id: ID!) { hero(id: $id) { name secretName age
+  teamsByHeroTeamLinkHeroIdAndTeamId(first: 10, orderBy: ROW_ID_ASC) { edges { isTraining node { rowId name } } } } }`;
+
 /** Variables of the queries that name one team ($id): its global id in either dialect. */
 const teamVariable = (id: number, dialect: Dialect) => ({
   id: dialect === 'ours' ? teamGlobalId(id) : peerNodeId('Team', id),
+});
+
+/** Variables of the queries that name one hero ($id): its global id in either dialect. */
+const heroVariable = (id: number, dialect: Dialect) => ({
+  id: dialect === 'ours' ? heroGlobalId(id) : peerNodeId('Hero', id),
 });
 
 const q1: BenchQuery = {
@@ -322,6 +360,71 @@ const q6: BenchQuery = {
   },
 };
 
+const q7: BenchQuery = {
+  key: 'Q7',
+  label: 'Q7: Giant team, first 10 by name, no totalCount',
+  graphql: Q7,
+  peerGraphql: peerQ7,
+  variables: (shape, dialect) => teamVariable(shape.giantTeamId, dialect),
+  // Q6's statement without the counter: the team's id as the page's parameter, for the same plan.
+  floorSql: `
+    SELECT json_build_object('team', (
+      SELECT json_build_object('heroes', json_build_object(
+        'edges', (SELECT coalesce(json_agg(json_build_object('node', json_build_object('name', m.name))
+                                  ORDER BY m.name, m.id), '[]')
+                  FROM (SELECT h.id, h.name FROM "HeroTeamLink" l JOIN "Hero" h ON h.id = l."heroId"
+                        WHERE l."teamId" = $1 ORDER BY h.name, h.id LIMIT 10) m)))
+      FROM "Team" t WHERE t.id = $1))::text AS data`,
+  floorParams: (shape) => [shape.giantTeamId],
+  check(data) {
+    const heroes = list(data, 'team', 'heroes', 'edges');
+    expectLength(heroes, 10, 'heroes');
+    for (const hero of heroes) expectString(field(hero, 'node', 'name'), 'hero name');
+    return { heroes: heroes.length };
+  },
+};
+
+const q8: BenchQuery = {
+  key: 'Q8',
+  label: 'Q8: Giant team, first 10 by age desc, isTraining',
+  graphql: Q8,
+  peerGraphql: peerQ8,
+  variables: (shape, dialect) => teamVariable(shape.giantTeamId, dialect),
+  // As Q7's, by age going down: NULLs first (PostgreSQL's DESC, as ours), ties by id descending.
+  floorSql: `
+    SELECT json_build_object('team', (
+      SELECT json_build_object('heroes', json_build_object(
+        'edges', (SELECT coalesce(json_agg(json_build_object('isTraining', m."isTraining",
+                                    'node', json_build_object('name', m.name, 'age', m.age))
+                                  ORDER BY m.age DESC, m.id DESC), '[]')
+                  FROM (SELECT l."isTraining", h.id, h.name, h.age FROM "HeroTeamLink" l JOIN "Hero" h ON h.id = l."heroId"
+                        WHERE l."teamId" = $1 ORDER BY h.age DESC, h.id DESC LIMIT 10) m)))
+      FROM "Team" t WHERE t.id = $1))::text AS data`,
+  floorParams: (shape) => [shape.giantTeamId],
+  check(data) {
+    const heroes = list(data, 'team', 'heroes', 'edges');
+    expectLength(heroes, 10, 'heroes');
+    let unknown = 0;
+    let training = 0;
+    let previous: number | null = null;
+    heroes.forEach((edge, i) => {
+      const isTraining = field(edge, 'isTraining');
+      if (typeof isTraining !== 'boolean') throw new Error('isTraining is not a boolean');
+      if (isTraining) training++;
+      expectString(field(edge, 'node', 'name'), 'hero name');
+      const age = field(edge, 'node', 'age');
+      if (age !== null && typeof age !== 'number') throw new Error(`age is not a number or null: ${age}`);
+      // Going down: the unknown ages first, then ages that never go up.
+      if (i > 0 && (age === null ? previous !== null : previous !== null && age > previous)) {
+        throw new Error(`age ${age} after ${previous}: not in AGE DESC order`);
+      }
+      if (age === null) unknown++;
+      previous = age;
+    });
+    return { heroes: heroes.length, 'unknown ages': unknown, 'in training': training };
+  },
+};
+
 const q9: BenchQuery = {
   key: 'Q9',
   label: 'Q9: 5 biggest teams, counts, average age, first 5',
@@ -405,6 +508,72 @@ const q9: BenchQuery = {
   },
 };
 
+const q10: BenchQuery = {
+  key: 'Q10',
+  label: 'Q10: a 50-hero team by id, first 5',
+  graphql: Q10,
+  peerGraphql: peerQ10,
+  variables: (shape, dialect) => teamVariable(shape.normalTeamId, dialect),
+  floorSql: `
+    SELECT json_build_object('team', (
+      SELECT json_build_object('name', t.name, 'headquarters', t.headquarters, 'heroes', json_build_object(
+        'edges', (SELECT coalesce(json_agg(json_build_object('node', json_build_object(
+                                    'id', ${globalIdSql('Hero', 'n.id')}, 'name', n.name)) ORDER BY l."heroId"), '[]')
+                  FROM (SELECT "heroId" FROM "HeroTeamLink" WHERE "teamId" = t.id ORDER BY "heroId" LIMIT 5) l
+                  JOIN "Hero" n ON n.id = l."heroId")))
+      FROM "Team" t WHERE t.id = $1))::text AS data`,
+  floorParams: (shape) => [shape.normalTeamId],
+  check(data) {
+    expectString(field(data, 'team', 'name'), 'team name');
+    expectString(field(data, 'team', 'headquarters'), 'headquarters');
+    if (field(data, 'team', 'name') === 'Giant') throw new Error('Expected a team of 50, got the Giant team');
+    const heroes = list(data, 'team', 'heroes', 'edges');
+    expectLength(heroes, 5, 'heroes');
+    for (const hero of heroes) {
+      expectString(field(hero, 'node', 'id'), 'hero id');
+      expectString(field(hero, 'node', 'name'), 'hero name');
+    }
+    return { teams: 1, heroes: heroes.length };
+  },
+};
+
+const q11: BenchQuery = {
+  key: 'Q11',
+  label: 'Q11: a hero by id, its teams',
+  graphql: Q11,
+  peerGraphql: peerQ11,
+  variables: (shape, dialect) => heroVariable(shape.normalHeroId, dialect),
+  floorSql: `
+    SELECT json_build_object('hero', (
+      SELECT json_build_object('name', h.name, 'secretName', h."secretName", 'age', h.age, 'teams', json_build_object(
+        'edges', (SELECT coalesce(json_agg(json_build_object('isTraining', l."isTraining", 'node', json_build_object(
+                                    'id', ${globalIdSql('Team', 'n.id')}, 'name', n.name)) ORDER BY l."teamId"), '[]')
+                  FROM (SELECT "teamId", "isTraining" FROM "HeroTeamLink" WHERE "heroId" = h.id ORDER BY "teamId" LIMIT 10) l
+                  JOIN "Team" n ON n.id = l."teamId")))
+      FROM "Hero" h WHERE h.id = $1))::text AS data`,
+  floorParams: (shape) => [shape.normalHeroId],
+  check(data, shape) {
+    expectString(field(data, 'hero', 'name'), 'hero name');
+    expectString(field(data, 'hero', 'secretName'), 'secret name');
+    const age = field(data, 'hero', 'age');
+    if (age !== null && typeof age !== 'number') throw new Error(`age is not a number or null: ${age}`);
+    const teams = list(data, 'hero', 'teams', 'edges');
+    expectLength(teams, shape.teamsOfNormalHero, `teams of hero ${shape.normalHeroId}`);
+    let training = 0;
+    for (const edge of teams) {
+      const isTraining = field(edge, 'isTraining');
+      if (typeof isTraining !== 'boolean') throw new Error('isTraining is not a boolean');
+      if (isTraining) training++;
+      expectString(field(edge, 'node', 'id'), 'team id');
+      expectString(field(edge, 'node', 'name'), 'team name');
+    }
+    // The Giant team has the greatest id: the last of the hero's teams by id.
+    const last = field(teams[teams.length - 1], 'node', 'name');
+    if (last !== 'Giant') throw new Error(`Expected the Giant team last, got ${last}`);
+    return { heroes: 1, 'team edges': teams.length, 'in training': training };
+  },
+};
+
 export const queries: BenchQuery[] = [
   q1,
   q2,
@@ -422,7 +591,11 @@ export const queries: BenchQuery[] = [
   ),
   q5,
   q6,
+  q7,
+  q8,
   q9,
+  q10,
+  q11,
 ];
 
 /** The body a client posts for a query, in our dialect or the peer's. */

@@ -1015,7 +1015,9 @@ function targets(runs: DatasetRun[], options: Options): string[] {
     lines.push(
       `- S = ${int(run.dataset.scale)}, server/peer req/s: Q1 at least 2× (${times('Q1', 2)}), ` +
         `Q2 at least 2× (${times('Q2', 2)}), Q5 at least 2× (${times('Q5', 2)}), Q6 at least 5× (${times('Q6', 5)}); ` +
-        `Q3 kept (${times('Q3', undefined)}); Q9 (no target set: ${times('Q9', undefined)}).`,
+        `Q3 kept (${times('Q3', undefined)}); Q9 (no target set: ${times('Q9', undefined)}); ` +
+        `the small shapes, no target set: Q7 ${times('Q7', undefined)}, Q8 ${times('Q8', undefined)}, ` +
+        `Q10 ${times('Q10', undefined)}, Q11 ${times('Q11', undefined)}.`,
     );
   }
   lines.push('');

@@ -412,8 +412,9 @@ const q8: BenchQuery = {
       if (typeof isTraining !== 'boolean') throw new Error('isTraining is not a boolean');
       if (isTraining) training++;
       expectString(field(edge, 'node', 'name'), 'hero name');
-      const age = field(edge, 'node', 'age');
-      if (age !== null && typeof age !== 'number') throw new Error(`age is not a number or null: ${age}`);
+      const value = field(edge, 'node', 'age');
+      if (value !== null && typeof value !== 'number') throw new Error(`age is not a number or null: ${value}`);
+      const age = value as number | null;
       // Going down: the unknown ages first, then ages that never go up.
       if (i > 0 && (age === null ? previous !== null : previous !== null && age > previous)) {
         throw new Error(`age ${age} after ${previous}: not in AGE DESC order`);

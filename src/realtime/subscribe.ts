@@ -132,15 +132,19 @@ function metAbsence(result: ExecutionResult): unknown {
   return undefined;
 }
 
-/** Runs `execute` until its answer did not meet the database's absence (see the top of the file). */
-async function executeWhole(execute: () => Execution): Promise<ExecutionResult> {
+/**
+ * `first`, or if it met the database's absence, the answer of `again` once one does not: each try
+ * after a pause (see the top of the file), each counted.
+ */
+async function executeWhole(first: ExecutionResult, again: () => Execution): Promise<ExecutionResult> {
+  let result = first;
   for (let pause = RETRY_FIRST_MS; ; pause = Math.min(pause * 2, RETRY_MAX_MS)) {
-    const result = await execute();
     const absence = metAbsence(result);
     if (absence === undefined) return result;
     countSubscriptionExecutionRetry();
     reportRetry(failureDetail(absence));
     await new Promise((resolve) => setTimeout(resolve, pause).unref());
+    result = await again();
   }
 }
 
@@ -164,13 +168,10 @@ export async function subscribeWithSharedLoaders(args: ExecutionArgs): Promise<E
       const contextValue = eventContext(context, shared);
       const once = (): Execution =>
         outsideRequest(() => execute({ ...args, rootValue: payload, contextValue }), 'subscription_event');
+      const whole = (result: ExecutionResult): Execution =>
+        metAbsence(result) === undefined ? withinSize(result) : executeWhole(result, once).then(withinSize);
       const executed = once();
-      execution =
-        executed instanceof Promise
-          ? executed.then((result) => (metAbsence(result) === undefined ? result : executeWhole(once))).then(withinSize)
-          : metAbsence(executed) === undefined
-            ? withinSize(executed)
-            : executeWhole(once).then(withinSize);
+      execution = executed instanceof Promise ? executed.then(whole) : whole(executed);
       executions.set(key, execution);
     }
     return execution instanceof Promise ? execution.then(copyOf) : copyOf(execution);

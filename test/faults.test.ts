@@ -101,6 +101,23 @@ beforeAll(async () => {
   editor = await hsToken(['editor']);
 });
 
+/** A new hero of this name, and an SSE stream of its membership changes (with the hero's name). */
+async function watchHero(server: ServerProcess, name: string) {
+  const watched = await prisma.hero.create({ data: { name, secretName: 's' } });
+  const stream = await subscribeSse(
+    fetch,
+    `${server.url}/graphql`,
+    `subscription { membershipChanged(heroId: "${heroId(watched.id)}") { kind heroId hero { name } } }`,
+    undefined,
+    { authorization: `Bearer ${editor}` },
+  );
+  /** The message of a change of the hero's membership, as the stream must send it. */
+  const event = (kind: 'ADDED' | 'REMOVED') => ({
+    data: { membershipChanged: { kind, heroId: heroId(watched.id), hero: { name } } },
+  });
+  return { watched, stream, event };
+}
+
 describe('PostgreSQL behind a proxy the tests cut', () => {
   let proxy: FaultyProxy;
   let server: ServerProcess;
@@ -277,14 +294,7 @@ describe('PostgreSQL behind a proxy the tests cut', () => {
   });
 
   it('a change committed while the server cannot reach the database reaches its subscribers once it can (read from the change log), and the stream goes on', async () => {
-    const watched = await prisma.hero.create({ data: { name: 'Watched', secretName: 's' } });
-    const stream = await subscribeSse(
-      fetch,
-      `${server.url}/graphql`,
-      `subscription { membershipChanged(heroId: "${heroId(watched.id)}") { kind heroId hero { name } } }`,
-      undefined,
-      { authorization: `Bearer ${editor}` },
-    );
+    const { watched, stream, event } = await watchHero(server, 'Watched');
     try {
       expect(stream.status).toBe(200);
       await proxy.down();
@@ -295,14 +305,10 @@ describe('PostgreSQL behind a proxy the tests cut', () => {
       expect(stream.pending).toBe(0);
       await proxy.up();
       const [during] = await stream.take(1, 20_000);
-      expect(during).toEqual({
-        data: { membershipChanged: { kind: 'ADDED', heroId: heroId(watched.id), hero: { name: 'Watched' } } },
-      });
+      expect(during).toEqual(event('ADDED'));
       await prisma.heroTeamLink.delete({ where: { teamId_heroId: { teamId: 1, heroId: watched.id } } });
       const [after] = await stream.take(1);
-      expect(after).toEqual({
-        data: { membershipChanged: { kind: 'REMOVED', heroId: heroId(watched.id), hero: { name: 'Watched' } } },
-      });
+      expect(after).toEqual(event('REMOVED'));
       expect(stream.completed).toBe(false);
     } finally {
       await stream.close();
@@ -310,14 +316,7 @@ describe('PostgreSQL behind a proxy the tests cut', () => {
   });
 
   it('an event whose hero cannot be read when it is delivered (the connection cut) is delivered whole once the read succeeds, never with a hole', async () => {
-    const watched = await prisma.hero.create({ data: { name: 'Delivered whole', secretName: 's' } });
-    const stream = await subscribeSse(
-      fetch,
-      `${server.url}/graphql`,
-      `subscription { membershipChanged(heroId: "${heroId(watched.id)}") { kind heroId hero { name } } }`,
-      undefined,
-      { authorization: `Bearer ${editor}` },
-    );
+    const { watched, stream, event } = await watchHero(server, 'Delivered whole');
     try {
       expect(stream.status).toBe(200);
       const retries = await metric(server, 'graphql_subscription_execution_retries_total');
@@ -330,16 +329,12 @@ describe('PostgreSQL behind a proxy the tests cut', () => {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       expect(stream.pending).toBe(0);
       await proxy.up();
-      const [event] = await stream.take(1, 20_000);
+      const [added] = await stream.take(1, 20_000);
       expect(await metric(server, 'graphql_subscription_execution_retries_total')).toBeGreaterThanOrEqual(retries + 2);
-      expect(event).toEqual({
-        data: { membershipChanged: { kind: 'ADDED', heroId: heroId(watched.id), hero: { name: 'Delivered whole' } } },
-      });
+      expect(added).toEqual(event('ADDED'));
       await prisma.heroTeamLink.delete({ where: { teamId_heroId: { teamId: 1, heroId: watched.id } } });
       const [next] = await stream.take(1);
-      expect(next).toEqual({
-        data: { membershipChanged: { kind: 'REMOVED', heroId: heroId(watched.id), hero: { name: 'Delivered whole' } } },
-      });
+      expect(next).toEqual(event('REMOVED'));
       expect(stream.pending).toBe(0);
       expect(stream.completed).toBe(false);
     } finally {

@@ -178,12 +178,11 @@ export function runPrimary(options: PrimaryOptions): void {
 export function answerReadiness(isReady: () => Promise<boolean>): void {
   process.on('message', (message: ReadyRequest) => {
     if (message?.type !== READY_REQUEST) return;
-    isReady().then(
-      (ready) =>
-        process.connected && process.send!({ type: READY_ANSWER, id: message.id, ready } satisfies ReadyAnswer),
-      () =>
-        process.connected && process.send!({ type: READY_ANSWER, id: message.id, ready: false } satisfies ReadyAnswer),
-    );
+    void isReady()
+      .catch(() => false)
+      .then((ready) => {
+        if (process.connected) process.send!({ type: READY_ANSWER, id: message.id, ready } satisfies ReadyAnswer);
+      });
   });
 }
 

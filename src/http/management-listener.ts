@@ -36,18 +36,16 @@ export function listenForManagement(
   const server = createServer((request, response) =>
     headers(request, response, () => {
       const path = (request.url ?? '/').split('?')[0];
-      const method = request.method;
+      const read = request.method === 'GET' || request.method === 'HEAD';
       const answer = (status: number) => response.writeHead(status, { 'content-length': '0' }).end();
-      if (method !== 'GET' && method !== 'HEAD') {
-        response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
-      } else if (path === probes.live) {
+      if (read && path === probes.live) {
         answer(200);
-      } else if (probes.ready.includes(path!)) {
+      } else if (read && probes.ready.includes(path!)) {
         management.ready().then(
           (ready) => answer(ready ? 200 : 503),
           () => answer(503),
         );
-      } else if (path === metrics.path && metrics.enabled) {
+      } else if (read && path === metrics.path && metrics.enabled) {
         scrape(management.read, request.headers.authorization, metrics.token).then(
           ({ status, headers, body }) => response.writeHead(status, headers).end(body),
           (error: Error) =>

@@ -30,6 +30,8 @@ export class ChangeFeed {
   constructor(
     private readonly readHead: () => Promise<number>,
     private readonly publish: (entries: readonly LogEntry[]) => void,
+    /** After each read of everything committed so far (`ok`), or a failed one (the database away). */
+    private readonly onRead: (ok: boolean) => void = () => undefined,
   ) {}
 
   /** Learns where the log ends now (once): events committed after that are read at the next wake-up. */
@@ -91,15 +93,17 @@ export class ChangeFeed {
       for (;;) {
         this.reads++;
         const entries = await outsideRequest(() => readLogAfter(this.head, READ_TRANSACTIONS), 'subscription_event');
-        if (this.stopped || entries.length === 0) return;
+        if (this.stopped) return;
+        if (entries.length === 0) return this.onRead(true);
         this.head = entries.at(-1)!.position;
         this.publish(entries);
         let transactions = 0;
         let last = -1;
         for (const entry of entries) if (entry.position !== last) ((last = entry.position), transactions++);
-        if (transactions < READ_TRANSACTIONS) return;
+        if (transactions < READ_TRANSACTIONS) return this.onRead(true);
       }
     } catch (error) {
+      this.onRead(false);
       logger.warn({ err: error }, 'Realtime: reading the change log failed; trying again');
       clearTimeout(this.retry);
       this.retry = setTimeout(() => this.wake(), RETRY_MS);

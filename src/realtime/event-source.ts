@@ -44,6 +44,8 @@ export class PostgresChangeSource implements ChangeSource {
     private readonly url: string,
     private readonly onPayload: (payload: string) => void,
     private readonly onListening: () => void = () => undefined,
+    /** The LISTEN connection is lost: notifications may be missed until onListening. */
+    private readonly onLost: () => void = () => undefined,
   ) {
     this.follower = followerFor(url);
     // A LISTEN on a demoted primary would hear nothing from then on: drop it, and the reconnect
@@ -122,7 +124,9 @@ export class PostgresChangeSource implements ChangeSource {
   private lost(client: Client, error: Error): void {
     if (this.client !== client) return;
     this.client = undefined;
+    const wasListening = this.listening;
     this.listening = false;
+    if (wasListening) this.onLost();
     this.follower?.suspect();
     clearInterval(this.heartbeat);
     client.removeAllListeners('notification');
@@ -194,7 +198,11 @@ export class InProcessChangeSource implements ChangeSource {
 }
 
 /** The source for this process's database. */
-export function createChangeSource(onPayload: (payload: string) => void, onListening: () => void): ChangeSource {
+export function createChangeSource(
+  onPayload: (payload: string) => void,
+  onListening: () => void,
+  onLost: () => void,
+): ChangeSource {
   if (listenInProcess) return new InProcessChangeSource(listenInProcess, onPayload);
-  return new PostgresChangeSource(config.listenUrl!, onPayload, onListening);
+  return new PostgresChangeSource(config.listenUrl!, onPayload, onListening, onLost);
 }

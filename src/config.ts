@@ -449,6 +449,12 @@ export interface Config {
   readonly compression: CompressionConfig;
   /** Execute operations compiled by graphql-jit instead of graphql-js' interpreter. */
   readonly jit: boolean;
+  /** The response cache (src/graphql/response-cache.ts), invalidated by the change log's events. */
+  readonly responseCache: {
+    readonly enabled: boolean;
+    /** Most bytes its answers (and their keys and dependencies) may hold, in all. */
+    readonly maxBytes: number;
+  };
   /** Apply pending migrations (and seed an empty database) when the server starts. */
   readonly migrateOnStart: boolean;
   readonly access: AccessConfig;
@@ -533,6 +539,10 @@ export const config: Config = Object.freeze({
     thresholdBytes: readInt('COMPRESSION_THRESHOLD_BYTES', 1024, 0, 100_000_000),
   }),
   jit: readBool('GRAPHQL_JIT', true),
+  responseCache: Object.freeze({
+    enabled: readBool('RESPONSE_CACHE', false),
+    maxBytes: readInt('RESPONSE_CACHE_MAX_MB', 64, 1, 1_000_000) * 1024 * 1024,
+  }),
   migrateOnStart: readBool('MIGRATE_ON_START', true),
   access: Object.freeze({
     anonymousRole: readAnonymousRole(production),

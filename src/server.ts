@@ -20,7 +20,7 @@ import { isReady, markStopping } from './http/health';
 import { logger } from './ops/logger';
 import { hub } from './realtime';
 import { serveWebSocket } from './realtime/websocket';
-import { refusalOnArrival, yoga } from './graphql/yoga';
+import { refusalOnArrival, responseCache, yoga } from './graphql/yoga';
 import { warmUp } from './graphql/warm-up';
 
 // Under load, the objects of answers in flight outlive a young-generation collection and are
@@ -126,6 +126,8 @@ async function main() {
   startChangeLogPruning(config.realtime.changeLogRetentionMs);
   // Read replicas (DATABASE_READ_URL) found fit by the first check are read from as the server starts.
   await startReplicaChecks();
+  // RESPONSE_CACHE: follows the change log before the port opens, so that it serves from the first request.
+  await responseCache?.start();
   // Before the port opens, so that a first burst meets a warm process (src/graphql/warm-up.ts).
   let warmed = '';
   if (config.warmUpRequests > 0) {

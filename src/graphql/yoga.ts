@@ -21,6 +21,8 @@ import { isWarmUp } from './warm-up';
 import { logRequest } from '../ops/request-log';
 import { useRequestTracking } from '../ops/request-tracking';
 import { useSharedEventLoaders } from '../realtime/subscribe';
+import { feed, followChanges } from '../realtime';
+import { ResponseCache, trackReads, useResponseCache } from './response-cache';
 import { schema } from '../schema';
 import { yogaLogger } from './yoga-log';
 import { introspectionPlugins } from './introspection';
@@ -131,6 +133,19 @@ export const graphiql = config.graphiql
     })
   : undefined;
 
+/**
+ * The response cache (RESPONSE_CACHE, off by default), invalidated by the change log's events
+ * (src/graphql/response-cache.ts); its fields' reads are tracked only when it is on.
+ */
+export const responseCache = config.responseCache.enabled
+  ? new ResponseCache({
+      maxBytes: config.responseCache.maxBytes,
+      settleMs: config.replicaUrls.length > 0 ? config.maxReplicaLagMs : 0,
+      events: { follow: followChanges, caughtUp: () => feed.caughtUp() },
+    })
+  : undefined;
+if (responseCache) trackReads(schema);
+
 export const yoga = createYoga({
   schema,
   context: createContext,
@@ -192,6 +207,8 @@ export const yoga = createYoga({
       waitMs: config.queueWaitMs,
       trustProxy: config.trustProxy,
     }),
+    // After admission (a cached answer is an operation like another), before execution.
+    ...(responseCache ? [useResponseCache(responseCache)] : []),
     ...(config.jit ? [useJitExecution(schema)] : []),
     // A mutation's payload reads from the primary, not a read replica (DATABASE_READ_URL).
     useMutationReadsOnPrimary(),

@@ -104,6 +104,59 @@ export function countSubscriptionExecutionRetry(): void {
   subscriptionExecutionRetries.inc();
 }
 
+const responseCacheLookups = new Counter({
+  name: 'graphql_response_cache_lookups_total',
+  help: 'Queries looked up in the response cache (RESPONSE_CACHE), by outcome: hit, miss, or bypass (not served from the cache: it is not following the change log, or the request asked for x-explain)',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+const responseCacheStores = new Counter({
+  name: 'graphql_response_cache_stores_total',
+  help: 'Answers offered to the response cache, by outcome: stored, raced (a change it may have missed was announced while it ran), too-large (over a quarter of RESPONSE_CACHE_MAX_MB)',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+const responseCacheDrops = new Counter({
+  name: 'graphql_response_cache_dropped_total',
+  help: 'Answers dropped from the response cache because an event named something they read, or because it stopped following the change log',
+  registers: [registry],
+});
+
+/** Counts a lookup in the response cache. */
+export function countResponseCacheLookup(outcome: 'hit' | 'miss' | 'bypass'): void {
+  responseCacheLookups.inc({ outcome });
+}
+
+/** Counts an answer offered to the response cache. */
+export function countResponseCacheStore(outcome: 'stored' | 'raced' | 'too-large'): void {
+  responseCacheStores.inc({ outcome });
+}
+
+/** Counts answers dropped from the response cache. */
+export function countResponseCacheDrops(count: number): void {
+  if (count > 0) responseCacheDrops.inc(count);
+}
+
+/** Shows the response cache's size as graphql_response_cache_entries and _bytes when scraped. */
+export function watchResponseCache(read: () => { entries: number; bytes: number }): void {
+  new Gauge({
+    name: 'graphql_response_cache_entries',
+    help: 'Answers held by the response cache',
+    registers: [registry],
+    collect() {
+      this.set(read().entries);
+    },
+  });
+  new Gauge({
+    name: 'graphql_response_cache_bytes',
+    help: 'Bytes the response cache holds, as it counts them (RESPONSE_CACHE_MAX_MB bounds them)',
+    registers: [registry],
+    collect() {
+      this.set(read().bytes);
+    },
+  });
+}
+
 /** Shows `read()` (the hub's open subscriptions) as graphql_subscriptions_open when scraped. */
 export function watchSubscriptions(read: () => number): void {
   new Gauge({

@@ -44,6 +44,8 @@ interface Options {
   pairs: number;
   /** A git revision whose build is measured in alternation with the server's (--baseline). */
   baseline?: string;
+  /** Also a server with RESPONSE_CACHE=on, in its own table (default with --peer; --cache, --no-cache). */
+  cache: boolean;
 }
 
 const usage = `Usage: npm run bench -- [options]
@@ -63,6 +65,9 @@ const usage = `Usage: npm run bench -- [options]
                      temporary worktree and built there, in alternation with the server on the same
                      data, with a table of the server against it: before/after figures of a change
                      from one run
+  --cache            also run a second server with the response cache on (RESPONSE_CACHE=on), in
+                     alternation, in a table of its own: never in the ratios against the peer or the
+                     floor (default with --peer; --no-cache leaves it out)
   --out FILE         where to write the report (default bench/results/latest.md for the full run,
                      latest-quick.md for --quick, latest-custom.md otherwise; with --peer,
                      latest-peer.md, latest-peer-quick.md, latest-peer-custom.md)
@@ -78,6 +83,7 @@ function parseArgs(argv: string[]): Options {
   let peer = false;
   let pairs: number | undefined;
   let baseline: string | undefined;
+  let cache: boolean | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -103,6 +109,8 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--peer') peer = true;
     else if (arg === '--pairs') pairs = Math.round(number(value(), 1, 20));
     else if (arg === '--baseline') baseline = value();
+    else if (arg === '--cache') cache = true;
+    else if (arg === '--no-cache') cache = false;
     else if (arg === '--help' || arg === '-h') {
       console.log(usage);
       process.exit(0);
@@ -128,6 +136,7 @@ function parseArgs(argv: string[]): Options {
     peer,
     pairs: pairs ?? ((peer || baseline) && !quick ? 3 : 1),
     baseline,
+    cache: cache ?? peer,
   };
 }
 
@@ -231,7 +240,7 @@ async function launch(
 }
 
 /** The server built in `dir`: this checkout, or the baseline's worktree (--baseline). */
-function startServer(dataset: Dataset, dir = root, name = 'server'): Promise<Server> {
+function startServer(dataset: Dataset, dir = root, name = 'server', env: Record<string, string> = {}): Promise<Server> {
   // The production build (npm run build, done by main()), run by node itself so that the pid is the
   // process serving (npx or npm would put a wrapper in between). The data set is migrated already.
   // With the node flags of npm run start:prod; BENCH_SERVER_NODE_OPTIONS replaces them (e.g. heap
@@ -254,6 +263,7 @@ function startServer(dataset: Dataset, dir = root, name = 'server'): Promise<Ser
         PG_POOL_MAX: '10',
         GRAPHIQL: 'false',
         LOG_SQL: 'false',
+        ...env,
       }),
     async (base) => {
       const response = await fetch(`${base}/health`, { signal: AbortSignal.timeout(2000) });
@@ -289,9 +299,15 @@ function startPeer(dataset: Dataset, install: PeerInstall): Promise<Server> {
   );
 }
 
+/** This checkout's server with the response cache on (--cache): the same build, RESPONSE_CACHE=on. */
+function startCached(dataset: Dataset): Promise<Server> {
+  return startServer(dataset, root, 'cached', { RESPONSE_CACHE: 'on' });
+}
+
 /** The same server started again (after it was stopped from outside). */
 function restart(server: Server, install: PeerInstall | undefined, baselineDir?: string): Promise<Server> {
   if (server.side === 'peer') return startPeer(server.dataset, install!);
+  if (server.name === 'cached') return startCached(server.dataset);
   return server.name === 'baseline'
     ? startServer(server.dataset, baselineDir, 'baseline')
     : startServer(server.dataset);
@@ -579,6 +595,7 @@ function expectClean(measurement: Measurement, what: string): void {
 
 interface Round {
   server?: Measurement;
+  cached?: Measurement;
   baseline?: Measurement;
   peer?: Measurement;
   floor?: Measurement;
@@ -592,6 +609,7 @@ async function measureRound(
   server: Server,
   baseline: { server: Server; expectedBody: string } | undefined,
   peer: { server: Server; expectedBody: string } | undefined,
+  cached: Server | undefined,
   query: BenchQuery,
   expectedBody: string,
   options: Options,
@@ -603,6 +621,12 @@ async function measureRound(
   round.server = await measureServer(server, query, expectedBody, options);
   expectClean(round.server, 'server');
   say('server', round.server);
+  if (cached) {
+    // The same answer as the server's, byte for byte (load.ts checks every one), from the cache.
+    round.cached = await measureServer(cached, query, expectedBody, options);
+    expectClean(round.cached, 'cached');
+    say('cached', round.cached);
+  }
   if (baseline) {
     round.baseline = await measureServer(baseline.server, query, baseline.expectedBody, options);
     expectClean(round.baseline, 'baseline');
@@ -649,6 +673,10 @@ interface Summary {
 interface Row {
   rounds: Round[];
   server?: Summary;
+  cached?: Summary;
+  /** Median over the rounds of the cached server's req/s divided by the server's of the same round. */
+  cachedPerServer?: number;
+  cachedRssAfterMb?: number;
   baseline?: Summary;
   peer?: Summary;
   floor?: Summary;
@@ -686,6 +714,8 @@ function summarize(measurements: (Measurement | undefined)[]): Summary | undefin
 /** Fills the summaries of a row from its rounds. */
 function summarizeRow(row: Row): void {
   row.server = summarize(row.rounds.map((r) => r.server));
+  row.cached = summarize(row.rounds.map((r) => r.cached));
+  row.cachedPerServer = median(row.rounds.flatMap((r) => (r.server && r.cached ? [r.cached.rps / r.server.rps] : [])));
   row.baseline = summarize(row.rounds.map((r) => r.baseline));
   row.peer = summarize(row.rounds.map((r) => r.peer));
   row.floor = summarize(row.rounds.map((r) => r.floor));
@@ -705,6 +735,8 @@ interface DatasetRun {
   baselineSamples: Record<string, { body: string; differs: string | null; refused?: string }>;
   baselineRssStart?: number;
   baselineRssEnd?: { peak: number; current: number };
+  /** With --cache: the server with RESPONSE_CACHE=on. */
+  cached?: Server;
   /** With --peer: the peer's process, its answers and its statements per request. */
   peer?: Server;
   peerSamples: Record<string, PeerSample>;
@@ -910,6 +942,32 @@ function peerTable(run: DatasetRun, options: Options): string[] {
   return lines;
 }
 
+function cacheTable(run: DatasetRun, options: Options): string[] {
+  const lines = [
+    `### S = ${int(run.dataset.scale)}: the response cache (RESPONSE_CACHE=on)`,
+    '',
+    'The same build with the response cache on, measured right after the server in each round, on the same ' +
+      "query over and over: after the first request every answer comes from the cache, and each is checked equal to the server's, " +
+      'byte for byte. What a cache gives when reads repeat; not a figure of the server, and never in the ratios against ' +
+      'the peer or the floor.',
+    '',
+    '| query | server req/s | cache on req/s | **cache on / server** | cache on p50 / p99 ms | cache on CPU ms/request: process / PostgreSQL | peak RSS MB server / cache on |',
+    '| --- | ---: | ---: | ---: | --- | --- | --- |',
+  ];
+  for (const query of queries) {
+    const row: Partial<Row> = run.rows[query.key] ?? {};
+    const { server, cached } = row;
+    lines.push(
+      `| ${query.key}${row.failure ? ' **FAILED**' : ''} | ${rate(server?.rps)} | ${rate(cached?.rps)} | ` +
+        `**${fixed2(row.cachedPerServer)}** | ${ms(cached?.p50)} / ${ms(cached?.p99)} | ` +
+        `${fixed2(cached?.serverCpuPerRequest)} / ${fixed2(cached?.pgCpuPerRequest)} | ` +
+        `${mb(row.rssAfterMb)} / ${mb(row.cachedRssAfterMb)} |`,
+    );
+  }
+  lines.push('', `Medians of ${options.pairs} round${options.pairs === 1 ? '' : 's'}.`, '');
+  return lines;
+}
+
 function growthTable(runs: DatasetRun[]): string[] {
   const base = runs[0]!;
   const p50 = (run: DatasetRun, key: string, side: 'server' | 'floor') => run.rows[key]?.[side]?.p50;
@@ -1051,7 +1109,10 @@ function statementsSection(run: DatasetRun): string[] {
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   const measurements =
-    options.scales.length * queries.length * options.pairs * (2 + (options.peer ? 1 : 0) + (options.baseline ? 1 : 0));
+    options.scales.length *
+    queries.length *
+    options.pairs *
+    (2 + (options.peer ? 1 : 0) + (options.baseline ? 1 : 0) + (options.cache ? 1 : 0));
   const budgetS =
     180 +
     (options.peer ? 600 : 0) +
@@ -1120,6 +1181,7 @@ async function main() {
       const server = await startServer(run.dataset);
       servers.set(run, server);
       run.rssStart = server.startRssMb;
+      if (options.cache) run.cached = await startCached(run.dataset);
       if (baseline) {
         run.baseline = await startServer(run.dataset, baseline.dir, 'baseline');
         run.baselineRssStart = run.baseline.startRssMb;
@@ -1189,13 +1251,17 @@ async function main() {
                 : undefined;
             try {
               row.rounds.push(
-                await measureRound(server, base, peer, query, run.samples[query.key]!.body, options, where),
+                await measureRound(server, base, peer, run.cached, query, run.samples[query.key]!.body, options, where),
               );
               break;
             } catch (error) {
               const message = (error as Error).message;
               const stopped: Server[] = [];
-              const others = [...(run.baseline ? [run.baseline] : []), ...(run.peer ? [run.peer] : [])];
+              const others = [
+                ...(run.cached ? [run.cached] : []),
+                ...(run.baseline ? [run.baseline] : []),
+                ...(run.peer ? [run.peer] : []),
+              ];
               for (const candidate of [server, ...others]) {
                 if (await stoppedFromOutside(candidate)) stopped.push(candidate);
               }
@@ -1215,6 +1281,7 @@ async function main() {
                   run.notes.push(note);
                   const again = await restart(gone, peerInstall, baseline?.dir);
                   if (gone.name === 'baseline') run.baseline = again;
+                  else if (gone.name === 'cached') run.cached = again;
                   else if (gone.side === 'ours') servers.set(run, again);
                   else run.peer = again;
                 }
@@ -1232,6 +1299,7 @@ async function main() {
         summarizeRow(row);
         row.rssAfterMb = memoryMb(servers.get(run)!.pid)?.peak;
         if (run.peer) row.peerRssAfterMb = memoryMb(run.peer.pid)?.peak;
+        if (run.cached) row.cachedRssAfterMb = memoryMb(run.cached.pid)?.peak;
         if (run.baseline) row.baselineRssAfterMb = memoryMb(run.baseline.pid)?.peak;
         if (query.key === 'Q2') run.rssAfterQ2 = memoryMb(servers.get(run)!.pid);
       }
@@ -1244,7 +1312,11 @@ async function main() {
   } finally {
     const all = [
       ...servers.values(),
-      ...runs.flatMap((run) => [...(run.peer ? [run.peer] : []), ...(run.baseline ? [run.baseline] : [])]),
+      ...runs.flatMap((run) => [
+        ...(run.peer ? [run.peer] : []),
+        ...(run.baseline ? [run.baseline] : []),
+        ...(run.cached ? [run.cached] : []),
+      ]),
     ];
     await Promise.all(all.map((server) => stopChild(server.child, 15_000)));
   }
@@ -1294,6 +1366,7 @@ async function main() {
       ...datasetTable(run),
       ...(run.baseline ? baselineTable(run, options) : []),
       ...(run.peer ? peerTable(run, options) : []),
+      ...(run.cached ? cacheTable(run, options) : []),
     ]),
     ...(growth ? growthTable(runs) : []),
     ...targets(runs, options),

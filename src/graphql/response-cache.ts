@@ -1,6 +1,7 @@
 import {
   defaultFieldResolver,
   type DocumentNode,
+  type ExecutionResult,
   type GraphQLFieldResolver,
   type GraphQLSchema,
   getOperationAST,
@@ -190,6 +191,20 @@ export function trackReads(schema: GraphQLSchema): string[] {
   return unlisted;
 }
 
+/**
+ * A kept answer as Yoga sends it: its JSON as it was kept (Yoga serialises a result with its own
+ * `stringify` when it has one), its data parsed only if a plugin looks at it.
+ */
+function cachedAnswer(json: string): ExecutionResult {
+  let parsed: ExecutionResult | undefined;
+  return {
+    get data() {
+      return (parsed ??= JSON.parse(json) as ExecutionResult).data;
+    },
+    stringify: () => json,
+  } as ExecutionResult;
+}
+
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
@@ -217,7 +232,7 @@ export function useResponseCache(cache: ResponseCache): Plugin {
       const json = cache.store.get(key);
       if (json !== undefined) {
         countResponseCacheLookup('hit');
-        setResultAndStopExecution(JSON.parse(json) as Record<string, unknown>);
+        setResultAndStopExecution(cachedAnswer(json));
         return;
       }
       countResponseCacheLookup('miss');
@@ -225,10 +240,21 @@ export function useResponseCache(cache: ResponseCache): Plugin {
       context.readKeys = reads;
       const startedAt = performance.now();
       return {
-        onExecuteDone({ result }) {
+        onExecuteDone({ result, setResult }) {
           context.readKeys = undefined;
           if (isAsyncIterable(result) || result.errors?.length || result.extensions) return;
-          cache.keep(key, JSON.stringify(result), reads, startedAt);
+          // Kept as Yoga serialises it for the answer (with graphql-jit's stringify when it gave
+          // one): one serialisation for both.
+          const own = (result as { stringify?: (value: unknown) => string }).stringify;
+          setResult(
+            Object.assign({}, result, {
+              stringify: () => {
+                const text = own ? own(result) : JSON.stringify(result);
+                cache.keep(key, text, reads, startedAt);
+                return text;
+              },
+            }),
+          );
         },
       };
     },

@@ -86,7 +86,8 @@ const lastNames = ['Wilson', 'Sharp', 'Parqueador', 'Roman-on', 'Challa', 'Weird
 const teamWords = ['Preventers', 'Force', 'League', 'Squad', 'Guard', 'Legion', 'Society', 'Patrol', 'Corps'];
 const places = ['Sharp Tower', "Sister Margaret's Bar", 'Harbor Base', 'Moon Station', 'Old Mill', 'Sky Deck'];
 
-function loadStatements(scale: number): string[] {
+/** The statements that load the data set of `scale` into a migrated database (PostgreSQL or PGlite). */
+export function loadStatements(scale: number): string[] {
   const { teams, giantTeamId } = datasetShape(scale);
   const normalTeams = teams - 1;
   const stride = Math.floor(normalTeams / TEAMS_PER_HERO);
@@ -121,7 +122,8 @@ function loadStatements(scale: number): string[] {
 }
 
 // Order-independent, cheap (a fraction of a second at S = 100,000), and the same for the same rows.
-const contentSql = `
+/** Row counts and a checksum of the rows: the same for the same rows, on PostgreSQL and on PGlite. */
+export const contentSql = `
   SELECT (SELECT count(*) FROM "Hero")::int AS heroes,
          (SELECT count(*) FROM "Team")::int AS teams,
          (SELECT count(*) FROM "HeroTeamLink")::int AS links,
@@ -131,7 +133,7 @@ const contentSql = `
            (SELECT sum(('x' || substr(md5(concat_ws('|', "teamId", "heroId", "isTraining", extract(epoch FROM "joinedAt"))), 1, 8))::bit(32)::bigint)
             FROM "HeroTeamLink"))) AS checksum`;
 
-interface Content {
+export interface Content {
   heroes: number;
   teams: number;
   links: number;
@@ -160,6 +162,21 @@ async function migrate(url: string): Promise<string[]> {
   }
 }
 
+/** What a loaded data set records about its generator: a change of generator or scale reloads it. */
+export function datasetFingerprint(scale: number): string {
+  return JSON.stringify({ version: GENERATOR_VERSION, seed: SEED, scale, giant: GIANT_SIZE });
+}
+
+/** Whether the counted content is that of `shape` and of the recorded checksum. */
+export function sameContent(content: Content, shape: DatasetShape, checksum: string): boolean {
+  return (
+    content.heroes === shape.heroes &&
+    content.teams === shape.teams &&
+    content.links === shape.links &&
+    content.checksum === checksum
+  );
+}
+
 export interface EnsureOptions {
   scale: number;
   /** Defaults to heroes_bench_<scale>. */
@@ -185,7 +202,7 @@ export async function ensureDataset(options: EnsureOptions): Promise<Dataset> {
   const applied = await migrate(url);
   if (applied.length > 0) log(`applied migrations to ${database}: ${applied.join(', ')}`);
 
-  const fingerprint = JSON.stringify({ version: GENERATOR_VERSION, seed: SEED, scale: shape.scale, giant: GIANT_SIZE });
+  const fingerprint = datasetFingerprint(shape.scale);
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
@@ -198,12 +215,7 @@ export async function ensureDataset(options: EnsureOptions): Promise<Dataset> {
     const recorded = marker.rows[0];
     if (!options.force && applied.length === 0 && recorded?.fingerprint === fingerprint) {
       const content = (await client.query<Content>(contentSql)).rows[0]!;
-      const same =
-        content.heroes === shape.heroes &&
-        content.teams === shape.teams &&
-        content.links === shape.links &&
-        content.checksum === recorded.checksum;
-      if (same) {
+      if (sameContent(content, shape, recorded.checksum)) {
         const ms = Math.round(performance.now() - started);
         log(
           `${database}: data set S=${shape.scale} already loaded (${content.heroes} heroes, ${content.teams} teams, ` +

@@ -18,8 +18,8 @@ export interface LoadConfig {
   duration: number;
   /** The server's pid, to read its CPU time (and its workers') around the measurement. */
   serverPid: number;
-  /** The server's database, to read the CPU time of its PostgreSQL backends. */
-  databaseUrl: string;
+  /** The server's PostgreSQL database, to read the CPU time of its backends (none for PGlite, in process). */
+  databaseUrl?: string;
 }
 
 function run(config: LoadConfig, seconds: number, latencies?: number[]): Promise<autocannon.Result> {
@@ -45,14 +45,14 @@ async function main() {
   const config = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as LoadConfig;
   const warm = await run(config, config.warmup);
   const latencies: number[] = [];
-  const db = new Client({ connectionString: config.databaseUrl });
-  await db.connect();
+  const db = config.databaseUrl ? new Client({ connectionString: config.databaseUrl }) : undefined;
+  await db?.connect();
   const serverBefore = processTreeCpuMs(config.serverPid);
-  const pgBefore = await backendCpu(db);
+  const pgBefore = db && (await backendCpu(db));
   const result = await run(config, config.duration, latencies);
   const serverAfter = processTreeCpuMs(config.serverPid);
-  const pgAfter = await backendCpu(db);
-  await db.end();
+  const pgAfter = db && (await backendCpu(db));
+  await db?.end();
   latencies.sort((a, b) => a - b);
   const requests = result.requests.total;
   const measurement: Measurement = {

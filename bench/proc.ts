@@ -108,3 +108,16 @@ export function productionNodeFlags(): string[] {
   if (!match) throw new Error('package.json: start:prod does not run node … dist/src/server.js');
   return match[1]!.split(' ').filter(Boolean);
 }
+
+/**
+ * The node flags `npm start` runs the server with (package.json: `tsx <flags> src/server.ts`), so
+ * that `npm run bench -- --embedded` measures the server as a user of `npm start` gets it.
+ */
+export function startNodeFlags(): string[] {
+  const scripts = (
+    JSON.parse(readFileSync(`${__dirname}/../package.json`, 'utf8')) as { scripts: Record<string, string> }
+  ).scripts;
+  const match = /^tsx((?: --[\w-]+(?:=\S+)?)*) src\/server\.ts$/.exec(scripts.start ?? '');
+  if (!match) throw new Error('package.json: start does not run tsx … src/server.ts');
+  return match[1]!.split(' ').filter(Boolean);
+}

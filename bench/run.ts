@@ -9,7 +9,9 @@ import { type Dataset, defaultAdminUrl, ensureDataset, GIANT_SIZE } from './data
 import type { FloorConfig } from './floor';
 import type { LoadConfig } from './load';
 import { ensurePeerInstalled, type PeerInstall, peerStatements } from './peer';
-import { memoryMb, productionNodeFlags } from './proc';
+import { type EmbeddedDataset, ensureEmbeddedDataset } from './embedded-dataset';
+import type { Share, ShareConfig } from './embedded-share';
+import { memoryMb, productionNodeFlags, startNodeFlags } from './proc';
 import {
   type BenchQuery,
   type Counts,
@@ -23,6 +25,7 @@ import type { SqlCount } from './sql-count';
 import type { Measurement } from './stats';
 import { freePort } from '../test/support/ports';
 import { commandLine, provenance, provenanceLines } from './provenance';
+import { EMBEDDED_QUERIES, type Options, parseArgs } from './run-options';
 
 // The benchmark in one command: the queries of bench/queries.ts under load against PostgreSQL,
 // each next to its SQL floor and, with --peer, next to the peer (PostGraphile, bench/peer.ts) on
@@ -30,115 +33,6 @@ import { commandLine, provenance, provenanceLines } from './provenance';
 
 const root = path.resolve(__dirname, '..');
 const benchDir = __dirname;
-
-interface Options {
-  scales: number[];
-  warmup: number;
-  duration: number;
-  connections: number;
-  out: string;
-  quick: boolean;
-  /** Also run the peer, measured in alternation with the server. */
-  peer: boolean;
-  /** Rounds per query and data set: the server, the peer (with --peer), the floor; medians reported. */
-  pairs: number;
-  /** A git revision whose build is measured in alternation with the server's (--baseline). */
-  baseline?: string;
-  /** Also a server with RESPONSE_CACHE=on, in its own table (default with --peer; --cache, --no-cache). */
-  cache: boolean;
-}
-
-const usage = `Usage: npm run bench -- [options]
-  --quick            scale 1,000 only, 1 s warm-up + 5 s per measurement
-  --scale N          one data set of scale N (default: 1,000, 10,000 and 100,000, with the growth table)
-  --scales A,B,...   several data sets; growth ratios are relative to the first
-  --warmup S         warm-up seconds before each measurement (default 3, quick 1)
-  --duration S       seconds per measurement (default 15, quick 5)
-  --connections C    concurrent connections of the load generator and of the floor (default 10)
-  --peer             also run the peer (PostGraphile 5 + pg-many-to-many + pg-aggregates on Node 22,
-                     installed on first use into bench/peer/node_modules) on the same data, in
-                     alternation with the server; without --scale/--scales only S = 10,000
-                     (--quick: 1,000)
-  --pairs N          rounds per query (server, peer, floor), medians reported (default 3 with
-                     --peer, 1 with --quick or without --peer)
-  --baseline REV     also run the build of git revision REV (a commit, branch or tag), checked out in a
-                     temporary worktree and built there, in alternation with the server on the same
-                     data, with a table of the server against it: before/after figures of a change
-                     from one run
-  --cache            also run a second server with the response cache on (RESPONSE_CACHE=on), in
-                     alternation, in a table of its own: never in the ratios against the peer or the
-                     floor (default with --peer; --no-cache leaves it out)
-  --out FILE         where to write the report (default bench/results/latest.md for the full run,
-                     latest-quick.md for --quick, latest-custom.md otherwise; with --peer,
-                     latest-peer.md, latest-peer-quick.md, latest-peer-custom.md)
-Environment: BENCH_DATABASE_URL, the PostgreSQL server (default ${defaultAdminUrl})`;
-
-function parseArgs(argv: string[]): Options {
-  let quick = false;
-  let scales: number[] | undefined;
-  let warmup: number | undefined;
-  let duration: number | undefined;
-  let connections = 10;
-  let out: string | undefined;
-  let peer = false;
-  let pairs: number | undefined;
-  let baseline: string | undefined;
-  let cache: boolean | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = () => {
-      const next = argv[++i];
-      if (next === undefined) throw new Error(`${arg} needs a value`);
-      return next;
-    };
-    const number = (text: string, min: number, max: number) => {
-      const n = Number(text);
-      if (!Number.isFinite(n) || n < min || n > max) throw new Error(`${arg} must be between ${min} and ${max}`);
-      return n;
-    };
-    if (arg === '--quick') quick = true;
-    else if (arg === '--scale') scales = [number(value(), 200, 10_000_000)];
-    else if (arg === '--scales')
-      scales = value()
-        .split(',')
-        .map((s) => number(s, 200, 10_000_000));
-    else if (arg === '--warmup') warmup = number(value(), 0, 600);
-    else if (arg === '--duration') duration = Math.round(number(value(), 1, 3600));
-    else if (arg === '--connections') connections = Math.round(number(value(), 1, 100));
-    else if (arg === '--out') out = path.resolve(value());
-    else if (arg === '--peer') peer = true;
-    else if (arg === '--pairs') pairs = Math.round(number(value(), 1, 20));
-    else if (arg === '--baseline') baseline = value();
-    else if (arg === '--cache') cache = true;
-    else if (arg === '--no-cache') cache = false;
-    else if (arg === '--help' || arg === '-h') {
-      console.log(usage);
-      process.exit(0);
-    } else throw new Error(`Unknown option ${arg}\n${usage}`);
-  }
-  const full =
-    !quick &&
-    scales === undefined &&
-    warmup === undefined &&
-    duration === undefined &&
-    connections === 10 &&
-    pairs === undefined &&
-    baseline === undefined;
-  const kind = full ? '' : quick && scales === undefined && pairs === undefined ? '-quick' : '-custom';
-  const name = `latest${peer ? '-peer' : ''}${baseline ? '-baseline' : ''}${kind}.md`;
-  return {
-    quick,
-    scales: scales ?? (quick ? [1000] : peer ? [10_000] : [1000, 10_000, 100_000]),
-    warmup: warmup ?? (quick ? 1 : 3),
-    duration: duration ?? (quick ? 5 : 15),
-    connections,
-    out: out ?? path.join(benchDir, 'results', name),
-    peer,
-    pairs: pairs ?? ((peer || baseline) && !quick ? 3 : 1),
-    baseline,
-    cache: cache ?? peer,
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Child processes: every one is tracked, bounded in time and stopped when the run ends or fails.
@@ -554,7 +448,7 @@ async function measureServer(server: Server, query: BenchQuery, expectedBody: st
     warmup: options.warmup,
     duration: options.duration,
     serverPid: server.pid,
-    databaseUrl: server.dataset.url,
+    databaseUrl: server.dataset.url || undefined,
   };
   const file = writeConfig(`load-${server.name}-${server.dataset.scale}-${query.key}.json`, config);
   const stdout = await runNode(tsxArgs('load.ts', file), {
@@ -1105,9 +999,389 @@ function statementsSection(run: DatasetRun): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
+// --embedded: the embedded default (npm start on PGlite) against the same server on PostgreSQL
+
+/**
+ * The server as `npm start` runs it (package.json's start: tsx with its node flags, no NODE_ENV,
+ * migrations and the seed at start, every setting at its default), on the PGlite folder `dataDir`
+ * or on the PostgreSQL database of `dataset`; run by node itself, so that the pid is the process
+ * serving.
+ */
+function startDevServer(dataset: Dataset, name: string, dataDir?: string): Promise<Server> {
+  const { DATABASE_URL: _url, NODE_ENV: _env, DATA_DIR: _dir, ...env } = process.env;
+  return launch(
+    'ours',
+    name,
+    dataset,
+    (port) =>
+      spawnNode([...startNodeFlags(), '--import', 'tsx', path.join(root, 'src/server.ts')], {
+        ...env,
+        ...(dataDir ? { DATA_DIR: dataDir } : { DATABASE_URL: dataset.url }),
+        PORT: String(port),
+      }),
+    async (base) => {
+      const response = await fetch(`${base}/health`, { signal: AbortSignal.timeout(2000) });
+      await response.text();
+      return response.status === 200;
+    },
+  );
+}
+
+/** The event loop's delay (prom-client's, PGlite's work included) since the last scrape, ms. */
+interface LoopDelay {
+  p99: number;
+  max: number;
+}
+
+/** Reads the server's /metrics: its event-loop delay since the last scrape (which resets it) and its refusals. */
+async function scrape(server: Server): Promise<{ delay?: LoopDelay; shed: number }> {
+  const response = await fetch(server.url.replace(/\/graphql$/, '/metrics'), { signal: AbortSignal.timeout(5000) });
+  const text = await response.text();
+  const gauge = (name: string) => {
+    const match = new RegExp(`^${name} ([\\d.e+-]+)`, 'm').exec(text);
+    return match ? Number(match[1]) * 1000 : undefined;
+  };
+  const p99 = gauge('nodejs_eventloop_lag_p99_seconds');
+  const max = gauge('nodejs_eventloop_lag_max_seconds');
+  const shed = [...text.matchAll(/^http_requests_shed_total\{[^}]*\} ([\d.e+-]+)/gm)].reduce(
+    (total, match) => total + Number(match[1]),
+    0,
+  );
+  return { delay: p99 !== undefined && max !== undefined ? { p99, max } : undefined, shed };
+}
+
+interface EmbeddedRound {
+  embedded?: Measurement & { loop?: LoopDelay };
+  postgres?: Measurement & { loop?: LoopDelay };
+}
+
+interface EmbeddedRow {
+  rounds: EmbeddedRound[];
+  embedded?: Summary & { loopP99?: number; loopMax?: number };
+  postgres?: Summary & { loopP99?: number; loopMax?: number };
+  /** Median of each round's embedded req/s / PostgreSQL req/s. */
+  ratio?: number;
+  embeddedRssMb?: number;
+  postgresRssMb?: number;
+  failure?: string;
+}
+
+interface EmbeddedRun {
+  dataset: Dataset;
+  pglite: EmbeddedDataset;
+  embedded?: Server;
+  postgres?: Server;
+  share: Record<string, Share>;
+  bodies: Record<string, string>;
+  rows: Record<string, EmbeddedRow>;
+  embeddedRssStart?: number;
+  postgresRssStart?: number;
+  embeddedRssEnd?: { peak: number; current: number };
+  postgresRssEnd?: { peak: number; current: number };
+  shedEmbedded: number;
+}
+
+async function measureShare(
+  run: EmbeddedRun,
+  selected: BenchQuery[],
+  options: Options,
+): Promise<Record<string, Share>> {
+  const config: ShareConfig = {
+    bodies: Object.fromEntries(selected.map((query) => [query.key, requestBody(query, run.dataset)])),
+    warmupSeconds: options.warmup,
+    seconds: Math.max(2, Math.min(options.duration, 5)),
+  };
+  const { DATABASE_URL: _url, NODE_ENV: _env, ...env } = process.env;
+  const stdout = await runNode(tsxArgs('embedded-share.ts', writeConfig(`share-${run.dataset.scale}.json`, config)), {
+    env: { ...env, DATA_DIR: run.pglite.dataDir, LOG_LEVEL: 'warn' },
+    timeoutMs: (selected.length * (config.warmupSeconds + config.seconds + 30) + 60) * 1000,
+    label: `PGlite's share of a request on ${run.pglite.dataDir}`,
+  });
+  const line = stdout
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`No result from bench/embedded-share.ts:\n${stdout}`);
+  return JSON.parse(line.slice('RESULT '.length)) as Record<string, Share>;
+}
+
+async function measureWithLoop(server: Server, query: BenchQuery, expectedBody: string, options: Options) {
+  await scrape(server);
+  const measurement = await measureServer(server, query, expectedBody, options);
+  const after = await scrape(server);
+  return { ...measurement, loop: after.delay };
+}
+
+async function mainEmbedded(options: Options) {
+  const selected = queries.filter((query) => (EMBEDDED_QUERIES as readonly string[]).includes(query.key));
+  const measurements = options.scales.length * selected.length * options.pairs * 2;
+  const budgetS =
+    180 +
+    options.scales.length * (600 + selected.length * (options.warmup + 40)) +
+    measurements * (options.warmup + options.duration + 20);
+  const deadline = setTimeout(() => {
+    progress(`the run went over its time limit of ${budgetS} s: stopping`);
+    void stopEverything().finally(() => process.exit(2));
+  }, budgetS * 1000);
+  deadline.unref();
+
+  const started = new Date();
+  const loadAtStart = os.loadavg();
+  const adminUrl = process.env.BENCH_DATABASE_URL ?? defaultAdminUrl;
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  const pgVersion =
+    (await admin.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0]?.v ?? '?';
+  await admin.end();
+  const source = provenance(commandLine('bench/run.ts'));
+  progress(
+    `${source.command}: the embedded server against the same server on PostgreSQL, data sets ` +
+      `${options.scales.join(', ')}; ${selected.map((q) => q.key).join(', ')}; ${options.warmup} s warm-up + ` +
+      `${options.duration} s per measurement, ${options.connections} connections, ${options.pairs} ` +
+      `round${options.pairs === 1 ? '' : 's'}; time limit ${budgetS} s`,
+  );
+
+  const runs: EmbeddedRun[] = [];
+  for (const scale of options.scales) {
+    const dataset = await ensureDataset({ scale, adminUrl, log: progress });
+    const pglite = await ensureEmbeddedDataset({ scale, log: progress });
+    // The same generator on both: the same rows, by their checksum, so the same answers.
+    if (pglite.checksum !== dataset.checksum) {
+      throw new Error(
+        `S=${scale}: the PGlite data set's checksum ${pglite.checksum} differs from PostgreSQL's ${dataset.checksum}`,
+      );
+    }
+    runs.push({ dataset, pglite, share: {}, bodies: {}, rows: {}, shedEmbedded: 0 });
+  }
+  for (const run of runs) {
+    progress(`PGlite's share of each request on S=${run.dataset.scale}, one at a time in process`);
+    run.share = await measureShare(run, selected, options);
+  }
+
+  let failed = false;
+  try {
+    for (const run of runs) {
+      run.embedded = await startDevServer(
+        { ...run.dataset, database: `PGlite ${run.pglite.dataDir}` },
+        'embedded server',
+        run.pglite.dataDir,
+      );
+      run.embeddedRssStart = run.embedded.startRssMb;
+      run.postgres = await startDevServer(run.dataset, 'PostgreSQL server');
+      run.postgresRssStart = run.postgres.startRssMb;
+    }
+    // Same answers first: the PostgreSQL server's, checked as the bench checks its own, and the
+    // embedded server's byte for byte the same.
+    for (const run of runs) {
+      for (const query of selected) {
+        const row: EmbeddedRow = { rounds: [] };
+        run.rows[query.key] = row;
+        const body = requestBody(query, run.dataset);
+        const ours = await postOnce(run.postgres!, body, 30_000);
+        const parsed = JSON.parse(ours.body) as { data?: unknown; errors?: unknown };
+        if (ours.status !== 200 || parsed.errors !== undefined || !parsed.data) {
+          throw new Error(`${query.key} on ${run.dataset.database}: ${ours.status} ${ours.body.slice(0, 500)}`);
+        }
+        query.check(parsed.data, run.dataset);
+        const embedded = await postOnce(run.embedded!, body, 60_000);
+        if (embedded.status !== 200 || embedded.body !== ours.body) {
+          let difference: string | undefined;
+          try {
+            difference = firstDifference(parsed.data, (JSON.parse(embedded.body) as { data?: unknown }).data);
+          } catch {
+            difference = embedded.body.slice(0, 300);
+          }
+          row.failure = `the embedded server's answer (${embedded.status}) differs from PostgreSQL's: ${difference ?? 'written differently'}`;
+          failed = true;
+          progress(`${query.key} S=${run.dataset.scale}: NOT timed: ${row.failure}`);
+          continue;
+        }
+        run.bodies[query.key] = ours.body;
+      }
+      progress(
+        `S=${run.dataset.scale}: answers ` +
+          selected.map((q) => `${q.key} ${run.rows[q.key]?.failure ? 'DIFFER' : 'identical'}`).join(', '),
+      );
+    }
+
+    for (const query of selected) {
+      for (const run of runs) {
+        const row = run.rows[query.key]!;
+        const expected = run.bodies[query.key];
+        for (let round = 1; round <= options.pairs && expected && !row.failure; round++) {
+          const where = `${query.key} S=${run.dataset.scale}${options.pairs > 1 ? ` round ${round}` : ''}`;
+          const say = (who: string, m: Measurement) =>
+            progress(`${where} ${who.padEnd(8)} ${rate(m.rps)} req/s, p50 ${ms(m.p50)} ms, p99 ${ms(m.p99)} ms`);
+          try {
+            const r: EmbeddedRound = {};
+            r.embedded = await measureWithLoop(run.embedded!, query, expected, options);
+            expectClean(r.embedded, 'embedded server');
+            say('embedded', r.embedded);
+            r.postgres = await measureWithLoop(run.postgres!, query, expected, options);
+            expectClean(r.postgres, 'PostgreSQL server');
+            say('postgres', r.postgres);
+            row.rounds.push(r);
+          } catch (error) {
+            failed = true;
+            row.failure = (error as Error).message.split('\n')[0];
+            progress(`${where} FAILED: ${(error as Error).message}`);
+            const dead = [run.embedded!, run.postgres!].find((s) => exited(s.child));
+            if (dead) throw new Error(`The ${dead.name} exited:\n${dead.output.join('')}`);
+          }
+        }
+        const loop = (side: 'embedded' | 'postgres') => ({
+          loopP99: median(row.rounds.flatMap((r) => (r[side]?.loop ? [r[side].loop.p99] : []))),
+          loopMax: median(row.rounds.flatMap((r) => (r[side]?.loop ? [r[side].loop.max] : []))),
+        });
+        const embeddedSummary = summarize(row.rounds.map((r) => r.embedded));
+        const postgresSummary = summarize(row.rounds.map((r) => r.postgres));
+        row.embedded = embeddedSummary && { ...embeddedSummary, ...loop('embedded') };
+        row.postgres = postgresSummary && { ...postgresSummary, ...loop('postgres') };
+        row.ratio = median(
+          row.rounds.flatMap((r) => (r.embedded && r.postgres ? [r.embedded.rps / r.postgres.rps] : [])),
+        );
+        row.embeddedRssMb = memoryMb(run.embedded!.pid)?.peak;
+        row.postgresRssMb = memoryMb(run.postgres!.pid)?.peak;
+      }
+    }
+    for (const run of runs) {
+      run.embeddedRssEnd = memoryMb(run.embedded!.pid);
+      run.postgresRssEnd = memoryMb(run.postgres!.pid);
+      run.shedEmbedded = (await scrape(run.embedded!)).shed;
+    }
+  } finally {
+    const all = runs.flatMap((run) => [run.embedded, run.postgres]).filter((s): s is Server => s !== undefined);
+    await Promise.all(all.map((server) => stopChild(server.child, 15_000)));
+  }
+
+  // Settings of the server given to this run, which its servers inherit.
+  const overrides = [
+    'MAX_EVENT_LOOP_DELAY_MS',
+    'PG_CONNECT_TIMEOUT_MS',
+    'PG_POOL_MAX',
+    'MAX_MEMORY_MB',
+    'MAX_QUEUE_WAIT_MS',
+    'LOG_LEVEL',
+  ].flatMap((name) => (process.env[name] === undefined ? [] : [`${name}=${process.env[name]}`]));
+  const report = [
+    `# Benchmark: the embedded default (PGlite) against PostgreSQL${options.quick ? ' (quick)' : ''}`,
+    '',
+    ...provenanceLines(source, started, loadAtStart),
+    `- Took ${Math.round((Date.now() - started.getTime()) / 1000)} s; PostgreSQL ${pgVersion}; PGlite ` +
+      `${pgliteVersion()}; Node ${process.version}`,
+    `- Each measurement: ${options.warmup} s warm-up (discarded), then ${options.duration} s, ${options.connections} ` +
+      `connections, autocannon in a separate process (bench/load.ts). Both servers run as \`npm start\` runs one: ` +
+      `\`node ${startNodeFlags().join(' ')} --import tsx src/server.ts\` (package.json's start), no NODE_ENV, every ` +
+      'setting at its default (MAX_EVENT_LOOP_DELAY_MS 1000, PG_CONNECT_TIMEOUT_MS 2000, the pool of 10 on PostgreSQL)' +
+      `${overrides.length ? ` but ${overrides.join(', ')} from the environment` : ''}; ` +
+      'the embedded one with DATA_DIR on the PGlite folder below, the other with DATABASE_URL on ' +
+      `\`heroes_bench_<S>\`. ${options.pairs} round${options.pairs === 1 ? '' : 's'} per query, each the embedded ` +
+      'server then the PostgreSQL server; figures are medians, **embedded/PostgreSQL** the median of each ' +
+      "round's own ratio.",
+    '- Same data, same answers: the PGlite folder is loaded by the statements that load PostgreSQL ' +
+      '(bench/dataset.ts, bench/embedded-dataset.ts) and its checksum is checked equal to the PostgreSQL ' +
+      "database's; the PostgreSQL server's answer is checked as the bench checks its own, and the embedded " +
+      "server's is byte-identical to it. Every response of every measurement was a 200 byte-identical to it, " +
+      'unless a row says FAILED.',
+    '',
+    ...runs.flatMap((run) => embeddedTable(run, selected, options)),
+  ].join('\n');
+  console.log(report);
+  mkdirSync(path.dirname(options.out), { recursive: true });
+  writeFileSync(options.out, report);
+  progress(`report written to ${path.relative(process.cwd(), options.out)}`);
+  clearTimeout(deadline);
+  if (failed) process.exitCode = 1;
+}
+
+function pgliteVersion(): string {
+  try {
+    const manifest = path.join(root, 'node_modules', '@electric-sql', 'pglite', 'package.json');
+    return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+function embeddedTable(run: EmbeddedRun, selected: BenchQuery[], options: Options): string[] {
+  const { dataset, pglite } = run;
+  const lines = [
+    `## S = ${int(dataset.scale)}: the embedded server against the same server on PostgreSQL`,
+    '',
+    `${int(dataset.heroes)} heroes, ${int(dataset.teams)} teams (team ${dataset.giantTeamId} "Giant" of ` +
+      `${int(GIANT_SIZE)}), ${int(dataset.links)} links, checksum \`${dataset.checksum}\` on both. PGlite folder ` +
+      `\`${path.relative(root, pglite.dataDir) || pglite.dataDir}\`` +
+      (pglite.sizeMb !== undefined ? ` (${int(pglite.sizeMb)} MB)` : '') +
+      (pglite.loaded
+        ? `, loaded by this run in ${(pglite.ms / 1000).toFixed(1)} s`
+        : `, loaded by an earlier run, checked in ${(pglite.ms / 1000).toFixed(1)} s`) +
+      `; PostgreSQL database \`${dataset.database}\`` +
+      (dataset.loaded ? `, loaded by this run in ${(dataset.ms / 1000).toFixed(1)} s.` : ', already loaded.'),
+    '',
+    '| query | embedded req/s | PostgreSQL req/s | **embedded/PostgreSQL** | embedded p50 / p99 ms | ' +
+      'PostgreSQL p50 / p99 ms | embedded CPU ms/request | PostgreSQL server CPU ms/request: process / PostgreSQL | ' +
+      'event-loop delay p99 / max ms: embedded / PostgreSQL | peak RSS MB embedded / PostgreSQL |',
+    '| --- | ---: | ---: | ---: | --- | --- | ---: | --- | --- | --- |',
+  ];
+  for (const query of selected) {
+    const row: Partial<EmbeddedRow> = run.rows[query.key] ?? {};
+    const { embedded: e, postgres: p } = row;
+    lines.push(
+      `| ${query.key}${row.failure ? ' **FAILED**' : ''} | ${rate(e?.rps)} | ${rate(p?.rps)} | **${fixed2(row.ratio)}** | ` +
+        `${ms(e?.p50)} / ${ms(e?.p99)} | ${ms(p?.p50)} / ${ms(p?.p99)} | ${fixed2(e?.serverCpuPerRequest)} | ` +
+        `${fixed2(p?.serverCpuPerRequest)} / ${fixed2(p?.pgCpuPerRequest)} | ` +
+        `${ms(e?.loopP99)} / ${ms(e?.loopMax)}; ${ms(p?.loopP99)} / ${ms(p?.loopMax)} | ` +
+        `${mb(row.embeddedRssMb)} / ${mb(row.postgresRssMb)} |`,
+    );
+  }
+  const each = (key: string, side: keyof EmbeddedRound) =>
+    (run.rows[key]?.rounds ?? []).map((round) => rate(round[side]?.rps)).join(', ');
+  lines.push(
+    '',
+    'req/s of each round (embedded; PostgreSQL): ' +
+      selected.map((q) => `${q.key} ${each(q.key, 'embedded')}; ${each(q.key, 'postgres')}`).join(' · ') +
+      '.',
+    `Peak RSS (VmHWM) of the embedded server: ${mb(run.embeddedRssStart)} MB once started, ` +
+      `${mb(run.embeddedRssEnd?.peak)} MB at the end; of the PostgreSQL server: ${mb(run.postgresRssStart)} MB ` +
+      `once started, ${mb(run.postgresRssEnd?.peak)} MB at the end (PostgreSQL's own processes not counted). ` +
+      `Requests the embedded server refused as overload during the run (http_requests_shed_total): ${run.shedEmbedded}.`,
+    '',
+    `### S = ${int(dataset.scale)}: PGlite on the event loop`,
+    '',
+    "PGlite runs its WebAssembly PostgreSQL on the server's event loop (src/db/pglite.ts), not in a worker " +
+      "thread. Its synchronous work per request, counted by the server's own gate (`databaseWorkMs`, which " +
+      'src/http/admission.ts leaves out of the event-loop delay), was measured in a separate process on the same ' +
+      'folder before the servers started, one request at a time through `yoga.fetch` (no HTTP), ' +
+      `${options.warmup} s warm-up then up to ${Math.max(2, Math.min(options.duration, 5))} s per query. ` +
+      '**PGlite share** is that work over the CPU of the same requests in that process: what a worker thread ' +
+      'could take off the event loop. On two cores of their own the two threads could then serve at most ' +
+      '1 / max(share, 1 − share) times the requests ("bound"), before the cost of copying every row between ' +
+      'threads; on this machine the load generator takes a share of the two cores too. The event-loop delay ' +
+      "in the table above is prom-client's (`nodejs_eventloop_lag_*`), over each measurement, PGlite's work " +
+      'included: the admission of requests (MAX_EVENT_LOOP_DELAY_MS) sees it without.',
+    '',
+    '| query | requests | ms/request, one at a time | CPU ms/request | PGlite ms/request | **PGlite share** | ' +
+      'bound with a worker thread |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const query of selected) {
+    const share = run.share[query.key];
+    const part = share && share.cpuMs > 0 ? Math.min(1, share.pgliteMs / share.cpuMs) : undefined;
+    lines.push(
+      `| ${query.key} | ${share ? int(share.requests) : '–'} | ${ms(share?.wallMs)} | ${fixed2(share?.cpuMs)} | ` +
+        `${fixed2(share?.pgliteMs)} | **${part === undefined ? '–' : `${Math.round(100 * part)}%`}** | ` +
+        `${part === undefined ? '–' : `${(1 / Math.max(part, 1 - part)).toFixed(2)}×`} |`,
+    );
+  }
+  lines.push('');
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
+  if (options.embedded) return mainEmbedded(options);
   const measurements =
     options.scales.length *
     queries.length *

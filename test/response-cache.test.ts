@@ -239,6 +239,44 @@ describe('writes through the server: the next query sees them (read-your-writes)
     expect(final.team.heroes.edges.map((edge) => edge.node.name)).toEqual(['Alpha']);
   }, 60_000);
 
+  it('keeps a root list a membership cannot change, and drops one it can (a filter on teamCount)', async () => {
+    const Filtered = `query Filtered { heroes(first: 50, where: { teamCount: { gte: 2 } }) { totalCount edges { node { name } } } }`;
+    const made = (await write(
+      server,
+      `mutation {
+        h: createHero(input: { name: "Lister", secretName: "l" }) { hero { id } }
+        t: createTeam(input: { name: "Listers", headquarters: "l" }) { team { id } }
+      }`,
+      {},
+    )) as { h: { hero: { id: string } }; t: { team: { id: string } } };
+    const [id, second] = [made.h.hero.id, made.t.team.id];
+    await write(
+      server,
+      `mutation ($h: ID!, $t: ID!) { addHeroToTeam(input: { heroId: $h, teamId: $t }) { isTraining } }`,
+      {
+        h: id,
+        t: ids.team,
+      },
+    );
+    for (const query of [AllHeroes, Filtered]) dataOf(await ask(server, query));
+    await write(
+      server,
+      `mutation ($h: ID!, $t: ID!) { addHeroToTeam(input: { heroId: $h, teamId: $t }) { isTraining } }`,
+      {
+        h: id,
+        t: second,
+      },
+    );
+    const before = await hits(server);
+    await cachedEqualsFresh(server, AllHeroes, {});
+    expect(await hits(server)).toBe(before + 1);
+    const filtered = (await cachedEqualsFresh(server, Filtered, {})) as {
+      heroes: { edges: { node: { name: string } }[] };
+    };
+    expect(await hits(server)).toBe(before + 1);
+    expect(filtered.heroes.edges.map((edge) => edge.node.name)).toContain('Lister');
+  });
+
   it('keys answers by role: a caller never gets an answer computed for another role', async () => {
     const query = `{ heroes(first: 1) { totalCount } }`;
     dataOf(await ask(server, query, {}, admin));

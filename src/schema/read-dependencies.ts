@@ -46,6 +46,17 @@ function linkList(parentKey: string, type: 'Hero' | 'Team', anyMembership: strin
   };
 }
 
+/** A root list of `type`s (Query.heroes, Query.teams). */
+function rootList(type: 'Hero' | 'Team'): ReadRule {
+  return (_parent, args) => {
+    const order = (args.orderBy as { field?: string } | null | undefined)?.field;
+    if ((order !== undefined && !rowOrders[type].has(order)) || (args.where !== undefined && args.where !== null)) {
+      return ['Hero', 'Team', 'Hero.teams', 'Team.heroes'];
+    }
+    return [type];
+  };
+}
+
 /** A node by its global id; an id that does not decode is refused by the field, which then keeps nothing. */
 function byId(id: unknown): string {
   try {
@@ -62,9 +73,10 @@ export const readRules: Readonly<Record<string, ReadRule>> = {
   'Query.team': (_parent, args) => [byId(args.id)],
   'Query.node': (_parent, args) => [byId(args.id)],
   'Query.nodes': (_parent, args) => (Array.isArray(args.ids) ? args.ids.map(byId) : [EVERYTHING]),
-  // A root list, its filters (through memberships too), its counts and aggregates: any change.
-  'Query.heroes': () => [EVERYTHING],
-  'Query.teams': () => [EVERYTHING],
+  // A root list, its count and aggregates: the rows of its type; with a filter (through the
+  // memberships and the other end's rows too) or an order by a counter, every membership and row.
+  'Query.heroes': rootList('Hero'),
+  'Query.teams': rootList('Team'),
   // A list through the link: its parent's memberships and the rows of its nodes (ordered, filtered).
   'Hero.teams': linkList('Hero.teams', 'Team', 'Hero.teams'),
   'Team.heroes': linkList('Team.heroes', 'Hero', 'Team.heroes'),

@@ -2,10 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client } from 'pg';
 import { type ServerProcess, startServer } from '../test/support/server-process';
-import { databaseUrl } from './dataset-names';
 import { commandLine, provenance, provenanceLines } from './provenance';
+import { ScratchDatabase } from './scratch-database';
 import { percentile } from './stats';
 
 // The response cache (RESPONSE_CACHE=on, docs/caching.md) against writes it does not make: how
@@ -49,49 +48,7 @@ const readerCount = Number(options.readers);
 if (!Number.isInteger(writes) || writes < 2) throw new Error('--writes must be an integer of 2 or more');
 if (!Number.isInteger(readerCount) || readerCount < 1) throw new Error('--readers must be a positive integer');
 
-const admin = databaseUrl(options['database-url']!, 'postgres');
-const dbName = `heroes_cache_bench_${process.pid}`;
-const url = databaseUrl(options['database-url']!, dbName);
-
-const servers: ServerProcess[] = [];
-let db: Client | undefined;
-let created = false;
-let cleaning: Promise<void> | undefined;
-
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    await db?.end().catch(() => {});
-    await Promise.all(
-      servers.map(async (server) => {
-        if (server.child.exitCode !== null || server.child.signalCode !== null) return;
-        server.child.kill('SIGTERM');
-        const killer = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
-        await server.exited;
-        clearTimeout(killer);
-      }),
-    );
-    if (!created) return;
-    const setup = new Client({ connectionString: admin });
-    try {
-      await setup.connect();
-      await setup.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-      console.log(`dropped database ${dbName}`);
-    } catch (error) {
-      console.error(`could not drop database ${dbName}:`, error instanceof Error ? error.message : error);
-    } finally {
-      await setup.end().catch(() => {});
-    }
-  })();
-  return cleaning;
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.log(`\n${signal}: stopping the servers and dropping ${dbName}`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-process.once('exit', () => servers.forEach((server) => server.child.kill('SIGKILL')));
+const scratch = new ScratchDatabase(options['database-url']!, 'heroes_cache_bench');
 
 const globalId = (type: string, id: number) => Buffer.from(`${type}:${id}`).toString('base64');
 
@@ -138,16 +95,9 @@ async function main() {
   const started = new Date();
   const loadAtStart = loadavg();
 
-  const setup = new Client({ connectionString: admin });
-  await setup.connect();
-  try {
-    await setup.query(`CREATE DATABASE "${dbName}"`);
-    created = true;
-  } finally {
-    await setup.end();
-  }
+  await scratch.create();
   const common = {
-    DATABASE_URL: url,
+    DATABASE_URL: scratch.url,
     NODE_ENV: 'development',
     ANONYMOUS_ROLE: 'admin',
     LOG_LEVEL: 'warn',
@@ -155,12 +105,9 @@ async function main() {
     ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),
   };
   // The first migrates (and seeds) the new database; the second starts on it.
-  const cached = await startServer({ ...common, RESPONSE_CACHE: 'on' });
-  servers.push(cached);
-  const plain = await startServer({ ...common, RESPONSE_CACHE: 'off', MIGRATE_ON_START: 'false' });
-  servers.push(plain);
-  db = new Client({ connectionString: url });
-  await db.connect();
+  const cached = scratch.track(await startServer({ ...common, RESPONSE_CACHE: 'on' }));
+  const plain = scratch.track(await startServer({ ...common, RESPONSE_CACHE: 'off', MIGRATE_ON_START: 'false' }));
+  const db = await scratch.connect();
   const version = String((await db.query('SHOW server_version')).rows[0].server_version);
 
   // A team and one of its heroes, renamed by every write to a name that sorts first, so that the
@@ -179,7 +126,7 @@ async function main() {
     await post(cached, TeamPage, variables);
     await post(cached, TeamPage, variables);
     const name = `Aaa cache ${process.pid} ${i}`;
-    await db!.query(`UPDATE "Hero" SET name = $1 WHERE id = $2`, [name, heroId]);
+    await db.query(`UPDATE "Hero" SET name = $1 WHERE id = $2`, [name, heroId]);
     const committed = performance.now();
     for (;;) {
       const data = await post(cached, TeamPage, variables);
@@ -273,10 +220,10 @@ async function main() {
 
 main()
   .then(
-    () => cleanup(),
+    () => scratch.drop(),
     async (error: unknown) => {
       console.error(error);
-      await cleanup();
+      await scratch.drop();
       process.exitCode = 1;
     },
   )

@@ -286,6 +286,37 @@ function forgetBaseline(): void {
   baselineWorktree = undefined;
 }
 
+/** Prints the report, writes it to `out`, and ends the run's time limit; a failed run exits 1. */
+function finish(report: string, out: string, deadline: NodeJS.Timeout, failed: boolean): void {
+  console.log(report);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, report);
+  progress(`report written to ${path.relative(process.cwd(), out)}`);
+  clearTimeout(deadline);
+  if (failed) process.exitCode = 1;
+}
+
+/** Stops the run, and every process it started, once it has taken `budgetS` seconds (unless cleared). */
+function stopAfter(budgetS: number): NodeJS.Timeout {
+  const deadline = setTimeout(() => {
+    progress(`the run went over its time limit of ${budgetS} s: stopping`);
+    void stopEverything().finally(() => process.exit(2));
+  }, budgetS * 1000);
+  deadline.unref();
+  return deadline;
+}
+
+/** The PostgreSQL server's version, for the report. */
+async function serverVersion(adminUrl: string): Promise<string> {
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    return (await admin.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0]?.v ?? '?';
+  } finally {
+    await admin.end();
+  }
+}
+
 async function stopEverything(): Promise<void> {
   await Promise.all([...children].map((child) => stopChild(child, 10_000)));
   forgetBaseline();
@@ -1119,20 +1150,12 @@ async function mainEmbedded(options: Options) {
     180 +
     options.scales.length * (600 + selected.length * (options.warmup + 40)) +
     measurements * (options.warmup + options.duration + 20);
-  const deadline = setTimeout(() => {
-    progress(`the run went over its time limit of ${budgetS} s: stopping`);
-    void stopEverything().finally(() => process.exit(2));
-  }, budgetS * 1000);
-  deadline.unref();
+  const deadline = stopAfter(budgetS);
 
   const started = new Date();
   const loadAtStart = os.loadavg();
   const adminUrl = process.env.BENCH_DATABASE_URL ?? defaultAdminUrl;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  const pgVersion =
-    (await admin.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0]?.v ?? '?';
-  await admin.end();
+  const pgVersion = await serverVersion(adminUrl);
   const source = provenance(commandLine('bench/run.ts'));
   progress(
     `${source.command}: the embedded server against the same server on PostgreSQL, data sets ` +
@@ -1286,12 +1309,7 @@ async function mainEmbedded(options: Options) {
     '',
     ...runs.flatMap((run) => embeddedTable(run, selected, options)),
   ].join('\n');
-  console.log(report);
-  mkdirSync(path.dirname(options.out), { recursive: true });
-  writeFileSync(options.out, report);
-  progress(`report written to ${path.relative(process.cwd(), options.out)}`);
-  clearTimeout(deadline);
-  if (failed) process.exitCode = 1;
+  finish(report, options.out, deadline, failed);
 }
 
 function pgliteVersion(): string {
@@ -1393,11 +1411,7 @@ async function main() {
     (options.baseline ? 300 : 0) +
     options.scales.length * (options.peer ? 420 : 240) +
     measurements * (options.warmup + options.duration + 20);
-  const deadline = setTimeout(() => {
-    progress(`the run went over its time limit of ${budgetS} s: stopping`);
-    void stopEverything().finally(() => process.exit(2));
-  }, budgetS * 1000);
-  deadline.unref();
+  const deadline = stopAfter(budgetS);
 
   const peerInstall = options.peer ? ensurePeerInstalled(progress) : undefined;
   progress('building the server (npm run build)');
@@ -1407,11 +1421,7 @@ async function main() {
   const started = new Date();
   const loadAtStart = os.loadavg();
   const adminUrl = process.env.BENCH_DATABASE_URL ?? defaultAdminUrl;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  const pgVersion =
-    (await admin.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0]?.v ?? '?';
-  await admin.end();
+  const pgVersion = await serverVersion(adminUrl);
   // Before anything is measured: the code measured is the code checked out now.
   const source = provenance(commandLine('bench/run.ts'));
   progress(
@@ -1646,12 +1656,7 @@ async function main() {
     ...targets(runs, options),
     ...statementsSection(runs.find((r) => r.dataset.scale === 10_000) ?? runs[0]!),
   ].join('\n');
-  console.log(report);
-  mkdirSync(path.dirname(options.out), { recursive: true });
-  writeFileSync(options.out, report);
-  progress(`report written to ${path.relative(process.cwd(), options.out)}`);
-  clearTimeout(deadline);
-  if (failed) process.exitCode = 1;
+  finish(report, options.out, deadline, failed);
 }
 
 main()

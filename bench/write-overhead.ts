@@ -2,10 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client } from 'pg';
 import { type ServerProcess, startServer } from '../test/support/server-process';
-import { databaseUrl } from './dataset-names';
 import { commandLine, provenance, provenanceLines } from './provenance';
+import { ScratchDatabase } from './scratch-database';
 import { percentile } from './stats';
 
 // What the triggers of the change log and of the membership history cost a write (issue 23): a
@@ -68,47 +67,9 @@ const LOGGING_NAME = /change_log|changelog|history|period/i;
 /** A trigger function whose source says it writes the change log. */
 const LOGGING_SOURCE = /heroes_log_changes|"ChangeLog"/;
 
-const admin = databaseUrl(options['database-url']!, 'postgres');
-const dbName = `heroes_write_overhead_${process.pid}`;
-const url = databaseUrl(options['database-url']!, dbName);
+const scratch = new ScratchDatabase(options['database-url']!, 'heroes_write_overhead');
 
 let server: ServerProcess | undefined;
-let db: Client | undefined;
-let created = false;
-let cleaning: Promise<void> | undefined;
-
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    await db?.end().catch(() => {});
-    if (server && server.child.exitCode === null && server.child.signalCode === null) {
-      server.child.kill('SIGTERM');
-      const killer = setTimeout(() => server?.child.kill('SIGKILL'), 15_000);
-      await server.exited;
-      clearTimeout(killer);
-    }
-    if (!created) return;
-    const setup = new Client({ connectionString: admin });
-    try {
-      await setup.connect();
-      await setup.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-      console.log(`dropped database ${dbName}`);
-    } catch (error) {
-      console.error(`could not drop database ${dbName}:`, error instanceof Error ? error.message : error);
-    } finally {
-      await setup.end().catch(() => {});
-    }
-  })();
-  return cleaning;
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.log(`\n${signal}: stopping the server and dropping ${dbName}`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-// However the script ends, its server does not outlive it.
-process.once('exit', () => server?.child.kill('SIGKILL'));
 
 interface Trigger {
   name: string;
@@ -135,26 +96,20 @@ async function main() {
   const started = new Date();
   const loadAtStart = loadavg();
 
-  const setup = new Client({ connectionString: admin });
-  await setup.connect();
-  try {
-    await setup.query(`CREATE DATABASE "${dbName}"`);
-    created = true;
-  } finally {
-    await setup.end();
-  }
+  await scratch.create();
   // The server migrates the new database as it starts.
-  server = await startServer({
-    DATABASE_URL: url,
-    NODE_ENV: 'development',
-    ANONYMOUS_ROLE: 'admin',
-    LOG_LEVEL: 'warn',
-    // A mutation shed with 503 (the loop ran late on a busy machine) would fail the run.
-    MAX_EVENT_LOOP_DELAY_MS: '0',
-    ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),
-  });
-  db = new Client({ connectionString: url });
-  await db.connect();
+  server = scratch.track(
+    await startServer({
+      DATABASE_URL: scratch.url,
+      NODE_ENV: 'development',
+      ANONYMOUS_ROLE: 'admin',
+      LOG_LEVEL: 'warn',
+      // A mutation shed with 503 (the loop ran late on a busy machine) would fail the run.
+      MAX_EVENT_LOOP_DELAY_MS: '0',
+      ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),
+    }),
+  );
+  const db = await scratch.connect();
   const version = String((await db.query('SHOW server_version')).rows[0].server_version);
 
   const { rows: all } = await db.query<Trigger & { source: string }>(`
@@ -168,11 +123,11 @@ async function main() {
   if (logging.length === 0) throw new Error('no trigger writes the change log: nothing to measure');
   const setTriggers = async (enabled: boolean) => {
     for (const t of logging) {
-      await db!.query(`ALTER TABLE ${t.table} ${enabled ? 'ENABLE' : 'DISABLE'} TRIGGER ${quoteIdent(t.name)}`);
+      await db.query(`ALTER TABLE ${t.table} ${enabled ? 'ENABLE' : 'DISABLE'} TRIGGER ${quoteIdent(t.name)}`);
     }
   };
   const logHead = async () =>
-    Number((await db!.query('SELECT coalesce(max("position"), 0)::float8 AS head FROM "ChangeCommit"')).rows[0].head);
+    Number((await db.query('SELECT coalesce(max("position"), 0)::float8 AS head FROM "ChangeCommit"')).rows[0].head);
 
   const team = (
     await post(`mutation { createTeam(input: { name: "Write overhead", headquarters: "w" }) { team { id } } }`)
@@ -180,7 +135,7 @@ async function main() {
 
   /** One run: new heroes, the triggers as `enabled` says, the mutation timed (ms), then undone. */
   const once = async (enabled: boolean): Promise<number> => {
-    const { rows } = await db!.query<{ id: number }>(
+    const { rows } = await db.query<{ id: number }>(
       `INSERT INTO "Hero" (name, "secretName", age)
        SELECT 'Overhead ' || i, 'secret ' || i, 20 + i % 50 FROM generate_series(1, $1::int) i RETURNING id`,
       [heroCount],
@@ -207,7 +162,7 @@ async function main() {
       `mutation ($team: ID!, $heroes: [ID!]!) { removeHeroesFromTeam(input: { teamId: $team, heroIds: $heroes }) { removed } }`,
       { team, heroes },
     );
-    await db!.query(`DELETE FROM "Hero" WHERE id = ANY($1::int[])`, [rows.map((row) => row.id)]);
+    await db.query(`DELETE FROM "Hero" WHERE id = ANY($1::int[])`, [rows.map((row) => row.id)]);
     return ms;
   };
 
@@ -285,4 +240,4 @@ main()
     if (server) console.error(server.output().slice(-3000));
     process.exitCode = 1;
   })
-  .finally(() => cleanup());
+  .finally(() => scratch.drop());

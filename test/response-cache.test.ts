@@ -277,6 +277,32 @@ describe('writes through the server: the next query sees them (read-your-writes)
     expect(filtered.heroes.edges.map((edge) => edge.node.name)).toContain('Lister');
   });
 
+  it("drops a page filtered through the other end's rows when one of those rows changes (a team renamed)", async () => {
+    const made = (await write(
+      server,
+      `mutation {
+        h: createHero(input: { name: "Filtered", secretName: "f" }) { hero { id } }
+        a: createTeam(input: { name: "Filter Home", headquarters: "a" }) { team { id } }
+        b: createTeam(input: { name: "Filter Away", headquarters: "b" }) { team { id } }
+      }`,
+      {},
+    )) as { h: { hero: { id: string } }; a: { team: { id: string } }; b: { team: { id: string } } };
+    const join = `mutation ($h: ID!, $t: ID!) { addHeroToTeam(input: { heroId: $h, teamId: $t }) { isTraining } }`;
+    await write(server, join, { h: made.h.hero.id, t: made.a.team.id });
+    await write(server, join, { h: made.h.hero.id, t: made.b.team.id });
+    const Page = `query ($id: ID!) {
+      team(id: $id) { heroes(first: 5, where: { teams: { some: { team: { nameContains: "Zulu" } } } }) { edges { node { name } } } }
+    }`;
+    const variables = { id: made.a.team.id };
+    expect(await cachedEqualsFresh(server, Page, variables)).toEqual({ team: { heroes: { edges: [] } } });
+    await write(server, `mutation ($t: ID!) { updateTeam(input: { id: $t, name: "Zulu Away" }) { team { name } } }`, {
+      t: made.b.team.id,
+    });
+    expect(await cachedEqualsFresh(server, Page, variables)).toEqual({
+      team: { heroes: { edges: [{ node: { name: 'Filtered' } }] } },
+    });
+  });
+
   it('keys answers by role: a caller never gets an answer computed for another role', async () => {
     const query = `{ heroes(first: 1) { totalCount } }`;
     dataOf(await ask(server, query, {}, admin));

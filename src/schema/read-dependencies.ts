@@ -28,33 +28,34 @@ export type ReadRule = (parent: { id?: unknown } | undefined, args: Args) => rea
 
 // Orders by a row's own columns: a page in such an order changes only when a row or the list's
 // memberships change. Any other order (by a counter the link's triggers keep: a hero's teamCount,
-// a team's heroCount) changes when a membership of another list changes, and so does a filter.
+// a team's heroCount) changes when a membership of another list changes; a filter can reach
+// through memberships to the other end's rows (heroes whose teams are named so), and so can change
+// with any membership or row.
 const rowOrders: Record<'Hero' | 'Team', ReadonlySet<string>> = {
   Hero: new Set(['ID', 'NAME', 'AGE']),
   Team: new Set(['ID', 'NAME']),
 };
 
+/** Every row and membership: what a list of `type`s filtered, or ordered by a counter, depends on. */
+const ROWS_AND_MEMBERSHIPS = ['Hero', 'Team', 'Hero.teams', 'Team.heroes'];
+
+/** Whether a list of `type`s with these arguments can change with any row or membership. */
+function readsBeyondItsRows(type: 'Hero' | 'Team', args: Args): boolean {
+  const order = (args.orderBy as { field?: string } | null | undefined)?.field;
+  return (order !== undefined && !rowOrders[type].has(order)) || (args.where !== undefined && args.where !== null);
+}
+
 /** A list of `type`s through the link, from a parent whose memberships key is `parentKey`. */
-function linkList(parentKey: string, type: 'Hero' | 'Team', anyMembership: string): ReadRule {
+function linkList(parentKey: string, type: 'Hero' | 'Team'): ReadRule {
   return (parent, args) => {
-    const keys = [`${parentKey}:${String(parent?.id)}`, type];
-    const order = (args.orderBy as { field?: string } | null | undefined)?.field;
-    if ((order !== undefined && !rowOrders[type].has(order)) || (args.where !== undefined && args.where !== null)) {
-      keys.push(anyMembership, type === 'Hero' ? 'Team.heroes' : 'Hero.teams');
-    }
-    return keys;
+    const own = `${parentKey}:${String(parent?.id)}`;
+    return readsBeyondItsRows(type, args) ? [own, ...ROWS_AND_MEMBERSHIPS] : [own, type];
   };
 }
 
 /** A root list of `type`s (Query.heroes, Query.teams). */
 function rootList(type: 'Hero' | 'Team'): ReadRule {
-  return (_parent, args) => {
-    const order = (args.orderBy as { field?: string } | null | undefined)?.field;
-    if ((order !== undefined && !rowOrders[type].has(order)) || (args.where !== undefined && args.where !== null)) {
-      return ['Hero', 'Team', 'Hero.teams', 'Team.heroes'];
-    }
-    return [type];
-  };
+  return (_parent, args) => (readsBeyondItsRows(type, args) ? ROWS_AND_MEMBERSHIPS : [type]);
 }
 
 /** A node by its global id; an id that does not decode is refused by the field, which then keeps nothing. */
@@ -78,10 +79,10 @@ export const readRules: Readonly<Record<string, ReadRule>> = {
   'Query.heroes': rootList('Hero'),
   'Query.teams': rootList('Team'),
   // A list through the link: its parent's memberships and the rows of its nodes (ordered, filtered).
-  'Hero.teams': linkList('Hero.teams', 'Team', 'Hero.teams'),
-  'Team.heroes': linkList('Team.heroes', 'Hero', 'Team.heroes'),
-  'Hero.membershipHistory': linkList('Hero.teams', 'Team', 'Hero.teams'),
-  'Team.membershipHistory': linkList('Team.heroes', 'Hero', 'Team.heroes'),
+  'Hero.teams': linkList('Hero.teams', 'Team'),
+  'Team.heroes': linkList('Team.heroes', 'Hero'),
+  'Hero.membershipHistory': linkList('Hero.teams', 'Team'),
+  'Team.membershipHistory': linkList('Team.heroes', 'Hero'),
   // Counters the link's triggers keep: their changes are the memberships' events, not the row's.
   'Hero.teamCount': (parent) => [`Hero.teams:${String(parent?.id)}`],
   'Team.heroCount': (parent) => [`Team.heroes:${String(parent?.id)}`],

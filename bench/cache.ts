@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ServerProcess, startServer } from '../test/support/server-process';
 import { commandLine, provenance, provenanceLines } from './provenance';
-import { ScratchDatabase } from './scratch-database';
+import { databaseUrlHelp, databaseUrlOption, ScratchDatabase } from './scratch-database';
 import { percentile } from './stats';
 
 // The response cache (RESPONSE_CACHE=on, docs/caching.md) against writes it does not make: how
@@ -24,10 +24,7 @@ const { values: options } = parseArgs({
   options: {
     writes: { type: 'string', default: '200' },
     readers: { type: 'string', default: '10' },
-    'database-url': {
-      type: 'string',
-      default: process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
-    },
+    ...databaseUrlOption,
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -37,8 +34,7 @@ if (options.help) {
   console.log(`npm run bench:cache -- [options]
   --writes N            writes per measurement (default 200)
   --readers C           clients reading the cached query without pause during the loaded measurement (default 10)
-  --database-url URL    a PostgreSQL server on which to create the scratch database (default
-                        BENCH_DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/postgres)
+${databaseUrlHelp}
   --out FILE            report (default bench/results/cache.md)`);
   process.exit(0);
 }

@@ -7,6 +7,16 @@ import { databaseUrl } from './dataset-names';
 // when the script ends, also after an error or Ctrl-C, once its servers (SIGTERM, SIGKILL after
 // 15 s) and its clients are stopped. No server outlives the script.
 
+/** The `--database-url` option of a script with a scratch database (node:util's parseArgs), and its help lines. */
+export const databaseUrlOption = {
+  'database-url': {
+    type: 'string',
+    default: process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
+  },
+} as const;
+export const databaseUrlHelp = `  --database-url URL    a PostgreSQL server on which to create the scratch database (default
+                        BENCH_DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/postgres)`;
+
 export class ScratchDatabase {
   readonly name: string;
   /** The database's URL, for the servers and the script's own clients. */

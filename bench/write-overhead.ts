@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ServerProcess, startServer } from '../test/support/server-process';
 import { commandLine, provenance, provenanceLines } from './provenance';
-import { ScratchDatabase } from './scratch-database';
+import { databaseUrlHelp, databaseUrlOption, ScratchDatabase } from './scratch-database';
 import { percentile } from './stats';
 
 // What the triggers of the change log and of the membership history cost a write (issue 23): a
@@ -38,10 +38,7 @@ const { values: options } = parseArgs({
   options: {
     heroes: { type: 'string', default: '1000' },
     pairs: { type: 'string', default: '10' },
-    'database-url': {
-      type: 'string',
-      default: process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
-    },
+    ...databaseUrlOption,
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -51,8 +48,7 @@ if (options.help) {
   console.log(`npx tsx bench/write-overhead.ts [options]
   --heroes N            heroes per addHeroesToTeam (default 1000; MAX_BULK is 1000 by default)
   --pairs K             measured pairs of runs, one with the change-log triggers and one without (default 10)
-  --database-url URL    a PostgreSQL server on which to create the scratch database (default
-                        BENCH_DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/postgres)
+${databaseUrlHelp}
   --out FILE            report (default bench/results/write-overhead.md)`);
   process.exit(0);
 }

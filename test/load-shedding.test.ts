@@ -184,7 +184,13 @@ describe('past MAX_OPERATIONS_IN_FLIGHT, waiting up to MAX_QUEUE_WAIT_MS', () =>
     try {
       const held = send('a1', 'a');
       await waitForBlocked(1);
-      const flood = ['a2', 'a3', 'a4', 'a5'].map((label) => send(label, 'a'));
+      // One after another: four requests sent at once, each on its connection, can reach the server
+      // in any order on a busy machine, and the order checked below follows their arrival.
+      const flood: ReturnType<typeof send>[] = [];
+      for (const label of ['a2', 'a3', 'a4', 'a5']) {
+        flood.push(send(label, 'a'));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       await new Promise((resolve) => setTimeout(resolve, 300));
       const polite = send('b1', 'b');
       await new Promise((resolve) => setTimeout(resolve, 300));

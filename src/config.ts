@@ -417,6 +417,14 @@ export interface Config {
    * are deallocated); 0 sends every statement unnamed, parsed and planned each time.
    */
   readonly preparedStatements: number;
+  /**
+   * Whether the query pools' connections run named statements with their generic plan from the
+   * first run (plan_cache_mode=force_generic_plan, sent when a connection opens). PostgreSQL
+   * otherwise plans a named statement for its values on every run while those plans look cheaper,
+   * which for the loaders' small statements costs more than running them. Reads whose best plan
+   * depends on a value (planPerValue) carry their values in their text, so no setting reaches them.
+   */
+  readonly genericPlans: boolean;
   /** How long a request waits for a PostgreSQL connection before it fails. */
   readonly connectTimeoutMs: number;
   /** Most requests waiting for a PostgreSQL connection; past it they are refused at once (503). */
@@ -489,6 +497,7 @@ const production = process.env.NODE_ENV === 'production';
 
 const databaseUrl = readDatabaseUrl();
 const directUrl = readDirectUrl(databaseUrl);
+const preparedStatements = readInt('PG_PREPARED_STATEMENTS', 100, 0, 10_000);
 
 export const config: Config = Object.freeze({
   production,
@@ -504,7 +513,11 @@ export const config: Config = Object.freeze({
   webConcurrency: readInt('WEB_CONCURRENCY', 1, 1, 256),
   dataDir: readDataDir(),
   poolMax: readInt('PG_POOL_MAX', 10, 1, 1000),
-  preparedStatements: readInt('PG_PREPARED_STATEMENTS', 100, 0, 10_000),
+  preparedStatements,
+  // Off by default behind a pooler (DATABASE_DIRECT_URL set apart from DATABASE_URL): a session's
+  // setting made through PgBouncer in transaction mode stays on whichever server connection took
+  // it. Without named statements there is no plan to keep.
+  genericPlans: readBool('PG_GENERIC_PLANS', directUrl === databaseUrl) && preparedStatements > 0,
   connectTimeoutMs: readInt('PG_CONNECT_TIMEOUT_MS', 2_000, 100, 600_000),
   poolMaxWaiting: readInt('PG_POOL_MAX_WAITING', 100, 0, 100_000),
   maxOperationsInFlight: readInt('MAX_OPERATIONS_IN_FLIGHT', 64, 1, 100_000),

@@ -228,7 +228,7 @@ describe('the plans of nameContains on 10,000 heroes', () => {
       const recorded = await recordSql(() => ok(SearchHeroes, { text }));
       const read = await plans(recorded, 'Hero');
       expect(read).toHaveLength(2);
-      // Sent unnamed, so planned for each text (planPerValue): a generic plan, made once for any
+      // Sent with the text in the statement, so planned for each text (planPerValue): a generic plan, made once for any
       // text, would read the index for every text or for none.
       for (const served of read)
         expect(perPlan(served, (plan) => usesIndex(plan, 'Hero_name_trgm_idx'))).toEqual({ custom: true });

@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import { readPrepared } from '../src/db';
-import type { ReadOn } from '../src/db/prepared-statements';
+import type { ReadOn, SendAs } from '../src/db/prepared-statements';
 import { lagBehind, parseLsn, ReplicaRouter, replicaFailure } from '../src/db/replica-routing';
 import { logger } from '../src/ops/logger';
 import { registry } from '../src/ops/metrics';
@@ -25,8 +25,8 @@ const readOn: ReadOn = async (pool, text, values, named) => {
 };
 
 /** Which server a read sent to `target` ran on. */
-async function servedBy(target: 'replica' | 'primary', named = true): Promise<'standby' | 'primary'> {
-  const { rows } = await router.read(target, 'SELECT pg_is_in_recovery()', [], named);
+async function servedBy(target: 'replica' | 'primary', sendAs: SendAs = 'named'): Promise<'standby' | 'primary'> {
+  const { rows } = await router.read(target, 'SELECT pg_is_in_recovery()', [], sendAs);
   return rows[0]![0] === true ? 'standby' : 'primary';
 }
 
@@ -78,7 +78,7 @@ it('reads the primary until a check finds the standby fit, then the standby; rea
   await checkCaughtUp(0);
   expect(state()).toMatchObject({ state: 'usable', lagMs: 0 });
   expect(await servedBy('replica')).toBe('standby');
-  expect(await servedBy('replica', false)).toBe('standby');
+  expect(await servedBy('replica', 'values')).toBe('standby');
   expect(await servedBy('primary')).toBe('primary');
 });
 
@@ -87,7 +87,7 @@ it('reads a standby whose replay is paused while it is within MAX_REPLICA_LAG_MS
   await replication.pauseReplay();
   try {
     await replication.primary.query('INSERT INTO probe VALUES (1)');
-    const count = async () => (await router.read('replica', 'SELECT count(*)::int FROM probe', [], true)).rows[0]![0];
+    const count = async () => (await router.read('replica', 'SELECT count(*)::int FROM probe', [], 'named')).rows[0]![0];
 
     // The standby holds everything the primary held at 10,000: at 10,000 + MAX_LAG_MS it is that far behind.
     clock = 10_000 + MAX_LAG_MS;
@@ -134,7 +134,7 @@ it('skips a standby that stops at the first read that fails to reach it, running
 it("does not skip a standby for a statement's own failure: the client gets it, as the primary would give it", async () => {
   await checkCaughtUp(40_000);
   const before = await failovers();
-  await expect(router.read('replica', 'SELECT 1 / $1::int', [0], true)).rejects.toMatchObject({ code: '22012' });
+  await expect(router.read('replica', 'SELECT 1 / $1::int', [0], 'named')).rejects.toMatchObject({ code: '22012' });
   expect(state().state).toBe('usable');
   expect(await failovers()).toBe(before);
 });

@@ -1,6 +1,6 @@
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { PoolStats } from '../ops/metrics';
-import type { Values } from './prepared-statements';
+import type { SendAs, Values } from './prepared-statements';
 import type { ReadTarget, ReplicaRouter } from './replica-routing';
 
 // What the server needs of its database, PostgreSQL's (src/db/pools.ts) or the embedded PGlite
@@ -9,10 +9,10 @@ import type { ReadTarget, ReplicaRouter } from './replica-routing';
 export interface Database {
   kind: 'postgresql' | 'pglite';
   /**
-   * Reads rows straight from a pool, as named prepared statements or unnamed, on the primary or a
-   * read replica (PostgreSQL only).
+   * Reads rows straight from a pool, sent as `sendAs` says, on the primary or a read replica
+   * (PostgreSQL only).
    */
-  read?: (text: string, values: unknown[], named: boolean, target: ReadTarget) => Promise<Values>;
+  read?: (text: string, values: unknown[], sendAs: SendAs, target: ReadTarget) => Promise<Values>;
   /** The pool's connections and waiters (PostgreSQL only). */
   poolStats?: () => PoolStats;
   /** The read replicas (DATABASE_READ_URL): their background checks and their states. */

@@ -19,7 +19,7 @@ export {
 export { followerFor } from './host-list';
 export { gatePGlite } from './pglite';
 export { requireSynchronousStandby } from './synchronous-standby';
-export { readPrepared, type Values } from './prepared-statements';
+export { readOn, readPrepared, type SendAs, type Values } from './prepared-statements';
 export { onQuery, type QueryEvent, type QueryListener } from './query-events';
 export { readAside, type ReadOptions, readRows, readValues } from './reads';
 export {

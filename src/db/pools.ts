@@ -22,6 +22,27 @@ function reportLostConnections(pool: Pool, server = 'PostgreSQL'): Pool {
   return pool;
 }
 
+/**
+ * PG_GENERIC_PLANS: each new connection runs named statements with their generic plan from the
+ * first run. Left to choose (plan_cache_mode=auto), PostgreSQL plans a named statement for its
+ * values on its first five runs and then on every run whose generic plan it estimates costlier, as
+ * it does for the loaders' statements (`= ANY($1::int[])`, `unnest($1::int[])`): measured on a
+ * hero or a team page, planning doubled PostgreSQL's CPU per request. Those statements are written
+ * for one plan to serve any values (test/generic-plans.test.ts checks those plans). Sent on
+ * 'connect', which pg-pool emits before it hands the connection out, so the SET is queued ahead of
+ * the connection's first statement (node-postgres's documented way to set up a pool's
+ * connections): it works through a host list, and with whatever options the URL carries.
+ */
+function keepGenericPlans(pool: Pool): Pool {
+  pool.on('connect', (client) => {
+    client.query('SET plan_cache_mode = force_generic_plan').catch((error: Error) => {
+      // The connection is broken: its next statement fails and pg-pool replaces it.
+      logger.warn(`PG_GENERIC_PLANS: SET plan_cache_mode failed: ${error.message}`);
+    });
+  });
+  return pool;
+}
+
 /** pg-pool's words when no connection came within connectionTimeoutMillis. */
 const poolTimeout = /timeout exceeded when trying to connect/;
 
@@ -128,7 +149,7 @@ function explainWaits(pool: Pool): Pool {
  * fits its target_session_attrs (src/db/host-list.ts), and move with it.
  */
 function queryPool(url: string, server?: string): Pool {
-  return boundWaiting(
+  const pool = boundWaiting(
     explainWaits(
       reportLostConnections(
         followWithPool(
@@ -149,6 +170,7 @@ function queryPool(url: string, server?: string): Pool {
     config.connectTimeoutMs,
     config.poolMax,
   );
+  return config.genericPlans ? keepGenericPlans(pool) : pool;
 }
 
 /**
@@ -177,10 +199,8 @@ export function postgresDatabase(databaseUrl: string): Database {
     open: () => undefined,
     factory: watchWrites(new PrismaPg(pool), {}),
     read: replicas
-      ? (text, values, named, target) => replicas.read(target, text, values, named)
-      : config.preparedStatements > 0
-        ? (text, values, named) => readOn(pool, text, values, named)
-        : undefined,
+      ? (text, values, sendAs, target) => replicas.read(target, text, values, sendAs)
+      : (text, values, sendAs) => readOn(pool, text, values, sendAs),
     replicas,
     poolStats: () => ({
       total: pool.totalCount,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Pool, PoolClient, QueryResult } from 'pg';
+import { escapeLiteral, type Pool, type PoolClient, type QueryResult } from 'pg';
+import { prepareValue } from 'pg/lib/utils';
 import { config } from '../config';
 
 // The loaders' reads on PostgreSQL, straight from a pool (src/db/reads.ts): as named prepared
@@ -133,14 +134,73 @@ export async function readPrepared(
   }
 }
 
-/** Runs a read as an unnamed statement: PostgreSQL plans it for these values, every time. */
+/** Runs a read as an unnamed statement, with its values as parameters. */
 async function readUnnamed(pool: Pool, text: string, values: unknown[]): Promise<Values> {
   return valuesOf(await pool.query<unknown[]>({ text, values, rowMode: 'array' }));
 }
 
-/** Runs a read on a pool: as a named prepared statement or unnamed. */
-export type ReadOn = (pool: Pool, text: string, values: unknown[], named: boolean) => Promise<Values>;
+/**
+ * A value as the literal of unknown type that stands for it in a statement's text: the text pg
+ * would send as its parameter (pg's own prepareValue), quoted (pg's escapeLiteral). PostgreSQL
+ * types an unknown literal from its context, as it types an untyped parameter, so the statement
+ * means the same. Null when the value has no such literal: a NUL character, which a parameter
+ * refuses with an error of PostgreSQL's and a statement's text cannot carry.
+ */
+function literalOf(value: unknown): string | null {
+  const prepared = prepareValue(value);
+  if (prepared === null) return 'NULL';
+  const text = typeof prepared === 'string' ? prepared : `\\x${prepared.toString('hex')}`;
+  return text.includes('\0') ? null : escapeLiteral(text);
+}
 
-/** A loader's read on `pool`: named when it asks to be and PG_PREPARED_STATEMENTS allows, else unnamed. */
-export const readOn: ReadOn = (pool, text, values, named) =>
-  named && config.preparedStatements > 0 ? readPrepared(pool, text, values) : readUnnamed(pool, text, values);
+/**
+ * A statement's text with each parameter ($1, $2, ...) replaced by its value's literal, or null
+ * when a value has none. The texts are the server's own (Prisma.sql), which put no `$` in
+ * identifiers or string literals.
+ */
+export function withValuesInline(text: string, values: readonly unknown[]): string | null {
+  const literals: string[] = [];
+  for (const value of values) {
+    const literal = literalOf(value);
+    if (literal === null) return null;
+    literals.push(literal);
+  }
+  let complete = true;
+  const inlined = text.replace(/\$(\d+)\b/g, (_match, index: string) => {
+    const literal = literals[Number(index) - 1];
+    if (literal === undefined) complete = false;
+    return literal ?? '';
+  });
+  return complete ? inlined : null;
+}
+
+/**
+ * Runs a read planned for its values every time (planPerValue), whatever the connection's
+ * plan_cache_mode: its values written into its text and sent without parameters (the simple
+ * query protocol), so that no plan made for other values can serve it. A connection with
+ * PG_GENERIC_PLANS plans a statement with parameters once, for any values, even unnamed.
+ */
+async function readPlannedForValues(pool: Pool, text: string, values: unknown[]): Promise<Values> {
+  const inlined = values.length === 0 ? text : withValuesInline(text, values);
+  if (inlined === null) return readUnnamed(pool, text, values);
+  return valuesOf(await pool.query<unknown[]>({ text: inlined, rowMode: 'array' }));
+}
+
+/**
+ * How a read is sent. `named`: as a named prepared statement, which PostgreSQL may run with one
+ * plan made for any values (a generic plan; always, with PG_GENERIC_PLANS), unnamed with its
+ * values as parameters when PG_PREPARED_STATEMENTS is 0. `parameters`: unnamed, with its values
+ * as parameters (EXPLAIN, which PostgreSQL plans for the values it is given). `values`: with its
+ * values written into its text, so planned for them every time (planPerValue).
+ */
+export type SendAs = 'named' | 'parameters' | 'values';
+
+/** Runs a read on a pool, sent as `sendAs` says. */
+export type ReadOn = (pool: Pool, text: string, values: unknown[], sendAs: SendAs) => Promise<Values>;
+
+/** A read on `pool` (see SendAs). */
+export const readOn: ReadOn = (pool, text, values, sendAs) => {
+  if (sendAs === 'values') return readPlannedForValues(pool, text, values);
+  if (sendAs === 'named' && config.preparedStatements > 0) return readPrepared(pool, text, values);
+  return readUnnamed(pool, text, values);
+};

@@ -2,7 +2,7 @@ import type { ArgType, SqlDriverAdapter } from '@prisma/driver-adapter-utils';
 import type { Prisma } from '../generated/prisma/client';
 import { countStatement } from '../ops/request-tracking';
 import { adapterFactory, database } from './client';
-import type { Values } from './prepared-statements';
+import type { SendAs, Values } from './prepared-statements';
 import { emitQuery, hasQueryListeners } from './query-events';
 import type { ReadTarget } from './replica-routing';
 
@@ -15,9 +15,10 @@ export interface ReadOptions {
    */
   target?: ReadTarget;
   /**
-   * Plan the statement for its values on every run: sent unnamed on PostgreSQL, instead of as a
-   * named prepared statement whose generic plan, made once for any values, would stick. For
-   * statements whose best plan depends on a value (a nameContains text: see CompiledFilter).
+   * Plan the statement for its values on every run: on PostgreSQL sent with its values written
+   * into its text, instead of as a named prepared statement whose generic plan, made once for any
+   * values, would stick. For statements whose best plan depends on a value (a nameContains text:
+   * see CompiledFilter).
    */
   planPerValue?: boolean;
 }
@@ -29,21 +30,21 @@ export interface ReadOptions {
  * the driver adapter's for what the loaders read: int4, text, bool, float8), or from a read
  * replica's pool (`target`); on PGlite, through the driver adapter behind `prisma`. For the hot read paths (loaders); writes stay with Prisma Client.
  * The statements are reported to `onQuery` listeners like Prisma's own. Each row is the array of
- * its values, in the order of `columnNames`. `planPerValue` sends it unnamed (see ReadOptions).
+ * its values, in the order of `columnNames`. `planPerValue` sends it with its values (see ReadOptions).
  */
 export async function readValues(query: Prisma.Sql, options: ReadOptions = {}): Promise<Values> {
   const args = query.values;
   const started = performance.now();
   const named = !options.planPerValue;
-  const result = await send(query.text, args, named, options.target ?? 'primary');
+  const result = await send(query.text, args, named ? 'named' : 'values', options.target ?? 'primary');
   const duration = performance.now() - started;
   countStatement(query.text, args, duration);
   if (hasQueryListeners()) emitQuery({ query: query.text, params: JSON.stringify(args), duration, named });
   return result;
 }
 
-async function send(text: string, args: unknown[], named: boolean, target: ReadTarget = 'primary'): Promise<Values> {
-  if (database.read) return database.read(text, args, named, target);
+async function send(text: string, args: unknown[], sendAs: SendAs, target: ReadTarget = 'primary'): Promise<Values> {
+  if (database.read) return database.read(text, args, sendAs, target);
   const adapter = await (reader ??= adapterFactory.connect());
   const argTypes: ArgType[] = args.map((value) => ({
     scalarType: 'unknown',
@@ -53,12 +54,12 @@ async function send(text: string, args: unknown[], named: boolean, target: ReadT
 }
 
 /**
- * Runs a statement of the server's own about a request (src/graphql/explain.ts: EXPLAIN), unnamed, by the
- * read path: not counted against the request nor reported to `onQuery` listeners, since the
- * request did not send it.
+ * Runs a statement of the server's own about a request (src/graphql/explain.ts: EXPLAIN), unnamed
+ * with its parameters, by the read path: not counted against the request nor reported to `onQuery`
+ * listeners, since the request did not send it.
  */
 export function readAside(text: string, args: unknown[]): Promise<Values> {
-  return send(text, args, false);
+  return send(text, args, 'parameters');
 }
 
 /** Rows as objects keyed by column name (see readValues). */

@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import type { ReadOn, Values } from './prepared-statements';
+import type { ReadOn, SendAs, Values } from './prepared-statements';
 import { databaseFailure } from './failures';
 import { connectionFor, followWithPool, nameOfHost, parseHostList } from './host-list';
 import { logger } from '../ops/logger';
@@ -279,7 +279,7 @@ export class ReplicaRouter {
    * Runs a read on a usable replica, taking them in turn, or on the primary (`target` primary, or
    * no replica usable, or every usable one failing for want of a connection: see replicaFailure).
    */
-  async read(target: ReadTarget, text: string, values: unknown[], named: boolean): Promise<Values> {
+  async read(target: ReadTarget, text: string, values: unknown[], sendAs: SendAs): Promise<Values> {
     if (target === 'replica') {
       const count = this.replicas.length;
       for (let i = 0; i < count; i++) {
@@ -288,7 +288,7 @@ export class ReplicaRouter {
         if (replica.state !== 'usable') continue;
         this.turn = (index + 1) % count;
         try {
-          const result = await this.options.readOn(replica.pool, text, values, named);
+          const result = await this.options.readOn(replica.pool, text, values, sendAs);
           replica.reads.inc();
           return result;
         } catch (error) {
@@ -299,7 +299,7 @@ export class ReplicaRouter {
         }
       }
     }
-    const result = await this.options.readOn(this.options.primary, text, values, named);
+    const result = await this.options.readOn(this.options.primary, text, values, sendAs);
     this.primaryReads.inc();
     return result;
   }

@@ -87,8 +87,10 @@ const jsonSafe = (value: unknown): unknown =>
  * The statement's plan for these values, from EXPLAIN without ANALYZE: planned, never run again,
  * so explaining costs the database a plan per statement, however slow the statement. (ANALYZE would
  * run every read a second time, on warm caches, and report that second run.) On PostgreSQL a read
- * path's statement runs as a named prepared statement, which may settle on a generic plan: this is
- * the plan for the values the request sent.
+ * path's statement runs as a named prepared statement, with its generic plan (PG_GENERIC_PLANS) or
+ * one it may settle on: this is the plan for the values the request sent, the one a read planned
+ * per value gets (PostgreSQL 15 has no EXPLAIN of a generic plan; test/support/plans.ts reads one
+ * with PREPARE).
  */
 async function planOf(sql: string, params: unknown[]): Promise<Pick<ExplainedStatement, 'plan' | 'noPlan'>> {
   if (!isRead(sql)) return { noPlan: 'not a read: only SELECT statements are explained' };

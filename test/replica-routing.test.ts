@@ -87,7 +87,8 @@ it('reads a standby whose replay is paused while it is within MAX_REPLICA_LAG_MS
   await replication.pauseReplay();
   try {
     await replication.primary.query('INSERT INTO probe VALUES (1)');
-    const count = async () => (await router.read('replica', 'SELECT count(*)::int FROM probe', [], 'named')).rows[0]![0];
+    const count = async () =>
+      (await router.read('replica', 'SELECT count(*)::int FROM probe', [], 'named')).rows[0]![0];
 
     // The standby holds everything the primary held at 10,000: at 10,000 + MAX_LAG_MS it is that far behind.
     clock = 10_000 + MAX_LAG_MS;

@@ -3,9 +3,10 @@ import { logger } from '../ops/logger';
 
 /**
  * A statement sent, as onQuery listeners get it. `named`: a read that asks to be a named prepared
- * statement, which PostgreSQL may run with a generic plan, made once for any values (PGlite, and
- * PG_PREPARED_STATEMENTS=0, send it unnamed all the same); false for statements planned for their
- * values every time (Prisma Client's, and reads with planPerValue).
+ * statement, which PostgreSQL runs with a generic plan, made once for any values (always with
+ * PG_GENERIC_PLANS; PGlite, and PG_PREPARED_STATEMENTS=0, send it unnamed all the same); false for
+ * statements planned for their values every time (Prisma Client's, and reads with planPerValue,
+ * sent with their values in their text).
  */
 export interface QueryEvent {
   query: string;

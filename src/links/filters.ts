@@ -50,9 +50,10 @@ export interface CompiledFilter {
   /** Whether it reads the node's row: false when it needs only the id (a link column will do). */
   readsRow: boolean;
   /**
-   * Whether its statement should be planned for the values of each run (sent unnamed, not as a
-   * named prepared statement): a nameContains the trigram index may serve is one the index serves
-   * or not depending on the text, and a generic plan, made once for any text, picks one way for all.
+   * Whether its statement should be planned for the values of each run (sent with its values in
+   * its text, not as a named prepared statement): a nameContains the trigram index may serve is one
+   * the index serves or not depending on the text, and a generic plan, made once for any text,
+   * picks one way for all.
    */
   planPerValue: boolean;
 }

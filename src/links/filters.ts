@@ -193,7 +193,10 @@ class Compiler {
         // The same substring, in a form no index serves, checked on the rows found otherwise: for
         // a text without a trigram, which the index would answer with every row of the table to
         // check again (a scan of the whole index, then of the table), and on a parent's links.
-        where.push(Prisma.sql`strpos(lower(${column}), lower(${text})) > 0`);
+        // The text lowercased once per statement (an InitPlan): a named statement's generic plan
+        // (PG_GENERIC_PLANS) would lowercase the parameter again on every row, which for 200
+        // characters over 100,000 heroes took 345 ms instead of 32.
+        where.push(Prisma.sql`strpos(lower(${column}), (SELECT lower(${text}))) > 0`);
       }
     }
     for (const [end, far] of endsOf(this.link, entity)) {

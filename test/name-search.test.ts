@@ -228,8 +228,8 @@ describe('the plans of nameContains on 10,000 heroes', () => {
       const recorded = await recordSql(() => ok(SearchHeroes, { text }));
       const read = await plans(recorded, 'Hero');
       expect(read).toHaveLength(2);
-      // Sent with the text in the statement, so planned for each text (planPerValue): a generic plan, made once for any
-      // text, would read the index for every text or for none.
+      // Sent with the text in the statement, so planned for each text (planPerValue): a generic
+      // plan, made once for any text, would read the index for every text or for none.
       for (const served of read)
         expect(perPlan(served, (plan) => usesIndex(plan, 'Hero_name_trgm_idx'))).toEqual({ custom: true });
     }
@@ -251,7 +251,7 @@ describe('the plans of nameContains on 10,000 heroes', () => {
     const text = '%_'.repeat(100);
     const perRow = (plan: PlanNode) =>
       nodes(plan)
-        .map((node) => (node as { Filter?: string }).Filter ?? '')
+        .map((node) => node.Filter ?? '')
         .filter((filter) => /lower\(\$\d+\)/.test(filter));
     const heroes = await plans(await recordSql(() => ok(SearchHeroes, { text })), 'Hero');
     const page = await plans(await recordSql(() => ok(SearchTeamHeroes, { id: teamId(small), text })), 'HeroTeamLink');

@@ -18,8 +18,8 @@ let primary: Pool;
 let router: ReplicaRouter;
 let clock = 0;
 
-const readOn: ReadOn = async (pool, text, values, named) => {
-  if (named) return readPrepared(pool, text, values);
+const readOn: ReadOn = async (pool, text, values, sendAs) => {
+  if (sendAs === 'named') return readPrepared(pool, text, values);
   const result = await pool.query<unknown[]>({ text, values, rowMode: 'array' });
   return { columnNames: result.fields.map((field) => field.name), rows: result.rows };
 };

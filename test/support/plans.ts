@@ -16,6 +16,8 @@ export interface PlanNode {
   'Total Cost'?: number;
   'Actual Rows'?: number;
   'Actual Loops'?: number;
+  /** The condition a scan or join checks on each row. */
+  Filter?: string;
   'Rows Removed by Filter'?: number;
   'Rows Removed by Index Recheck'?: number;
   Plans?: PlanNode[];
